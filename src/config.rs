@@ -1,0 +1,590 @@
+//! The TOML configuration: raw serde structs, validated into typed values.
+//!
+//! `Config::parse` is pure (text in, `Config` out) so it is unit-tested without files;
+//! `Config::load` only adds reading the file and resolving relative paths against its folder.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::schedule::Schedule;
+
+/// A config that was refused: which file, which key, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.reason)
+        } else {
+            write!(
+                f,
+                "{}: `{}`: {}",
+                self.file.display(),
+                self.key,
+                self.reason
+            )
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this config was read from; relative paths inside resolve against its folder.
+    pub file: PathBuf,
+    pub server: Server,
+    pub storage: Storage,
+    pub schedule: Schedule,
+    pub fetch: Fetch,
+    pub sources: Vec<Source>,
+    pub topics: Vec<Topic>,
+    pub feeds: Vec<Feed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub listen: SocketAddr,
+    /// Without a trailing slash, so `format!("{base}/feeds/all.rss")` is right.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pub path: PathBuf,
+    pub retention_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fetch {
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub concurrency: usize,
+    pub per_host: usize,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub title: String,
+    pub url: Url,
+    pub region: Option<String>,
+    /// A label `parse::decode::lookup` knows; checked at load time.
+    pub encoding: Option<String>,
+    pub cron: Option<Schedule>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub name: String,
+    pub title: String,
+    pub keywords: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub name: String,
+    pub title: String,
+    pub sources: Vec<String>,
+    pub regions: Vec<String>,
+    pub topics: Vec<String>,
+    pub limit: usize,
+}
+
+impl Config {
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    pub fn topic(&self, name: &str) -> Option<&Topic> {
+        self.topics.iter().find(|t| t.name == name)
+    }
+
+    pub fn feed(&self, name: &str) -> Option<&Feed> {
+        self.feeds.iter().find(|f| f.name == name)
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            key: String::new(),
+            reason: format!("cannot read config file: {e}"),
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates config text; `file` names it in errors and anchors relative paths.
+    pub fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
+        let err = |key: &str, reason: String| ConfigError {
+            file: file.to_path_buf(),
+            key: key.to_string(),
+            reason,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            // toml's message already names the line, the key and the reason
+            // ("unknown field `urll`, expected one of ..."); keep it whole.
+            err("", e.to_string().trim_end().to_string())
+        })?;
+        let base_dir = file.parent().unwrap_or(Path::new("."));
+
+        let listen: SocketAddr = raw
+            .server
+            .listen
+            .parse()
+            .map_err(|e| err("server.listen", format!("not an address:port: {e}")))?;
+        let base_url = match raw.server.base_url {
+            Some(u) => {
+                let parsed = Url::parse(&u)
+                    .map_err(|e| err("server.base_url", format!("not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(err("server.base_url", "must be an http(s) URL".into()));
+                }
+                u.trim_end_matches('/').to_string()
+            }
+            None => format!("http://{listen}"),
+        };
+
+        let storage_path = base_dir.join(&raw.storage.path);
+        let schedule = Schedule::parse(&raw.schedule.cron).map_err(|e| err("schedule.cron", e))?;
+
+        let f = raw.fetch;
+        if f.timeout_secs == 0 {
+            return Err(err("fetch.timeout_secs", "must be at least 1".into()));
+        }
+        if f.concurrency == 0 {
+            return Err(err("fetch.concurrency", "must be at least 1".into()));
+        }
+        if f.per_host == 0 {
+            return Err(err("fetch.per_host", "must be at least 1".into()));
+        }
+        if f.max_body_bytes < 1024 {
+            return Err(err("fetch.max_body_bytes", "must be at least 1024".into()));
+        }
+        let user_agent = f
+            .user_agent
+            .unwrap_or_else(|| format!("svodka/{} (+{base_url})", env!("CARGO_PKG_VERSION")));
+        let fetch = Fetch {
+            timeout: Duration::from_secs(f.timeout_secs),
+            max_body_bytes: f.max_body_bytes,
+            concurrency: f.concurrency,
+            per_host: f.per_host,
+            user_agent,
+        };
+
+        let mut sources = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, s) in raw.source.into_iter().enumerate() {
+            let key = |k: &str| format!("source[{i}].{k}");
+            check_slug(&s.name).map_err(|r| err(&key("name"), r))?;
+            if !seen.insert(s.name.clone()) {
+                return Err(err(
+                    &key("name"),
+                    format!("duplicate source name {:?}", s.name),
+                ));
+            }
+            let url =
+                Url::parse(&s.url).map_err(|e| err(&key("url"), format!("not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(err(&key("url"), "must be an http(s) URL".into()));
+            }
+            if let Some(label) = &s.encoding
+                && crate::parse::decode::lookup(label).is_none()
+            {
+                return Err(err(&key("encoding"), format!("unknown encoding {label:?}")));
+            }
+            let cron = match &s.cron {
+                Some(c) => Some(Schedule::parse(c).map_err(|e| err(&key("cron"), e))?),
+                None => None,
+            };
+            if let Some(r) = &s.region {
+                check_slug(r).map_err(|r| err(&key("region"), r))?;
+            }
+            sources.push(Source {
+                title: s.title.unwrap_or_else(|| s.name.clone()),
+                name: s.name,
+                url,
+                region: s.region,
+                encoding: s.encoding,
+                cron,
+                enabled: s.enabled,
+            });
+        }
+
+        let mut topics = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, t) in raw.topic.into_iter().enumerate() {
+            let key = |k: &str| format!("topic[{i}].{k}");
+            check_slug(&t.name).map_err(|r| err(&key("name"), r))?;
+            if !seen.insert(t.name.clone()) {
+                return Err(err(
+                    &key("name"),
+                    format!("duplicate topic name {:?}", t.name),
+                ));
+            }
+            if t.keywords.iter().all(|k| k.trim().is_empty()) {
+                return Err(err(&key("keywords"), "needs at least one keyword".into()));
+            }
+            topics.push(Topic {
+                title: t.title.unwrap_or_else(|| t.name.clone()),
+                name: t.name,
+                keywords: t.keywords,
+                exclude: t.exclude,
+            });
+        }
+
+        let regions: HashSet<&str> = sources.iter().filter_map(|s| s.region.as_deref()).collect();
+        let mut feeds = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, f) in raw.feed.iter().enumerate() {
+            let key = |k: &str| format!("feed[{i}].{k}");
+            check_slug(&f.name).map_err(|r| err(&key("name"), r))?;
+            if !seen.insert(f.name.clone()) {
+                return Err(err(
+                    &key("name"),
+                    format!("duplicate feed name {:?}", f.name),
+                ));
+            }
+            for s in &f.sources {
+                if !sources.iter().any(|src| &src.name == s) {
+                    return Err(err(&key("sources"), format!("unknown source {s:?}")));
+                }
+            }
+            for r in &f.regions {
+                if !regions.contains(r.as_str()) {
+                    return Err(err(&key("regions"), format!("no source has region {r:?}")));
+                }
+            }
+            for t in &f.topics {
+                if !topics.iter().any(|tp: &Topic| &tp.name == t) {
+                    return Err(err(&key("topics"), format!("unknown topic {t:?}")));
+                }
+            }
+            if f.limit == 0 || f.limit > 10_000 {
+                return Err(err(&key("limit"), "must be between 1 and 10000".into()));
+            }
+            feeds.push(Feed {
+                name: f.name.clone(),
+                title: f.title.clone().unwrap_or_else(|| f.name.clone()),
+                sources: f.sources.clone(),
+                regions: f.regions.clone(),
+                topics: f.topics.clone(),
+                limit: f.limit,
+            });
+        }
+
+        Ok(Config {
+            file: file.to_path_buf(),
+            server: Server { listen, base_url },
+            storage: Storage {
+                path: storage_path,
+                retention_days: raw.storage.retention_days,
+            },
+            schedule,
+            fetch,
+            sources,
+            topics,
+            feeds,
+        })
+    }
+
+    /// One line for `svodka check`.
+    pub fn summary(&self) -> String {
+        let enabled = self.sources.iter().filter(|s| s.enabled).count();
+        format!(
+            "{}: ok: {} sources ({} enabled), {} topics, {} feeds, schedule {:?}, database {}",
+            self.file.display(),
+            self.sources.len(),
+            enabled,
+            self.topics.len(),
+            self.feeds.len(),
+            self.schedule.as_str(),
+            self.storage.path.display()
+        )
+    }
+}
+
+/// Names appear in URLs (`/feeds/NAME.rss`) and on the command line, so they are slugs.
+fn check_slug(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a slug (lowercase latin letters, digits, '-' and '_', at most 64)"
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    schedule: RawSchedule,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default)]
+    source: Vec<RawSource>,
+    #[serde(default)]
+    topic: Vec<RawTopic>,
+    #[serde(default)]
+    feed: Vec<RawFeed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    listen: String,
+    base_url: Option<String>,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "127.0.0.1:8080".into(),
+            base_url: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStorage {
+    path: String,
+    retention_days: u32,
+}
+
+impl Default for RawStorage {
+    fn default() -> Self {
+        RawStorage {
+            path: "svodka.db".into(),
+            retention_days: 90,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSchedule {
+    cron: String,
+}
+
+impl Default for RawSchedule {
+    fn default() -> Self {
+        RawSchedule {
+            cron: "*/15 * * * *".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFetch {
+    timeout_secs: u64,
+    max_body_bytes: u64,
+    concurrency: usize,
+    per_host: usize,
+    user_agent: Option<String>,
+}
+
+impl Default for RawFetch {
+    fn default() -> Self {
+        RawFetch {
+            timeout_secs: 30,
+            max_body_bytes: 10 * 1024 * 1024,
+            concurrency: 32,
+            per_host: 2,
+            user_agent: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    name: String,
+    title: Option<String>,
+    url: String,
+    region: Option<String>,
+    encoding: Option<String>,
+    cron: Option<String>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopic {
+    name: String,
+    title: Option<String>,
+    keywords: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: String,
+    title: Option<String>,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    regions: Vec<String>,
+    #[serde(default)]
+    topics: Vec<String>,
+    #[serde(default = "default_limit")]
+    limit: usize,
+}
+
+fn default_limit() -> usize {
+    100
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[server]
+listen = "127.0.0.1:9090"
+base_url = "https://news.example.org/"
+
+[storage]
+path = "data/svodka.db"
+
+[schedule]
+cron = "*/15 * * * *"
+
+[[source]]
+name = "lipetsk-vesti"
+title = "Липецкие вести"
+url = "https://lipetsk-vesti.example/rss.xml"
+region = "lipetsk"
+encoding = "windows-1251"
+cron = "0 */5 * * * *"
+
+[[topic]]
+name = "syria"
+title = "Сирия"
+keywords = ["Сирия", "Дамаск"]
+
+[[feed]]
+name = "all"
+title = "Все новости"
+regions = ["lipetsk"]
+topics = ["syria"]
+"#;
+
+    fn check_err(text: &str, key: &str, reason_part: &str) {
+        let e = Config::parse(text, Path::new("/etc/svodka/svodka.toml")).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.starts_with("/etc/svodka/svodka.toml"), "{shown}");
+        assert!(shown.contains(key), "{shown:?} should name {key:?}");
+        assert!(
+            shown.contains(reason_part),
+            "{shown:?} should say {reason_part:?}"
+        );
+    }
+
+    #[test]
+    fn good_config_is_typed_and_paths_resolve_against_the_file() {
+        let c = Config::parse(GOOD, Path::new("/etc/svodka/svodka.toml")).unwrap();
+        assert_eq!(c.server.base_url, "https://news.example.org");
+        assert_eq!(c.storage.path, Path::new("/etc/svodka/data/svodka.db"));
+        assert_eq!(c.storage.retention_days, 90);
+        assert_eq!(c.fetch.concurrency, 32);
+        assert!(c.fetch.user_agent.starts_with("svodka/"));
+        assert_eq!(c.sources[0].title, "Липецкие вести");
+        assert!(c.sources[0].cron.is_some());
+        assert_eq!(c.feeds[0].limit, 100);
+    }
+
+    #[test]
+    fn unknown_key_in_a_source_is_named() {
+        let text = GOOD.replace("url = \"https://lipetsk", "urll = \"https://lipetsk");
+        check_err(&text, "urll", "unknown field");
+    }
+
+    #[test]
+    fn bad_cron_names_the_key() {
+        check_err(
+            &GOOD.replace("*/15 * * * *", "*/15 * * *"),
+            "schedule.cron",
+            "cron",
+        );
+        check_err(
+            &GOOD.replace("0 */5 * * * *", "every five minutes"),
+            "source[0].cron",
+            "cron",
+        );
+    }
+
+    #[test]
+    fn duplicate_names_and_unknown_references_are_refused() {
+        let dup =
+            format!("{GOOD}\n[[source]]\nname = \"lipetsk-vesti\"\nurl = \"https://x.example/\"\n");
+        check_err(&dup, "source[1].name", "duplicate");
+        check_err(
+            &GOOD.replace("topics = [\"syria\"]", "topics = [\"siria\"]"),
+            "feed[0].topics",
+            "unknown topic",
+        );
+        check_err(
+            &GOOD.replace("regions = [\"lipetsk\"]", "regions = [\"tambov\"]"),
+            "feed[0].regions",
+            "tambov",
+        );
+        check_err(
+            &GOOD.replace("https://lipetsk-vesti.example/rss.xml", "lipetsk-vesti/rss"),
+            "source[0].url",
+            "not a URL",
+        );
+        check_err(
+            &GOOD.replace("\"windows-1251\"", "\"win-9999\""),
+            "source[0].encoding",
+            "unknown encoding",
+        );
+        check_err(
+            &GOOD.replace("127.0.0.1:9090", "localhost"),
+            "server.listen",
+            "address",
+        );
+    }
+
+    #[test]
+    fn defaults_fill_an_almost_empty_config() {
+        let c = Config::parse("", Path::new("svodka.toml")).unwrap();
+        assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.server.base_url, "http://127.0.0.1:8080");
+        assert_eq!(c.fetch.timeout, Duration::from_secs(30));
+        assert_eq!(c.fetch.max_body_bytes, 10_485_760);
+        assert_eq!(c.fetch.per_host, 2);
+        assert_eq!(c.schedule.as_str(), "*/15 * * * *");
+    }
+}

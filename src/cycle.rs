@@ -1,0 +1,287 @@
+//! One fetch cycle: for each source, fetch → parse → tag → store, concurrently, each source on
+//! its own so that one slow or broken source never delays or breaks the others.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Source};
+use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
+use crate::schedule::backoff;
+use crate::store::{self, Counts, Db, FetchState};
+use crate::topics::Matcher;
+
+/// What a cycle needs: the config it runs under and the shared resources.
+#[derive(Clone)]
+pub struct Ctx {
+    pub cfg: Arc<Config>,
+    pub db: Db,
+    pub fetcher: Arc<Fetcher>,
+    pub matcher: Arc<Matcher>,
+}
+
+impl Ctx {
+    pub fn new(cfg: Arc<Config>, db: Db) -> anyhow::Result<Ctx> {
+        Ok(Ctx {
+            fetcher: Arc::new(Fetcher::new(&cfg.fetch)?),
+            matcher: Arc::new(Matcher::new(&cfg.topics)),
+            cfg,
+            db,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Saved(Counts),
+    NotModified,
+    /// Not fetched this time: backing off, gone, or shutting down.
+    Skipped(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub source: String,
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.outcome {
+            Outcome::Saved(c) => write!(
+                f,
+                "{}: {} new, {} updated, {} unchanged, {} merged",
+                self.source, c.new, c.updated, c.unchanged, c.merged
+            ),
+            Outcome::NotModified => write!(f, "{}: unchanged (304 Not Modified)", self.source),
+            Outcome::Skipped(why) => write!(f, "{}: skipped: {why}", self.source),
+            Outcome::Failed(why) => write!(f, "{}: error: {why}", self.source),
+        }
+    }
+}
+
+/// Fetches `sources` now. `force` ignores backoff (a person asked for this fetch); a source
+/// that answered 410 Gone is skipped either way until its URL changes in the config.
+pub async fn run(
+    ctx: &Ctx,
+    sources: Vec<Source>,
+    force: bool,
+    cancel: &CancellationToken,
+) -> Vec<Report> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, source) in sources.into_iter().enumerate() {
+        let ctx = ctx.clone();
+        let cancel = cancel.clone();
+        tasks.spawn(async move {
+            let outcome = fetch_source(&ctx, &source, force, &cancel).await;
+            (
+                i,
+                Report {
+                    source: source.name,
+                    outcome,
+                },
+            )
+        });
+    }
+    let mut reports = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(r) => reports.push(r),
+            Err(e) => tracing::error!("a fetch task failed: {e}"),
+        }
+    }
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn fetch_source(
+    ctx: &Ctx,
+    source: &Source,
+    force: bool,
+    cancel: &CancellationToken,
+) -> Outcome {
+    match fetch_source_inner(ctx, source, force, cancel).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::error!(source = %source.name, "{e:#}");
+            Outcome::Failed(format!("{e:#}"))
+        }
+    }
+}
+
+async fn fetch_source_inner(
+    ctx: &Ctx,
+    source: &Source,
+    force: bool,
+    cancel: &CancellationToken,
+) -> anyhow::Result<Outcome> {
+    if cancel.is_cancelled() {
+        return Ok(Outcome::Skipped("shutting down".into()));
+    }
+    let name = source.name.clone();
+    let state = ctx
+        .db
+        .call(move |c| store::load_fetch_state(c, &name))
+        .await??;
+    let now = Utc::now();
+    if state.gone {
+        return Ok(Outcome::Skipped(
+            "the server answered 410 Gone; change its url in the config to poll it again".into(),
+        ));
+    }
+    if !force && let Some(due) = state.next_due.filter(|d| *d > now.timestamp()) {
+        let when = chrono::DateTime::from_timestamp(due, 0).unwrap_or(now);
+        return Ok(Outcome::Skipped(format!(
+            "backing off until {}",
+            when.to_rfc3339()
+        )));
+    }
+    let url = state
+        .moved_to
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .unwrap_or_else(|| source.url.clone());
+    let validators = Validators {
+        etag: state.etag.clone(),
+        last_modified: state.last_modified.clone(),
+    };
+    let fetched = tokio::select! {
+        r = ctx.fetcher.fetch(&url, &validators) => r,
+        () = cancel.cancelled() => return Ok(Outcome::Skipped("shutting down".into())),
+    };
+    let mut next = FetchState {
+        last_fetch: Some(now.timestamp()),
+        ..state.clone()
+    };
+    let f = match fetched {
+        Ok(FetchOutcome::NotModified { permanent_redirect }) => {
+            next.last_status = Some(304);
+            next.last_error = None;
+            next.error_streak = 0;
+            next.next_due = None;
+            if let Some(u) = permanent_redirect {
+                next.moved_to = Some(u.to_string());
+            }
+            save_state(ctx, &source.name, next, true).await?;
+            return Ok(Outcome::NotModified);
+        }
+        Ok(FetchOutcome::Fetched(f)) => f,
+        Err(e) => return fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
+    };
+
+    let base = f.final_url.clone();
+    let charset = f
+        .content_type
+        .as_deref()
+        .and_then(crate::parse::decode::charset_param)
+        .map(str::to_string);
+    let encoding = source.encoding.clone();
+    let matcher = ctx.matcher.clone();
+    let parsed = tokio::task::spawn_blocking(move || {
+        crate::parse::parse_feed(
+            &f.body,
+            charset.as_deref(),
+            encoding.as_deref(),
+            Some(&base),
+            now,
+        )
+        .map(|p| {
+            let tagged: Vec<_> = p
+                .feed
+                .items
+                .into_iter()
+                .map(|it| {
+                    let topics = matcher.tag(&it.title, &it.text);
+                    (it, topics)
+                })
+                .collect();
+            (tagged, p.repairs, p.feed.skipped)
+        })
+    })
+    .await?;
+    next.last_status = Some(f.status);
+    if let Some(u) = &f.permanent_redirect {
+        next.moved_to = Some(u.to_string());
+    }
+    let (items, repairs, skipped) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            let msg = format!("cannot parse the feed: {e}");
+            return fail(ctx, &source.name, next, Some(f.status), msg, None).await;
+        }
+    };
+    for r in repairs {
+        tracing::warn!(source = %source.name, "{r}");
+    }
+    for s in skipped {
+        tracing::warn!(source = %source.name, "skipped an entry: {s}");
+    }
+    next.etag = f.validators.etag;
+    next.last_modified = f.validators.last_modified;
+    next.last_error = None;
+    next.error_streak = 0;
+    next.next_due = None;
+    let name = source.name.clone();
+    // The write runs to its end even if shutdown begins meanwhile: a transaction either
+    // commits whole or rolls back whole.
+    let counts = ctx
+        .db
+        .call(move |c| store::save_fetch(c, &name, &items, &next, now))
+        .await??;
+    if counts.new + counts.updated + counts.merged > 0 {
+        ctx.db.bump();
+    }
+    Ok(Outcome::Saved(counts))
+}
+
+async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {
+    let name = name.to_string();
+    ctx.db
+        .call(move |c| store::save_state(c, &name, &state, success))
+        .await??;
+    Ok(())
+}
+
+async fn fail(
+    ctx: &Ctx,
+    name: &str,
+    mut next: FetchState,
+    status: Option<u16>,
+    message: String,
+    err: Option<&FetchError>,
+) -> anyhow::Result<Outcome> {
+    next.last_status = status;
+    next.last_error = Some(message.clone());
+    next.error_streak = next.error_streak.saturating_add(1);
+    let mut wait = backoff(next.error_streak);
+    if let Some(FetchError::Status {
+        retry_after: Some(s),
+        ..
+    }) = err
+    {
+        // Honour Retry-After, but not beyond a day: a typo there must not silence a source.
+        wait = wait.max(Duration::seconds((*s).min(86_400) as i64));
+    }
+    if matches!(err, Some(FetchError::Gone)) {
+        next.gone = true;
+        tracing::warn!(source = %name, "410 Gone: no longer polled until its url changes in the config");
+    }
+    let last = next.last_fetch.unwrap_or_else(|| Utc::now().timestamp());
+    next.next_due = Some(last + wait.num_seconds());
+    save_state(ctx, name, next, false).await?;
+    Ok(Outcome::Failed(message))
+}
+
+/// The enabled sources, or the one named; an unknown name is an error for the caller to show.
+pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<Source>, String> {
+    match only {
+        Some(n) => cfg
+            .source(n)
+            .cloned()
+            .map(|s| vec![s])
+            .ok_or_else(|| format!("no source named {n:?} in {}", cfg.file.display())),
+        None => Ok(cfg.sources.iter().filter(|s| s.enabled).cloned().collect()),
+    }
+}

@@ -1,0 +1,267 @@
+//! HTTP: one conditional GET of one feed, within limits (time, size, redirects, concurrency).
+//!
+//! Only this module knows the HTTP client. Redirects are followed by hand so that a permanent
+//! one (301/308) can be reported and stored, and the hop count stays bounded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use crate::config::Fetch as FetchConfig;
+
+const MAX_REDIRECTS: usize = 5;
+
+/// The validators of the last successful fetch.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum FetchOutcome {
+    /// 304: the feed has not changed since the validators were stored.
+    NotModified {
+        permanent_redirect: Option<Url>,
+    },
+    Fetched(Fetched),
+}
+
+#[derive(Debug)]
+pub struct Fetched {
+    pub status: u16,
+    pub final_url: Url,
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub validators: Validators,
+    /// The URL a 301/308 pointed to, when the chain started with one.
+    pub permanent_redirect: Option<Url>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("body larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("HTTP {status}")]
+    Status {
+        status: u16,
+        /// Seconds the server asked us to wait (429/503 Retry-After).
+        retry_after: Option<u64>,
+    },
+    #[error("410 Gone: the feed was removed")]
+    Gone,
+    #[error("more than {MAX_REDIRECTS} redirects")]
+    TooManyRedirects,
+    #[error("bad redirect: {0}")]
+    BadRedirect(String),
+    #[error("{0}")]
+    Network(String),
+}
+
+impl FetchError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            FetchError::Gone => Some(410),
+            _ => None,
+        }
+    }
+}
+
+/// A client with the global and per-host limits of the config.
+pub struct Fetcher {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_body: u64,
+    global: Arc<Semaphore>,
+    per_host_limit: usize,
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// rustls needs a process-wide crypto provider before the first client is built.
+pub fn install_crypto_provider() {
+    // Err only means one is installed already, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Fetcher {
+    pub fn new(cfg: &FetchConfig) -> anyhow::Result<Fetcher> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .user_agent(cfg.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .read_timeout(cfg.timeout)
+            .pool_max_idle_per_host(cfg.per_host)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            timeout: cfg.timeout,
+            max_body: cfg.max_body_bytes,
+            global: Arc::new(Semaphore::new(cfg.concurrency)),
+            per_host_limit: cfg.per_host,
+            hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn host_slot(&self, url: &Url) -> Arc<Semaphore> {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        hosts
+            .entry(host)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
+            .clone()
+    }
+
+    /// Fetches `url`, conditionally when `validators` are given. Waiting for a free slot does
+    /// not count against the timeout; everything after it (connect, redirects, body) does.
+    pub async fn fetch(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let host = self.host_slot(url);
+        let _host_permit = host
+            .acquire()
+            .await
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        let _permit = self
+            .global
+            .acquire()
+            .await
+            .map_err(|e| FetchError::Network(e.to_string()))?;
+        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators)).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn fetch_inner(
+        &self,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut current = url.clone();
+        let mut permanent: Option<Url> = None;
+        let mut only_permanent = true;
+        for _ in 0..=MAX_REDIRECTS {
+            let mut req = self.client.get(current.clone()).header(
+                header::ACCEPT,
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            );
+            if let Some(e) = &validators.etag {
+                req = req.header(header::IF_NONE_MATCH, e);
+            }
+            if let Some(m) = &validators.last_modified {
+                req = req.header(header::IF_MODIFIED_SINCE, m);
+            }
+            let resp = req.send().await.map_err(network_error)?;
+            let status = resp.status();
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let loc = resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| FetchError::BadRedirect(format!("{status} without Location")))?;
+                let next = current
+                    .join(loc)
+                    .map_err(|e| FetchError::BadRedirect(format!("{loc:?}: {e}")))?;
+                if !matches!(next.scheme(), "http" | "https") {
+                    return Err(FetchError::BadRedirect(format!("to {next}")));
+                }
+                let is_permanent = matches!(
+                    status,
+                    StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
+                );
+                only_permanent &= is_permanent;
+                // The feed has moved for good only if every hop so far said so.
+                if only_permanent {
+                    permanent = Some(next.clone());
+                }
+                current = next;
+                continue;
+            }
+            if status == StatusCode::NOT_MODIFIED {
+                return Ok(FetchOutcome::NotModified {
+                    permanent_redirect: permanent,
+                });
+            }
+            if status == StatusCode::GONE {
+                return Err(FetchError::Gone);
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status {
+                    status: status.as_u16(),
+                    retry_after: retry_after(resp.headers()),
+                });
+            }
+            let headers = resp.headers().clone();
+            let body = self.read_body(resp).await?;
+            return Ok(FetchOutcome::Fetched(Fetched {
+                status: status.as_u16(),
+                final_url: current,
+                body,
+                content_type: header_str(&headers, header::CONTENT_TYPE),
+                validators: Validators {
+                    etag: header_str(&headers, header::ETAG),
+                    last_modified: header_str(&headers, header::LAST_MODIFIED),
+                },
+                permanent_redirect: permanent,
+            }));
+        }
+        Err(FetchError::TooManyRedirects)
+    }
+
+    /// Reads the body chunk by chunk and stops at the cap. With gzip/brotli decoding on, the
+    /// chunks are decompressed bytes, so the same count stops a compression bomb.
+    async fn read_body(&self, mut resp: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        if resp.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(FetchError::TooLarge(self.max_body));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(network_error)? {
+            if (body.len() + chunk.len()) as u64 > self.max_body {
+                return Err(FetchError::TooLarge(self.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn retry_after(h: &HeaderMap) -> Option<u64> {
+    let v = h.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(secs);
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .map_or(0, |d| d.as_secs()),
+    )
+}
+
+fn network_error(e: reqwest::Error) -> FetchError {
+    use std::error::Error;
+    // reqwest's top-level message is generic ("error sending request"); the cause says why.
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    FetchError::Network(msg)
+}

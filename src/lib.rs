@@ -1,0 +1,30 @@
+//! svodka: a regional news wire. Crate map, in the order data flows:
+//!
+//! - [`config`]: TOML → validated, typed `Config`.
+//! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
+//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
+//! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
+//! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
+//! - [`topics`]: stemmed keyword matching.
+//! - [`store`]: SQLite (the only module that knows SQL).
+//! - [`cycle`]: one fetch cycle over many sources.
+//! - [`publish`]: selecting items for a feed and rendering RSS.
+//! - [`server`]: HTTP routes (the only module that knows HTTP responses).
+//! - [`daemon`]: scheduler + server + signals.
+//! - [`demo`]: the bundled sample agencies.
+//! - [`cli`]: what each command does; `main.rs` only parses arguments.
+
+pub mod cli;
+pub mod config;
+pub mod cycle;
+pub mod daemon;
+pub mod dedup;
+pub mod demo;
+pub mod fetch;
+pub mod model;
+pub mod parse;
+pub mod publish;
+pub mod schedule;
+pub mod server;
+pub mod store;
+pub mod topics;

@@ -1,0 +1,10 @@
+//! Bytes in, normalized items out: decode (bytes → UTF-8), recover (broken XML), feed
+//! (feed-rs → items), normalize (links, titles, HTML, dates). Pure: no I/O, `now` is a parameter.
+
+pub mod decode;
+pub mod feed;
+pub mod mojibake;
+pub mod normalize;
+pub mod recover;
+
+pub use feed::{ParseError, Parsed, parse_feed};

@@ -1,0 +1,4 @@
+//! TEMPORARY
+pub fn repair(s: &str) -> std::borrow::Cow<'_, str> {
+    std::borrow::Cow::Borrowed(s)
+}

@@ -1,0 +1,183 @@
+//! Cron schedules with crontab semantics, and the pure arithmetic of when a source is due.
+//!
+//! We use croner rather than the `cron` crate the design names: `cron` wants 6–7 fields and reads
+//! day-of-week Quartz-style (1 = Sunday), so a user's `0 9 * * 1` would silently mean Sunday.
+//! croner reads the classic 5-field crontab (0 and 7 = Sunday, names, day-of-month OR
+//! day-of-week) and an optional leading seconds field.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use croner::Cron;
+use croner::parser::{CronParser, Seconds};
+
+#[derive(Clone)]
+pub struct Schedule {
+    text: String,
+    cron: Cron,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.text)
+    }
+}
+
+impl Schedule {
+    /// Parses a 5-field crontab expression or a 6-field one with seconds first.
+    pub fn parse(text: &str) -> Result<Schedule, String> {
+        let fields = text.split_whitespace().count();
+        if !(5..=6).contains(&fields) {
+            return Err(format!(
+                "bad cron expression {text:?}: expected 5 fields (minute hour day month weekday) \
+                 or 6 with seconds first, got {fields}"
+            ));
+        }
+        let parser = CronParser::builder().seconds(Seconds::Optional).build();
+        let cron = parser
+            .parse(text)
+            .map_err(|e| format!("bad cron expression {text:?}: {e}"))?;
+        // Reject expressions that never fire (`0 0 31 2 *`), which would stall a source forever.
+        cron.find_next_occurrence(&Utc::now(), false)
+            .map_err(|e| format!("bad cron expression {text:?}: it never fires ({e})"))?;
+        Ok(Schedule {
+            text: text.to_string(),
+            cron,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The first tick strictly after `now`.
+    pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron.find_next_occurrence(&now, false).ok()
+    }
+
+    /// The usual gap between two ticks around `now`, used to size the jitter window and to
+    /// tell whether stored data is stale.
+    pub fn period_near(&self, now: DateTime<Utc>) -> Duration {
+        match self
+            .next_after(now)
+            .and_then(|a| self.next_after(a).map(|b| (a, b)))
+        {
+            Some((a, b)) => b - a,
+            None => Duration::hours(1),
+        }
+    }
+}
+
+impl FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Schedule::parse(s)
+    }
+}
+
+/// Where in a tick's jitter window a source starts: a stable offset from its name, at most a
+/// quarter of the period and at most 60 s, so that the sources of one minute do not all hit
+/// their hosts in the same second, and a source keeps its place from tick to tick.
+pub fn jitter(name: &str, period: Duration) -> Duration {
+    use std::hash::Hasher;
+    let window_ms = (period.num_milliseconds() / 4).clamp(0, 60_000);
+    if window_ms == 0 {
+        return Duration::zero();
+    }
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(7, 11);
+    h.write(name.as_bytes());
+    Duration::milliseconds((h.finish() % window_ms as u64) as i64)
+}
+
+/// Exponential backoff after `streak` consecutive failures: 1, 2, 4 … minutes, capped at 6 hours.
+pub fn backoff(streak: u32) -> Duration {
+    let minutes = 1i64 << streak.saturating_sub(1).min(9);
+    Duration::minutes(minutes).min(Duration::hours(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+    }
+
+    fn check(expr: &str, now: DateTime<Utc>, expected: DateTime<Utc>) {
+        let s = Schedule::parse(expr).unwrap();
+        assert_eq!(s.next_after(now), Some(expected), "{expr}");
+    }
+
+    #[test]
+    fn classic_five_fields() {
+        check(
+            "*/15 * * * *",
+            at(2026, 11, 28, 10, 7),
+            at(2026, 11, 28, 10, 15),
+        );
+        check(
+            "*/15 * * * *",
+            at(2026, 11, 28, 10, 15),
+            at(2026, 11, 28, 10, 30),
+        );
+    }
+
+    #[test]
+    fn weekday_one_is_monday_and_zero_and_seven_are_sunday() {
+        // 2026-11-28 is a Saturday.
+        check("0 9 * * 1", at(2026, 11, 28, 12, 0), at(2026, 11, 30, 9, 0));
+        check(
+            "0 9 * * mon",
+            at(2026, 11, 28, 12, 0),
+            at(2026, 11, 30, 9, 0),
+        );
+        check("0 9 * * 0", at(2026, 11, 28, 12, 0), at(2026, 11, 29, 9, 0));
+        check("0 9 * * 7", at(2026, 11, 28, 12, 0), at(2026, 11, 29, 9, 0));
+    }
+
+    #[test]
+    fn day_of_month_or_day_of_week_like_crontab() {
+        // «the 1st, or any Monday»: crontab fires on Monday 30th before December 1st.
+        check("0 9 1 * 1", at(2026, 11, 28, 12, 0), at(2026, 11, 30, 9, 0));
+    }
+
+    #[test]
+    fn six_fields_have_seconds_first() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 7).unwrap();
+        let next = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 10).unwrap();
+        check("*/5 * * * * *", now, next);
+    }
+
+    #[test]
+    fn bad_expressions_say_why() {
+        for bad in [
+            "* * * *",
+            "61 * * * *",
+            "every hour",
+            "0 0 31 2 *",
+            "* * * * * * * *",
+        ] {
+            let e = Schedule::parse(bad).unwrap_err();
+            assert!(e.contains("bad cron expression"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn jitter_is_stable_and_inside_the_window() {
+        let p = Duration::minutes(15);
+        assert_eq!(jitter("lipetsk", p), jitter("lipetsk", p));
+        for name in ["a", "b", "voronezh", "tambov"] {
+            assert!(jitter(name, p) < Duration::seconds(60));
+        }
+        assert!(jitter("x", Duration::seconds(1)) < Duration::milliseconds(250));
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(1), Duration::minutes(1));
+        assert_eq!(backoff(3), Duration::minutes(4));
+        assert_eq!(backoff(40), Duration::hours(6));
+    }
+}

@@ -1,0 +1,289 @@
+//! HTTP: the routes, and feeds rendered once per change and served from memory with
+//! ETag / Last-Modified (and 304s). Only this module knows HTTP responses.
+
+use std::collections::HashMap;
+use std::hash::Hasher;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::publish::{self, Target};
+use crate::store::{self, Db};
+
+/// One rendered feed, kept until the data or the config changes.
+struct Rendered {
+    version: (u64, u64),
+    body: Bytes,
+    etag: String,
+    last_modified: SystemTime,
+}
+
+/// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
+#[derive(Clone)]
+pub struct AppState {
+    config: Arc<RwLock<Arc<Config>>>,
+    config_gen: Arc<std::sync::atomic::AtomicU64>,
+    db: Db,
+    cache: Arc<Mutex<HashMap<(Target, &'static str), Arc<Rendered>>>>,
+    started: SystemTime,
+}
+
+impl AppState {
+    pub fn new(config: Arc<Config>, db: Db) -> AppState {
+        AppState {
+            config: Arc::new(RwLock::new(config)),
+            config_gen: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            db,
+            cache: Arc::new(Mutex::new(HashMap::new())),
+            started: SystemTime::now(),
+        }
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Serves `config` from now on; every rendered feed is rendered again.
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.config_gen
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    fn version(&self) -> (u64, u64) {
+        (
+            self.db.version(),
+            self.config_gen.load(std::sync::atomic::Ordering::Acquire),
+        )
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/feeds/{file}", get(feed))
+        .route("/topics/{file}", get(topic))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled, then finishes the requests in flight.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
+
+async fn feed(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve_target(st, file, headers, Target::Feed).await
+}
+
+async fn topic(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve_target(st, file, headers, Target::Topic).await
+}
+
+async fn serve_target(
+    st: AppState,
+    file: String,
+    headers: HeaderMap,
+    make: fn(String) -> Target,
+) -> Response {
+    let Some((name, ext)) = file.rsplit_once('.') else {
+        return not_found();
+    };
+    let (ext, content_type): (&'static str, &'static str) = match ext {
+        "rss" => ("rss", "application/rss+xml; charset=utf-8"),
+        _ => return not_found(),
+    };
+    let target = make(name.to_string());
+    let rendered = match rendered(&st, target, ext).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => {
+            tracing::error!("cannot render {file}: {e:#}");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render this feed\n",
+            )
+                .into_response();
+        }
+    };
+    let mut h = HeaderMap::new();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified)) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    if not_modified(&headers, &rendered) {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    (StatusCode::OK, h, rendered.body.clone()).into_response()
+}
+
+/// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
+fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
+    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == r.etag);
+    }
+    if let Some(ims) = req
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    {
+        return r.last_modified <= ims;
+    }
+    false
+}
+
+async fn rendered(
+    st: &AppState,
+    target: Target,
+    ext: &'static str,
+) -> anyhow::Result<Option<Arc<Rendered>>> {
+    let version = st.version();
+    let key = (target.clone(), ext);
+    if let Some(r) = st.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+        && r.version == version
+    {
+        return Ok(Some(r.clone()));
+    }
+    let cfg = st.config();
+    let started = st.started;
+    let view = st
+        .db
+        .call(move |c| publish::view(&cfg, c, &target, ext))
+        .await??;
+    let Some(view) = view else { return Ok(None) };
+    let body = publish::render_rss(&view);
+    let newest = view.items.iter().map(|i| i.updated).max().unwrap_or(0);
+    // Last-Modified is the newest stored change, but never before this process started: a new
+    // config (a renamed feed title) changes the body without changing any item.
+    let last_modified =
+        (UNIX_EPOCH + Duration::from_secs(newest.max(0) as u64)).max(truncate_to_secs(started));
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
+    h.write(body.as_bytes());
+    let r = Arc::new(Rendered {
+        version,
+        etag: format!("\"{:016x}\"", h.finish()),
+        body: Bytes::from(body),
+        last_modified,
+    });
+    st.cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, r.clone());
+    Ok(Some(r))
+}
+
+/// HTTP dates have whole seconds; compare like with like.
+fn truncate_to_secs(t: SystemTime) -> SystemTime {
+    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such feed\n").into_response()
+}
+
+async fn index(State(st): State<AppState>) -> Response {
+    let cfg = st.config();
+    let cfg2 = cfg.clone();
+    let health = st
+        .db
+        .call(move |c| store::source_health(c, &cfg2.sources))
+        .await;
+    let health = match health {
+        Ok(Ok(h)) => h,
+        _ => Vec::new(),
+    };
+    let esc = |s: &str| html_escape::encode_text(s).into_owned();
+    let attr = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
+    let base = &cfg.server.base_url;
+    let mut head = String::new();
+    let mut feeds = String::new();
+    let targets = cfg
+        .feeds
+        .iter()
+        .map(|f| (Target::Feed(f.name.clone()), f.title.as_str()))
+        .chain(
+            cfg.topics
+                .iter()
+                .map(|t| (Target::Topic(t.name.clone()), t.title.as_str())),
+        );
+    for (t, title) in targets {
+        let url = format!("{base}{}", t.path("rss"));
+        head.push_str(&format!(
+            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{}\" href=\"{}\">\n",
+            attr(title),
+            attr(&url)
+        ));
+        let kind = if matches!(t, Target::Topic(_)) {
+            "тема"
+        } else {
+            "лента"
+        };
+        feeds.push_str(&format!(
+            "<li>{kind}: <a href=\"{}\">{}</a></li>\n",
+            attr(&url),
+            esc(title)
+        ));
+    }
+    let mut sources = String::new();
+    for h in &health {
+        let title = cfg
+            .source(&h.name)
+            .map_or(h.name.as_str(), |s| s.title.as_str());
+        let status = match (&h.state.last_error, h.state.last_status) {
+            (Some(e), _) => format!("ошибка: {}", esc(e)),
+            (None, Some(s)) => format!("HTTP {s}"),
+            (None, None) => "ещё не загружался".to_string(),
+        };
+        sources.push_str(&format!(
+            "<li>{} — {} материалов, {}</li>\n",
+            esc(title),
+            h.items,
+            status
+        ));
+    }
+    Html(format!(
+        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>svodka</title>\n{head}</head>\n<body>\n<h1>svodka — сводка региональных новостей</h1>\n<h2>Ленты</h2>\n<ul>\n{feeds}</ul>\n<h2>Источники</h2>\n<ul>\n{sources}</ul>\n</body></html>\n"
+    ))
+    .into_response()
+}

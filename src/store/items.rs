@@ -1,0 +1,302 @@
+//! The `items`, `item_refs` and `item_topics` tables: saving a fetch, selecting for feeds.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
+
+use super::sources::{FetchState, write_fetch_state};
+use crate::dedup::content_hash;
+use crate::model::Item;
+
+/// What one saved fetch did, for `svodka fetch`'s summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub new: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Items another source had already brought (same link or same text).
+    pub merged: u32,
+}
+
+/// An item as published: its fields, topics, and every source that carried it.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub id: i64,
+    pub source: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub image: Option<String>,
+    pub published: i64,
+    pub updated: i64,
+    pub topics: Vec<String>,
+    /// Sources other than `source` that carried the same item.
+    pub also: Vec<String>,
+}
+
+/// Saves one fetch in one transaction: the items with their topics, and the source's new
+/// fetch state (validators). If anything fails, nothing is written, validators included, so
+/// the next cycle fetches the same items again instead of getting a 304.
+pub fn save_fetch(
+    conn: &mut Connection,
+    source: &str,
+    items: &[(Item, Vec<String>)],
+    state: &FetchState,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Counts> {
+    let tx = conn.transaction()?;
+    let mut counts = Counts::default();
+    for (item, topics) in items {
+        save_item(&tx, source, item, topics, now.timestamp(), &mut counts)?;
+    }
+    write_fetch_state(&tx, source, state, true)?;
+    tx.commit()?;
+    Ok(counts)
+}
+
+/// Records a failed or unchanged fetch: only the source's state changes.
+pub fn save_state(
+    conn: &Connection,
+    source: &str,
+    state: &FetchState,
+    success: bool,
+) -> rusqlite::Result<()> {
+    write_fetch_state(conn, source, state, success)
+}
+
+fn save_item(
+    tx: &Transaction,
+    source: &str,
+    item: &Item,
+    topics: &[String],
+    now: i64,
+    counts: &mut Counts,
+) -> rusqlite::Result<()> {
+    let key = item.source_key();
+    let hash = content_hash(&item.title, &item.text);
+    let by_ref: Option<i64> = tx
+        .query_row(
+            "SELECT item_id FROM item_refs WHERE source = ?1 AND key = ?2",
+            params![source, key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let found = match by_ref {
+        Some(id) => Some(id),
+        None => {
+            let by_link = match &item.link {
+                Some(l) => tx
+                    .query_row("SELECT id FROM items WHERE link = ?1 LIMIT 1", [l], |r| {
+                        r.get(0)
+                    })
+                    .optional()?,
+                None => None,
+            };
+            match by_link {
+                Some(id) => Some(id),
+                None => tx
+                    .query_row(
+                        "SELECT id FROM items WHERE content_hash = ?1 LIMIT 1",
+                        [&hash],
+                        |r| r.get(0),
+                    )
+                    .optional()?,
+            }
+        }
+    };
+    let Some(id) = found else {
+        tx.execute(
+            "INSERT INTO items (source, link, content_hash, title, summary, content, text, author,
+                                image, published, first_seen, updated)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            params![
+                source,
+                item.link,
+                hash,
+                item.title,
+                item.summary,
+                item.content,
+                item.text,
+                item.author,
+                item.image,
+                item.published.timestamp(),
+                now
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        insert_ref(tx, source, &key, id, item, now)?;
+        set_topics(tx, id, topics)?;
+        counts.new += 1;
+        return Ok(());
+    };
+    if by_ref.is_none() {
+        insert_ref(tx, source, &key, id, item, now)?;
+    }
+    let (owner, stored_hash, stored_title): (String, String, String) = tx.query_row(
+        "SELECT source, content_hash, title FROM items WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if owner != source {
+        // Another agency's copy: the first source's text stays; this one is named beside it.
+        if by_ref.is_none() {
+            counts.merged += 1;
+        } else {
+            counts.unchanged += 1;
+        }
+        return Ok(());
+    }
+    if stored_hash == hash && stored_title == item.title {
+        counts.unchanged += 1;
+        return Ok(());
+    }
+    // The source edited its item (a corrected headline, a longer text): keep the first-seen
+    // time and the original date unless the feed gave one.
+    tx.execute(
+        "UPDATE items SET link = coalesce(?2, link), content_hash = ?3, title = ?4, summary = ?5,
+            content = ?6, text = ?7, author = ?8, image = ?9,
+            published = CASE WHEN ?11 THEN published ELSE ?10 END, updated = ?12
+         WHERE id = ?1",
+        params![
+            id,
+            item.link,
+            hash,
+            item.title,
+            item.summary,
+            item.content,
+            item.text,
+            item.author,
+            item.image,
+            item.published.timestamp(),
+            item.date_from_first_seen,
+            now
+        ],
+    )?;
+    set_topics(tx, id, topics)?;
+    counts.updated += 1;
+    Ok(())
+}
+
+fn insert_ref(
+    tx: &Transaction,
+    source: &str,
+    key: &str,
+    id: i64,
+    item: &Item,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO item_refs (source, key, item_id, link, first_seen)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![source, key, id, item.link, now],
+    )?;
+    Ok(())
+}
+
+/// Replaces an item's topics.
+pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM item_topics WHERE item_id = ?1", [id])?;
+    for t in topics {
+        conn.execute(
+            "INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)",
+            params![id, t],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every item's id, title and text, for `svodka retag`.
+pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    let mut stmt = conn.prepare("SELECT id, title, text FROM items ORDER BY id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    rows.collect()
+}
+
+pub fn item_count(conn: &Connection) -> rusqlite::Result<u64> {
+    let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+/// Newest first: items carried by any of `sources` (all when `None`) and tagged with any of
+/// `topics` (any when empty).
+pub fn select_items(
+    conn: &Connection,
+    sources: Option<&[String]>,
+    topics: &[String],
+    limit: usize,
+) -> rusqlite::Result<Vec<StoredItem>> {
+    let mut sql = String::from(
+        "SELECT id, source, link, title, summary, content, author, image, published, updated
+         FROM items i WHERE 1",
+    );
+    let mut args: Vec<String> = Vec::new();
+    if let Some(sources) = sources {
+        if sources.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM item_refs r WHERE r.item_id = i.id AND r.source IN (",
+        );
+        sql.push_str(&placeholders(args.len(), sources.len()));
+        sql.push_str("))");
+        args.extend(sources.iter().cloned());
+    }
+    if !topics.is_empty() {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = i.id AND t.topic IN (",
+        );
+        sql.push_str(&placeholders(args.len(), topics.len()));
+        sql.push_str("))");
+        args.extend(topics.iter().cloned());
+    }
+    sql.push_str(&format!(" ORDER BY published DESC, id DESC LIMIT {limit}"));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut items: Vec<StoredItem> = stmt
+        .query_map(params_from_iter(args.iter()), |r| {
+            Ok(StoredItem {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                link: r.get(2)?,
+                title: r.get(3)?,
+                summary: r.get(4)?,
+                content: r.get(5)?,
+                author: r.get(6)?,
+                image: r.get(7)?,
+                published: r.get(8)?,
+                updated: r.get(9)?,
+                topics: Vec::new(),
+                also: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut topics_stmt =
+        conn.prepare_cached("SELECT topic FROM item_topics WHERE item_id = ?1 ORDER BY topic")?;
+    let mut refs_stmt = conn.prepare_cached(
+        "SELECT DISTINCT source FROM item_refs WHERE item_id = ?1 AND source <> ?2 ORDER BY source",
+    )?;
+    for it in &mut items {
+        it.topics = topics_stmt
+            .query_map([it.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        it.also = refs_stmt
+            .query_map(params![it.id, it.source], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(items)
+}
+
+fn placeholders(start: usize, n: usize) -> String {
+    (start + 1..=start + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Deletes items older than `before` (by date and by first seen); returns how many.
+pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
+        [before.timestamp()],
+    )
+}

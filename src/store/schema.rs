@@ -1,0 +1,88 @@
+//! The schema as an ordered list of migrations; `PRAGMA user_version` counts those applied.
+//!
+//! Each migration runs in its own transaction with the version bump, so a kill mid-migration
+//! leaves the previous version intact. Append new migrations; never edit an applied one.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: sources with fetch state and health; items; the (source, guid) pairs that carried each
+    // item; item topics.
+    r#"
+    CREATE TABLE sources (
+        name          TEXT PRIMARY KEY,
+        url           TEXT NOT NULL,
+        etag          TEXT,
+        last_modified TEXT,
+        last_fetch    INTEGER,
+        last_success  INTEGER,
+        last_status   INTEGER,
+        last_error    TEXT,
+        error_streak  INTEGER NOT NULL DEFAULT 0,
+        next_due      INTEGER,
+        moved_to      TEXT,
+        gone          INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE items (
+        id            INTEGER PRIMARY KEY,
+        source        TEXT NOT NULL,
+        link          TEXT,
+        content_hash  TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        summary       TEXT,
+        content       TEXT,
+        text          TEXT NOT NULL,
+        author        TEXT,
+        image         TEXT,
+        published     INTEGER NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        updated       INTEGER NOT NULL
+    );
+    CREATE INDEX items_link ON items(link) WHERE link IS NOT NULL;
+    CREATE INDEX items_hash ON items(content_hash);
+    CREATE INDEX items_published ON items(published DESC, id DESC);
+    CREATE TABLE item_refs (
+        source        TEXT NOT NULL,
+        key           TEXT NOT NULL,
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        link          TEXT,
+        first_seen    INTEGER NOT NULL,
+        PRIMARY KEY (source, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_refs_item ON item_refs(item_id);
+    CREATE TABLE item_topics (
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        topic         TEXT NOT NULL,
+        PRIMARY KEY (item_id, topic)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_topics_topic ON item_topics(topic, item_id);
+    "#,
+];
+
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let current = usize::try_from(current).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op() {
+        let mut c = Connection::open_in_memory().unwrap();
+        migrate(&mut c).unwrap();
+        migrate(&mut c).unwrap();
+        let v: i64 = c
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v as usize, MIGRATIONS.len());
+    }
+}

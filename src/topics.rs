@@ -1,0 +1,236 @@
+//! Headline topics: configured keywords matched on whole words of title and text.
+//!
+//! Words and keywords are reduced with the Snowball stemmers (Russian for Cyrillic words,
+//! English for Latin ones), so the keyword «Сирия» finds «в Сирии» and «Сирию». A stem alone is
+//! not a safe match (Snowball stems «сирена» like «Сирия», and «рост» like «Ростов»), so a
+//! Russian word must also keep the keyword whole up to its nominative ending, followed only by
+//! an inflectional ending. Adjectives are separate keywords: «сирийский» matches only when asked.
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::config::Topic;
+
+/// One keyword (or phrase) ready to match: per word, its stem and its guard prefix.
+#[derive(Debug, Clone)]
+struct Pattern {
+    words: Vec<KeyWord>,
+}
+
+#[derive(Debug, Clone)]
+struct KeyWord {
+    stem: String,
+    /// The keyword without its nominative ending: every form of it starts with this.
+    prefix: String,
+}
+
+#[derive(Debug, Clone)]
+struct TopicPatterns {
+    name: String,
+    include: Vec<Pattern>,
+    exclude: Vec<Pattern>,
+}
+
+/// The configured topics, compiled once per config.
+pub struct Matcher {
+    topics: Vec<TopicPatterns>,
+    ru: Stemmer,
+    en: Stemmer,
+}
+
+/// Russian nominal endings, longest first, stripped from a keyword to get the part that every
+/// inflected form keeps («Сирия» → «сир», «Москва» → «москв», «сирийский» → «сирийск»).
+const NOMINATIVE_ENDINGS: [&str; 18] = [
+    "ия", "ие", "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ья", "ье", "а", "я", "о", "е", "ь", "й",
+    "ы",
+];
+
+/// Endings an inflected Russian word may carry after that part.
+const INFLECTIONS: [&str; 44] = [
+    "", "а", "я", "о", "е", "ь", "й", "ы", "и", "у", "ю", "ой", "ей", "ою", "ею", "ом", "ем", "ам",
+    "ям", "ами", "ями", "ах", "ях", "ов", "ев", "ия", "ии", "ию", "ией", "ие", "ий", "ый", "ая",
+    "ое", "ые", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую",
+];
+
+fn fold(word: &str) -> String {
+    word.to_lowercase().replace('ё', "е")
+}
+
+fn is_cyrillic(word: &str) -> bool {
+    word.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
+}
+
+impl Matcher {
+    pub fn new(topics: &[Topic]) -> Matcher {
+        let ru = Stemmer::create(Algorithm::Russian);
+        let en = Stemmer::create(Algorithm::English);
+        let compile = |phrases: &[String]| -> Vec<Pattern> {
+            phrases
+                .iter()
+                .map(|p| Pattern {
+                    words: crate::dedup::words(p)
+                        .map(|w| {
+                            let stem = stem(&ru, &en, &w);
+                            let prefix = if is_cyrillic(&w) {
+                                NOMINATIVE_ENDINGS
+                                    .iter()
+                                    .find_map(|e| {
+                                        w.strip_suffix(e).filter(|p| p.chars().count() >= 2)
+                                    })
+                                    .unwrap_or(&w)
+                                    .to_string()
+                            } else {
+                                w.clone()
+                            };
+                            KeyWord { stem, prefix }
+                        })
+                        .collect(),
+                })
+                .filter(|p| !p.words.is_empty())
+                .collect()
+        };
+        let topics = topics
+            .iter()
+            .map(|t| TopicPatterns {
+                name: t.name.clone(),
+                include: compile(&t.keywords),
+                exclude: compile(&t.exclude),
+            })
+            .collect();
+        Matcher { topics, ru, en }
+    }
+
+    /// The names of the topics whose keywords occur in the text (and none of its exclusions).
+    pub fn tag(&self, title: &str, text: &str) -> Vec<String> {
+        let words: Vec<(String, String)> = crate::dedup::words(title)
+            .chain(crate::dedup::words(text))
+            .map(|w| {
+                let s = stem(&self.ru, &self.en, &w);
+                (w, s)
+            })
+            .collect();
+        self.topics
+            .iter()
+            .filter(|t| {
+                t.include.iter().any(|p| occurs(p, &words))
+                    && !t.exclude.iter().any(|p| occurs(p, &words))
+            })
+            .map(|t| t.name.clone())
+            .collect()
+    }
+}
+
+fn stem(ru: &Stemmer, en: &Stemmer, word: &str) -> String {
+    let w = fold(word);
+    if is_cyrillic(&w) {
+        ru.stem(&w).into_owned()
+    } else {
+        en.stem(&w).into_owned()
+    }
+}
+
+fn occurs(p: &Pattern, words: &[(String, String)]) -> bool {
+    let n = p.words.len();
+    words.len() >= n
+        && words.windows(n).any(|win| {
+            win.iter()
+                .zip(&p.words)
+                .all(|((w, s), k)| word_matches(w, s, k))
+        })
+}
+
+fn word_matches(word: &str, stem: &str, k: &KeyWord) -> bool {
+    if !is_cyrillic(word) {
+        return stem == k.stem;
+    }
+    // Snowball is not consistent across one word's forms (it stems «Ростов» to «рост» but
+    // «Ростова» to «ростов»), so the word's stem need only begin with the keyword's; the
+    // guard then asks for the keyword's own letters plus an inflectional ending.
+    stem.starts_with(k.stem.as_str())
+        && word
+            .strip_prefix(k.prefix.as_str())
+            .is_some_and(|ending| INFLECTIONS.contains(&ending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(name: &str, keywords: &[&str], exclude: &[&str]) -> Topic {
+        Topic {
+            name: name.into(),
+            title: name.into(),
+            keywords: keywords.iter().map(|s| s.to_string()).collect(),
+            exclude: exclude.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn check(topics: &[Topic], text: &str, expected: &[&str]) {
+        let m = Matcher::new(topics);
+        assert_eq!(m.tag("", text), expected, "{text}");
+    }
+
+    #[test]
+    fn inflected_forms_match() {
+        let t = [topic("syria", &["Сирия"], &[])];
+        for text in [
+            "Делегация из Сирии прибыла",
+            "поставки зерна в Сирию",
+            "Новости. Сирия.",
+            "над СИРИЕЙ",
+        ] {
+            check(&t, text, &["syria"]);
+        }
+    }
+
+    #[test]
+    fn stem_collisions_do_not_match() {
+        let t = [
+            topic("syria", &["Сирия"], &[]),
+            topic("rostov", &["Ростов"], &[]),
+        ];
+        check(&t, "В Липецке прозвучала сирена гражданской обороны", &[]);
+        check(&t, "Рост цен на продукты замедлился", &[]);
+        check(&t, "Поезд из Ростова задержался", &["rostov"]);
+    }
+
+    #[test]
+    fn adjectives_only_when_asked() {
+        check(
+            &[topic("syria", &["Сирия"], &[])],
+            "сирийская делегация",
+            &[],
+        );
+        check(
+            &[topic("syria", &["Сирия", "сирийский"], &[])],
+            "встреча сирийской делегации",
+            &["syria"],
+        );
+    }
+
+    #[test]
+    fn phrases_exclusions_and_english() {
+        let t = [
+            topic("energy", &["энергетический кризис"], &["учения"]),
+            topic("isis", &["ИГИЛ", "Islamic State"], &[]),
+        ];
+        check(
+            &t,
+            "Энергетического кризиса в регионе не будет",
+            &["energy"],
+        );
+        check(&t, "кризис энергетический", &[]);
+        check(&t, "учения: энергетический кризис", &[]);
+        check(&t, "вербовка в ИГИЛ (запрещена в РФ)", &["isis"]);
+        check(&t, "fighters of the Islamic State", &["isis"]);
+        check(&t, "the islamic states", &["isis"]);
+    }
+
+    #[test]
+    fn yo_is_folded() {
+        check(
+            &[topic("tree", &["ёлка"], &[])],
+            "на площади поставили елку",
+            &["tree"],
+        );
+    }
+}
