@@ -98,7 +98,6 @@ impl Fetcher {
             .user_agent(cfg.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .read_timeout(cfg.timeout)
             .pool_max_idle_per_host(cfg.per_host)
             .build()?;
         Ok(Fetcher {

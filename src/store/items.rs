@@ -95,10 +95,13 @@ fn save_item(
             };
             match by_link {
                 Some(id) => Some(id),
+                // Same text is the same item only across agencies (the press release five of
+                // them republish); within one source, a daily «Курс валют» with the same
+                // words is a new item, told apart by its guid or link.
                 None => tx
                     .query_row(
-                        "SELECT id FROM items WHERE content_hash = ?1 LIMIT 1",
-                        [&hash],
+                        "SELECT id FROM items WHERE content_hash = ?1 AND source <> ?2 LIMIT 1",
+                        params![hash, source],
                         |r| r.get(0),
                     )
                     .optional()?,

@@ -1,0 +1,326 @@
+//! The real `svodka run` and `svodka demo`: served feeds, 304s, schedule, SIGHUP, SIGTERM.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, config, titles};
+
+/// A running `svodka` process and the address it serves on (read from its log).
+struct Running {
+    child: Child,
+    base: String,
+    log: tokio::sync::mpsc::UnboundedReceiver<String>,
+}
+
+async fn spawn(args: &[&str], app: Option<&App>) -> Running {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_svodka"));
+    cmd.args(args)
+        .env_remove("SVODKA_CONFIG")
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(app) = app {
+        cmd.arg("--config").arg(app.config_path());
+    }
+    let mut child = cmd.spawn().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for stream in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let _ = tx.send(l);
+            }
+        });
+    }
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let l = rx.recv().await.expect("svodka exited before serving");
+            if let Some(rest) = l.split("serving on ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+    })
+    .await
+    .expect("svodka did not start serving");
+    Running {
+        child,
+        base,
+        log: rx,
+    }
+}
+
+impl Running {
+    fn signal(&self, sig: &str) {
+        let pid = self.child.id().unwrap().to_string();
+        let st = std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    async fn stop(mut self) -> i32 {
+        self.signal("-TERM");
+        let st = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("svodka did not stop after SIGTERM")
+            .unwrap();
+        st.code().unwrap_or(-1)
+    }
+
+    async fn wait_log(&mut self, needle: &str) {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let l = self.log.recv().await.expect("svodka exited");
+                if l.contains(needle) {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no log line with {needle:?}"));
+    }
+}
+
+/// Polls `url` until `ok(body)` holds; the daemon works on its own clock, so tests wait for
+/// what a user would wait for, with a deadline instead of a fixed sleep.
+async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = reqwest::get(url).await
+            && r.status() == 200
+            && let Ok(body) = r.text().await
+            && ok(&body)
+        {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn install_crypto() {
+    svodka::fetch::install_crypto_provider();
+}
+
+#[tokio::test]
+async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[item("Студенты из Сирии начали учёбу в Липецке").guid("1")]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[[topic]]\nname = \"syria\"\ntitle = \"Сирия\"\nkeywords = [\"Сирия\"]\n";
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], extra));
+    let d = spawn(&["run"], Some(&app)).await;
+    let url = format!("{}/feeds/all.rss", d.base);
+    until(&url, |b| b.contains("Сирии")).await;
+
+    let client = reqwest::Client::new();
+    let r = client.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/rss+xml")
+    );
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let lm = r.headers()["last-modified"].to_str().unwrap().to_string();
+    let body = r.text().await.unwrap();
+    assert_eq!(titles(&body), ["Студенты из Сирии начали учёбу в Липецке"]);
+
+    let r = client
+        .get(&url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(r.headers()["etag"].to_str().unwrap(), etag);
+    assert!(r.bytes().await.unwrap().is_empty());
+    let r = client
+        .get(&url)
+        .header("if-modified-since", &lm)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    let r = client
+        .get(&url)
+        .header("if-none-match", "\"other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let topic = client
+        .get(format!("{}/topics/syria.rss", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(topic.status(), 200);
+    assert!(topic.headers().contains_key("etag"));
+    assert_eq!(
+        titles(&topic.text().await.unwrap()),
+        ["Студенты из Сирии начали учёбу в Липецке"]
+    );
+    for missing in ["/topics/nope.rss", "/feeds/nope.rss", "/feeds/all.xml"] {
+        let r = client
+            .get(format!("{}{missing}", d.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+    let health = client
+        .get(format!("{}/healthz", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let index = client
+        .get(format!("{}/", d.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        index.contains("<link rel=\"alternate\" type=\"application/rss+xml\""),
+        "{index}"
+    );
+    assert!(
+        index.contains("http://news.test/topics/syria.rss"),
+        "{index}"
+    );
+
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn run_fetches_on_schedule_and_a_changed_feed_gets_a_new_etag() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[item("Первая новость дня").guid("1")]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[schedule]\ncron = \"* * * * * *\"\n";
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], extra));
+    let d = spawn(&["run"], Some(&app)).await;
+    let url = format!("{}/feeds/all.rss", d.base);
+    until(&url, |b| b.contains("Первая")).await;
+    let first = reqwest::get(&url).await.unwrap().headers()["etag"].clone();
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[
+                item("Первая новость дня").guid("1"),
+                item("Вторая новость дня").guid("2"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    until(&url, |b| b.contains("Вторая")).await;
+    let second = reqwest::get(&url).await.unwrap().headers()["etag"].clone();
+    assert_ne!(first, second);
+    assert!(o.seen("/feed.xml").len() >= 2);
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn sighup_reloads_a_good_config_and_keeps_the_old_one_when_the_new_is_bad() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
+    );
+    let sources = [("lipetsk", o.url("/feed.xml"))];
+    let app = App::new(&config(&sources, ""));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    until(&format!("{}/feeds/all.rss", d.base), |b| {
+        b.contains("Новость")
+    })
+    .await;
+
+    std::fs::write(
+        app.config_path(),
+        config(
+            &sources,
+            "[[feed]]\nname = \"fresh\"\ntitle = \"Новая лента\"\n",
+        ),
+    )
+    .unwrap();
+    d.signal("-HUP");
+    until(&format!("{}/feeds/fresh.rss", d.base), |b| {
+        b.contains("Новая лента")
+    })
+    .await;
+
+    std::fs::write(app.config_path(), "[[source]]\nurll = \"x\"\n").unwrap();
+    d.signal("-HUP");
+    d.wait_log("kept the running config").await;
+    let r = reqwest::get(format!("{}/feeds/fresh.rss", d.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn demo_serves_the_sample_agencies_merged() {
+    install_crypto();
+    let d = spawn(&["demo", "--listen", "127.0.0.1:0"], None).await;
+    let url = format!("{}/feeds/all.rss", d.base);
+    // 36 items in four feeds; the press release carried by all four agencies counts once.
+    let body = until(&url, |b| titles(b).len() >= 33).await;
+    let t = titles(&body);
+    assert_eq!(t.len(), 33, "{t:#?}");
+    assert!(
+        t.iter()
+            .any(|t| t.contains("Воронежское зерно впервые отправят в Сирию")),
+        "the windows-1251 feed: {t:#?}"
+    );
+    let roads = t.iter().filter(|t| t.contains("4,2 млрд")).count();
+    assert_eq!(roads, 1, "{t:#?}");
+    let ch = crate::harness::channel(&body);
+    let release = ch
+        .items()
+        .iter()
+        .find(|i| i.title().is_some_and(|t| t.contains("4,2 млрд")))
+        .unwrap();
+    assert!(release.description().unwrap().contains("Также сообщили"));
+    let headlines = reqwest::get(format!("{}/feeds/headlines.rss", d.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let h = titles(&headlines);
+    assert!(h.iter().any(|t| t.contains("Сири")), "{h:#?}");
+    assert!(!h.iter().any(|t| t.contains("сирена")), "{h:#?}");
+    assert_eq!(d.stop().await, 0);
+}

@@ -1,0 +1,130 @@
+//! Fetch limits: a hanging, huge, bombing, looping or vanished source costs only itself.
+
+use std::io::Write;
+use std::time::Duration;
+
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, config};
+
+fn good_feed() -> Route {
+    Route::ok(
+        rss(&[item("Хорошая новость").guid("g1")]),
+        "application/rss+xml",
+    )
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[tokio::test]
+async fn hostile_sources_fail_alone_and_good_items_are_stored() {
+    let o = Origin::start().await;
+    o.route("/good.xml", good_feed());
+    o.route("/hang.xml", good_feed().delay(Duration::from_secs(30)));
+    let huge = rss(&(0..3000)
+        .map(|i| item(&format!("Новость номер {i}")).guid(&i.to_string()))
+        .collect::<Vec<_>>());
+    o.route("/huge.xml", Route::ok(huge, "application/rss+xml"));
+    // 64 MiB of zeros packed into ~64 KiB.
+    let bomb = gzip(&vec![0u8; 64 << 20]);
+    o.route(
+        "/bomb.xml",
+        Route::ok(bomb, "application/rss+xml").header("content-encoding", "gzip"),
+    );
+    o.route(
+        "/loop.xml",
+        Route::status(302).header("location", "/loop.xml"),
+    );
+    o.route("/gone.xml", Route::status(410));
+    let extra = "[fetch]\n";
+    let cfg = config(
+        &[
+            ("good", o.url("/good.xml")),
+            ("hang", o.url("/hang.xml")),
+            ("huge", o.url("/huge.xml")),
+            ("bomb", o.url("/bomb.xml")),
+            ("loop", o.url("/loop.xml")),
+            ("gone", o.url("/gone.xml")),
+        ],
+        "",
+    )
+    .replace(
+        "[fetch]\ntimeout_secs = 2\n",
+        "[fetch]\ntimeout_secs = 2\nmax_body_bytes = 65536\n",
+    );
+    let _ = extra;
+    let app = App::new(&cfg);
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("good: 1 new"), "{out}");
+    assert!(out.contains("hang: error: timed out after 2s"), "{out}");
+    assert!(
+        out.contains("huge: error: body larger than 65536 bytes"),
+        "{out}"
+    );
+    assert!(
+        out.contains("bomb: error: body larger than 65536 bytes"),
+        "{out}"
+    );
+    assert!(out.contains("loop: error: more than 5 redirects"), "{out}");
+    assert!(out.contains("gone: error: 410 Gone"), "{out}");
+
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(
+        out.contains("gone: skipped: the server answered 410 Gone"),
+        "{out}"
+    );
+    let (_, out, _) = app.svodka(&["sources"]).await;
+    assert!(out.contains("gone (410)"), "{out}");
+}
+
+#[tokio::test]
+async fn gzip_feeds_are_decoded_and_permanent_redirects_recorded() {
+    let o = Origin::start().await;
+    let body = gzip(rss(&[item("Сжатая лента из Тамбова").guid("z1")]).as_bytes());
+    o.route(
+        "/new.xml",
+        Route::ok(body, "application/rss+xml").header("content-encoding", "gzip"),
+    );
+    o.route(
+        "/old.xml",
+        Route::status(301).header("location", "/new.xml"),
+    );
+    let app = App::new(&config(&[("tambov", o.url("/old.xml"))], ""));
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(out.contains("tambov: 1 new"), "{out}");
+    let accept = o.seen("/old.xml")[0].headers["accept-encoding"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(accept.contains("gzip") && accept.contains("br"), "{accept}");
+    let (_, out, _) = app.svodka(&["sources"]).await;
+    assert!(
+        out.contains(&format!("moved permanently to: {}", o.url("/new.xml"))),
+        "{out}"
+    );
+    // The next fetch goes straight to the new address.
+    app.svodka(&["fetch"]).await;
+    assert_eq!(o.seen("/old.xml").len(), 1);
+    assert_eq!(o.seen("/new.xml").len(), 2);
+}
+
+#[tokio::test]
+async fn per_host_limit_holds() {
+    let o = Origin::start().await;
+    let mut sources = Vec::new();
+    for i in 0..6 {
+        let path = format!("/feed{i}.xml");
+        o.route(&path, good_feed().delay(Duration::from_millis(150)));
+        sources.push((["a", "b", "c", "d", "e", "f"][i], o.url(&path)));
+    }
+    let cfg =
+        config(&sources, "").replace("timeout_secs = 2\n", "timeout_secs = 5\nper_host = 2\n");
+    let app = App::new(&cfg);
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(out.lines().count(), 6, "{out}");
+    assert_eq!(o.max_in_flight(), 2);
+}

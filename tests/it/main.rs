@@ -1,0 +1,9 @@
+//! Integration tests: one binary, modules by area. Everything runs against a local origin on
+//! 127.0.0.1 and a fresh SQLite file in a temp dir; nothing touches the internet.
+
+mod cli;
+mod daemon;
+mod feeds;
+mod fetching;
+mod harness;
+mod pipeline;
