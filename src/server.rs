@@ -28,13 +28,16 @@ struct Rendered {
     last_modified: SystemTime,
 }
 
+/// Rendered feeds by (what, format).
+type Cache = HashMap<(Target, &'static str), Arc<Rendered>>;
+
 /// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
 #[derive(Clone)]
 pub struct AppState {
     config: Arc<RwLock<Arc<Config>>>,
     config_gen: Arc<std::sync::atomic::AtomicU64>,
     db: Db,
-    cache: Arc<Mutex<HashMap<(Target, &'static str), Arc<Rendered>>>>,
+    cache: Arc<Mutex<Cache>>,
     started: SystemTime,
 }
 

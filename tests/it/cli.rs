@@ -199,3 +199,14 @@ async fn retag_applies_changed_topics_to_stored_items() {
         "{feed}"
     );
 }
+
+#[tokio::test]
+async fn the_shipped_example_config_is_valid() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/svodka.toml");
+    let (code, out, err) = run_svodka(Some(&path), &["check"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("3 sources (3 enabled), 2 topics, 2 feeds"),
+        "{out}"
+    );
+}
