@@ -1,5 +1,7 @@
 //! One feed document to normalized items: decode, recover broken XML, feed-rs, normalize.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use feed_rs::model::{Entry, FeedType};
 use url::Url;
@@ -48,14 +50,30 @@ pub fn parse_feed(
     let decoded = decode::decode(bytes, http_charset, encoding);
     let enc_name = decoded.encoding.name();
     let mut repairs = Vec::new();
-    let cleaned = recover::clean(&decoded.text);
+    // JSON Feed is not XML: the XML repairs would mangle it.
+    let is_json = decoded.text.trim_start().starts_with('{');
+    let cleaned = if is_json {
+        std::borrow::Cow::Borrowed(decoded.text.as_str())
+    } else {
+        recover::clean(&decoded.text)
+    };
     if matches!(cleaned, std::borrow::Cow::Owned(_)) {
         repairs.push("repaired malformed XML (entities, bare &, unclosed tags or junk)".into());
     }
+    let mut full_texts = if is_json {
+        HashMap::new()
+    } else {
+        full_texts(&cleaned)
+    };
     let feed = match parser(base).parse(cleaned.as_bytes()) {
         Ok(f) => f,
         Err(first) => {
-            let Some(closed) = recover::close_truncated(&cleaned) else {
+            let closed = if is_json {
+                None
+            } else {
+                recover::close_truncated(&cleaned)
+            };
+            let Some(closed) = closed else {
                 return Err(ParseError::NotAFeed {
                     encoding: enc_name,
                     reason: first.to_string(),
@@ -71,6 +89,7 @@ pub fn parse_feed(
                 "document was cut off ({first}); kept the {} complete items",
                 f.entries.len()
             ));
+            full_texts = full_texts_of(&closed);
             f
         }
     };
@@ -99,7 +118,8 @@ pub fn parse_feed(
     let mut seen = std::collections::HashSet::new();
     let html = sanitizer(base_for_items.as_ref());
     for entry in feed.entries {
-        match to_item(entry, base_for_items.as_ref(), &html, now) {
+        let full = full_text_for(&entry, &full_texts);
+        match to_item(entry, full, base_for_items.as_ref(), &html, now) {
             Ok(item) => {
                 // A feed that lists an item twice yields it once.
                 if seen.insert(item.source_key()) {
@@ -134,6 +154,7 @@ fn parser(base: Option<&Url>) -> feed_rs::parser::Parser {
 
 fn to_item(
     entry: Entry,
+    full_text: Option<String>,
     base: Option<&Url>,
     html: &ammonia::Builder,
     now: DateTime<Utc>,
@@ -153,8 +174,11 @@ fn to_item(
     let content_raw = entry
         .content
         .as_ref()
-        .and_then(|c| c.body.as_deref())
-        .unwrap_or("");
+        .and_then(|c| c.body.clone())
+        .filter(|c| !c.trim().is_empty())
+        .or(full_text)
+        .unwrap_or_default();
+    let content_raw = content_raw.as_str();
     let summary = Some(sanitize_html(html, summary_raw)).filter(|s| !s.is_empty());
     let content = Some(sanitize_html(html, content_raw)).filter(|s| !s.is_empty());
     let text = html_to_text(if content_raw.trim().is_empty() {
@@ -206,4 +230,59 @@ fn to_item(
         published,
         date_from_first_seen,
     })
+}
+
+/// Full texts that feed-rs drops: Yandex.News `yandex:full-text` and Yandex Turbo
+/// `turbo:content`, read with the `rss` crate (which keeps unknown elements as extensions),
+/// keyed by guid and by link. Only RSS 2.0 carries them; anything else yields nothing.
+fn full_texts(xml: &str) -> HashMap<String, String> {
+    if !xml.contains("yandex:full-text") && !xml.contains("turbo:content") {
+        return HashMap::new();
+    }
+    full_texts_of(xml)
+}
+
+fn full_texts_of(xml: &str) -> HashMap<String, String> {
+    let Ok(channel) = rss::Channel::read_from(xml.as_bytes()) else {
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    for item in channel.items() {
+        let ext = item.extensions();
+        let text = ext
+            .get("yandex")
+            .and_then(|m| m.get("full-text"))
+            .or_else(|| ext.get("turbo").and_then(|m| m.get("content")))
+            .and_then(|v| v.first())
+            .and_then(|e| e.value())
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        let Some(text) = text else { continue };
+        let html = if text.contains('<') {
+            text.to_string()
+        } else {
+            // Yandex full text is plain text with line breaks: paragraphs for readers.
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(|l| format!("<p>{}</p>", html_escape::encode_text(l)))
+                .collect()
+        };
+        for key in [item.guid().map(|g| g.value()), item.link()]
+            .into_iter()
+            .flatten()
+        {
+            out.insert(key.trim().to_string(), html.clone());
+        }
+    }
+    out
+}
+
+fn full_text_for(entry: &Entry, texts: &HashMap<String, String>) -> Option<String> {
+    if texts.is_empty() {
+        return None;
+    }
+    std::iter::once(entry.id.as_str())
+        .chain(entry.links.iter().map(|l| l.href.as_str()))
+        .find_map(|k| texts.get(k.trim()).cloned())
 }

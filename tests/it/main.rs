@@ -7,3 +7,4 @@ mod feeds;
 mod fetching;
 mod harness;
 mod pipeline;
+mod store;

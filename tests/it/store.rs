@@ -1,0 +1,144 @@
+//! The store on a real SQLite file: a failed or killed write leaves nothing half-done.
+
+use chrono::Utc;
+use svodka::model::Item;
+use svodka::store::{self, FetchState};
+
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, config};
+
+fn news(title: &str, guid: &str) -> Item {
+    Item {
+        guid: Some(guid.into()),
+        link: Some(format!("https://lipetsk.test/news/{guid}")),
+        title: title.into(),
+        summary: None,
+        content: None,
+        text: String::new(),
+        author: None,
+        image: None,
+        published: Utc::now(),
+        date_from_first_seen: false,
+    }
+}
+
+#[test]
+fn a_write_that_fails_midway_stores_neither_items_nor_validators() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = svodka::config::Config::parse(
+        "[[source]]\nname = \"lipetsk\"\nurl = \"https://lipetsk.test/rss\"\n",
+        &dir.path().join("svodka.toml"),
+    )
+    .unwrap();
+    let mut conn = store::open(&cfg.storage.path).unwrap();
+    store::sync_sources(&conn, &cfg.sources).unwrap();
+    // A real SQLite failure in the middle of the transaction, on the second item.
+    conn.execute_batch(
+        "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'Сбой' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let items = vec![
+        (news("Первая новость", "1"), vec![]),
+        (news("Сбой", "2"), vec![]),
+    ];
+    let state = FetchState {
+        etag: Some("\"v7\"".into()),
+        ..FetchState::default()
+    };
+    let err = store::save_fetch(&mut conn, "lipetsk", &items, &state, Utc::now()).unwrap_err();
+    assert!(err.to_string().contains("disk full"));
+    assert_eq!(store::item_count(&conn).unwrap(), 0);
+    assert_eq!(
+        store::load_fetch_state(&conn, "lipetsk").unwrap().etag,
+        None
+    );
+
+    conn.execute_batch("DROP TRIGGER boom").unwrap();
+    let counts = store::save_fetch(&mut conn, "lipetsk", &items, &state, Utc::now()).unwrap();
+    assert_eq!(counts.new, 2);
+    assert_eq!(
+        store::load_fetch_state(&conn, "lipetsk")
+            .unwrap()
+            .etag
+            .as_deref(),
+        Some("\"v7\"")
+    );
+}
+
+/// SIGKILL `svodka fetch` at moments spread over its write and check after each kill that the
+/// database is intact and all-or-nothing: items present exactly when the validators are.
+#[tokio::test]
+async fn sigkill_mid_fetch_leaves_a_consistent_database() {
+    let o = Origin::start().await;
+    let big: Vec<_> = (0..2500)
+        .map(|i| {
+            item(&format!("Новость номер {i} о жизни Липецкой области"))
+                .guid(&i.to_string())
+                .desc("Текст новости о событиях в регионе, подробности у корреспондента.")
+        })
+        .collect();
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&big), "application/rss+xml").etag("\"big\""),
+    );
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], ""));
+    let db = app.dir.path().join("svodka.db");
+    // One whole run tells how long a fetch takes on this machine; the kills are spread over it.
+    let started = std::time::Instant::now();
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("lipetsk: 2500 new"), "{out}");
+    let whole = started.elapsed();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for tenth in 1..=12u32 {
+        let delay = whole * tenth / 10;
+        let _ = std::fs::remove_file(&db);
+        let _ = std::fs::remove_file(app.dir.path().join("svodka.db-wal"));
+        let _ = std::fs::remove_file(app.dir.path().join("svodka.db-shm"));
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_svodka"))
+            .args(["fetch", "--config"])
+            .arg(app.config_path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(delay).await;
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+        if !db.exists() {
+            outcomes.insert("no database yet");
+            continue;
+        }
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let ok: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
+        let has_sources: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'sources'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .unwrap()
+            > 0;
+        if !has_sources {
+            outcomes.insert("schema not yet created");
+            continue;
+        }
+        let items: i64 = conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        let etag: Option<String> = conn
+            .query_row("SELECT etag FROM sources WHERE name = 'lipetsk'", [], |r| {
+                r.get(0)
+            })
+            .unwrap_or(None);
+        match (items, etag.as_deref()) {
+            (0, None) => outcomes.insert("nothing committed"),
+            (2500, Some("\"big\"")) => outcomes.insert("all committed"),
+            other => panic!("half a fetch committed after a kill at {delay:?}: {other:?}"),
+        };
+    }
+    eprintln!("kill outcomes: {outcomes:?}");
+}
