@@ -255,7 +255,7 @@ async fn fail(
     next.last_status = status;
     next.last_error = Some(message.clone());
     next.error_streak = next.error_streak.saturating_add(1);
-    let mut wait = backoff(next.error_streak);
+    let mut wait = backoff(name, next.error_streak);
     if let Some(FetchError::Status {
         retry_after: Some(s),
         ..

@@ -90,10 +90,19 @@ pub fn jitter(name: &str, period: Duration) -> Duration {
     Duration::milliseconds((h.finish() % window_ms as u64) as i64)
 }
 
-/// Exponential backoff after `streak` consecutive failures: 1, 2, 4 … minutes, capped at 6 hours.
-pub fn backoff(streak: u32) -> Duration {
+/// Exponential backoff after `streak` consecutive failures: 1, 2, 4 … minutes, capped at 6
+/// hours, plus up to a quarter more. The jitter comes from the source's name and the streak, so
+/// sources that failed together (one host down) do not all retry in the same second, and a
+/// given source's wait is reproducible.
+pub fn backoff(name: &str, streak: u32) -> Duration {
+    use std::hash::Hasher;
     let minutes = 1i64 << streak.saturating_sub(1).min(9);
-    Duration::minutes(minutes).min(Duration::hours(6))
+    let base = Duration::minutes(minutes).min(Duration::hours(6));
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(13, 17);
+    h.write(name.as_bytes());
+    h.write_u32(streak);
+    let quarter_ms = (base.num_milliseconds() / 4).max(1) as u64;
+    base + Duration::milliseconds((h.finish() % quarter_ms) as i64)
 }
 
 #[cfg(test)]
@@ -175,9 +184,12 @@ mod tests {
     }
 
     #[test]
-    fn backoff_grows_and_caps() {
-        assert_eq!(backoff(1), Duration::minutes(1));
-        assert_eq!(backoff(3), Duration::minutes(4));
-        assert_eq!(backoff(40), Duration::hours(6));
+    fn backoff_grows_with_jitter_and_caps() {
+        let within = |d: Duration, base: Duration| d >= base && d < base + base / 4;
+        assert!(within(backoff("a", 1), Duration::minutes(1)));
+        assert!(within(backoff("a", 3), Duration::minutes(4)));
+        assert!(within(backoff("a", 40), Duration::hours(6)));
+        // Two sources of one failing host do not retry together.
+        assert_ne!(backoff("lipetsk", 5), backoff("voronezh", 5));
     }
 }

@@ -128,3 +128,45 @@ async fn per_host_limit_holds() {
     assert_eq!(out.lines().count(), 6, "{out}");
     assert_eq!(o.max_in_flight(), 2);
 }
+
+#[tokio::test]
+async fn retry_after_and_backoff_set_the_next_due_time() {
+    let o = Origin::start().await;
+    o.route(
+        "/busy.xml",
+        Route::status(503).header("retry-after", "3600"),
+    );
+    o.route("/down.xml", Route::status(502));
+    let app = App::new(&config(
+        &[("busy", o.url("/busy.xml")), ("down", o.url("/down.xml"))],
+        "",
+    ));
+    let before = chrono::Utc::now();
+    app.svodka(&["fetch"]).await;
+    let (_, out, _) = app.svodka(&["sources"]).await;
+    let due = |name: &str| -> chrono::DateTime<chrono::Utc> {
+        let block = out.split(&format!("{name}\n")).nth(1).unwrap();
+        let at = block
+            .split("next due: ")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap();
+        chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S UTC")
+            .unwrap()
+            .and_utc()
+    };
+    // Retry-After: an hour; a plain 502: the first backoff step, one minute and some jitter.
+    let busy = due("busy") - before;
+    assert!(
+        busy >= chrono::Duration::minutes(59) && busy <= chrono::Duration::minutes(61),
+        "{out}"
+    );
+    let down = due("down") - before;
+    assert!(
+        down >= chrono::Duration::seconds(59) && down <= chrono::Duration::seconds(80),
+        "{out}"
+    );
+    assert!(out.contains("error: HTTP 503"), "{out}");
+}
