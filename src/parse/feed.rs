@@ -208,6 +208,7 @@ fn to_item(
         .flat_map(|m| {
             m.content
                 .iter()
+                .filter(|c| is_image(c))
                 .filter_map(|c| c.url.as_ref().map(|u| u.as_str()))
                 .chain(m.thumbnails.iter().map(|t| t.image.uri.as_str()))
         })
@@ -285,4 +286,18 @@ fn full_text_for(entry: &Entry, texts: &HashMap<String, String>) -> Option<Strin
     std::iter::once(entry.id.as_str())
         .chain(entry.links.iter().map(|l| l.href.as_str()))
         .find_map(|k| texts.get(k.trim()).cloned())
+}
+
+/// An enclosure or `media:content` that is a picture: by its declared type, else by the
+/// extension of its URL (agencies often leave the type out).
+fn is_image(c: &feed_rs::model::MediaContent) -> bool {
+    if let Some(t) = &c.content_type {
+        return t.to_string().starts_with("image/");
+    }
+    c.url.as_ref().is_some_and(|u| {
+        let path = u.path().to_ascii_lowercase();
+        [".jpg", ".jpeg", ".png", ".gif", ".webp"]
+            .iter()
+            .any(|e| path.ends_with(e))
+    })
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
-use rss::{Category, Channel, Guid, Item, Source};
+use rss::{Category, Channel, Enclosure, Guid, Item, Source};
 
 use super::{View, xml_safe};
 use crate::store::StoredItem;
@@ -84,6 +84,14 @@ fn item(view: &View, it: &StoredItem) -> Item {
         s.set_title(Some(xml_safe(title).into_owned()));
         out.set_source(s);
     }
+    if let Some(img) = &it.image {
+        let mut e = Enclosure::default();
+        e.set_url(img.clone());
+        // The size is unknown without fetching the picture; RSS readers accept 0.
+        e.set_length("0");
+        e.set_mime_type(image_type(img));
+        out.set_enclosure(e);
+    }
     if let Some(a) = &it.author {
         let mut dc = DublinCoreExtension::default();
         dc.set_creators(vec![xml_safe(a).into_owned()]);
@@ -127,4 +135,21 @@ pub fn render_rss(view: &View) -> String {
             .collect::<Vec<_>>(),
     );
     ch.to_string()
+}
+
+fn image_type(url: &str) -> &'static str {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if path.ends_with(".png") {
+        "image/png"
+    } else if path.ends_with(".gif") {
+        "image/gif"
+    } else if path.ends_with(".webp") {
+        "image/webp"
+    } else {
+        "image/jpeg"
+    }
 }
