@@ -60,6 +60,10 @@ pub fn parse_feed(
     if matches!(cleaned, std::borrow::Cow::Owned(_)) {
         repairs.push("repaired malformed XML (entities, bare &, unclosed tags or junk)".into());
     }
+    let cleaned = match super::rawhtml::wrap(&cleaned) {
+        std::borrow::Cow::Owned(wrapped) => std::borrow::Cow::Owned(wrapped),
+        std::borrow::Cow::Borrowed(_) => cleaned,
+    };
     let mut full_texts = if is_json {
         HashMap::new()
     } else {
@@ -101,18 +105,15 @@ pub fn parse_feed(
         FeedType::RSS1 => "RSS 1.0",
         FeedType::RSS2 => "RSS 2.0",
     };
-    // Relative links in items resolve against the site's own link when the feed names one
-    // (a feed may be served from a mirror or a CDN), else against where the feed came from.
+    // Relative links resolve against where the feed came from (feed-rs does the same for the
+    // links it resolves itself); a feed read from a file falls back to the site it names.
     let site = feed
         .links
         .iter()
         .filter(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .find_map(|l| match base {
-            Some(b) => b.join(&l.href).ok(),
-            None => Url::parse(&l.href).ok(),
-        })
+        .find_map(|l| Url::parse(&l.href).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
-    let base_for_items = site.or_else(|| base.cloned());
+    let base_for_items = base.cloned().or(site);
     let mut items = Vec::new();
     let mut skipped = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -300,4 +301,103 @@ fn is_image(c: &feed_rs::model::MediaContent) -> bool {
             .iter()
             .any(|e| path.ends_with(e))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    const SAMPLE: &str = "<?xml version=\"1.0\" encoding=\"windows-1251\"?>\n<rss version=\"2.0\" xmlns:yandex=\"http://news.yandex.ru\"><channel><title>Курьер</title><link>https://courier.test/</link>\
+        <item><title>Воронеж &laquo;в лицах&raquo;</title><link>/news/1?utm_source=rss</link><guid>c1</guid><pubDate>Пт, 27 ноября 2026 10:15 MSK</pubDate><description>Первая<br>вторая & третья</description><yandex:full-text>Полный текст.\nВторой абзац.</yandex:full-text></item>\
+        <item><title>Сирия: делегация</title><guid>c2</guid><description><![CDATA[<p onclick=\"x()\">Текст</p><script>alert(1)</script>]]></description><enclosure url=\"/img/2.jpg\" type=\"image/jpeg\" length=\"1\"/></item>\
+        <item><title>Третья</title><guid>c3</guid><description>Обрыв";
+
+    fn cp1251(s: &str) -> Vec<u8> {
+        encoding_rs::WINDOWS_1251.encode(s).0.into_owned()
+    }
+
+    #[test]
+    fn a_hostile_regional_feed_yields_every_complete_item() {
+        // The server claims UTF-8; the bytes and the prolog say windows-1251.
+        let base = Url::parse("https://cdn.courier.test/export/rss.xml").ok();
+        let p = parse_feed(&cp1251(SAMPLE), Some("utf-8"), None, base.as_ref(), now()).unwrap();
+        assert_eq!(p.encoding, "windows-1251");
+        assert_eq!(p.feed.items.len(), 2, "{:?}", p.repairs);
+        let a = &p.feed.items[0];
+        assert_eq!(a.title, "Воронеж «в лицах»");
+        assert_eq!(a.link.as_deref(), Some("https://cdn.courier.test/news/1"));
+        assert_eq!(a.published.to_rfc3339(), "2026-11-27T07:15:00+00:00");
+        assert_eq!(a.summary.as_deref(), Some("Первая<br>вторая &amp; третья"));
+        assert_eq!(
+            a.content.as_deref(),
+            Some("<p>Полный текст.</p><p>Второй абзац.</p>")
+        );
+        let b = &p.feed.items[1];
+        assert_eq!(b.summary.as_deref(), Some("<p>Текст</p>"));
+        assert_eq!(
+            b.image.as_deref(),
+            Some("https://cdn.courier.test/img/2.jpg")
+        );
+        assert!(b.date_from_first_seen);
+        assert!(
+            p.repairs.iter().any(|r| r.contains("cut off")),
+            "{:?}",
+            p.repairs
+        );
+    }
+
+    #[test]
+    fn json_feed_is_read_as_is() {
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Лента","items":[{"id":"j1","url":"https://j.test/1?utm_medium=x","title":"Новость &amp; фото","content_html":"<p>Текст</p>","date_published":"2026-11-27T10:00:00+03:00"}]}"#;
+        let p = parse_feed(json.as_bytes(), None, None, None, now()).unwrap();
+        assert_eq!(p.feed.format, "JSON Feed");
+        assert_eq!(p.feed.items[0].title, "Новость & фото");
+        assert_eq!(p.feed.items[0].link.as_deref(), Some("https://j.test/1"));
+    }
+
+    #[test]
+    fn not_a_feed_is_an_error_with_a_reason() {
+        assert!(matches!(
+            parse_feed(b"  \n", None, None, None, now()),
+            Err(ParseError::Empty)
+        ));
+        let e = parse_feed(
+            "<html><body>Страница не найдена</body></html>".as_bytes(),
+            None,
+            None,
+            None,
+            now(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("not a feed"), "{e}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), charset in proptest::option::of("[a-z0-9-]{0,12}")) {
+            let _ = parse_feed(&bytes, charset.as_deref(), None, None, now());
+        }
+
+        #[test]
+        fn damaged_feeds_never_panic_and_items_have_titles(cut in 0usize..2000, at in 0usize..2000, junk in proptest::collection::vec(any::<u8>(), 0..12)) {
+            let mut bytes = cp1251(SAMPLE);
+            let at = at.min(bytes.len());
+            bytes.splice(at..at, junk);
+            bytes.truncate(cut.min(bytes.len()));
+            if let Ok(p) = parse_feed(&bytes, None, None, None, now()) {
+                for it in p.feed.items {
+                    prop_assert!(!it.title.is_empty());
+                }
+            }
+        }
+    }
 }

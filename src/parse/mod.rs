@@ -1,10 +1,11 @@
-//! Bytes in, normalized items out: decode (bytes → UTF-8), recover (broken XML), feed
+//! Bytes in, normalized items out: decode (bytes → UTF-8), recover and rawhtml (broken XML), feed
 //! (feed-rs → items), normalize (links, titles, HTML, dates). Pure: no I/O, `now` is a parameter.
 
 pub mod decode;
 pub mod feed;
 pub mod mojibake;
 pub mod normalize;
+pub mod rawhtml;
 pub mod recover;
 
 pub use feed::{ParseError, Parsed, parse_feed};

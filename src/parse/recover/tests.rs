@@ -107,9 +107,21 @@ fn void_html_tags_are_self_closed_but_link_is_not() {
     let feed = feed_rs::parser::parse(cleaned.as_bytes()).expect("cleaned parses");
     assert_eq!(feed.entries[0].links[0].href, "https://kursk.example.ru/1");
     // feed-rs keeps only the first text node of an RSS description, so raw child elements (even
-    // well-formed ones) cut the summary short; the document parses and the item is kept.
+    // well-formed ones) cut the summary short here; `parse::rawhtml` wraps them in CDATA after
+    // this pass, and the whole text reaches the reader.
     let summary = feed.entries[0].summary.as_ref().map(|s| s.content.as_str());
     assert_eq!(summary, Some("Первая"));
+    let wrapped = crate::parse::rawhtml::wrap(&cleaned);
+    let feed = feed_rs::parser::parse(wrapped.as_bytes()).expect("wrapped parses");
+    let summary = feed.entries[0]
+        .summary
+        .as_ref()
+        .map(|s| s.content.as_str())
+        .unwrap_or("");
+    assert!(
+        summary.starts_with("Первая<br/>вторая<BR/>третья<hr/><img") && summary.ends_with("конец"),
+        "{summary}"
+    );
 }
 
 #[test]
