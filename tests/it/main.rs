@@ -7,4 +7,5 @@ mod feeds;
 mod fetching;
 mod harness;
 mod pipeline;
+mod quirks;
 mod store;
