@@ -86,11 +86,13 @@ pub async fn export(path: &Path, feed: &str, format: &str) -> Result<()> {
         let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
         return Err(anyhow!("no feed named {feed:?} (configured: {})", known.join(", ")).into());
     }
+    let format =
+        publish::Format::from_ext(format).ok_or_else(|| anyhow!("unknown format {format:?}"))?;
     let conn = open_db(&cfg)?;
-    let view = publish::view(&cfg, &conn, &Target::Feed(feed.to_string()), format)
+    let view = publish::view(&cfg, &conn, &Target::Feed(feed.to_string()), format.ext())
         .context("cannot read the items")?
         .ok_or_else(|| anyhow!("no feed named {feed:?}"))?;
-    print!("{}", publish::render_rss(&view));
+    print!("{}", format.render(&view));
     Ok(())
 }
 

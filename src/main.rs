@@ -41,7 +41,7 @@ enum Command {
     Export {
         #[arg(long)]
         feed: String,
-        #[arg(long, default_value = "rss", value_parser = ["rss"])]
+        #[arg(long, default_value = "rss", value_parser = ["rss", "atom", "json"])]
         format: String,
     },
     /// Each source with its health.

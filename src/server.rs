@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::publish::{self, Target};
+use crate::publish::{self, Format, Target};
 use crate::store::{self, Db};
 
 /// One rendered feed, kept until the data or the config changes.
@@ -29,7 +29,7 @@ struct Rendered {
 }
 
 /// Rendered feeds by (what, format).
-type Cache = HashMap<(Target, &'static str), Arc<Rendered>>;
+type Cache = HashMap<(Target, Format), Arc<Rendered>>;
 
 /// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
 #[derive(Clone)]
@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/feeds/{file}", get(feed))
         .route("/topics/{file}", get(topic))
+        .route("/opml", get(opml))
         .with_state(state)
 }
 
@@ -122,12 +123,11 @@ async fn serve_target(
     let Some((name, ext)) = file.rsplit_once('.') else {
         return not_found();
     };
-    let (ext, content_type): (&'static str, &'static str) = match ext {
-        "rss" => ("rss", "application/rss+xml; charset=utf-8"),
-        _ => return not_found(),
+    let Some(format) = Format::from_ext(ext) else {
+        return not_found();
     };
     let target = make(name.to_string());
-    let rendered = match rendered(&st, target, ext).await {
+    let rendered = match rendered(&st, target, format).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(),
         Err(e) => {
@@ -140,7 +140,10 @@ async fn serve_target(
         }
     };
     let mut h = HeaderMap::new();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
@@ -178,10 +181,10 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
 async fn rendered(
     st: &AppState,
     target: Target,
-    ext: &'static str,
+    format: Format,
 ) -> anyhow::Result<Option<Arc<Rendered>>> {
     let version = st.version();
-    let key = (target.clone(), ext);
+    let key = (target.clone(), format);
     if let Some(r) = st.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
         && r.version == version
     {
@@ -191,10 +194,10 @@ async fn rendered(
     let started = st.started;
     let view = st
         .db
-        .call(move |c| publish::view(&cfg, c, &target, ext))
+        .call(move |c| publish::view(&cfg, c, &target, format.ext()))
         .await??;
     let Some(view) = view else { return Ok(None) };
-    let body = publish::render_rss(&view);
+    let body = format.render(&view);
     let newest = view.items.iter().map(|i| i.updated).max().unwrap_or(0);
     // Last-Modified is the newest stored change, but never before this process started: a new
     // config (a renamed feed title) changes the body without changing any item.
@@ -251,21 +254,26 @@ async fn index(State(st): State<AppState>) -> Response {
                 .map(|t| (Target::Topic(t.name.clone()), t.title.as_str())),
         );
     for (t, title) in targets {
-        let url = format!("{base}{}", t.path("rss"));
-        head.push_str(&format!(
-            "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{}\" href=\"{}\">\n",
-            attr(title),
-            attr(&url)
-        ));
+        let mut links = Vec::new();
+        for f in [Format::Rss, Format::Atom, Format::Json] {
+            let url = format!("{base}{}", t.path(f.ext()));
+            let mime = f.content_type().split(';').next().unwrap_or("");
+            head.push_str(&format!(
+                "<link rel=\"alternate\" type=\"{mime}\" title=\"{}\" href=\"{}\">\n",
+                attr(title),
+                attr(&url)
+            ));
+            links.push(format!("<a href=\"{}\">{}</a>", attr(&url), f.ext()));
+        }
         let kind = if matches!(t, Target::Topic(_)) {
             "тема"
         } else {
             "лента"
         };
         feeds.push_str(&format!(
-            "<li>{kind}: <a href=\"{}\">{}</a></li>\n",
-            attr(&url),
-            esc(title)
+            "<li>{kind}: {} — {}</li>\n",
+            esc(title),
+            links.join(" · ")
         ));
     }
     let mut sources = String::new();
@@ -286,7 +294,12 @@ async fn index(State(st): State<AppState>) -> Response {
         ));
     }
     Html(format!(
-        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>svodka</title>\n{head}</head>\n<body>\n<h1>svodka — сводка региональных новостей</h1>\n<h2>Ленты</h2>\n<ul>\n{feeds}</ul>\n<h2>Источники</h2>\n<ul>\n{sources}</ul>\n</body></html>\n"
+        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>svodka</title>\n{head}</head>\n<body>\n<h1>svodka — сводка региональных новостей</h1>\n<h2>Ленты</h2>\n<p><a href=\"{base}/opml\">OPML: подписаться на все</a></p>\n<ul>\n{feeds}</ul>\n<h2>Источники</h2>\n<ul>\n{sources}</ul>\n</body></html>\n"
     ))
     .into_response()
+}
+
+async fn opml(State(st): State<AppState>) -> Response {
+    let body = publish::render_opml(&st.config());
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }

@@ -1,8 +1,5 @@
 //! Normalization of one entry's fields: canonical links, clean titles, safe HTML, plain text, dates.
 
-use std::collections::HashSet;
-use std::sync::LazyLock;
-
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use url::Url;
 
@@ -94,23 +91,50 @@ pub fn sanitize_html(policy: &ammonia::Builder, html: &str) -> String {
     policy.clean(html).to_string().trim().to_string()
 }
 
-static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let mut b = ammonia::Builder::empty();
-    b.clean_content_tags(HashSet::from(["script", "style"]));
-    b
-});
-
-/// Plain text of an HTML fragment, for matching and dedup. Tags become spaces so that
-/// `<p>один</p><p>два</p>` stays two words.
+/// Plain text of an HTML fragment, for matching and dedup: tags become spaces (so
+/// `<p>один</p><p>два</p>` stays two words), `script`/`style` content is dropped, entities are
+/// decoded (twice: feeds escape twice), whitespace collapsed. Written by hand because the text
+/// is only read by svodka itself (what readers get is ammonia's sanitised HTML), and a second
+/// html5ever parse per item cost more than all the rest of normalizing.
 pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return collapse_whitespace(html);
     }
-    let spaced = html.replace('<', " <");
-    let stripped = TEXT_ONLY.clean(&spaced).to_string();
-    // ammonia escapes text for HTML; undo that (and any double escaping by the feed).
-    let once = html_escape::decode_html_entities(&stripped).into_owned();
-    let twice = html_escape::decode_html_entities(&once).into_owned();
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let tag = &rest[lt + 1..];
+        let starts_tag = tag
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
+        let gt = tag.find('>').filter(|_| starts_tag);
+        let Some(gt) = gt else {
+            // A `<` that starts no tag is text («цена < 100»).
+            out.push('<');
+            rest = tag;
+            continue;
+        };
+        out.push(' ');
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        rest = &tag[gt + 1..];
+        if name == "script" || name == "style" {
+            let close = format!("</{name}");
+            let lower = rest.to_ascii_lowercase();
+            rest = match lower.find(&close) {
+                Some(end) => rest[end..].find('>').map_or("", |g| &rest[end + g + 1..]),
+                None => "",
+            };
+        }
+    }
+    out.push_str(rest);
+    let once = html_escape::decode_html_entities(&out).into_owned();
+    let twice = html_escape::decode_html_entities(&once);
     collapse_whitespace(&twice.replace('\u{a0}', " "))
 }
 
@@ -348,6 +372,12 @@ mod tests {
             "один два три"
         );
         assert_eq!(html_to_text("a &lt; b"), "a < b");
+        assert_eq!(html_to_text("цена < 100 <b>руб</b>"), "цена < 100 руб");
+        assert_eq!(
+            html_to_text("до<script>var x = '<p>';</script>после<STYLE>p{}</STYLE>!"),
+            "до после !"
+        );
+        assert_eq!(html_to_text("обрыв <a href"), "обрыв <a href");
     }
 
     fn check_date(raw: &str, expected: &str) {

@@ -118,6 +118,25 @@ async fn export_writes_the_feed_and_refuses_an_unknown_one() {
     let (code, out, _) = app.svodka(&["export", "--feed", "all"]).await;
     assert_eq!(code, 0);
     assert!(out.contains("<title>Все новости</title>"), "{out}");
+    let (code, out, _) = app
+        .svodka(&["export", "--feed", "all", "--format", "atom"])
+        .await;
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""),
+        "{out}"
+    );
+    let (code, out, _) = app
+        .svodka(&["export", "--feed", "all", "--format", "json"])
+        .await;
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["title"], "Все новости");
+    let (code, _, err) = app
+        .svodka(&["export", "--feed", "all", "--format", "yaml"])
+        .await;
+    assert_ne!(code, 0);
+    assert!(err.contains("yaml"), "{err}");
     let (code, _, err) = app.svodka(&["export", "--feed", "missing"]).await;
     assert_ne!(code, 0);
     assert!(err.contains("no feed named \"missing\""), "{err}");

@@ -182,7 +182,72 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
         titles(&topic.text().await.unwrap()),
         ["Студенты из Сирии начали учёбу в Липецке"]
     );
-    for missing in ["/topics/nope.rss", "/feeds/nope.rss", "/feeds/all.xml"] {
+    // The same feed as Atom and JSON Feed, each with its own validators.
+    let atom = client
+        .get(format!("{}/feeds/all.atom", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(atom.status(), 200);
+    assert!(
+        atom.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    assert_ne!(atom.headers()["etag"].to_str().unwrap(), etag);
+    let atom = atom_syndication::Feed::read_from(atom.text().await.unwrap().as_bytes()).unwrap();
+    assert_eq!(
+        atom.entries()[0].title().as_str(),
+        "Студенты из Сирии начали учёбу в Липецке"
+    );
+    assert_eq!(atom.entries()[0].categories()[0].label(), Some("Сирия"));
+    assert!(
+        atom.links()
+            .iter()
+            .any(|l| l.rel() == "self" && l.href() == "http://news.test/feeds/all.atom")
+    );
+    let json = client
+        .get(format!("{}/topics/syria.json", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        json.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/feed+json")
+    );
+    let json: serde_json::Value = serde_json::from_str(&json.text().await.unwrap()).unwrap();
+    assert_eq!(json["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(
+        json["items"][0]["title"],
+        "Студенты из Сирии начали учёбу в Липецке"
+    );
+    assert_eq!(json["items"][0]["tags"][0], "Сирия");
+    let opml = client
+        .get(format!("{}/opml", d.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        opml.contains("xmlUrl=\"http://news.test/feeds/all.rss\""),
+        "{opml}"
+    );
+    assert!(
+        opml.contains("xmlUrl=\"http://news.test/topics/syria.rss\""),
+        "{opml}"
+    );
+
+    for missing in [
+        "/topics/nope.rss",
+        "/feeds/nope.rss",
+        "/feeds/all.xml",
+        "/feeds/nope.json",
+    ] {
         let r = client
             .get(format!("{}{missing}", d.base))
             .send()

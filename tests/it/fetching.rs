@@ -39,7 +39,18 @@ async fn hostile_sources_fail_alone_and_good_items_are_stored() {
         Route::status(302).header("location", "/loop.xml"),
     );
     o.route("/gone.xml", Route::status(410));
-    let extra = "[fetch]\n";
+    o.route("/error.xml", Route::status(500));
+    let lying = crate::feeds::rss_with(
+        "windows-1251",
+        &[item("Новость в кодировке windows-1251").guid("w1")],
+    );
+    o.route(
+        "/lying.xml",
+        Route::ok(
+            crate::feeds::to_encoding(&lying, "windows-1251"),
+            "application/rss+xml; charset=utf-8",
+        ),
+    );
     let cfg = config(
         &[
             ("good", o.url("/good.xml")),
@@ -48,6 +59,8 @@ async fn hostile_sources_fail_alone_and_good_items_are_stored() {
             ("bomb", o.url("/bomb.xml")),
             ("loop", o.url("/loop.xml")),
             ("gone", o.url("/gone.xml")),
+            ("error", o.url("/error.xml")),
+            ("lying", o.url("/lying.xml")),
         ],
         "",
     )
@@ -55,7 +68,6 @@ async fn hostile_sources_fail_alone_and_good_items_are_stored() {
         "[fetch]\ntimeout_secs = 2\n",
         "[fetch]\ntimeout_secs = 2\nmax_body_bytes = 65536\n",
     );
-    let _ = extra;
     let app = App::new(&cfg);
     let (code, out, _) = app.svodka(&["fetch"]).await;
     assert_eq!(code, 0, "{out}");
@@ -71,6 +83,12 @@ async fn hostile_sources_fail_alone_and_good_items_are_stored() {
     );
     assert!(out.contains("loop: error: more than 5 redirects"), "{out}");
     assert!(out.contains("gone: error: 410 Gone"), "{out}");
+    assert!(out.contains("error: error: HTTP 500"), "{out}");
+    assert!(out.contains("lying: 1 new"), "{out}");
+    let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
+    let mut got = crate::harness::titles(&feed);
+    got.sort();
+    assert_eq!(got, ["Новость в кодировке windows-1251", "Хорошая новость"]);
 
     let (_, out, _) = app.svodka(&["fetch"]).await;
     assert!(

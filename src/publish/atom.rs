@@ -1,0 +1,112 @@
+//! Atom 1.0 output, through atom_syndication.
+
+use atom_syndication::{
+    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text,
+};
+use chrono::{DateTime, Utc};
+
+use super::rss::also_line;
+use super::{View, xml_safe};
+use crate::store::StoredItem;
+
+fn date(ts: i64) -> FixedDateTime {
+    DateTime::<Utc>::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .fixed_offset()
+}
+
+fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
+    let mut l = Link::default();
+    l.set_href(href.to_string());
+    l.set_rel(rel.to_string());
+    l.set_mime_type(mime.map(str::to_string));
+    l
+}
+
+fn entry(view: &View, it: &StoredItem) -> Entry {
+    let mut e = Entry::default();
+    e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
+    // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
+    e.set_id(
+        it.link
+            .clone()
+            .unwrap_or_else(|| format!("{}#item-{}", view.site_url, it.id)),
+    );
+    e.set_updated(date(it.updated.max(it.published)));
+    e.set_published(Some(date(it.published)));
+    if let Some(l) = &it.link {
+        e.set_links(vec![link(l, "alternate", Some("text/html"))]);
+    }
+    let agency = view
+        .sources
+        .get(&it.source)
+        .map_or(it.source.as_str(), |(t, _)| t.as_str());
+    let mut author = Person::default();
+    author.set_name(xml_safe(it.author.as_deref().unwrap_or(agency)).into_owned());
+    e.set_authors(vec![author]);
+    let mut body = it
+        .summary
+        .clone()
+        .or_else(|| it.content.clone())
+        .unwrap_or_default();
+    if let Some(also) = also_line(view, it) {
+        body.push_str(&format!(
+            "<p><em>{}</em></p>",
+            html_escape::encode_text(&also)
+        ));
+    }
+    if !body.is_empty() {
+        e.set_summary(Some(Text::html(xml_safe(&body).into_owned())));
+    }
+    if let Some(c) = &it.content
+        && it.summary.is_some()
+    {
+        let mut content = Content::default();
+        content.set_content_type(Some("html".to_string()));
+        content.set_value(Some(xml_safe(c).into_owned()));
+        e.set_content(Some(content));
+    }
+    e.set_categories(
+        it.topics
+            .iter()
+            .map(|t| {
+                let mut c = Category::default();
+                c.set_term(t.clone());
+                c.set_label(view.topics.get(t).map(|l| xml_safe(l).into_owned()));
+                c
+            })
+            .collect::<Vec<_>>(),
+    );
+    e
+}
+
+/// The feed as Atom 1.0 text.
+pub fn render_atom(view: &View) -> String {
+    let mut f = Feed::default();
+    f.set_title(Text::plain(xml_safe(&view.title).into_owned()));
+    f.set_subtitle(Some(Text::plain(xml_safe(&view.description).into_owned())));
+    f.set_id(view.self_url.clone());
+    f.set_lang(Some("ru".to_string()));
+    let newest = view
+        .items
+        .iter()
+        .map(|i| i.updated.max(i.published))
+        .max()
+        .unwrap_or(0);
+    f.set_updated(date(newest));
+    f.set_links(vec![
+        link(&view.self_url, "self", Some("application/atom+xml")),
+        link(&view.site_url, "alternate", Some("text/html")),
+    ]);
+    let mut g = Generator::default();
+    g.set_value("svodka".to_string());
+    g.set_version(Some(env!("CARGO_PKG_VERSION").to_string()));
+    f.set_generator(Some(g));
+    f.set_entries(
+        view.items
+            .iter()
+            .map(|it| entry(view, it))
+            .collect::<Vec<_>>(),
+    );
+    f.to_string()
+}
