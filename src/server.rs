@@ -24,6 +24,9 @@ use crate::store::{self, Db};
 struct Rendered {
     version: (u64, u64),
     body: Bytes,
+    /// The same body gzipped once at render time: compressing per request costs ~70× more
+    /// than serving cached bytes.
+    gzip: Option<Bytes>,
     etag: String,
     last_modified: SystemTime,
 }
@@ -148,7 +151,14 @@ async fn serve_target(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
     );
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let gzip = rendered.gzip.as_ref().filter(|_| accepts_gzip(&headers));
+    // Each representation has its own strong ETag, as RFC 9110 asks.
+    let etag = match gzip {
+        Some(_) => gzip_etag(&rendered.etag),
+        None => rendered.etag.clone(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified)) {
@@ -157,7 +167,13 @@ async fn serve_target(
     if not_modified(&headers, &rendered) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    (StatusCode::OK, h, rendered.body.clone()).into_response()
+    match gzip {
+        Some(gz) => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (StatusCode::OK, h, gz.clone()).into_response()
+        }
+        None => (StatusCode::OK, h, rendered.body.clone()).into_response(),
+    }
 }
 
 /// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
@@ -166,7 +182,8 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
         return inm
             .split(',')
             .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == r.etag);
+            // Either representation's tag means the client holds this version.
+            .any(|t| t == "*" || t == r.etag || t == gzip_etag(&r.etag));
     }
     if let Some(ims) = req
         .get(header::IF_MODIFIED_SINCE)
@@ -205,8 +222,12 @@ async fn rendered(
         (UNIX_EPOCH + Duration::from_secs(newest.max(0) as u64)).max(truncate_to_secs(started));
     let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
     h.write(body.as_bytes());
+    let gzip = (body.len() > 200)
+        .then(|| gzip_bytes(body.as_bytes()))
+        .flatten();
     let r = Arc::new(Rendered {
         version,
+        gzip,
         etag: format!("\"{:016x}\"", h.finish()),
         body: Bytes::from(body),
         last_modified,
@@ -302,4 +323,33 @@ async fn index(State(st): State<AppState>) -> Response {
 async fn opml(State(st): State<AppState>) -> Response {
     let body = publish::render_opml(&st.config());
     ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+}
+
+fn gzip_etag(etag: &str) -> String {
+    format!("{}-gz\"", etag.trim_end_matches('"'))
+}
+
+fn gzip_bytes(body: &[u8]) -> Option<Bytes> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(body).ok()?;
+    e.finish().ok().map(Bytes::from)
+}
+
+/// Whether `Accept-Encoding` allows gzip (present, and not with `q=0`).
+fn accepts_gzip(req: &HeaderMap) -> bool {
+    req.get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or("");
+            let q_zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
+        })
 }

@@ -64,12 +64,19 @@ pub fn parse_feed(
         std::borrow::Cow::Owned(wrapped) => std::borrow::Cow::Owned(wrapped),
         std::borrow::Cow::Borrowed(_) => cleaned,
     };
+    // The text is UTF-8 now, which XML assumes without a declaration. Dropping the declaration
+    // also keeps a damaged one from reaching quick-xml, which panics when it is asked to switch
+    // encodings late (found by the proptest below).
+    let cleaned = match without_declaration(&cleaned) {
+        Some(rest) => std::borrow::Cow::Owned(rest.to_string()),
+        None => cleaned,
+    };
     let mut full_texts = if is_json {
         HashMap::new()
     } else {
         full_texts(&cleaned)
     };
-    let feed = match parser(base).parse(cleaned.as_bytes()) {
+    let feed = match parse_guarded(base, &cleaned) {
         Ok(f) => f,
         Err(first) => {
             let closed = if is_json {
@@ -83,12 +90,10 @@ pub fn parse_feed(
                     reason: first.to_string(),
                 });
             };
-            let f = parser(base)
-                .parse(closed.as_bytes())
-                .map_err(|_| ParseError::NotAFeed {
-                    encoding: enc_name,
-                    reason: first.to_string(),
-                })?;
+            let f = parse_guarded(base, &closed).map_err(|_| ParseError::NotAFeed {
+                encoding: enc_name,
+                reason: first.to_string(),
+            })?;
             repairs.push(format!(
                 "document was cut off ({first}); kept the {} complete items",
                 f.entries.len()
@@ -141,6 +146,35 @@ pub fn parse_feed(
             skipped,
         },
     })
+}
+
+/// The document after its XML declaration, when it starts with one.
+fn without_declaration(xml: &str) -> Option<&str> {
+    let rest = xml.strip_prefix("<?xml")?;
+    if !rest.starts_with(|c: char| c.is_ascii_whitespace() || c == '?') {
+        return None;
+    }
+    // A declaration cut short or garbled still ends before the first real tag.
+    let end = match (rest.find("?>"), rest.find('<')) {
+        (Some(q), Some(lt)) if q < lt => q + 2,
+        (_, Some(lt)) => lt,
+        (Some(q), None) => q + 2,
+        (None, None) => rest.len(),
+    };
+    Some(&rest[end..])
+}
+
+/// feed-rs on `xml`. A panic inside the parser or its XML reader is turned into an error: one
+/// hostile feed must not take down a fetch cycle, whatever the libraries below do with it.
+fn parse_guarded(base: Option<&Url>, xml: &str) -> Result<feed_rs::model::Feed, String> {
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parser(base).parse(xml.as_bytes())
+    }));
+    match parsed {
+        Ok(Ok(f)) => Ok(f),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the XML parser gave up on this document".to_string()),
+    }
 }
 
 fn parser(base: Option<&Url>) -> feed_rs::parser::Parser {

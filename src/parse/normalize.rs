@@ -66,7 +66,14 @@ pub fn clean_title(raw: &str) -> String {
 }
 
 pub fn collapse_whitespace(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// The HTML policy, built once per feed: ammonia's safe defaults (no scripts, styles, event
@@ -133,9 +140,14 @@ pub fn html_to_text(html: &str) -> String {
         }
     }
     out.push_str(rest);
-    let once = html_escape::decode_html_entities(&out).into_owned();
-    let twice = html_escape::decode_html_entities(&once);
-    collapse_whitespace(&twice.replace('\u{a0}', " "))
+    let once = html_escape::decode_html_entities(&out);
+    let twice = if once.contains('&') {
+        html_escape::decode_html_entities(&once).into_owned()
+    } else {
+        once.into_owned()
+    };
+    // split_whitespace already treats U+00A0 (`&nbsp;`) as a space.
+    collapse_whitespace(&twice)
 }
 
 /// Moscow time: what a Russian regional feed means when it names no zone.

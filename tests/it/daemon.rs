@@ -182,6 +182,47 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
         titles(&topic.text().await.unwrap()),
         ["Студенты из Сирии начали учёбу в Липецке"]
     );
+    // Compressed once, served to whoever asks, as its own representation.
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap();
+    let plain = raw.get(&url).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_etag = plain.headers()["etag"].clone();
+    let plain = plain.bytes().await.unwrap();
+    let gz = raw
+        .get(&url)
+        .header("accept-encoding", "br;q=1.0, gzip;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+    assert_eq!(gz.headers()["vary"], "accept-encoding");
+    assert_ne!(gz.headers()["etag"], plain_etag);
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain);
+    let refused = raw
+        .get(&url)
+        .header("accept-encoding", "gzip;q=0")
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+    let r = raw
+        .get(&url)
+        .header("if-none-match", plain_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+
     // The same feed as Atom and JSON Feed, each with its own validators.
     let atom = client
         .get(format!("{}/feeds/all.atom", d.base))
