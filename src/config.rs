@@ -154,12 +154,18 @@ impl Config {
                 if !matches!(parsed.scheme(), "http" | "https") {
                     return Err(err("server.base_url", "must be an http(s) URL".into()));
                 }
-                u.trim_end_matches('/').to_string()
+                parsed.as_str().trim_end_matches('/').to_string()
             }
             None => format!("http://{listen}"),
         };
 
         let storage_path = base_dir.join(&raw.storage.path);
+        if !(1..=36_500).contains(&raw.storage.retention_days) {
+            return Err(err(
+                "storage.retention_days",
+                "must be between 1 and 36500 (a hundred years)".into(),
+            ));
+        }
         let schedule = Schedule::parse(&raw.schedule.cron).map_err(|e| err("schedule.cron", e))?;
 
         let f = raw.fetch;
@@ -174,6 +180,14 @@ impl Config {
         }
         if f.max_body_bytes < 1024 {
             return Err(err("fetch.max_body_bytes", "must be at least 1024".into()));
+        }
+        if let Some(ua) = &f.user_agent
+            && (ua.trim().is_empty() || ua.chars().any(|c| c.is_control() || !c.is_ascii()))
+        {
+            return Err(err(
+                "fetch.user_agent",
+                "must be non-empty printable ASCII (it is an HTTP header)".into(),
+            ));
         }
         let user_agent = f
             .user_agent
@@ -575,6 +589,32 @@ topics = ["syria"]
             "server.listen",
             "address",
         );
+    }
+
+    #[test]
+    fn values_that_would_fail_later_are_refused_now() {
+        check_err(
+            &format!("{GOOD}\n[fetch]\nuser_agent = \"a\\nb\"\n"),
+            "fetch.user_agent",
+            "ASCII",
+        );
+        check_err(
+            &GOOD.replace(
+                "path = \"data/svodka.db\"",
+                "path = \"x.db\"\nretention_days = 0",
+            ),
+            "storage.retention_days",
+            "between",
+        );
+        let c = Config::parse(
+            &GOOD.replace(
+                "\"https://news.example.org/\"",
+                "\" https://news.example.org/ \"",
+            ),
+            Path::new("/etc/svodka/svodka.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.server.base_url, "https://news.example.org");
     }
 
     #[test]

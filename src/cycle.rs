@@ -96,7 +96,8 @@ pub async fn run(
     reports.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn fetch_source(
+/// Fetches one source now and records the outcome on its row.
+pub async fn fetch_source(
     ctx: &Ctx,
     source: &Source,
     force: bool,

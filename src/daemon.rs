@@ -1,12 +1,13 @@
 //! The daemon's wiring: scheduler + HTTP server + signals (SIGTERM/SIGINT stop, SIGHUP reloads).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -33,60 +34,123 @@ pub async fn run(
     tracing::info!("serving on http://{addr} ({} sources)", cfg.sources.len());
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
 
+    tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
+
     let mut ctx = Ctx::new(cfg, db.clone())?;
     let mut due = initial_due(&ctx, Utc::now()).await?;
+    // Each source is fetched in its own task, so a slow one never holds back the others'
+    // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
+    let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
+    let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut next_prune = Utc::now();
     loop {
         let now = Utc::now();
-        let next = due.values().min().copied();
-        let wait = next.map_or(std::time::Duration::from_secs(3600), |n| {
-            (n - now).to_std().unwrap_or_default()
-        });
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            Some(()) = reload.recv() => {
-                match Config::load(&config_path) {
-                    Ok(new) => {
-                        let conn_sources = new.sources.clone();
-                        db.call(move |c| store::sync_sources(c, &conn_sources)).await??;
-                        let new = Arc::new(new);
-                        state.set_config(new.clone());
-                        ctx = Ctx::new(new, db.clone())?;
-                        due = initial_due(&ctx, Utc::now()).await?;
-                        tracing::info!("reloaded {}", config_path.display());
-                    }
-                    Err(e) => tracing::error!("kept the running config; the new one is refused: {e}"),
-                }
-                continue;
-            }
-            () = tokio::time::sleep(wait) => {}
-        }
-        let now = Utc::now();
-        let names: Vec<String> = due
-            .iter()
-            .filter(|(_, t)| **t <= now)
-            .map(|(n, _)| n.clone())
-            .collect();
-        let sources: Vec<_> = ctx
+        let busy: HashSet<&String> = running.values().collect();
+        let ready: Vec<_> = ctx
             .cfg
             .sources
             .iter()
-            .filter(|s| names.contains(&s.name))
+            .filter(|s| s.enabled && !busy.contains(&s.name))
+            .filter(|s| due.get(&s.name).is_some_and(|t| *t <= now))
             .cloned()
             .collect();
-        for r in cycle::run(&ctx, sources, false, &shutdown).await {
-            tracing::info!("{r}");
+        for source in ready {
+            due.remove(&source.name);
+            let (ctx, cancel, name) = (ctx.clone(), shutdown.clone(), source.name.clone());
+            let handle = tasks.spawn(async move {
+                let outcome = cycle::fetch_source(&ctx, &source, false, &cancel).await;
+                cycle::Report {
+                    source: source.name,
+                    outcome,
+                }
+            });
+            running.insert(handle.id(), name);
         }
-        let after = Utc::now();
-        for n in names {
-            if let Some(t) = next_tick(&ctx.cfg, &n, after) {
-                due.insert(n, t);
+        if now >= next_prune {
+            prune(&ctx, now).await;
+            next_prune = now + chrono::Duration::hours(1);
+        }
+        let next = due
+            .values()
+            .min()
+            .copied()
+            .unwrap_or(next_prune)
+            .min(next_prune);
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let id = match &joined {
+                    Ok((id, _)) => *id,
+                    Err(e) => e.id(),
+                };
+                let name = running.remove(&id);
+                match joined {
+                    Ok((_, report)) => tracing::info!("{report}"),
+                    Err(e) => tracing::error!("fetching {} failed: {e}", name.as_deref().unwrap_or("?")),
+                }
+                if let Some(name) = name {
+                    // A source removed from the config, or a schedule that never fires again,
+                    // leaves the table rather than looping.
+                    match next_tick(&ctx.cfg, &name, Utc::now()) {
+                        Some(t) => due.insert(name, t),
+                        None => due.remove(&name),
+                    };
+                }
             }
+            Some(()) = reload.recv() => {
+                match reload_config(&config_path, &db).await {
+                    Ok(new) => {
+                        state.set_config(new.cfg.clone());
+                        ctx = new;
+                        due = initial_due(&ctx, Utc::now()).await?;
+                        tracing::info!("reloaded {}", config_path.display());
+                    }
+                    Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
+                }
+            }
+            () = tokio::time::sleep(wait) => {}
         }
-        prune(&ctx, after).await;
     }
     tracing::info!("shutting down");
+    // Fetches see the cancellation and stop; a write already running commits first.
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(report) = joined {
+            tracing::info!("{report}");
+        }
+    }
     server.await.context("the server task failed")??;
     Ok(())
+}
+
+/// Everything a new config needs before it may replace the running one; any error leaves the
+/// running config untouched.
+async fn reload_config(path: &std::path::Path, db: &Db) -> Result<Ctx> {
+    let new = Config::load(path)?;
+    let ctx = Ctx::new(Arc::new(new), db.clone())?;
+    let sources = ctx.cfg.sources.clone();
+    db.call(move |c| store::sync_sources(c, &sources)).await??;
+    Ok(ctx)
+}
+
+/// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
+/// `data_version` moves when it commits, and then the rendered feeds are rendered again.
+async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
+    let read = |c: &mut rusqlite::Connection| -> Option<i64> {
+        c.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
+    };
+    let mut last = db.call(read).await.ok().flatten();
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+        }
+        let now = db.call(read).await.ok().flatten();
+        if now != last {
+            db.bump();
+            last = now;
+        }
+    }
 }
 
 /// When each enabled source is next due: now when its data is stale (never fetched, or not

@@ -179,6 +179,10 @@ impl Fetcher {
                     status,
                     StatusCode::MOVED_PERMANENTLY | StatusCode::PERMANENT_REDIRECT
                 );
+                // An https feed that redirects to plain http is followed this time, but never
+                // recorded as its new home: that would downgrade every later fetch.
+                let is_permanent =
+                    is_permanent && !(current.scheme() == "https" && next.scheme() == "http");
                 only_permanent &= is_permanent;
                 // The feed has moved for good only if every hop so far said so.
                 if only_permanent {

@@ -51,8 +51,15 @@ impl Schedule {
         &self.text
     }
 
-    /// The first tick strictly after `now`.
+    /// The first tick strictly after `now`, read in the machine's local time zone (`TZ`), as
+    /// crontab reads it: `0 9 * * 1` is nine o'clock where the server is.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_after_in(now.with_timezone(&chrono::Local))
+            .map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The first tick strictly after `now`, in `now`'s time zone.
+    pub fn next_after_in<Tz: chrono::TimeZone>(&self, now: DateTime<Tz>) -> Option<DateTime<Tz>> {
         self.cron.find_next_occurrence(&now, false).ok()
     }
 
@@ -116,7 +123,22 @@ mod tests {
 
     fn check(expr: &str, now: DateTime<Utc>, expected: DateTime<Utc>) {
         let s = Schedule::parse(expr).unwrap();
-        assert_eq!(s.next_after(now), Some(expected), "{expr}");
+        assert_eq!(s.next_after_in(now), Some(expected), "{expr}");
+    }
+
+    #[test]
+    fn ticks_are_read_in_the_given_zone() {
+        let msk = chrono::FixedOffset::east_opt(3 * 3600).unwrap();
+        let s = Schedule::parse("0 9 * * *").unwrap();
+        let now = msk.with_ymd_and_hms(2026, 11, 28, 8, 0, 0).unwrap();
+        let next = s.next_after_in(now).unwrap();
+        assert_eq!(next.to_rfc3339(), "2026-11-28T09:00:00+03:00");
+        // The UTC entry point agrees with the local zone, whatever TZ the tests run under.
+        let utc_now = now.with_timezone(&Utc);
+        let local_next = s
+            .next_after_in(utc_now.with_timezone(&chrono::Local))
+            .unwrap();
+        assert_eq!(s.next_after(utc_now), Some(local_next.with_timezone(&Utc)));
     }
 
     #[test]

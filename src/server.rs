@@ -202,36 +202,67 @@ async fn rendered(
 ) -> anyhow::Result<Option<Arc<Rendered>>> {
     let version = st.version();
     let key = (target.clone(), format);
-    if let Some(r) = st.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+    let previous = st
+        .cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(r) = &previous
         && r.version == version
     {
         return Ok(Some(r.clone()));
     }
     let cfg = st.config();
-    let started = st.started;
     let view = st
         .db
         .call(move |c| publish::view(&cfg, c, &target, format.ext()))
         .await??;
     let Some(view) = view else { return Ok(None) };
     let body = format.render(&view);
-    let newest = view.items.iter().map(|i| i.updated).max().unwrap_or(0);
-    // Last-Modified is the newest stored change, but never before this process started: a new
-    // config (a renamed feed title) changes the body without changing any item.
-    let last_modified =
-        (UNIX_EPOCH + Duration::from_secs(newest.max(0) as u64)).max(truncate_to_secs(started));
     let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
     h.write(body.as_bytes());
-    let gzip = (body.len() > 200)
-        .then(|| gzip_bytes(body.as_bytes()))
-        .flatten();
-    let r = Arc::new(Rendered {
-        version,
-        gzip,
-        etag: format!("\"{:016x}\"", h.finish()),
-        body: Bytes::from(body),
-        last_modified,
-    });
+    let etag = format!("\"{:016x}\"", h.finish());
+    let first = previous.is_none();
+    let before = previous.as_ref().map(|p| p.last_modified);
+    let r = match previous.filter(|p| p.etag == etag) {
+        // Same bytes as before the data moved (another feed's item arrived): same validators.
+        Some(p) => Arc::new(Rendered {
+            version,
+            body: p.body.clone(),
+            gzip: p.gzip.clone(),
+            etag,
+            last_modified: p.last_modified,
+        }),
+        None => {
+            // The body changed now (a new item, a merge, a retag, a new config), or this is the
+            // first rendering since start: then the newest stored change, but never before
+            // this process started.
+            let last_modified = if first {
+                let newest = view.items.iter().map(|i| i.updated).max().unwrap_or(0);
+                (UNIX_EPOCH + Duration::from_secs(newest.max(0) as u64))
+                    .max(truncate_to_secs(st.started))
+            } else {
+                // HTTP dates have whole seconds: a change within the second of the last one
+                // still moves Last-Modified, or If-Modified-Since would hide it.
+                let now = truncate_to_secs(SystemTime::now());
+                match before {
+                    Some(b) if now <= b => b + Duration::from_secs(1),
+                    _ => now,
+                }
+            };
+            let gzip = (body.len() > 200)
+                .then(|| gzip_bytes(body.as_bytes()))
+                .flatten();
+            Arc::new(Rendered {
+                version,
+                gzip,
+                etag,
+                body: Bytes::from(body),
+                last_modified,
+            })
+        }
+    };
     st.cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())

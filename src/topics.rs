@@ -21,6 +21,8 @@ struct KeyWord {
     stem: String,
     /// The keyword without its nominative ending: every form of it starts with this.
     prefix: String,
+    /// The endings its declension allows after `prefix`.
+    endings: &'static [&'static str],
 }
 
 #[derive(Debug, Clone)]
@@ -37,15 +39,55 @@ pub struct Matcher {
     en: Stemmer,
 }
 
-/// Russian nominal endings, longest first, stripped from a keyword to get the part that every
-/// inflected form keeps («Сирия» → «сир», «Москва» → «москв», «сирийский» → «сирийск»).
-const NOMINATIVE_ENDINGS: [&str; 18] = [
-    "ия", "ие", "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ья", "ье", "а", "я", "о", "е", "ь", "й",
-    "ы",
+/// Russian nominative endings, longest first, stripped from a keyword to get the part that every
+/// inflected form keeps («Сирия» → «сир», «Москва» → «москв», «сирийский» → «сирийск»), each
+/// with the endings its declension allows after that part. Keeping the declension apart is
+/// what stops the noun «Липецк» from matching the adjective «Липецкой (области)».
+const DECLENSIONS: [(&str, &[&str]); 18] = [
+    ("ия", &["ия", "ии", "ию", "ией", "ий", "иям", "иями", "иях"]),
+    (
+        "ие",
+        &["ие", "ия", "ию", "ием", "ии", "ий", "иям", "иями", "иях"],
+    ),
+    ("ий", ADJECTIVE),
+    ("ый", ADJECTIVE),
+    ("ой", ADJECTIVE),
+    ("ая", ADJECTIVE),
+    ("яя", ADJECTIVE),
+    ("ое", ADJECTIVE),
+    ("ее", ADJECTIVE),
+    ("ья", FALLBACK),
+    ("ье", FALLBACK),
+    ("а", FEMININE),
+    ("я", FEMININE),
+    ("о", NEUTER),
+    ("е", NEUTER),
+    (
+        "ь",
+        &["ь", "я", "ю", "ем", "е", "и", "ей", "ью", "ям", "ями", "ях"],
+    ),
+    (
+        "й",
+        &["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"],
+    ),
+    ("ы", &["ы", "ов", "ам", "ами", "ах"]),
 ];
 
-/// Endings an inflected Russian word may carry after that part.
-const INFLECTIONS: [&str; 44] = [
+/// A keyword that ends in a consonant: a masculine noun (Липецк, Дамаск, кризис, ИГИЛ).
+const MASCULINE: &[&str] = &["", "а", "у", "ом", "е", "ы", "и", "ов", "ам", "ами", "ах"];
+const FEMININE: &[&str] = &[
+    "", "а", "я", "ы", "и", "е", "у", "ю", "ой", "ей", "ою", "ею", "ам", "ям", "ами", "ями", "ах",
+    "ях",
+];
+const NEUTER: &[&str] = &[
+    "", "о", "е", "а", "я", "у", "ю", "ом", "ем", "ам", "ям", "ами", "ями", "ах", "ях",
+];
+const ADJECTIVE: &[&str] = &[
+    "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
+    "ых", "их", "ую", "юю", "ою", "ею", "ей",
+];
+/// Every nominal ending, for the few keyword shapes too rare to classify.
+const FALLBACK: &[&str] = &[
     "", "а", "я", "о", "е", "ь", "й", "ы", "и", "у", "ю", "ой", "ей", "ою", "ею", "ом", "ем", "ам",
     "ям", "ами", "ями", "ах", "ях", "ов", "ев", "ия", "ии", "ию", "ией", "ие", "ий", "ый", "ая",
     "ое", "ые", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую",
@@ -70,18 +112,23 @@ impl Matcher {
                     words: crate::dedup::words(p)
                         .map(|w| {
                             let stem = stem(&ru, &en, &w);
-                            let prefix = if is_cyrillic(&w) {
-                                NOMINATIVE_ENDINGS
+                            let (prefix, endings) = if is_cyrillic(&w) {
+                                DECLENSIONS
                                     .iter()
-                                    .find_map(|e| {
-                                        w.strip_suffix(e).filter(|p| p.chars().count() >= 2)
+                                    .find_map(|(e, endings)| {
+                                        w.strip_suffix(e)
+                                            .filter(|p| p.chars().count() >= 2)
+                                            .map(|p| (p.to_string(), *endings))
                                     })
-                                    .unwrap_or(&w)
-                                    .to_string()
+                                    .unwrap_or_else(|| (w.clone(), MASCULINE))
                             } else {
-                                w.clone()
+                                (w.clone(), FALLBACK)
                             };
-                            KeyWord { stem, prefix }
+                            KeyWord {
+                                stem,
+                                prefix,
+                                endings,
+                            }
                         })
                         .collect(),
                 })
@@ -148,7 +195,7 @@ fn word_matches(word: &str, stem: &str, k: &KeyWord) -> bool {
     stem.starts_with(k.stem.as_str())
         && word
             .strip_prefix(k.prefix.as_str())
-            .is_some_and(|ending| INFLECTIONS.contains(&ending))
+            .is_some_and(|ending| k.endings.contains(&ending))
 }
 
 #[cfg(test)]
@@ -191,6 +238,14 @@ mod tests {
         check(&t, "В Липецке прозвучала сирена гражданской обороны", &[]);
         check(&t, "Рост цен на продукты замедлился", &[]);
         check(&t, "Поезд из Ростова задержался", &["rostov"]);
+        let lipetsk = [
+            topic("lipetsk", &["Липецк"], &[]),
+            topic("moscow", &["Москва"], &[]),
+        ];
+        check(&lipetsk, "Губернатор Липецкой области", &[]);
+        check(&lipetsk, "снегопад в Липецке", &["lipetsk"]);
+        check(&lipetsk, "встреча с Москвой", &["moscow"]);
+        check(&lipetsk, "московские новости", &[]);
     }
 
     #[test]

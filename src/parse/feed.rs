@@ -60,14 +60,24 @@ pub fn parse_feed(
     if matches!(cleaned, std::borrow::Cow::Owned(_)) {
         repairs.push("repaired malformed XML (entities, bare &, unclosed tags or junk)".into());
     }
-    let cleaned = match super::rawhtml::wrap(&cleaned) {
-        std::borrow::Cow::Owned(wrapped) => std::borrow::Cow::Owned(wrapped),
+    let wrapped = if is_json {
+        std::borrow::Cow::Borrowed(cleaned.as_ref())
+    } else {
+        super::rawhtml::wrap(&cleaned)
+    };
+    let cleaned = match wrapped {
+        std::borrow::Cow::Owned(w) => std::borrow::Cow::Owned(w),
         std::borrow::Cow::Borrowed(_) => cleaned,
     };
     // The text is UTF-8 now, which XML assumes without a declaration. Dropping the declaration
     // also keeps a damaged one from reaching quick-xml, which panics when it is asked to switch
     // encodings late (found by the proptest below).
-    let cleaned = match without_declaration(&cleaned) {
+    let declared = if is_json {
+        None
+    } else {
+        without_declaration(&cleaned)
+    };
+    let cleaned = match declared {
         Some(rest) => std::borrow::Cow::Owned(rest.to_string()),
         None => cleaned,
     };
@@ -389,11 +399,12 @@ mod tests {
 
     #[test]
     fn json_feed_is_read_as_is() {
-        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Лента","items":[{"id":"j1","url":"https://j.test/1?utm_medium=x","title":"Новость &amp; фото","content_html":"<p>Текст</p>","date_published":"2026-11-27T10:00:00+03:00"}]}"#;
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Лента","items":[{"id":"j1","url":"https://j.test/1?utm_medium=x","title":"Новость &amp; фото","content_html":"<p>Текст</p><description><b>x</b></description>","date_published":"2026-11-27T10:00:00+03:00"}]}"#;
         let p = parse_feed(json.as_bytes(), None, None, None, now()).unwrap();
         assert_eq!(p.feed.format, "JSON Feed");
         assert_eq!(p.feed.items[0].title, "Новость & фото");
         assert_eq!(p.feed.items[0].link.as_deref(), Some("https://j.test/1"));
+        assert_eq!(p.feed.items[0].text, "Текст x");
     }
 
     #[test]

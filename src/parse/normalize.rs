@@ -42,16 +42,17 @@ pub fn canonical_link(href: &str, base: Option<&Url>) -> Option<String> {
         return None;
     }
     url.set_fragment(None);
-    if url.query().is_some() {
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| !is_tracking_param(k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if kept.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(kept);
+    if let Some(q) = url.query() {
+        // Rebuild from the raw segments, and only when something is dropped: re-encoding a
+        // query (`?12345` → `?12345=`, `%20` → `+`) breaks links on some CMSs.
+        let is_tracking = |seg: &&str| is_tracking_param(seg.split('=').next().unwrap_or(""));
+        if q.split('&').any(|seg| is_tracking(&seg)) {
+            let kept: Vec<&str> = q
+                .split('&')
+                .filter(|seg| !seg.is_empty() && !is_tracking(seg))
+                .collect();
+            let kept = kept.join("&");
+            url.set_query(if kept.is_empty() { None } else { Some(&kept) });
         }
     }
     Some(url.to_string())
@@ -60,7 +61,16 @@ pub fn canonical_link(href: &str, base: Option<&Url>) -> Option<String> {
 /// A title as a person reads it: tags dropped, entities decoded (feeds often escape twice),
 /// whitespace collapsed, mojibake repaired.
 pub fn clean_title(raw: &str) -> String {
-    let text = html_to_text(raw);
+    // Decoding `&lt;img …&gt;` reveals a tag; strip again until nothing is revealed, so no
+    // markup ever reaches a title (readers may render titles as HTML).
+    let mut text = html_to_text(raw);
+    for _ in 0..3 {
+        let again = html_to_text(&text);
+        if again == text {
+            break;
+        }
+        text = again;
+    }
     let text = super::mojibake::repair(&text).into_owned();
     collapse_whitespace(&text)
 }
@@ -131,9 +141,7 @@ pub fn html_to_text(html: &str) -> String {
             .collect();
         rest = &tag[gt + 1..];
         if name == "script" || name == "style" {
-            let close = format!("</{name}");
-            let lower = rest.to_ascii_lowercase();
-            rest = match lower.find(&close) {
+            rest = match find_close_tag(rest, &name) {
                 Some(end) => rest[end..].find('>').map_or("", |g| &rest[end + g + 1..]),
                 None => "",
             };
@@ -148,6 +156,15 @@ pub fn html_to_text(html: &str) -> String {
     };
     // split_whitespace already treats U+00A0 (`&nbsp;`) as a space.
     collapse_whitespace(&twice)
+}
+
+/// Where `</name` starts in `s`, matched without regard to ASCII case and without copying.
+fn find_close_tag(s: &str, name: &str) -> Option<usize> {
+    s.match_indices("</").map(|(i, _)| i).find(|&i| {
+        s.as_bytes()
+            .get(i + 2..i + 2 + name.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(name.as_bytes()))
+    })
 }
 
 /// Moscow time: what a Russian regional feed means when it names no zone.
@@ -176,8 +193,11 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(&s) {
         return Some(d.with_timezone(&Utc));
     }
-    let s = rewrite_sloppy(&s);
-    if let Ok(d) = DateTime::parse_from_rfc2822(&s) {
+    parse_formats(&s).or_else(|| parse_formats(&rewrite_sloppy(&s)))
+}
+
+fn parse_formats(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
         return Some(d.with_timezone(&Utc));
     }
     for fmt in [
@@ -187,21 +207,21 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
         "%Y-%m-%d %H:%M:%S%.f%z",
         "%Y-%m-%dT%H:%M%z",
     ] {
-        if let Ok(d) = DateTime::parse_from_str(&s, fmt) {
+        if let Ok(d) = DateTime::parse_from_str(s, fmt) {
             return Some(d.with_timezone(&Utc));
         }
     }
     for fmt in [
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
         "%d.%m.%Y %H:%M:%S",
         "%d.%m.%Y %H:%M",
         "%d %b %Y %H:%M:%S",
         "%d %b %Y %H:%M",
     ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(&s, fmt) {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
             return msk()
                 .from_local_datetime(&n)
                 .single()
@@ -209,7 +229,7 @@ pub fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
         }
     }
     for fmt in ["%Y-%m-%d", "%d.%m.%Y", "%d %b %Y"] {
-        if let Ok(d) = NaiveDate::parse_from_str(&s, fmt) {
+        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
             let n = d.and_hms_opt(0, 0, 0)?;
             return msk()
                 .from_local_datetime(&n)
@@ -310,6 +330,9 @@ fn offset_from_hours(s: &str) -> Option<String> {
 /// The date to publish: the feed's own, but never in the future (a misconfigured server clock
 /// would pin an item to the top for days), and the first-seen time when there is none.
 pub fn settle_date(parsed: Option<DateTime<Utc>>, now: DateTime<Utc>) -> (DateTime<Utc>, bool) {
+    // A date before 1970 is a placeholder («01.01.0001») or garbage, and years before 1 AD
+    // cannot even be written as RFC 822: treat it as missing.
+    let parsed = parsed.filter(|d| d.timestamp() >= 0);
     match parsed {
         Some(d) if d > now + Duration::minutes(5) => (now, false),
         Some(d) => (d, false),
@@ -342,6 +365,16 @@ mod tests {
             None,
             Some("https://lipetsk-vesti.example/news/1?id=5"),
         );
+        check_link(
+            "https://a.test/news.php?12345&q=a%20b&utm_source=x&path=a/b;c",
+            None,
+            Some("https://a.test/news.php?12345&q=a%20b&path=a/b;c"),
+        );
+        check_link(
+            "https://a.test/news.php?12345",
+            None,
+            Some("https://a.test/news.php?12345"),
+        );
         check_link("javascript:alert(1)", None, None);
         check_link("", None, None);
     }
@@ -357,6 +390,12 @@ mod tests {
             "Цены \"выросли\""
         );
         assert_eq!(clean_title("<b>Срочно:</b> ДТП"), "Срочно: ДТП");
+        assert_eq!(
+            clean_title("&lt;img src=x onerror=alert(1)&gt;Срочно"),
+            "Срочно"
+        );
+        assert_eq!(clean_title("&amp;lt;b&amp;gt;Срочно"), "Срочно");
+        assert_eq!(clean_title("Цена &lt; 100 рублей"), "Цена < 100 рублей");
     }
 
     #[test]
@@ -411,6 +450,10 @@ mod tests {
         check_date("Сб, 28 ноября 2026 10:15:00 +0300", "2026-11-28T07:15:00Z");
         check_date("28 мая 2026 10:15", "2026-05-28T07:15:00Z");
         check_date("28 марта 2026 10:15", "2026-03-28T07:15:00Z");
+        check_date("2026-11-28T10:15:00+0300", "2026-11-28T07:15:00Z");
+        check_date("2026-11-28T10:15:00.000+0300", "2026-11-28T07:15:00Z");
+        check_date("2026-11-28T10:15:00", "2026-11-28T07:15:00Z");
+        check_date("2026-11-28T10:15", "2026-11-28T07:15:00Z");
         assert_eq!(parse_date("вчера"), None);
         assert_eq!(parse_date(""), None);
     }
@@ -421,6 +464,9 @@ mod tests {
         let future = now + Duration::days(2);
         assert_eq!(settle_date(Some(future), now), (now, false));
         assert_eq!(settle_date(None, now), (now, true));
+        let ancient = parse_date("01.01.0000 00:00");
+        assert!(ancient.is_some());
+        assert_eq!(settle_date(ancient, now), (now, true));
         let past = now - Duration::hours(3);
         assert_eq!(settle_date(Some(past), now), (past, false));
     }

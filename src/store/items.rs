@@ -86,10 +86,14 @@ fn save_item(
         Some(id) => Some(id),
         None => {
             let by_link = match &item.link {
+                // Within one source, two guids are two items even when an agency reuses one
+                // link (a live-blog page); the link joins items across sources only.
                 Some(l) => tx
-                    .query_row("SELECT id FROM items WHERE link = ?1 LIMIT 1", [l], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        "SELECT id FROM items WHERE link = ?1 AND (source <> ?2 OR ?3) LIMIT 1",
+                        params![l, source, item.guid.is_none()],
+                        |r| r.get(0),
+                    )
                     .optional()?,
                 None => None,
             };

@@ -20,7 +20,7 @@ async fn check_prints_a_summary_or_names_the_file_key_and_reason() {
         &config(&[("lipetsk", "https://lipetsk.test/rss".into())], "").replace("url = ", "urll = "),
     );
     let (code, _, err) = bad.svodka(&["check"]).await;
-    assert_ne!(code, 0);
+    assert_eq!(code, 2);
     assert!(err.contains("svodka.toml"), "{err}");
     assert!(err.contains("urll"), "{err}");
 
@@ -34,7 +34,7 @@ async fn check_prints_a_summary_or_names_the_file_key_and_reason() {
 
     // Every command refuses a bad config before doing anything.
     let (code, _, err) = bad.svodka(&["fetch"]).await;
-    assert_ne!(code, 0);
+    assert_eq!(code, 2);
     assert!(err.contains("schedule.cron"), "{err}");
     assert!(!bad.dir.path().join("svodka.db").exists());
 }

@@ -108,6 +108,35 @@ async fn an_item_listed_twice_is_one_and_a_second_fetch_adds_nothing() {
 }
 
 #[tokio::test]
+async fn two_items_of_one_source_sharing_a_link_stay_two() {
+    let o = Origin::start().await;
+    // A live-blog page: every update is its own item under the same link.
+    let page = "https://lipetsk.test/online/vybory";
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[
+                item("Выборы: явка к полудню 21%").guid("live-1").link(page),
+                item("Выборы: явка к 18 часам 39%")
+                    .guid("live-2")
+                    .link(page),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], ""));
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(out.contains("lipetsk: 2 new, 0 updated"), "{out}");
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(
+        out.contains("lipetsk: 0 new, 0 updated, 2 unchanged"),
+        "{out}"
+    );
+    let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
+    assert_eq!(titles(&feed).len(), 2);
+}
+
+#[tokio::test]
 async fn conditional_get_sends_the_stored_validators_and_a_304_changes_nothing() {
     let o = Origin::start().await;
     o.route(

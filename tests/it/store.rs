@@ -90,8 +90,11 @@ async fn sigkill_mid_fetch_leaves_a_consistent_database() {
     assert!(out.contains("lipetsk: 2500 new"), "{out}");
     let whole = started.elapsed();
     let mut outcomes = std::collections::BTreeSet::new();
-    for tenth in 1..=12u32 {
-        let delay = whole * tenth / 10;
+    // Search for the moment of the commit: a kill before it must leave nothing, a kill after it
+    // everything. Halving the interval puts later kills ever closer to the write itself.
+    let (mut lo, mut hi) = (std::time::Duration::ZERO, whole);
+    for _ in 0..10 {
+        let delay = (lo + hi) / 2;
         let _ = std::fs::remove_file(&db);
         let _ = std::fs::remove_file(app.dir.path().join("svodka.db-wal"));
         let _ = std::fs::remove_file(app.dir.path().join("svodka.db-shm"));
@@ -105,40 +108,57 @@ async fn sigkill_mid_fetch_leaves_a_consistent_database() {
         tokio::time::sleep(delay).await;
         let _ = child.start_kill();
         let _ = child.wait().await;
-        if !db.exists() {
-            outcomes.insert("no database yet");
-            continue;
-        }
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        let ok: String = conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(ok, "ok");
-        let has_sources: bool = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'sources'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .unwrap()
-            > 0;
-        if !has_sources {
-            outcomes.insert("schema not yet created");
-            continue;
-        }
-        let items: i64 = conn
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-            .unwrap();
-        let etag: Option<String> = conn
-            .query_row("SELECT etag FROM sources WHERE name = 'lipetsk'", [], |r| {
-                r.get(0)
-            })
-            .unwrap_or(None);
-        match (items, etag.as_deref()) {
-            (0, None) => outcomes.insert("nothing committed"),
-            (2500, Some("\"big\"")) => outcomes.insert("all committed"),
-            other => panic!("half a fetch committed after a kill at {delay:?}: {other:?}"),
+        let committed = match state_after_kill(&db) {
+            None => {
+                outcomes.insert("no schema yet");
+                false
+            }
+            Some((0, None)) => {
+                outcomes.insert("nothing committed");
+                false
+            }
+            Some((2500, Some(etag))) if etag == "\"big\"" => {
+                outcomes.insert("all committed");
+                true
+            }
+            Some(other) => panic!("half a fetch committed after a kill at {delay:?}: {other:?}"),
         };
+        if committed { hi = delay } else { lo = delay }
     }
-    eprintln!("kill outcomes: {outcomes:?}");
+    assert!(
+        outcomes.contains("nothing committed"),
+        "no kill landed between opening and commit: {outcomes:?}"
+    );
+}
+
+/// After a kill: (items, the source's ETag), or `None` before the schema exists. The database
+/// must pass SQLite's own integrity check whatever the moment.
+fn state_after_kill(db: &std::path::Path) -> Option<(i64, Option<String>)> {
+    if !db.exists() {
+        return None;
+    }
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('sources', 'items')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if tables < 2 {
+        return None;
+    }
+    let items: i64 = conn
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .unwrap();
+    let etag: Option<String> = conn
+        .query_row("SELECT etag FROM sources WHERE name = 'lipetsk'", [], |r| {
+            r.get(0)
+        })
+        .unwrap_or(None);
+    Some((items, etag))
 }
