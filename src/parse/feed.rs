@@ -1,5 +1,6 @@
 //! One feed document to normalized items: decode, recover broken XML, feed-rs, normalize.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -52,35 +53,23 @@ pub fn parse_feed(
     let mut repairs = Vec::new();
     // JSON Feed is not XML: the XML repairs would mangle it.
     let is_json = decoded.text.trim_start().starts_with('{');
-    let cleaned = if is_json {
-        std::borrow::Cow::Borrowed(decoded.text.as_str())
+    let text = if is_json {
+        Cow::Borrowed(decoded.text.as_str())
     } else {
-        recover::clean(&decoded.text)
+        let cleaned = recover::clean(&decoded.text);
+        if matches!(cleaned, Cow::Owned(_)) {
+            repairs.push("repaired malformed XML (entities, bare &, unclosed tags or junk)".into());
+        }
+        let text = then(cleaned, super::rawhtml::wrap);
+        let text = then(text, super::atom03::upgrade);
+        // The text is UTF-8 now, which XML assumes without a declaration. Dropping the
+        // declaration also keeps a damaged one from reaching quick-xml, which panics when it is
+        // asked to switch encodings late (found by the proptest below).
+        then(text, |t| {
+            without_declaration(t).map_or(Cow::Borrowed(t), |rest| Cow::Owned(rest.to_string()))
+        })
     };
-    if matches!(cleaned, std::borrow::Cow::Owned(_)) {
-        repairs.push("repaired malformed XML (entities, bare &, unclosed tags or junk)".into());
-    }
-    let wrapped = if is_json {
-        std::borrow::Cow::Borrowed(cleaned.as_ref())
-    } else {
-        super::rawhtml::wrap(&cleaned)
-    };
-    let cleaned = match wrapped {
-        std::borrow::Cow::Owned(w) => std::borrow::Cow::Owned(w),
-        std::borrow::Cow::Borrowed(_) => cleaned,
-    };
-    // The text is UTF-8 now, which XML assumes without a declaration. Dropping the declaration
-    // also keeps a damaged one from reaching quick-xml, which panics when it is asked to switch
-    // encodings late (found by the proptest below).
-    let declared = if is_json {
-        None
-    } else {
-        without_declaration(&cleaned)
-    };
-    let cleaned = match declared {
-        Some(rest) => std::borrow::Cow::Owned(rest.to_string()),
-        None => cleaned,
-    };
+    let cleaned = text;
     let mut full_texts = if is_json {
         HashMap::new()
     } else {
@@ -156,6 +145,14 @@ pub fn parse_feed(
             skipped,
         },
     })
+}
+
+/// Applies one text pass, keeping the borrowed input when the pass changed nothing.
+fn then<'a>(text: Cow<'a, str>, pass: impl Fn(&str) -> Cow<'_, str>) -> Cow<'a, str> {
+    match pass(&text) {
+        Cow::Owned(changed) => Cow::Owned(changed),
+        Cow::Borrowed(_) => text,
+    }
 }
 
 /// The document after its XML declaration, when it starts with one.
@@ -405,6 +402,55 @@ mod tests {
         assert_eq!(p.feed.items[0].title, "Новость & фото");
         assert_eq!(p.feed.items[0].link.as_deref(), Some("https://j.test/1"));
         assert_eq!(p.feed.items[0].text, "Текст x");
+    }
+
+    fn check_format(xml: &str, format: &str, title: &str) -> Item {
+        let p = parse_feed(xml.as_bytes(), None, None, None, now()).unwrap();
+        assert_eq!(p.feed.format, format);
+        assert_eq!(p.feed.items.len(), 1, "{xml}");
+        assert_eq!(p.feed.items[0].title, title);
+        p.feed.items[0].clone()
+    }
+
+    #[test]
+    fn old_and_new_formats_alike() {
+        check_format(
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \"http://my.netscape.com/publish/formats/rss-0.91.dtd\"><rss version=\"0.91\"><channel><title>t</title><link>https://a.test/</link><description>d</description><language>ru</language><item><title>Old news</title><link>https://a.test/1</link></item></channel></rss>",
+            "RSS 0.9x",
+            "Old news",
+        );
+        let it = check_format(
+            "<rss version=\"0.92\"><channel><title>t</title><item><title>Дамба</title><description>Текст</description><enclosure url=\"https://a.test/1.mp3\" type=\"audio/mpeg\" length=\"1\"/></item></channel></rss>",
+            "RSS 0.9x",
+            "Дамба",
+        );
+        assert_eq!(it.image, None, "audio is not an image");
+        let it = check_format(
+            "<?xml version=\"1.0\"?><feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><title>t</title><entry><title>Атом 0.3</title><link rel=\"alternate\" type=\"text/html\" href=\"https://a.test/03\"/><id>tag:a.test,2026:03</id><issued>2026-11-27T10:00:00+03:00</issued><modified>2026-11-27T10:00:00+03:00</modified></entry></feed>",
+            "Atom",
+            "Атом 0.3",
+        );
+        assert_eq!(it.link.as_deref(), Some("https://a.test/03"));
+        let it = check_format(
+            "<rss version=\"2.0\" xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><title>t</title><item><title>Полный текст</title><description>Кратко</description><content:encoded><![CDATA[<p>Полностью</p>]]></content:encoded><media:content url=\"https://a.test/photo.jpg\" medium=\"image\"/></item></channel></rss>",
+            "RSS 2.0",
+            "Полный текст",
+        );
+        assert_eq!(it.content.as_deref(), Some("<p>Полностью</p>"));
+        assert_eq!(it.text, "Полностью");
+        assert_eq!(it.image.as_deref(), Some("https://a.test/photo.jpg"));
+        check_format(
+            r#"{"version":"https://jsonfeed.org/version/1","title":"t","items":[{"id":"1","title":"JSON 1.0","content_text":"Текст"}]}"#,
+            "JSON Feed",
+            "JSON 1.0",
+        );
+    }
+
+    #[test]
+    fn mojibake_titles_are_restored() {
+        let xml = "<rss version=\"2.0\"><channel><title>t</title><item><title>РЎРёСЂРёСЏ: РЅРѕРІРѕСЃС‚Рё</title><guid>1</guid></item></channel></rss>";
+        let p = parse_feed(xml.as_bytes(), None, None, None, now()).unwrap();
+        assert_eq!(p.feed.items[0].title, "Сирия: новости");
     }
 
     #[test]
