@@ -3,6 +3,8 @@
 //! alone on the UTF-8 form, all measured in the same run.
 //!
 //!     cargo bench --bench parse
+//!
+//! With `SVODKA_BENCH_DUMP=/tmp/feed.xml` it also writes the feed, for `benches/feedparser_ref.py`.
 
 use std::hint::black_box;
 
@@ -41,6 +43,10 @@ fn feed_cp1251() -> (Vec<u8>, String) {
 
 fn bench(c: &mut Criterion) {
     let (bytes, utf8) = feed_cp1251();
+    // `benches/feedparser_ref.py` measures Python's feedparser on these very bytes.
+    if let Ok(path) = std::env::var("SVODKA_BENCH_DUMP") {
+        std::fs::write(&path, &bytes).expect("cannot write the bench feed");
+    }
     let base = url::Url::parse("https://voronezh-courier.example/rss/").ok();
     let mut g = c.benchmark_group("100-item windows-1251 feed");
     g.throughput(Throughput::Bytes(bytes.len() as u64));

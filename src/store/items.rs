@@ -13,11 +13,13 @@ pub struct Counts {
     pub new: u32,
     pub updated: u32,
     pub unchanged: u32,
-    /// Items another source had already brought (same link or same text).
+    /// Items another source had already brought (same link, same text, or nearly the same
+    /// text: one story).
     pub merged: u32,
 }
 
-/// An item as published: its fields, topics, and every source that carried it.
+/// A story as published: its first item's fields, the topics of all its items, and every
+/// other source that carried it.
 #[derive(Debug, Clone)]
 pub struct StoredItem {
     pub id: i64,
@@ -31,7 +33,7 @@ pub struct StoredItem {
     pub published: i64,
     pub updated: i64,
     pub topics: Vec<String>,
-    /// Sources other than `source` that carried the same item.
+    /// Sources other than `source` that carried the same item or story.
     pub also: Vec<String>,
 }
 
@@ -134,7 +136,12 @@ fn save_item(
         let id = tx.last_insert_rowid();
         insert_ref(tx, source, &key, id, item, now)?;
         set_topics(tx, id, topics)?;
-        counts.new += 1;
+        // A near-repeat of another agency's story is stored, but published inside that story.
+        if super::stories::assign(tx, id, source, &item.text, item.published.timestamp())? {
+            counts.merged += 1;
+        } else {
+            counts.new += 1;
+        }
         return Ok(());
     };
     if by_ref.is_none() {
@@ -225,8 +232,8 @@ pub fn item_count(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(n.max(0) as u64)
 }
 
-/// Newest first: items carried by any of `sources` (all when `None`) and tagged with any of
-/// `topics` (any when empty).
+/// Newest first, one per story: stories with an item carried by any of `sources` (all when
+/// `None`) and an item tagged with any of `topics` (any when empty).
 pub fn select_items(
     conn: &Connection,
     sources: Option<&[String]>,
@@ -235,7 +242,7 @@ pub fn select_items(
 ) -> rusqlite::Result<Vec<StoredItem>> {
     let mut sql = String::from(
         "SELECT id, source, link, title, summary, content, author, image, published, updated
-         FROM items i WHERE 1",
+         FROM items i WHERE story_id = id",
     );
     let mut args: Vec<String> = Vec::new();
     if let Some(sources) = sources {
@@ -243,7 +250,8 @@ pub fn select_items(
             return Ok(Vec::new());
         }
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM item_refs r WHERE r.item_id = i.id AND r.source IN (",
+            " AND EXISTS (SELECT 1 FROM items m JOIN item_refs r ON r.item_id = m.id
+                          WHERE m.story_id = i.id AND r.source IN (",
         );
         sql.push_str(&placeholders(args.len(), sources.len()));
         sql.push_str("))");
@@ -251,7 +259,8 @@ pub fn select_items(
     }
     if !topics.is_empty() {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM item_topics t WHERE t.item_id = i.id AND t.topic IN (",
+            " AND EXISTS (SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
+                          WHERE m.story_id = i.id AND t.topic IN (",
         );
         sql.push_str(&placeholders(args.len(), topics.len()));
         sql.push_str("))");
@@ -277,10 +286,13 @@ pub fn select_items(
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut topics_stmt =
-        conn.prepare_cached("SELECT topic FROM item_topics WHERE item_id = ?1 ORDER BY topic")?;
+    let mut topics_stmt = conn.prepare_cached(
+        "SELECT DISTINCT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
+         WHERE m.story_id = ?1 ORDER BY t.topic",
+    )?;
     let mut refs_stmt = conn.prepare_cached(
-        "SELECT DISTINCT source FROM item_refs WHERE item_id = ?1 AND source <> ?2 ORDER BY source",
+        "SELECT DISTINCT r.source FROM item_refs r JOIN items m ON m.id = r.item_id
+         WHERE m.story_id = ?1 AND r.source <> ?2 ORDER BY r.source",
     )?;
     for it in &mut items {
         it.topics = topics_stmt
@@ -302,8 +314,16 @@ fn placeholders(start: usize, n: usize) -> String {
 
 /// Deletes items older than `before` (by date and by first seen); returns how many.
 pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
-    conn.execute(
+    let n = conn.execute(
         "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
         [before.timestamp()],
-    )
+    )?;
+    if n > 0 {
+        // A story whose first item expired lives on in its remaining items, each its own.
+        conn.execute(
+            "UPDATE items SET story_id = id WHERE story_id NOT IN (SELECT id FROM items)",
+            [],
+        )?;
+    }
+    Ok(n)
 }

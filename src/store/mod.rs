@@ -1,5 +1,5 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
-//! queries by table (`sources`, `items`).
+//! queries by table (`sources`, `items`, `stories`).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
@@ -7,6 +7,7 @@
 mod items;
 mod schema;
 mod sources;
+mod stories;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};

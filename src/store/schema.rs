@@ -57,6 +57,22 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX item_topics_topic ON item_topics(topic, item_id);
     "#,
+    // 2: stories. An item's story is the id of the story's first item; `minhash` is its
+    // signature and `item_bands` the LSH index that finds candidates.
+    r#"
+    ALTER TABLE items ADD COLUMN story_id INTEGER;
+    ALTER TABLE items ADD COLUMN minhash BLOB;
+    UPDATE items SET story_id = id;
+    CREATE INDEX items_story ON items(story_id);
+    CREATE INDEX items_story_first ON items(published DESC, id DESC) WHERE story_id = id;
+    CREATE TABLE item_bands (
+        band          INTEGER NOT NULL,
+        key           INTEGER NOT NULL,
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, key, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_bands_item ON item_bands(item_id);
+    "#,
 ];
 
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {

@@ -291,3 +291,86 @@ topics = ["syria"]
     let (_, only, _) = app.svodka(&["export", "--feed", "syria-only"]).await;
     assert_eq!(titles(&only), ["Студенты из Сирии начали учёбу в Липецке"]);
 }
+
+const HEATING: &str = "Отопительный сезон в Воронеже начнётся 5 октября: соответствующее постановление подписал \
+    глава города. В первую очередь тепло подадут в детские сады, школы и больницы, затем в жилые дома. \
+    Управляющие компании должны завершить промывку и опрессовку систем до конца сентября, иначе их \
+    ждут штрафы, предупредили в городской администрации.";
+
+#[tokio::test]
+async fn near_identical_texts_from_two_agencies_are_one_story() {
+    let o = Origin::start().await;
+    o.route(
+        "/voronezh.xml",
+        Route::ok(
+            rss(&[item("Отопление в Воронеже дадут 5 октября")
+                .guid("v1")
+                .link("https://vrn.test/1")
+                .desc(HEATING)]),
+            "application/rss+xml",
+        ),
+    );
+    // The other agency edits a few words and writes its own headline.
+    let edited = HEATING
+        .replace("предупредили в городской администрации", "сообщили в мэрии")
+        .replace("5 октября", "пятого октября");
+    let other_story = "Воронежские коммунальщики завершили ремонт теплотрассы на улице Плехановской: \
+        движение транспорта восстановлено в полном объёме, а жители двенадцати домов получили горячую \
+        воду раньше срока, рассказали в пресс-службе теплоснабжающей компании города.";
+    o.route(
+        "/kurier.xml",
+        Route::ok(
+            rss(&[
+                item("Тепло в дома воронежцев подадут пятого октября")
+                    .guid("k1")
+                    .link("https://kurier.test/1")
+                    .desc(&edited),
+                item("Теплотрассу на Плехановской отремонтировали")
+                    .guid("k2")
+                    .link("https://kurier.test/2")
+                    .desc(other_story),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[[topic]]\nname = \"mayor\"\ntitle = \"Мэрия\"\nkeywords = [\"мэрия\"]\n\n[[feed]]\nname = \"all\"\ntitle = \"Все\"\n\n[[feed]]\nname = \"mayor\"\ntitle = \"Мэрия\"\ntopics = [\"mayor\"]\n";
+    let app = App::new(&config(
+        &[
+            ("voronezh", o.url("/voronezh.xml")),
+            ("kurier", o.url("/kurier.xml")),
+        ],
+        extra,
+    ));
+    app.svodka(&["fetch", "--source", "voronezh"]).await;
+    let (_, out, _) = app.svodka(&["fetch", "--source", "kurier"]).await;
+    assert!(
+        out.contains("kurier: 1 new, 0 updated, 0 unchanged, 1 merged"),
+        "{out}"
+    );
+    let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
+    let ch = crate::harness::channel(&feed);
+    let mut got: Vec<_> = ch.items().iter().map(|i| i.title().unwrap_or("")).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "Отопление в Воронеже дадут 5 октября",
+            "Теплотрассу на Плехановской отремонтировали"
+        ]
+    );
+    let story = ch
+        .items()
+        .iter()
+        .find(|i| i.title() == Some("Отопление в Воронеже дадут 5 октября"))
+        .unwrap();
+    assert!(
+        story
+            .description()
+            .unwrap()
+            .contains("Также сообщили: kurier"),
+        "{feed}"
+    );
+    // Only the second agency's words carry the topic; the story is in the topic's feed all the same.
+    let (_, mayor, _) = app.svodka(&["export", "--feed", "mayor"]).await;
+    assert_eq!(titles(&mayor), ["Отопление в Воронеже дадут 5 октября"]);
+}

@@ -1,0 +1,77 @@
+//! Stories: items from different sources that say the same thing in near-identical words,
+//! grouped by MinHash signature (see `dedup`). A story is named by the id of its first item;
+//! feeds publish that item once, with the other agencies named beside it.
+
+use std::collections::HashSet;
+
+use rusqlite::{Transaction, params};
+
+use crate::dedup::{STORY_SIMILARITY, Signature, signature};
+
+/// How far apart in time two items of one story may be dated.
+const WINDOW_SECS: i64 = 3 * 24 * 3600;
+
+/// Gives a new item its story: an existing story from another source whose text it nearly
+/// repeats, or a story of its own. Returns whether it joined an existing one.
+pub(crate) fn assign(
+    tx: &Transaction,
+    id: i64,
+    source: &str,
+    text: &str,
+    published: i64,
+) -> rusqlite::Result<bool> {
+    let Some(sig) = signature(text) else {
+        tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [id])?;
+        return Ok(false);
+    };
+    let keys = sig.band_keys();
+    let mut candidates = tx.prepare_cached(
+        "SELECT j.id, j.story_id, j.minhash FROM item_bands b JOIN items j ON j.id = b.item_id
+         WHERE b.band = ?1 AND b.key = ?2 AND j.source <> ?3 AND j.published BETWEEN ?4 AND ?5",
+    )?;
+    let mut seen = HashSet::new();
+    let mut best: Option<(f64, i64)> = None;
+    for (band, key) in keys.iter().enumerate() {
+        let rows = candidates.query_map(
+            params![
+                band as i64,
+                key,
+                source,
+                published - WINDOW_SECS,
+                published + WINDOW_SECS
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (cand, story, blob) = row?;
+            if !seen.insert(cand) {
+                continue;
+            }
+            let Some(other) = blob.as_deref().and_then(Signature::from_bytes) else {
+                continue;
+            };
+            let similarity = sig.similarity(&other);
+            if similarity >= STORY_SIMILARITY && best.is_none_or(|(b, _)| similarity > b) {
+                best = Some((similarity, story.unwrap_or(cand)));
+            }
+        }
+    }
+    let story = best.map_or(id, |(_, s)| s);
+    tx.execute(
+        "UPDATE items SET story_id = ?2, minhash = ?3 WHERE id = ?1",
+        params![id, story, sig.to_bytes()],
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (band, key) in keys.iter().enumerate() {
+        insert.execute(params![band as i64, key, id])?;
+    }
+    Ok(best.is_some())
+}
