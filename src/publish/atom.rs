@@ -5,8 +5,7 @@ use atom_syndication::{
 };
 use chrono::{DateTime, Utc};
 
-use super::rss::also_line;
-use super::{View, xml_safe};
+use super::{View, agency, body_html, xml_safe};
 use crate::store::StoredItem;
 
 fn date(ts: i64) -> FixedDateTime {
@@ -37,24 +36,11 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
     if let Some(l) = &it.link {
         e.set_links(vec![link(l, "alternate", Some("text/html"))]);
     }
-    let agency = view
-        .sources
-        .get(&it.source)
-        .map_or(it.source.as_str(), |(t, _)| t.as_str());
     let mut author = Person::default();
-    author.set_name(xml_safe(it.author.as_deref().unwrap_or(agency)).into_owned());
+    author
+        .set_name(xml_safe(it.author.as_deref().unwrap_or(agency(view, &it.source))).into_owned());
     e.set_authors(vec![author]);
-    let mut body = it
-        .summary
-        .clone()
-        .or_else(|| it.content.clone())
-        .unwrap_or_default();
-    if let Some(also) = also_line(view, it) {
-        body.push_str(&format!(
-            "<p><em>{}</em></p>",
-            html_escape::encode_text(&also)
-        ));
-    }
+    let body = body_html(view, it, false);
     if !body.is_empty() {
         e.set_summary(Some(Text::html(xml_safe(&body).into_owned())));
     }

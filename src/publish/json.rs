@@ -3,8 +3,7 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use super::View;
-use super::rss::also_line;
+use super::{View, agency, body_html};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -50,21 +49,7 @@ pub fn render_json(view: &View) -> String {
         .items
         .iter()
         .map(|it| {
-            let mut html = it
-                .content
-                .clone()
-                .or_else(|| it.summary.clone())
-                .unwrap_or_default();
-            if let Some(also) = also_line(view, it) {
-                html.push_str(&format!(
-                    "<p><em>{}</em></p>",
-                    html_escape::encode_text(&also)
-                ));
-            }
-            let agency = view
-                .sources
-                .get(&it.source)
-                .map_or(it.source.as_str(), |(t, _)| t.as_str());
+            let html = body_html(view, it, true);
             JsonItem {
                 id: it
                     .link
@@ -82,7 +67,10 @@ pub fn render_json(view: &View) -> String {
                     .map(|t| view.topics.get(t).cloned().unwrap_or_else(|| t.clone()))
                     .collect(),
                 authors: vec![Author {
-                    name: it.author.clone().unwrap_or_else(|| agency.to_string()),
+                    name: it
+                        .author
+                        .clone()
+                        .unwrap_or_else(|| agency(view, &it.source).to_string()),
                 }],
             }
         })

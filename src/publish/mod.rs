@@ -13,6 +13,33 @@ pub use self::opml::render_opml;
 pub use self::rss::render_rss;
 pub use select::{Target, View, view};
 
+use crate::store::StoredItem;
+
+/// The HTML a reader sees for a story: its summary (or, with `full_first`, its full text),
+/// then a line naming the other agencies that carried it.
+pub(crate) fn body_html(view: &View, it: &StoredItem, full_first: bool) -> String {
+    let (first, second) = if full_first {
+        (&it.content, &it.summary)
+    } else {
+        (&it.summary, &it.content)
+    };
+    let mut body = first.clone().or_else(|| second.clone()).unwrap_or_default();
+    if !it.also.is_empty() {
+        let names: Vec<&str> = it.also.iter().map(|s| agency(view, s)).collect();
+        let line = format!("Также сообщили: {}", names.join(", "));
+        body.push_str(&format!(
+            "<p><em>{}</em></p>",
+            html_escape::encode_text(&line)
+        ));
+    }
+    body
+}
+
+/// An agency's title, or its name when the config no longer has it.
+pub(crate) fn agency<'a>(view: &'a View, source: &'a str) -> &'a str {
+    view.sources.get(source).map_or(source, |(t, _)| t.as_str())
+}
+
 /// Removes the characters XML 1.0 forbids (C0 controls other than tab, CR, LF; U+FFFE/FFFF).
 /// Feeds deliver them, sanitising keeps them, and one of them makes a reader reject the
 /// whole feed, so they never reach the output.

@@ -7,26 +7,13 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Item, Source};
 
-use super::{View, xml_safe};
+use super::{View, body_html, xml_safe};
 use crate::store::StoredItem;
 
 fn date(ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
         .to_rfc2822()
-}
-
-/// The «also carried by» line: readers see once that five agencies ran the same story.
-pub(crate) fn also_line(view: &View, it: &StoredItem) -> Option<String> {
-    if it.also.is_empty() {
-        return None;
-    }
-    let names: Vec<&str> = it
-        .also
-        .iter()
-        .map(|s| view.sources.get(s).map_or(s.as_str(), |(t, _)| t.as_str()))
-        .collect();
-    Some(format!("Также сообщили: {}", names.join(", ")))
 }
 
 fn item(view: &View, it: &StoredItem) -> Item {
@@ -48,17 +35,7 @@ fn item(view: &View, it: &StoredItem) -> Item {
     }
     out.set_guid(guid);
     out.set_pub_date(date(it.published));
-    let mut body = it
-        .summary
-        .clone()
-        .or_else(|| it.content.clone())
-        .unwrap_or_default();
-    if let Some(also) = also_line(view, it) {
-        body.push_str(&format!(
-            "<p><em>{}</em></p>",
-            html_escape::encode_text(&also)
-        ));
-    }
+    let body = body_html(view, it, false);
     if !body.is_empty() {
         out.set_description(xml_safe(&body).into_owned());
     }

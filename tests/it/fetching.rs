@@ -131,6 +131,58 @@ async fn gzip_feeds_are_decoded_and_permanent_redirects_recorded() {
 }
 
 #[tokio::test]
+async fn global_limit_holds() {
+    let o = Origin::start().await;
+    let mut sources = Vec::new();
+    for (i, name) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+        let path = format!("/g{i}.xml");
+        o.route(&path, good_feed().delay(Duration::from_millis(150)));
+        sources.push((*name, o.url(&path)));
+    }
+    let cfg = config(&sources, "").replace(
+        "timeout_secs = 2\n",
+        "timeout_secs = 5\nper_host = 10\nconcurrency = 3\n",
+    );
+    let app = App::new(&cfg);
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    // The six copies of one item: one new, five merged into it.
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with("0 unchanged, 1 merged"))
+            .count(),
+        5,
+        "{out}"
+    );
+    assert_eq!(o.max_in_flight(), 3);
+}
+
+#[tokio::test]
+async fn brotli_feeds_are_decoded() {
+    let mut body = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut body, 4096, 9, 22);
+        w.write_all(rss(&[item("Лента, сжатая brotli").guid("b1")]).as_bytes())
+            .unwrap();
+    }
+    let o = Origin::start().await;
+    o.route(
+        "/br.xml",
+        Route::ok(body, "application/rss+xml").header("content-encoding", "br"),
+    );
+    let app = App::new(&config(&[("br", o.url("/br.xml"))], ""));
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(out.contains("br: 1 new"), "{out}");
+    let ua = o.seen("/br.xml")[0].headers["user-agent"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        ua,
+        format!("svodka/{} (+http://news.test)", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[tokio::test]
 async fn per_host_limit_holds() {
     let o = Origin::start().await;
     let mut sources = Vec::new();
