@@ -1,4 +1,5 @@
-//! The daemon's wiring: scheduler + HTTP server + signals (SIGTERM/SIGINT stop, SIGHUP reloads).
+//! The daemon's wiring: scheduler + HTTP server + signals (SIGTERM/SIGINT stop, SIGHUP reloads)
+//! + systemd notifications (ready, reloading, stopping, status, watchdog).
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -35,6 +36,11 @@ pub async fn run(
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        tokio::spawn(keep_watchdog_fed(interval, shutdown.clone()));
+    }
+    notify(&[sd_notify::NotifyState::Ready]);
+    notify_status(&cfg);
 
     let mut ctx = Ctx::new(cfg, db.clone())?;
     let mut due = initial_due(&ctx, Utc::now()).await?;
@@ -99,6 +105,9 @@ pub async fn run(
                 }
             }
             Some(()) = reload.recv() => {
+                let mut reloading = vec![sd_notify::NotifyState::Reloading];
+                reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
+                notify(&reloading);
                 match reload_config(&config_path, &db).await {
                     Ok(new) => {
                         state.set_config(new.cfg.clone());
@@ -108,11 +117,14 @@ pub async fn run(
                     }
                     Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
                 }
+                notify(&[sd_notify::NotifyState::Ready]);
+                notify_status(&ctx.cfg);
             }
             () = tokio::time::sleep(wait) => {}
         }
     }
     tracing::info!("shutting down");
+    notify(&[sd_notify::NotifyState::Stopping]);
     // Fetches see the cancellation and stop; a write already running commits first.
     while let Some(joined) = tasks.join_next().await {
         if let Ok(report) = joined {
@@ -121,6 +133,35 @@ pub async fn run(
     }
     server.await.context("the server task failed")??;
     Ok(())
+}
+
+/// Tells systemd (when it started us with `NOTIFY_SOCKET`); elsewhere a no-op.
+fn notify(states: &[sd_notify::NotifyState]) {
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::warn!("cannot notify systemd: {e}");
+    }
+}
+
+fn notify_status(cfg: &Config) {
+    let status = format!(
+        "serving {} feeds and {} topics from {} sources",
+        cfg.feeds.len(),
+        cfg.topics.len(),
+        cfg.sources.iter().filter(|s| s.enabled).count()
+    );
+    notify(&[sd_notify::NotifyState::Status(&status)]);
+}
+
+/// Pings systemd's watchdog at half its interval while the runtime is alive: a wedged runtime
+/// (every worker blocked) stops the pings and systemd restarts the service.
+async fn keep_watchdog_fed(interval: std::time::Duration, shutdown: CancellationToken) {
+    loop {
+        notify(&[sd_notify::NotifyState::Watchdog]);
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(interval / 2) => {}
+        }
+    }
 }
 
 /// Everything a new config needs before it may replace the running one; any error leaves the

@@ -17,7 +17,18 @@ struct Running {
 }
 
 async fn spawn(args: &[&str], app: Option<&App>) -> Running {
+    spawn_with_env(args, app, &[]).await
+}
+
+async fn spawn_with_env(
+    args: &[&str],
+    app: Option<&App>,
+    env: &[(&str, &std::path::Path)],
+) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_svodka"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     cmd.args(args)
         .env_remove("SVODKA_CONFIG")
         .env("RUST_LOG", "info")
@@ -402,6 +413,44 @@ async fn a_hanging_source_does_not_hold_back_the_others() {
     assert_eq!(o.seen("/hang.xml").len(), 1);
     // Shutdown does not wait for the hanging fetch either.
     assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn systemd_hears_ready_reloading_and_stopping() {
+    install_crypto();
+    let app = App::new(&config(&[], ""));
+    let socket_path = app.dir.path().join("notify.sock");
+    let socket = tokio::net::UnixDatagram::bind(&socket_path).unwrap();
+    let d = spawn_with_env(&["run"], Some(&app), &[("NOTIFY_SOCKET", &socket_path)]).await;
+    let mut heard = String::new();
+    let mut buf = [0u8; 4096];
+    let mut listen_for = async |what: &str, heard: &mut String| {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while !heard.contains(what) {
+                let n = socket.recv(&mut buf).await.unwrap();
+                heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+                heard.push('\n');
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("systemd never heard {what}: {heard}"));
+    };
+    listen_for("READY=1", &mut heard).await;
+    listen_for(
+        "STATUS=serving 1 feeds and 0 topics from 0 sources",
+        &mut heard,
+    )
+    .await;
+    d.signal("-HUP");
+    listen_for("RELOADING=1", &mut heard).await;
+    d.signal("-TERM");
+    listen_for("STOPPING=1", &mut heard).await;
+    let mut child = d.child;
+    let st = tokio::time::timeout(Duration::from_secs(15), child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(st.code(), Some(0));
 }
 
 #[tokio::test]
