@@ -63,7 +63,7 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
     let cfg = Config::load(path)?;
     let sources = cycle::pick_sources(&cfg, only).map_err(|e| anyhow!(e))?;
     let db = Db::new(open_db(&cfg)?);
-    let ctx = Ctx::new(Arc::new(cfg), db)?;
+    let ctx = Ctx::new(Arc::new(cfg), db, Arc::default())?;
     for r in cycle::run(&ctx, sources, true, &CancellationToken::new()).await {
         println!("{r}");
     }

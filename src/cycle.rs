@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Source};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
+use crate::metrics::Metrics;
 use crate::schedule::backoff;
 use crate::store::{self, Counts, Db, FetchState};
 use crate::topics::Matcher;
@@ -19,11 +20,13 @@ pub struct Ctx {
     pub db: Db,
     pub fetcher: Arc<Fetcher>,
     pub matcher: Arc<Matcher>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl Ctx {
-    pub fn new(cfg: Arc<Config>, db: Db) -> anyhow::Result<Ctx> {
+    pub fn new(cfg: Arc<Config>, db: Db, metrics: Arc<Metrics>) -> anyhow::Result<Ctx> {
         Ok(Ctx {
+            metrics,
             fetcher: Arc::new(Fetcher::new(&cfg.fetch)?),
             matcher: Arc::new(Matcher::new(&cfg.topics)),
             cfg,
@@ -103,13 +106,15 @@ pub async fn fetch_source(
     force: bool,
     cancel: &CancellationToken,
 ) -> Outcome {
-    match fetch_source_inner(ctx, source, force, cancel).await {
+    let outcome = match fetch_source_inner(ctx, source, force, cancel).await {
         Ok(o) => o,
         Err(e) => {
             tracing::error!(source = %source.name, "{e:#}");
             Outcome::Failed(format!("{e:#}"))
         }
-    }
+    };
+    ctx.metrics.fetched(&outcome);
+    outcome
 }
 
 async fn fetch_source_inner(

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::cycle::{self, Ctx};
+use crate::metrics::Metrics;
 use crate::schedule::jitter;
 use crate::server::{self, AppState};
 use crate::store::{self, Db};
@@ -30,7 +31,8 @@ pub async fn run(
     store::sync_sources(&conn, &cfg.sources).context("cannot record the configured sources")?;
     let db = Db::new(conn);
     let cfg = Arc::new(cfg);
-    let state = AppState::new(cfg.clone(), db.clone());
+    let metrics: Arc<Metrics> = Arc::default();
+    let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
     let addr = listener.local_addr()?;
     tracing::info!("serving on http://{addr} ({} sources)", cfg.sources.len());
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
@@ -42,7 +44,7 @@ pub async fn run(
     notify(&[sd_notify::NotifyState::Ready]);
     notify_status(&cfg);
 
-    let mut ctx = Ctx::new(cfg, db.clone())?;
+    let mut ctx = Ctx::new(cfg, db.clone(), metrics.clone())?;
     let mut due = initial_due(&ctx, Utc::now()).await?;
     // Each source is fetched in its own task, so a slow one never holds back the others'
     // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
@@ -108,7 +110,7 @@ pub async fn run(
                 let mut reloading = vec![sd_notify::NotifyState::Reloading];
                 reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
                 notify(&reloading);
-                match reload_config(&config_path, &db).await {
+                match reload_config(&config_path, &db, &metrics).await {
                     Ok(new) => {
                         state.set_config(new.cfg.clone());
                         ctx = new;
@@ -166,9 +168,9 @@ async fn keep_watchdog_fed(interval: std::time::Duration, shutdown: Cancellation
 
 /// Everything a new config needs before it may replace the running one; any error leaves the
 /// running config untouched.
-async fn reload_config(path: &std::path::Path, db: &Db) -> Result<Ctx> {
+async fn reload_config(path: &std::path::Path, db: &Db, metrics: &Arc<Metrics>) -> Result<Ctx> {
     let new = Config::load(path)?;
-    let ctx = Ctx::new(Arc::new(new), db.clone())?;
+    let ctx = Ctx::new(Arc::new(new), db.clone(), metrics.clone())?;
     let sources = ctx.cfg.sources.clone();
     db.call(move |c| store::sync_sources(c, &sources)).await??;
     Ok(ctx)

@@ -9,7 +9,7 @@
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
-//! - [`server`]: HTTP routes (the only module that knows HTTP responses).
+//! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`daemon`]: scheduler + server + signals.
 //! - [`demo`]: the bundled sample agencies.
 //! - [`cli`]: what each command does; `main.rs` only parses arguments.
@@ -21,6 +21,7 @@ pub mod daemon;
 pub mod dedup;
 pub mod demo;
 pub mod fetch;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod publish;

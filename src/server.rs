@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::publish::{self, Format, Target};
 use crate::store::{self, Db};
 
@@ -42,11 +43,13 @@ pub struct AppState {
     db: Db,
     cache: Arc<Mutex<Cache>>,
     started: SystemTime,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, db: Db) -> AppState {
+    pub fn new(config: Arc<Config>, db: Db, metrics: Arc<Metrics>) -> AppState {
         AppState {
+            metrics,
             config: Arc::new(RwLock::new(config)),
             config_gen: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             db,
@@ -84,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/{file}", get(feed))
         .route("/topics/{file}", get(topic))
         .route("/opml", get(opml))
+        .route("/metrics", get(metrics))
         .with_state(state)
 }
 
@@ -164,7 +168,9 @@ async fn serve_target(
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified)) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    if not_modified(&headers, &rendered) {
+    let unchanged = not_modified(&headers, &rendered);
+    st.metrics.served(unchanged);
+    if unchanged {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
     match gzip {
@@ -220,6 +226,7 @@ async fn rendered(
         .await??;
     let Some(view) = view else { return Ok(None) };
     let body = format.render(&view);
+    st.metrics.rendered();
     let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
     h.write(body.as_bytes());
     let etag = format!("\"{:016x}\"", h.finish());
@@ -383,4 +390,23 @@ fn accepts_gzip(req: &HeaderMap) -> bool {
             });
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
         })
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let gauges = st.db.call(store::gauges).await;
+    match gauges {
+        Ok(Ok(g)) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            st.metrics.render(g),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot read the database\n",
+        )
+            .into_response(),
+    }
 }

@@ -20,7 +20,9 @@ pub use items::{
     Counts, StoredItem, item_count, items_for_retag, prune, save_fetch, save_state, select_items,
     set_topics,
 };
-pub use sources::{FetchState, SourceHealth, load_fetch_state, source_health, sync_sources};
+pub use sources::{
+    FetchState, SourceHealth, gauges, load_fetch_state, source_health, sync_sources,
+};
 
 /// Opens (creating if needed) the database and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {

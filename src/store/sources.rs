@@ -127,3 +127,21 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
     }
     Ok(out)
 }
+
+/// The numbers `/metrics` reports from the database.
+pub fn gauges(conn: &mut rusqlite::Connection) -> rusqlite::Result<crate::metrics::Gauges> {
+    let count = |sql: &str| -> rusqlite::Result<u64> {
+        conn.query_row(sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+    };
+    Ok(crate::metrics::Gauges {
+        sources_ok: count(
+            "SELECT count(*) FROM sources WHERE last_fetch IS NOT NULL AND error_streak = 0 AND gone = 0",
+        )?,
+        sources_failing: count("SELECT count(*) FROM sources WHERE error_streak > 0 AND gone = 0")?,
+        sources_gone: count("SELECT count(*) FROM sources WHERE gone = 1")?,
+        sources_never: count("SELECT count(*) FROM sources WHERE last_fetch IS NULL")?,
+        items: count("SELECT count(*) FROM items")?,
+        stories: count("SELECT count(*) FROM items WHERE story_id = id")?,
+    })
+}

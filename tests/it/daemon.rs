@@ -307,6 +307,24 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
             .unwrap();
         assert_eq!(r.status(), 404, "{missing}");
     }
+    let metrics = client
+        .get(format!("{}/metrics", d.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |line: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{line} missing:\n{metrics}"))
+    };
+    assert!(value("svodka_fetches_total{outcome=\"saved\"}") >= 1);
+    assert!(value("svodka_feed_responses_total{status=\"304\"}") >= 3);
+    assert_eq!(value("svodka_items"), 1);
+    assert_eq!(value("svodka_sources{state=\"ok\"}"), 1);
     let health = client
         .get(format!("{}/healthz", d.base))
         .send()
