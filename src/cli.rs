@@ -256,3 +256,25 @@ pub fn retag(path: &Path) -> Result<()> {
     println!("retagged {} items; {} have topics", items.len(), tagged);
     Ok(())
 }
+
+pub fn trending(path: &Path, period: &str) -> Result<()> {
+    let cfg = Config::load(path)?;
+    let period = crate::trending::Period::parse(period)
+        .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
+    let conn = open_db(&cfg)?;
+    let t = crate::trending::from_store(&cfg, &conn, period, Utc::now())
+        .context("cannot read the items")?;
+    println!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
+    println!("configured topics (stories):");
+    for c in &t.configured {
+        println!("  {:>5}  {} ({})", c.stories, c.title, c.name);
+    }
+    println!("discovered in headlines (stories):");
+    if t.discovered.is_empty() {
+        println!("  none shared by two stories yet");
+    }
+    for d in &t.discovered {
+        println!("  {:>5}  {}", d.stories, d.term);
+    }
+    Ok(())
+}

@@ -63,6 +63,8 @@ base_url = "http://{listen}"
 
 [storage]
 path = "svodka.db"
+# The sample items carry fixed dates; keep them however long ago those were.
+retention_days = 36500
 
 [schedule]
 cron = "*/5 * * * *"

@@ -5,7 +5,7 @@
 //! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
-//! - [`topics`]: stemmed keyword matching.
+//! - [`topics`]: stemmed keyword matching; [`trending`]: headline topics of a period.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -29,3 +29,4 @@ pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod topics;
+pub mod trending;

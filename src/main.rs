@@ -60,6 +60,11 @@ enum Command {
     },
     /// Re-apply the configured topics to every stored item.
     Retag,
+    /// The headline topics of the period, configured and discovered.
+    Trending {
+        #[arg(long, default_value = "week", value_parser = ["day", "week", "month"])]
+        period: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
             } => cli::inspect(&url_or_file, encoding.as_deref()).await,
             Command::Demo { listen } => cli::demo(listen).await,
             Command::Retag => cli::retag(&config),
+            Command::Trending { period } => cli::trending(&config, &period),
         }
     });
     match result {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -88,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/topics/{file}", get(topic))
         .route("/opml", get(opml))
         .route("/metrics", get(metrics))
+        .route("/trending.json", get(trending))
         .with_state(state)
 }
 
@@ -401,6 +402,34 @@ async fn metrics(State(st): State<AppState>) -> Response {
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
             st.metrics.render(g),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot read the database\n",
+        )
+            .into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TrendingQuery {
+    period: Option<String>,
+}
+
+async fn trending(State(st): State<AppState>, Query(q): Query<TrendingQuery>) -> Response {
+    let Some(period) = crate::trending::Period::parse(q.period.as_deref().unwrap_or("week")) else {
+        return (StatusCode::BAD_REQUEST, "period is day, week or month\n").into_response();
+    };
+    let cfg = st.config();
+    let report = st
+        .db
+        .call(move |c| crate::trending::from_store(&cfg, c, period, chrono::Utc::now()))
+        .await;
+    match report {
+        Ok(Ok(t)) => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()),
         )
             .into_response(),
         _ => (

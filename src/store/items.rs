@@ -327,3 +327,30 @@ pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize
     }
     Ok(n)
 }
+
+/// Per configured topic, the stories of the period that carry it.
+pub fn topic_story_counts(
+    conn: &Connection,
+    since: DateTime<Utc>,
+) -> rusqlite::Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.topic, count(DISTINCT m.story_id) FROM item_topics t JOIN items m ON m.id = t.item_id
+         WHERE m.published >= ?1 GROUP BY t.topic",
+    )?;
+    let rows = stmt.query_map([since.timestamp()], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    rows.collect()
+}
+
+/// The (story, headline) pairs of the period, for discovering topics.
+pub fn headlines_since(
+    conn: &Connection,
+    since: DateTime<Utc>,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT coalesce(story_id, id), title FROM items WHERE published >= ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([since.timestamp()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

@@ -17,8 +17,8 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 
 pub use items::{
-    Counts, StoredItem, item_count, items_for_retag, prune, save_fetch, save_state, select_items,
-    set_topics,
+    Counts, StoredItem, headlines_since, item_count, items_for_retag, prune, save_fetch,
+    save_state, select_items, set_topics, topic_story_counts,
 };
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, source_health, sync_sources,

@@ -229,3 +229,41 @@ async fn the_shipped_example_config_is_valid() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn trending_ranks_configured_topics_and_finds_shared_names() {
+    let o = Origin::start().await;
+    let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).to_rfc2822();
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss_with(
+                "utf-8",
+                &[
+                    item("Снегопад в Липецке: коммунальщики вышли на улицы").guid("1"),
+                    item("Губернатор Липецка открыл школу после ремонта").guid("2"),
+                    item("Студенты из Сирии приехали в Липецк").guid("3"),
+                    item("Делегация из Сирии посетила Воронеж")
+                        .guid("4")
+                        .date(&ten_days_ago),
+                ],
+            ),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[[topic]]\nname = \"syria\"\ntitle = \"Сирия\"\nkeywords = [\"Сирия\"]\n";
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], extra));
+    app.svodka(&["fetch"]).await;
+    let (code, week, _) = app.svodka(&["trending", "--period", "week"]).await;
+    assert_eq!(code, 0);
+    assert!(week.contains("    1  Сирия (syria)"), "{week}");
+    assert!(
+        week.contains("    3  Липецке") || week.contains("    3  Липецк"),
+        "{week}"
+    );
+    let (_, month, _) = app.svodka(&["trending", "--period", "month"]).await;
+    assert!(month.contains("    2  Сирия (syria)"), "{month}");
+    let (code, _, err) = app.svodka(&["trending", "--period", "year"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("year"), "{err}");
+}

@@ -545,6 +545,20 @@ async fn demo_serves_the_sample_agencies_merged() {
     .filter(|a| also.contains(*a))
     .count();
     assert_eq!(named, 3, "the other three agencies are named: {also}");
+    // The demo's items carry fixed dates, so how many fall in the month depends on the day
+    // this runs: only the report's shape is checked here (counts are in cli::trending_…).
+    let trending = reqwest::get(format!("{}/trending.json?period=month", d.base))
+        .await
+        .unwrap();
+    assert_eq!(trending.status(), 200);
+    let trending: serde_json::Value =
+        serde_json::from_str(&trending.text().await.unwrap()).unwrap();
+    assert_eq!(trending["period"], "month");
+    assert_eq!(trending["configured"].as_array().unwrap().len(), 4);
+    let bad = reqwest::get(format!("{}/trending.json?period=year", d.base))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
     let headlines = reqwest::get(format!("{}/feeds/headlines.rss", d.base))
         .await
         .unwrap()

@@ -29,11 +29,16 @@ impl It {
         self.desc = Some(d.into());
         self
     }
-    #[allow(dead_code)]
     pub fn date(mut self, d: &str) -> It {
         self.date = Some(d.into());
         self
     }
+}
+
+/// Items are dated relative to now, so that no test depends on the day it runs (retention,
+/// trending periods).
+fn an_hour_ago() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::hours(1)
 }
 
 fn esc(s: &str) -> String {
@@ -62,9 +67,7 @@ pub fn rss_with(encoding: &str, items: &[It]) -> String {
         }
         s.push_str(&format!(
             "<pubDate>{}</pubDate>",
-            i.date
-                .as_deref()
-                .unwrap_or("Fri, 27 Nov 2026 10:00:00 +0300")
+            i.date.clone().unwrap_or_else(|| an_hour_ago().to_rfc2822())
         ));
         s.push_str("</item>\n");
     }
@@ -85,7 +88,7 @@ pub fn atom(items: &[It]) -> String {
             "<entry><title>{}</title><id>{}</id><updated>{}</updated>",
             esc(&i.title),
             esc(i.guid.as_deref().unwrap_or("tag:atom.test,2026:x")),
-            i.date.as_deref().unwrap_or("2026-11-27T10:00:00+03:00")
+            i.date.clone().unwrap_or_else(|| an_hour_ago().to_rfc3339())
         ));
         if let Some(l) = &i.link {
             s.push_str(&format!("<link href=\"{}\"/>", esc(l)));
@@ -110,7 +113,7 @@ pub fn rss1(items: &[It]) -> String {
             esc(l),
             esc(&i.title),
             esc(l),
-            i.date.as_deref().unwrap_or("2026-11-27T10:00:00+03:00")
+            i.date.clone().unwrap_or_else(|| an_hour_ago().to_rfc3339())
         ));
         if let Some(d) = &i.desc {
             s.push_str(&format!("<description>{}</description>", esc(d)));
