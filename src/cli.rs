@@ -62,7 +62,13 @@ fn open_db(cfg: &Config) -> Result<rusqlite::Connection> {
 pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
     let cfg = Config::load(path)?;
     let sources = cycle::pick_sources(&cfg, only).map_err(|e| anyhow!(e))?;
-    let db = Db::new(open_db(&cfg)?);
+    let db = Db::open(&cfg.storage.path)?;
+    db.call({
+        let sources = cfg.sources.clone();
+        move |c| store::sync_sources(c, &sources)
+    })
+    .await?
+    .context("cannot record the configured sources")?;
     let ctx = Ctx::new(Arc::new(cfg), db, Arc::default())?;
     for r in cycle::run(&ctx, sources, true, &CancellationToken::new()).await {
         println!("{r}");

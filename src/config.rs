@@ -66,7 +66,7 @@ pub struct Storage {
     pub retention_days: u32,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetch {
     pub timeout: Duration,
     pub max_body_bytes: u64,

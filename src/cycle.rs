@@ -33,6 +33,23 @@ impl Ctx {
             db,
         })
     }
+
+    /// The context for a reloaded config. The HTTP client and its semaphores stay when
+    /// `[fetch]` did not change, so fetches from before and after the reload share the limits.
+    pub fn reconfigure(&self, cfg: Arc<Config>) -> anyhow::Result<Ctx> {
+        let fetcher = if cfg.fetch == self.cfg.fetch {
+            self.fetcher.clone()
+        } else {
+            Arc::new(Fetcher::new(&cfg.fetch)?)
+        };
+        Ok(Ctx {
+            matcher: Arc::new(Matcher::new(&cfg.topics)),
+            fetcher,
+            metrics: self.metrics.clone(),
+            db: self.db.clone(),
+            cfg,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

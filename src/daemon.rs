@@ -27,9 +27,9 @@ pub async fn run(
     shutdown: CancellationToken,
     mut reload: tokio::sync::mpsc::Receiver<()>,
 ) -> Result<()> {
-    let conn = store::open(&cfg.storage.path)?;
-    store::sync_sources(&conn, &cfg.sources).context("cannot record the configured sources")?;
-    let db = Db::new(conn);
+    let db = Db::open(&cfg.storage.path)?;
+    db.with(|c| store::sync_sources(c, &cfg.sources))
+        .context("cannot record the configured sources")?;
     let cfg = Arc::new(cfg);
     let metrics: Arc<Metrics> = Arc::default();
     let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
@@ -45,7 +45,7 @@ pub async fn run(
     notify_status(&cfg);
 
     let mut ctx = Ctx::new(cfg, db.clone(), metrics.clone())?;
-    let mut due = initial_due(&ctx, Utc::now()).await?;
+    let mut due = initial_due(&ctx, Utc::now(), &HashSet::new()).await?;
     // Each source is fetched in its own task, so a slow one never holds back the others'
     // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
     let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
@@ -110,11 +110,12 @@ pub async fn run(
                 let mut reloading = vec![sd_notify::NotifyState::Reloading];
                 reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
                 notify(&reloading);
-                match reload_config(&config_path, &db, &metrics).await {
-                    Ok(new) => {
+                let busy: HashSet<String> = running.values().cloned().collect();
+                match reload_config(&config_path, &ctx, &busy).await {
+                    Ok((new, new_due)) => {
                         state.set_config(new.cfg.clone());
                         ctx = new;
-                        due = initial_due(&ctx, Utc::now()).await?;
+                        due = new_due;
                         tracing::info!("reloaded {}", config_path.display());
                     }
                     Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
@@ -166,14 +167,21 @@ async fn keep_watchdog_fed(interval: std::time::Duration, shutdown: Cancellation
     }
 }
 
-/// Everything a new config needs before it may replace the running one; any error leaves the
-/// running config untouched.
-async fn reload_config(path: &std::path::Path, db: &Db, metrics: &Arc<Metrics>) -> Result<Ctx> {
+/// Everything a new config needs before it may replace the running one: the context, the
+/// sources' rows and the schedule. Any error leaves the running config untouched.
+async fn reload_config(
+    path: &std::path::Path,
+    old: &Ctx,
+    busy: &HashSet<String>,
+) -> Result<(Ctx, HashMap<String, DateTime<Utc>>)> {
     let new = Config::load(path)?;
-    let ctx = Ctx::new(Arc::new(new), db.clone(), metrics.clone())?;
+    let ctx = old.reconfigure(Arc::new(new))?;
     let sources = ctx.cfg.sources.clone();
-    db.call(move |c| store::sync_sources(c, &sources)).await??;
-    Ok(ctx)
+    ctx.db
+        .call(move |c| store::sync_sources(c, &sources))
+        .await??;
+    let due = initial_due(&ctx, Utc::now(), busy).await?;
+    Ok((ctx, due))
 }
 
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
@@ -198,9 +206,20 @@ async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
 
 /// When each enabled source is next due: now when its data is stale (never fetched, or not
 /// within one period of its schedule), else its next tick.
-async fn initial_due(ctx: &Ctx, now: DateTime<Utc>) -> Result<HashMap<String, DateTime<Utc>>> {
+async fn initial_due(
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    busy: &HashSet<String>,
+) -> Result<HashMap<String, DateTime<Utc>>> {
     let mut due = HashMap::new();
-    for s in ctx.cfg.sources.iter().filter(|s| s.enabled) {
+    // A source being fetched is rescheduled when its fetch ends; a due time now would only
+    // make the loop spin while it cannot start.
+    for s in ctx
+        .cfg
+        .sources
+        .iter()
+        .filter(|s| s.enabled && !busy.contains(&s.name))
+    {
         let name = s.name.clone();
         let state = ctx
             .db
@@ -224,7 +243,7 @@ async fn initial_due(ctx: &Ctx, now: DateTime<Utc>) -> Result<HashMap<String, Da
 }
 
 fn next_tick(cfg: &Config, name: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let s = cfg.source(name)?;
+    let s = cfg.source(name).filter(|s| s.enabled)?;
     let schedule = s.cron.as_ref().unwrap_or(&cfg.schedule);
     let tick = schedule.next_after(now)?;
     Some(tick + jitter(name, schedule.period_near(tick)))

@@ -3,7 +3,7 @@
 //! We use croner rather than the `cron` crate the design names: `cron` wants 6–7 fields and reads
 //! day-of-week Quartz-style (1 = Sunday), so a user's `0 9 * * 1` would silently mean Sunday.
 //! croner reads the classic 5-field crontab (0 and 7 = Sunday, names, day-of-month OR
-//! day-of-week) and an optional leading seconds field.
+//! day-of-week), an optional leading seconds field and an optional trailing year.
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,13 +25,14 @@ impl fmt::Debug for Schedule {
 }
 
 impl Schedule {
-    /// Parses a 5-field crontab expression or a 6-field one with seconds first.
+    /// Parses a 5-field crontab expression, a 6-field one with seconds first, or a 7-field one
+    /// with seconds first and a year last.
     pub fn parse(text: &str) -> Result<Schedule, String> {
         let fields = text.split_whitespace().count();
-        if !(5..=6).contains(&fields) {
+        if !(5..=7).contains(&fields) {
             return Err(format!(
-                "bad cron expression {text:?}: expected 5 fields (minute hour day month weekday) \
-                 or 6 with seconds first, got {fields}"
+                "bad cron expression {text:?}: expected 5 fields (minute hour day month weekday), \
+                 6 with seconds first, or 7 with seconds first and a year last; got {fields}"
             ));
         }
         let parser = CronParser::builder().seconds(Seconds::Optional).build();
@@ -179,6 +180,16 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 7).unwrap();
         let next = Utc.with_ymd_and_hms(2026, 11, 28, 10, 0, 10).unwrap();
         check("*/5 * * * * *", now, next);
+    }
+
+    #[test]
+    fn seven_fields_add_a_year() {
+        // The first Monday 09:00 of 2027: 4 January.
+        check(
+            "0 0 9 * * 1 2027",
+            at(2026, 11, 28, 12, 0),
+            at(2027, 1, 4, 9, 0),
+        );
     }
 
     #[test]

@@ -169,7 +169,7 @@ async fn serve_target(
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified)) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    let unchanged = not_modified(&headers, &rendered);
+    let unchanged = not_modified(&headers, &etag, rendered.last_modified);
     st.metrics.served(unchanged);
     if unchanged {
         return (StatusCode::NOT_MODIFIED, h).into_response();
@@ -184,20 +184,21 @@ async fn serve_target(
 }
 
 /// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
-fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
+fn not_modified(req: &HeaderMap, etag: &str, last_modified: SystemTime) -> bool {
     if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        // Only the tag of the representation this request would get: a cache that holds the
+        // gzipped bytes must not be told its identity copy is still good, or the other way.
         return inm
             .split(',')
             .map(|t| t.trim().trim_start_matches("W/"))
-            // Either representation's tag means the client holds this version.
-            .any(|t| t == "*" || t == r.etag || t == gzip_etag(&r.etag));
+            .any(|t| t == "*" || t == etag);
     }
     if let Some(ims) = req
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok())
     {
-        return r.last_modified <= ims;
+        return last_modified <= ims;
     }
     false
 }
@@ -223,7 +224,7 @@ async fn rendered(
     let cfg = st.config();
     let view = st
         .db
-        .call(move |c| publish::view(&cfg, c, &target, format.ext()))
+        .read(move |c| publish::view(&cfg, c, &target, format.ext()))
         .await??;
     let Some(view) = view else { return Ok(None) };
     let body = format.render(&view);
@@ -293,7 +294,7 @@ async fn index(State(st): State<AppState>) -> Response {
     let cfg2 = cfg.clone();
     let health = st
         .db
-        .call(move |c| store::source_health(c, &cfg2.sources))
+        .read(move |c| store::source_health(c, &cfg2.sources))
         .await;
     let health = match health {
         Ok(Ok(h)) => h,
@@ -394,7 +395,7 @@ fn accepts_gzip(req: &HeaderMap) -> bool {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    let gauges = st.db.call(store::gauges).await;
+    let gauges = st.db.read(store::gauges).await;
     match gauges {
         Ok(Ok(g)) => (
             [(
@@ -424,7 +425,7 @@ async fn trending(State(st): State<AppState>, Query(q): Query<TrendingQuery>) ->
     let cfg = st.config();
     let report = st
         .db
-        .call(move |c| crate::trending::from_store(&cfg, c, period, chrono::Utc::now()))
+        .read(move |c| crate::trending::from_store(&cfg, c, period, chrono::Utc::now()))
         .await;
     match report {
         Ok(Ok(t)) => (

@@ -43,13 +43,13 @@ pub struct Matcher {
 /// inflected form keeps («Сирия» → «сир», «Москва» → «москв», «сирийский» → «сирийск»), each
 /// with the endings its declension allows after that part. Keeping the declension apart is
 /// what stops the noun «Липецк» from matching the adjective «Липецкой (области)».
-const DECLENSIONS: [(&str, &[&str]); 18] = [
+const DECLENSIONS: [(&str, &[&str]); 19] = [
     ("ия", &["ия", "ии", "ию", "ией", "ий", "иям", "иями", "иях"]),
     (
         "ие",
         &["ие", "ия", "ию", "ием", "ии", "ий", "иям", "иями", "иях"],
     ),
-    ("ий", ADJECTIVE),
+    ("ий", ADJECTIVE_OR_IJ_NOUN),
     ("ый", ADJECTIVE),
     ("ой", ADJECTIVE),
     ("ая", ADJECTIVE),
@@ -70,7 +70,13 @@ const DECLENSIONS: [(&str, &[&str]); 18] = [
         "й",
         &["й", "я", "ю", "ем", "е", "и", "ев", "ям", "ями", "ях"],
     ),
-    ("ы", &["ы", "ов", "ам", "ами", "ах"]),
+    ("ы", &["ы", "", "ов", "ам", "ами", "ах"]),
+    (
+        "и",
+        &[
+            "и", "", "ов", "ок", "ек", "ей", "ам", "ям", "ами", "ями", "ах", "ях",
+        ],
+    ),
 ];
 
 /// A keyword that ends in a consonant: a masculine noun (Липецк, Дамаск, кризис, ИГИЛ).
@@ -84,7 +90,13 @@ const NEUTER: &[&str] = &[
 ];
 const ADJECTIVE: &[&str] = &[
     "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
-    "ых", "их", "ую", "юю", "ою", "ею", "ей",
+    "ом", "ем", "ых", "их", "ыми", "ими", "ую", "юю", "ою", "ею", "ей",
+];
+/// `-ий` ends adjectives (сирийский) and nouns (Дмитрий, санаторий) alike.
+const ADJECTIVE_OR_IJ_NOUN: &[&str] = &[
+    "ий", "ый", "ой", "ая", "яя", "ое", "ее", "ые", "ие", "ого", "его", "ому", "ему", "ым", "им",
+    "ом", "ем", "ых", "их", "ыми", "ими", "ую", "юю", "ою", "ею", "ей", "ия", "ию", "ием", "ии",
+    "иев", "иям", "иями", "иях",
 ];
 /// Every nominal ending, for the few keyword shapes too rare to classify.
 const FALLBACK: &[&str] = &[
@@ -246,6 +258,17 @@ mod tests {
         check(&lipetsk, "снегопад в Липецке", &["lipetsk"]);
         check(&lipetsk, "встреча с Москвой", &["moscow"]);
         check(&lipetsk, "московские новости", &[]);
+        let forms = [
+            topic("syria", &["сирийский"], &[]),
+            topic("peskov", &["Дмитрий"], &[]),
+            topic("khimki", &["Химки"], &[]),
+            topic("cheb", &["Чебоксары"], &[]),
+        ];
+        check(&forms, "о сирийском конфликте", &["syria"]);
+        check(&forms, "с сирийскими студентами", &["syria"]);
+        check(&forms, "слова Дмитрия Пескова", &["peskov"]);
+        check(&forms, "пробки в Химках", &["khimki"]);
+        check(&forms, "поезд из Чебоксар", &["cheb"]);
     }
 
     #[test]

@@ -10,9 +10,7 @@ const OLD_NS: &str = "http://purl.org/atom/ns#";
 
 /// Atom 1.0 text for an Atom 0.3 document; anything else is returned as is.
 pub fn upgrade(xml: &str) -> Cow<'_, str> {
-    let Some(head) = xml.get(..xml.len().min(4096)) else {
-        return Cow::Borrowed(xml);
-    };
+    let head = &xml[..xml.floor_char_boundary(4096)];
     if !head.contains(OLD_NS) {
         return Cow::Borrowed(xml);
     }
@@ -74,5 +72,20 @@ mod tests {
         let atom1 = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><issued>x</issued></feed>";
         assert!(matches!(upgrade(atom1), Cow::Borrowed(_)));
         assert!(matches!(upgrade("Ж"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_long_cyrillic_head_does_not_hide_the_namespace() {
+        // Byte 4096 falls inside a two-byte letter either way round.
+        for pad in [0, 1] {
+            let title = "Ж".repeat(2100);
+            let xml = OLD.replacen(
+                "<title>Лента</title>",
+                &format!("{}<title>{title}</title>", " ".repeat(pad)),
+                1,
+            );
+            let f = feed_rs::parser::parse(upgrade(&xml).as_bytes()).unwrap();
+            assert_eq!(f.entries.len(), 1, "pad {pad}");
+        }
     }
 }

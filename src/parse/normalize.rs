@@ -126,12 +126,17 @@ pub fn html_to_text(html: &str) -> String {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'));
-        let gt = tag.find('>').filter(|_| starts_tag);
-        let Some(gt) = gt else {
+        if !starts_tag {
             // A `<` that starts no tag is text («цена < 100»).
             out.push('<');
             rest = tag;
             continue;
+        }
+        let Some(gt) = tag.find('>') else {
+            // No `>` anywhere after: the rest is text (and scanning on would be quadratic).
+            out.push('<');
+            rest = tag;
+            break;
         };
         out.push(' ');
         let name: String = tag
@@ -429,6 +434,9 @@ mod tests {
             "до после !"
         );
         assert_eq!(html_to_text("обрыв <a href"), "обрыв <a href");
+        // Many tag starts and no `>`: linear, or this test would not finish.
+        let many = "<a".repeat(200_000);
+        assert_eq!(html_to_text(&many).len(), many.len());
     }
 
     fn check_date(raw: &str, expected: &str) {

@@ -23,6 +23,9 @@ pub fn wrap(xml: &str) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
+    // An element whose closing tag is missing after one opening is missing after every later
+    // one too: remembering that keeps a document of unclosed elements linear, not quadratic.
+    let mut unclosed = [false; HTML_ELEMENTS.len()];
     while let Some(off) = xml[i..].find('<') {
         let lt = i + off;
         let rest = &xml[lt..];
@@ -35,10 +38,15 @@ pub fn wrap(xml: &str) -> Cow<'_, str> {
             i = xml[lt..].find("-->").map_or(xml.len(), |e| lt + e + 3);
             continue;
         }
-        let Some(name) = HTML_ELEMENTS.iter().find(|n| opens(rest, n)) else {
+        let Some(which) = HTML_ELEMENTS.iter().position(|n| opens(rest, n)) else {
             i = lt + 1;
             continue;
         };
+        let name = HTML_ELEMENTS[which];
+        if unclosed[which] {
+            i = lt + 1;
+            continue;
+        }
         let Some(gt) = xml[lt..].find('>').map(|g| lt + g) else {
             break;
         };
@@ -49,6 +57,7 @@ pub fn wrap(xml: &str) -> Cow<'_, str> {
         let inner_start = gt + 1;
         let close = format!("</{name}>");
         let Some(inner_end) = xml[inner_start..].find(&close).map(|e| inner_start + e) else {
+            unclosed[which] = true;
             i = inner_start;
             continue;
         };
@@ -127,6 +136,13 @@ mod tests {
             wrap(xml),
             "<item><content:encoded><![CDATA[<p>a ]]]]><![CDATA[> b</p>]]></content:encoded><descriptionx><b>x</b></descriptionx></item>"
         );
+    }
+
+    #[test]
+    fn many_unclosed_elements_stay_linear() {
+        // Quadratic scanning would take minutes here; linear takes milliseconds.
+        let xml = "<item><description>x<b>y".repeat(200_000);
+        assert!(matches!(wrap(&xml), Cow::Borrowed(_)));
     }
 
     #[test]

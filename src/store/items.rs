@@ -47,7 +47,10 @@ pub fn save_fetch(
     state: &FetchState,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Counts> {
-    let tx = conn.transaction()?;
+    // IMMEDIATE takes the write lock first: a deferred transaction that reads first fails at
+    // once (SQLITE_BUSY_SNAPSHOT) when another process (`svodka fetch` beside the daemon)
+    // committed in between, whatever the busy timeout.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut counts = Counts::default();
     for (item, topics) in items {
         save_item(&tx, source, item, topics, now.timestamp(), &mut counts)?;
@@ -249,9 +252,11 @@ pub fn select_items(
         if sources.is_empty() {
             return Ok(Vec::new());
         }
+        // `IN (subquery)` is evaluated once into an index; a correlated EXISTS would run per
+        // story and walk the whole table for a rare source.
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM items m JOIN item_refs r ON r.item_id = m.id
-                          WHERE m.story_id = i.id AND r.source IN (",
+            " AND i.id IN (SELECT m.story_id FROM item_refs r JOIN items m ON m.id = r.item_id
+                           WHERE r.source IN (",
         );
         sql.push_str(&placeholders(args.len(), sources.len()));
         sql.push_str("))");
@@ -259,8 +264,8 @@ pub fn select_items(
     }
     if !topics.is_empty() {
         sql.push_str(
-            " AND EXISTS (SELECT 1 FROM items m JOIN item_topics t ON t.item_id = m.id
-                          WHERE m.story_id = i.id AND t.topic IN (",
+            " AND i.id IN (SELECT m.story_id FROM item_topics t JOIN items m ON m.id = t.item_id
+                           WHERE t.topic IN (",
         );
         sql.push_str(&placeholders(args.len(), topics.len()));
         sql.push_str("))");
@@ -312,19 +317,37 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(",")
 }
 
-/// Deletes items older than `before` (by date and by first seen); returns how many.
-pub fn prune(conn: &Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
-    let n = conn.execute(
-        "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
-        [before.timestamp()],
-    )?;
-    if n > 0 {
-        // A story whose first item expired lives on in its remaining items, each its own.
-        conn.execute(
-            "UPDATE items SET story_id = id WHERE story_id NOT IN (SELECT id FROM items)",
-            [],
+/// Deletes items older than `before` (by date and by first seen); returns how many. A story
+/// whose first item expires passes to its oldest remaining item, so it stays one story.
+pub fn prune(conn: &mut Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let cutoff = before.timestamp();
+    let heads: Vec<i64> = {
+        let mut stmt = tx.prepare(
+            "SELECT id FROM items WHERE story_id = id AND published < ?1 AND first_seen < ?1",
         )?;
+        stmt.query_map([cutoff], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    for head in heads {
+        let heir: Option<i64> = tx.query_row(
+            "SELECT min(id) FROM items WHERE story_id = ?1 AND id <> ?1
+               AND NOT (published < ?2 AND first_seen < ?2)",
+            params![head, cutoff],
+            |r| r.get(0),
+        )?;
+        if let Some(heir) = heir {
+            tx.execute(
+                "UPDATE items SET story_id = ?2 WHERE story_id = ?1",
+                params![head, heir],
+            )?;
+        }
     }
+    let n = tx.execute(
+        "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
+        [cutoff],
+    )?;
+    tx.commit()?;
     Ok(n)
 }
 

@@ -32,7 +32,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     let mut conn = Connection::open(path)
         .with_context(|| format!("cannot open the database {}", path.display()))?;
-    // WAL lets the server read while a fetch writes; NORMAL is durable across a process kill
+    // WAL lets the server's reader read while a fetch writes; NORMAL is durable across a kill
     // (only a power loss can drop the last commits) and ~6× cheaper per commit than FULL.
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
@@ -44,23 +44,37 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// A shared handle: one connection, and a counter that moves whenever stored items change,
-/// so rendered feeds know when they are stale.
+/// A shared handle: a writer connection, a read-only connection for the server (WAL lets it
+/// read while a fetch writes), and a counter that moves whenever stored items change, so
+/// rendered feeds know when they are stale.
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Connection>>,
     version: Arc<AtomicU64>,
 }
 
 impl Db {
-    pub fn new(conn: Connection) -> Db {
-        Db {
+    /// Opens the database (creating and migrating it) with its two connections.
+    pub fn open(path: &Path) -> Result<Db> {
+        let conn = open(path)?;
+        let reader = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .and_then(|r| {
+            r.busy_timeout(std::time::Duration::from_secs(10))
+                .map(|()| r)
+        })
+        .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
+        Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
             version: Arc::new(AtomicU64::new(1)),
-        }
+        })
     }
 
-    /// Runs `f` on the connection, on the calling thread.
+    /// Runs `f` on the writer connection, on the calling thread.
     pub fn with<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
         // rolls back on drop), so a poisoned lock is still a usable connection.
@@ -68,7 +82,8 @@ impl Db {
         f(&mut guard)
     }
 
-    /// Runs `f` on the blocking pool, so the async side never waits on SQLite.
+    /// Runs `f` on the writer connection on the blocking pool, so the async side never waits
+    /// on SQLite.
     pub async fn call<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> R + Send + 'static,
@@ -77,6 +92,21 @@ impl Db {
         tokio::task::spawn_blocking(move || db.with(f))
             .await
             .context("database task failed")
+    }
+
+    /// Runs `f` on the read-only connection on the blocking pool: the server's queries never
+    /// wait for a fetch's write.
+    pub async fn read<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> R + Send + 'static,
+    ) -> Result<R> {
+        let reader = self.reader.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = reader.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .context("database task failed")
     }
 
     pub fn version(&self) -> u64 {

@@ -7,6 +7,8 @@ use crate::config::Source;
 /// What the next fetch of a source needs to know, and what the last one left behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FetchState {
+    /// The configured URL this state belongs to.
+    pub url: String,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
     pub last_fetch: Option<i64>,
@@ -49,7 +51,7 @@ pub fn sync_sources(conn: &Connection, sources: &[Source]) -> rusqlite::Result<(
 pub fn load_fetch_state(conn: &Connection, name: &str) -> rusqlite::Result<FetchState> {
     conn.query_row(
         "SELECT etag, last_modified, last_fetch, last_status, last_error, error_streak, next_due,
-                moved_to, gone
+                moved_to, gone, url
          FROM sources WHERE name = ?1",
         [name],
         |r| {
@@ -63,6 +65,7 @@ pub fn load_fetch_state(conn: &Connection, name: &str) -> rusqlite::Result<Fetch
                 next_due: r.get(6)?,
                 moved_to: r.get(7)?,
                 gone: r.get(8)?,
+                url: r.get(9)?,
             })
         },
     )
@@ -70,7 +73,9 @@ pub fn load_fetch_state(conn: &Connection, name: &str) -> rusqlite::Result<Fetch
     .map(Option::unwrap_or_default)
 }
 
-/// Writes a source's new fetch state; part of the fetch's transaction.
+/// Writes a source's new fetch state; part of the fetch's transaction. `url` is the configured
+/// URL the fetch started from (`state.url`): if a reload changed it meanwhile, the row belongs
+/// to the new URL and the old fetch's state (validators, a recorded redirect) is dropped.
 pub(crate) fn write_fetch_state(
     conn: &Connection,
     name: &str,
@@ -81,7 +86,7 @@ pub(crate) fn write_fetch_state(
         "UPDATE sources SET etag = ?2, last_modified = ?3, last_fetch = ?4, last_status = ?5,
             last_error = ?6, error_streak = ?7, next_due = ?8, moved_to = ?9, gone = ?10,
             last_success = CASE WHEN ?11 THEN ?4 ELSE last_success END
-         WHERE name = ?1",
+         WHERE name = ?1 AND url = ?12",
         params![
             name,
             state.etag,
@@ -94,6 +99,7 @@ pub(crate) fn write_fetch_state(
             state.moved_to,
             state.gone,
             success,
+            state.url,
         ],
     )?;
     Ok(())

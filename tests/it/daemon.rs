@@ -219,6 +219,30 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
     )
     .unwrap();
     assert_eq!(unzipped, plain);
+    // A cache holding the gzipped copy asks without gzip: it gets the identity body, not a 304.
+    let gz_etag = raw
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .clone();
+    let other = raw
+        .get(&url)
+        .header("if-none-match", gz_etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    let same = raw
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .header("if-none-match", gz_etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 304);
     let refused = raw
         .get(&url)
         .header("accept-encoding", "gzip;q=0")

@@ -43,7 +43,7 @@ fn a_write_that_fails_midway_stores_neither_items_nor_validators() {
     ];
     let state = FetchState {
         etag: Some("\"v7\"".into()),
-        ..FetchState::default()
+        ..store::load_fetch_state(&conn, "lipetsk").unwrap()
     };
     let err = store::save_fetch(&mut conn, "lipetsk", &items, &state, Utc::now()).unwrap_err();
     assert!(err.to_string().contains("disk full"));
@@ -63,6 +63,74 @@ fn a_write_that_fails_midway_stores_neither_items_nor_validators() {
             .as_deref(),
         Some("\"v7\"")
     );
+}
+
+const RELEASE: &str = "Отопительный сезон в Воронеже начнётся 5 октября: соответствующее постановление подписал \
+    глава города. В первую очередь тепло подадут в детские сады, школы и больницы, затем в жилые дома. \
+    Управляющие компании должны завершить промывку и опрессовку систем до конца сентября.";
+
+#[test]
+fn retention_keeps_a_story_whole_when_its_first_item_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = svodka::config::Config::parse(
+        "[[source]]\nname = \"a\"\nurl = \"https://a.test/rss\"\n\
+         [[source]]\nname = \"b\"\nurl = \"https://b.test/rss\"\n\
+         [[source]]\nname = \"c\"\nurl = \"https://c.test/rss\"\n",
+        &dir.path().join("svodka.toml"),
+    )
+    .unwrap();
+    let mut conn = store::open(&cfg.storage.path).unwrap();
+    store::sync_sources(&conn, &cfg.sources).unwrap();
+    let now = Utc::now();
+    let old = now - chrono::Duration::days(100);
+    let copy = |source: &str, published| {
+        let mut it = news(&format!("Отопление: версия {source}"), source);
+        it.text = RELEASE.replace("5 октября", &format!("5 октября ({source})"));
+        it.published = published;
+        vec![(it, vec![])]
+    };
+    let save = |conn: &mut rusqlite::Connection,
+                source: &str,
+                items: Vec<(Item, Vec<String>)>,
+                when: chrono::DateTime<Utc>| {
+        let state = store::load_fetch_state(conn, source).unwrap();
+        store::save_fetch(conn, source, &items, &state, when).unwrap()
+    };
+    // The first copy is 100 days old; two agencies carried it again within the window of a
+    // story (their items are dated close to it), and were first seen today.
+    assert_eq!(save(&mut conn, "a", copy("a", old), old).new, 1);
+    assert_eq!(
+        save(
+            &mut conn,
+            "b",
+            copy("b", old + chrono::Duration::hours(2)),
+            now
+        )
+        .merged,
+        1
+    );
+    assert_eq!(
+        save(
+            &mut conn,
+            "c",
+            copy("c", old + chrono::Duration::hours(3)),
+            now
+        )
+        .merged,
+        1
+    );
+    let before = store::select_items(&conn, None, &[], 10).unwrap();
+    assert_eq!(before.len(), 1);
+    assert_eq!(before[0].also, ["b", "c"]);
+
+    assert_eq!(
+        store::prune(&mut conn, now - chrono::Duration::days(90)).unwrap(),
+        1
+    );
+    let after = store::select_items(&conn, None, &[], 10).unwrap();
+    assert_eq!(after.len(), 1, "the story must not split: {after:?}");
+    assert_eq!(after[0].source, "b");
+    assert_eq!(after[0].also, ["c"]);
 }
 
 /// SIGKILL `svodka fetch` at moments spread over its write and check after each kill that the
