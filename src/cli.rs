@@ -16,6 +16,36 @@ use crate::store::{self, Db};
 use crate::topics::Matcher;
 use crate::{daemon, demo};
 
+/// `print!` that ends the process quietly when the reader went away (`svodka export | head`):
+/// a closed pipe is the reader's choice, not an error, and `print!` would panic on it.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!($($arg)*))
+    };
+}
+
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(&format!("{}\n", format!($($arg)*)))
+    };
+}
+
+#[doc(hidden)]
+pub fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("svodka: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Why a command failed: a refused config (exit 2) or anything else (exit 1).
 #[derive(Debug)]
 pub enum Failure {
@@ -41,16 +71,53 @@ pub type Result<T> = std::result::Result<T, Failure>;
 pub fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only for a person at a terminal: the journal and log files get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }
 
 pub fn check(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
-    println!("{}", cfg.summary());
+    check_storage_folder(&cfg)?;
+    outln!("{}", cfg.summary());
     Ok(())
+}
+
+/// The database's folder exists, or can be created: its nearest existing ancestor is a
+/// writable folder. Checked by `check` (systemd's ExecStartPre), so a bad path fails before
+/// the service starts rather than after.
+fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
+    let folder = cfg.storage.path.parent().unwrap_or(Path::new("."));
+    let refuse = |reason: String| ConfigError {
+        file: cfg.file.clone(),
+        key: "storage.path".into(),
+        reason,
+    };
+    let mut probe = folder;
+    loop {
+        match std::fs::metadata(probe) {
+            Ok(m) if !m.is_dir() => {
+                return Err(refuse(format!("{} is not a folder", probe.display())));
+            }
+            Ok(m) if m.permissions().readonly() => {
+                return Err(refuse(format!(
+                    "cannot create the database in {}: {} is read-only",
+                    folder.display(),
+                    probe.display()
+                )));
+            }
+            Ok(_) => return Ok(()),
+            Err(_) => match probe.parent() {
+                Some(p) if !p.as_os_str().is_empty() => probe = p,
+                _ => return Ok(()),
+            },
+        }
+    }
 }
 
 fn open_db(cfg: &Config) -> Result<rusqlite::Connection> {
@@ -71,7 +138,7 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
     .context("cannot record the configured sources")?;
     let ctx = Ctx::new(Arc::new(cfg), db, Arc::default())?;
     for r in cycle::run(&ctx, sources, true, &CancellationToken::new()).await {
-        println!("{r}");
+        outln!("{r}");
     }
     Ok(())
 }
@@ -86,19 +153,48 @@ pub async fn run(path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub async fn export(path: &Path, feed: &str, format: &str) -> Result<()> {
+pub async fn export(
+    path: &Path,
+    feed: Option<String>,
+    topic: Option<String>,
+    format: &str,
+) -> Result<()> {
     let cfg = Config::load(path)?;
-    if cfg.feed(feed).is_none() {
-        let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
-        return Err(anyhow!("no feed named {feed:?} (configured: {})", known.join(", ")).into());
-    }
+    let target = match (feed, topic) {
+        (Some(f), _) => {
+            if cfg.feed(&f).is_none() {
+                let known: Vec<&str> = cfg.feeds.iter().map(|f| f.name.as_str()).collect();
+                let hint = if cfg.topic(&f).is_some() {
+                    format!("; \"{f}\" is a topic: --topic {f}")
+                } else {
+                    String::new()
+                };
+                return Err(anyhow!(
+                    "no feed named {f:?} (configured: {}){hint}",
+                    known.join(", ")
+                )
+                .into());
+            }
+            Target::Feed(f)
+        }
+        (None, Some(t)) => {
+            if cfg.topic(&t).is_none() {
+                let known: Vec<&str> = cfg.topics.iter().map(|t| t.name.as_str()).collect();
+                return Err(
+                    anyhow!("no topic named {t:?} (configured: {})", known.join(", ")).into(),
+                );
+            }
+            Target::Topic(t)
+        }
+        (None, None) => return Err(anyhow!("name a --feed or a --topic").into()),
+    };
     let format =
         publish::Format::from_ext(format).ok_or_else(|| anyhow!("unknown format {format:?}"))?;
     let conn = open_db(&cfg)?;
-    let view = publish::view(&cfg, &conn, &Target::Feed(feed.to_string()), format.ext())
+    let view = publish::view(&cfg, &conn, &target, format.ext())
         .context("cannot read the items")?
-        .ok_or_else(|| anyhow!("no feed named {feed:?}"))?;
-    print!("{}", format.render(&view));
+        .ok_or_else(|| anyhow!("nothing to export"))?;
+    out!("{}", format.render(&view));
     Ok(())
 }
 
@@ -118,7 +214,7 @@ pub fn sources(path: &Path) -> Result<()> {
         let s = &h.state;
         let status = s.last_status.map_or("-".to_string(), |c| c.to_string());
         let enabled = cfg.source(&h.name).is_some_and(|s| s.enabled);
-        println!(
+        outln!(
             "{}{}\n  url: {}\n  last fetch: {}  status: {}  error streak: {}  items: {}",
             h.name,
             if enabled { "" } else { " (disabled)" },
@@ -128,19 +224,25 @@ pub fn sources(path: &Path) -> Result<()> {
             s.error_streak,
             h.items
         );
-        println!(
-            "  last success: {}  next due: {}",
-            when(h.last_success),
+        let next_due = if s.gone {
+            "never (gone)".to_string()
+        } else if !enabled {
+            "never (disabled)".to_string()
+        } else {
             when(s.next_due).replace("never", "on schedule")
+        };
+        outln!(
+            "  last success: {}  next due: {next_due}",
+            when(h.last_success)
         );
         if let Some(e) = &s.last_error {
-            println!("  error: {e}");
+            outln!("  error: {e}");
         }
         if let Some(m) = &s.moved_to {
-            println!("  moved permanently to: {m}");
+            outln!("  moved permanently to: {m}");
         }
         if s.gone {
-            println!("  gone (410): not polled until its url changes in the config");
+            outln!("  gone (410): not polled until its url changes in the config");
         }
     }
     Ok(())
@@ -160,12 +262,12 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
             let fetcher = Fetcher::new(&cfg.fetch)?;
             match fetcher.fetch(&url, &Validators::default()).await {
                 Ok(FetchOutcome::Fetched(f)) => {
-                    println!("# url: {}", f.final_url);
-                    println!("# status: {}", f.status);
+                    outln!("# url: {}", f.final_url);
+                    outln!("# status: {}", f.status);
                     if let Some(p) = &f.permanent_redirect {
-                        println!("# moved permanently to: {p}");
+                        outln!("# moved permanently to: {p}");
                     }
-                    println!(
+                    outln!(
                         "# content-type: {}",
                         f.content_type.as_deref().unwrap_or("-")
                     );
@@ -180,7 +282,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
             }
         } else {
             let bytes = std::fs::read(target).with_context(|| format!("cannot read {target}"))?;
-            println!("# file: {target}");
+            outln!("# file: {target}");
             (bytes, None, None)
         };
     let charset = content_type
@@ -188,22 +290,29 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         .and_then(crate::parse::decode::charset_param);
     let parsed = crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now)
         .map_err(|e| anyhow!("{target}: {e}"))?;
-    println!("# declared charset: {}", charset.unwrap_or("-"));
-    println!(
-        "# encoding: {} (by {:?})",
-        parsed.encoding, parsed.decoded_by
-    );
-    println!("# format: {}", parsed.feed.format);
-    println!("# title: {}", parsed.feed.title.as_deref().unwrap_or("-"));
-    println!("# items: {}", parsed.feed.items.len());
+    outln!("# http charset: {}", charset.unwrap_or("-"));
+    let how = match parsed.decoded_by {
+        crate::parse::decode::DecodedBy::Override => "the --encoding override",
+        crate::parse::decode::DecodedBy::Bom => "the byte order mark",
+        crate::parse::decode::DecodedBy::HttpCharset => "the HTTP charset",
+        crate::parse::decode::DecodedBy::Prolog => "the XML prolog",
+        crate::parse::decode::DecodedBy::Detected => {
+            "detection (nothing declared could be believed)"
+        }
+        crate::parse::decode::DecodedBy::Default => "default (nothing declared; ASCII or UTF-8)",
+    };
+    outln!("# encoding: {} (from {how})", parsed.encoding);
+    outln!("# format: {}", parsed.feed.format);
+    outln!("# title: {}", parsed.feed.title.as_deref().unwrap_or("-"));
+    outln!("# items: {}", parsed.feed.items.len());
     for r in &parsed.repairs {
-        println!("# repaired: {r}");
+        outln!("# repaired: {r}");
     }
     for s in &parsed.feed.skipped {
-        println!("# skipped: {s}");
+        outln!("# skipped: {s}");
     }
     for item in &parsed.feed.items {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string(item).context("cannot print an item")?
         );
@@ -211,21 +320,27 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-pub async fn demo(listen: SocketAddr) -> Result<()> {
+pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
     let dir = demo::workdir()?;
     let origin = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot bind the sample agencies' server")?;
     let origin_addr = origin.local_addr().context("no local address")?;
-    // The demo should start even when 8080 is taken: then any free port will do.
-    let listener = match tokio::net::TcpListener::bind(listen).await {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::warn!("cannot listen on {listen} ({e}); using a free port");
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .context("cannot bind")?
-        }
+    // The demo should start even when 8080 is taken: then any free port will do. An address
+    // the user asked for is theirs: if it is busy, say so and stop.
+    let listener = match listen {
+        Some(addr) => tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?,
+        None => match tokio::net::TcpListener::bind("127.0.0.1:8080").await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!("cannot listen on 127.0.0.1:8080 ({e}); using a free port");
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .context("cannot bind")?
+            }
+        },
     };
     let addr = listener.local_addr().context("no local address")?;
     let config_path = demo::write_config(&dir, origin_addr, addr)?;
@@ -234,15 +349,20 @@ pub async fn demo(listen: SocketAddr) -> Result<()> {
     let reload =
         daemon::wire_signals(shutdown.clone()).context("cannot install signal handlers")?;
     tokio::spawn(demo::serve_samples(origin, shutdown.clone()));
-    println!(
+    outln!(
         "svodka demo: sample agencies on http://{origin_addr}/, config and database in {}",
         dir.display()
     );
-    println!("merged feed:  http://{addr}/feeds/all.rss");
-    println!("headlines:    http://{addr}/feeds/headlines.rss");
-    println!("index:        http://{addr}/");
-    println!("stop with Ctrl-C");
-    daemon::run(config_path, cfg, listener, shutdown, reload).await?;
+    outln!("merged feed:  http://{addr}/feeds/all.rss");
+    outln!("headlines:    http://{addr}/feeds/headlines.rss");
+    outln!("index:        http://{addr}/");
+    outln!("stop with Ctrl-C");
+    let result = daemon::run(config_path, cfg, listener, shutdown, reload).await;
+    // The demo's database is sample data: a clean exit leaves nothing behind.
+    if result.is_ok() && std::fs::remove_dir_all(&dir).is_ok() {
+        outln!("removed {}", dir.display());
+    }
+    result?;
     Ok(())
 }
 
@@ -259,7 +379,7 @@ pub fn retag(path: &Path) -> Result<()> {
         store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
     }
     tx.commit().context("cannot save topics")?;
-    println!("retagged {} items; {} have topics", items.len(), tagged);
+    outln!("retagged {} items; {} have topics", items.len(), tagged);
     Ok(())
 }
 
@@ -270,17 +390,17 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
     let conn = open_db(&cfg)?;
     let t = crate::trending::from_store(&cfg, &conn, period, Utc::now())
         .context("cannot read the items")?;
-    println!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
-    println!("configured topics (stories):");
+    outln!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
+    outln!("configured topics (stories):");
     for c in &t.configured {
-        println!("  {:>5}  {} ({})", c.stories, c.title, c.name);
+        outln!("  {:>5}  {} ({})", c.stories, c.title, c.name);
     }
-    println!("discovered in headlines (stories):");
+    outln!("discovered in headlines (stories):");
     if t.discovered.is_empty() {
-        println!("  none shared by two stories yet");
+        outln!("  none shared by two stories yet");
     }
     for d in &t.discovered {
-        println!("  {:>5}  {}", d.stories, d.term);
+        outln!("  {:>5}  {}", d.stories, d.term);
     }
     Ok(())
 }

@@ -250,8 +250,15 @@ impl Config {
                     format!("duplicate topic name {:?}", t.name),
                 ));
             }
-            if t.keywords.iter().all(|k| k.trim().is_empty()) {
+            if t.keywords.is_empty() {
                 return Err(err(&key("keywords"), "needs at least one keyword".into()));
+            }
+            if t.keywords
+                .iter()
+                .chain(&t.exclude)
+                .any(|k| k.trim().is_empty())
+            {
+                return Err(err(&key("keywords"), "a keyword is blank".into()));
             }
             topics.push(Topic {
                 title: t.title.unwrap_or_else(|| t.name.clone()),
@@ -615,6 +622,15 @@ topics = ["syria"]
         )
         .unwrap();
         assert_eq!(c.server.base_url, "https://news.example.org");
+    }
+
+    #[test]
+    fn a_blank_keyword_is_refused() {
+        check_err(
+            &GOOD.replace("\"Дамаск\"", "\"  \""),
+            "topic[0].keywords",
+            "blank",
+        );
     }
 
     #[test]

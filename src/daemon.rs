@@ -34,7 +34,10 @@ pub async fn run(
     let metrics: Arc<Metrics> = Arc::default();
     let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
     let addr = listener.local_addr()?;
-    tracing::info!("serving on http://{addr} ({} sources)", cfg.sources.len());
+    tracing::info!(
+        "serving on http://{addr} (sources configured: {})",
+        cfg.sources.len()
+    );
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
@@ -175,6 +178,21 @@ async fn reload_config(
     busy: &HashSet<String>,
 ) -> Result<(Ctx, HashMap<String, DateTime<Utc>>)> {
     let new = Config::load(path)?;
+    // The listener and the database were opened at start; moving them needs a restart.
+    if new.server.listen != old.cfg.server.listen {
+        tracing::warn!(
+            "server.listen changed to {}; still serving on {} until a restart",
+            new.server.listen,
+            old.cfg.server.listen
+        );
+    }
+    if new.storage.path != old.cfg.storage.path {
+        tracing::warn!(
+            "storage.path changed to {}; still using {} until a restart",
+            new.storage.path.display(),
+            old.cfg.storage.path.display()
+        );
+    }
     let ctx = old.reconfigure(Arc::new(new))?;
     let sources = ctx.cfg.sources.clone();
     ctx.db

@@ -30,37 +30,48 @@ struct Cli {
 enum Command {
     /// Load and validate the config; print a one-line summary.
     Check,
-    /// One fetch cycle now over all enabled sources (or one), then exit.
+    /// One fetch cycle now over all enabled sources (or one), then exit; ignores backoff.
     Fetch {
+        /// Fetch only this source (by name), even if it is disabled.
         #[arg(long)]
         source: Option<String>,
     },
-    /// The daemon: scheduler and HTTP server.
+    /// The daemon: scheduler and HTTP server (SIGHUP reloads the config, SIGTERM stops).
     Run,
-    /// Write one published feed to stdout.
+    /// Write one published feed (or topic feed) to stdout.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["feed", "topic"])))]
     Export {
+        /// A configured [[feed]] by name.
         #[arg(long)]
-        feed: String,
+        feed: Option<String>,
+        /// A [[topic]] by name: everything tagged with it, as at /topics/NAME.rss.
+        #[arg(long)]
+        topic: Option<String>,
         #[arg(long, default_value = "rss", value_parser = ["rss", "atom", "json"])]
         format: String,
     },
-    /// Each source with its health.
+    /// Each source with its health: last fetch, status, error, streak, next due, items.
     Sources,
-    /// Fetch or read one feed and print what svodka sees in it (needs no config).
+    /// Fetch or read one feed and print what svodka sees in it (needs no config; --config is
+    /// ignored).
     Inspect {
+        /// An http(s) URL to fetch, or a file to read.
         url_or_file: String,
         /// Decode with this encoding, whatever the feed says.
         #[arg(long)]
         encoding: Option<String>,
     },
-    /// Serve the bundled sample agencies on loopback and run the daemon against them.
+    /// Serve the bundled sample agencies on loopback and run the daemon against them (writes its
+    /// own config in a temporary folder; --config is ignored).
     Demo {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        /// Where to serve; by default 127.0.0.1:8080, or any free port when that is taken.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
     },
     /// Re-apply the configured topics to every stored item.
     Retag,
-    /// The headline topics of the period, configured and discovered.
+    /// The headline topics of the period: configured topics ranked by stories, and names that
+    /// several stories' headlines share ("discovered").
     Trending {
         #[arg(long, default_value = "week", value_parser = ["day", "week", "month"])]
         period: String,
@@ -87,7 +98,11 @@ fn main() -> ExitCode {
             Command::Check => cli::check(&config),
             Command::Fetch { source } => cli::fetch(&config, source.as_deref()).await,
             Command::Run => cli::run(&config).await,
-            Command::Export { feed, format } => cli::export(&config, &feed, &format).await,
+            Command::Export {
+                feed,
+                topic,
+                format,
+            } => cli::export(&config, feed, topic, &format).await,
             Command::Sources => cli::sources(&config),
             Command::Inspect {
                 url_or_file,

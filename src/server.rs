@@ -348,9 +348,10 @@ async fn index(State(st): State<AppState>) -> Response {
             (None, None) => "ещё не загружался".to_string(),
         };
         sources.push_str(&format!(
-            "<li>{} — {} материалов, {}</li>\n",
+            "<li>{} — {} {}, {}</li>\n",
             esc(title),
             h.items,
+            materials(h.items),
             status
         ));
     }
@@ -438,5 +439,43 @@ async fn trending(State(st): State<AppState>, Query(q): Query<TrendingQuery>) ->
             "cannot read the database\n",
         )
             .into_response(),
+    }
+}
+
+/// «1 материал», «3 материала», «5 материалов», «21 материал», «11 материалов».
+fn materials(n: u64) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=14) => "материалов",
+        (1, _) => "материал",
+        (2..=4, _) => "материала",
+        _ => "материалов",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn russian_plurals() {
+        let shown: Vec<&str> = [1, 2, 5, 11, 12, 21, 22, 25, 111, 101]
+            .iter()
+            .map(|n| materials(*n))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "материал",
+                "материала",
+                "материалов",
+                "материалов",
+                "материалов",
+                "материал",
+                "материала",
+                "материалов",
+                "материалов",
+                "материал"
+            ]
+        );
     }
 }

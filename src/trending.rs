@@ -155,11 +155,18 @@ fn discover(cfg: &Config, headlines: &[(i64, String)]) -> Vec<Discovered> {
         .into_iter()
         .filter(|(_, s)| s.len() as u64 >= MIN_STORIES)
         .map(|(key, s)| {
+            // The shortest spelling is most often the dictionary form («Липецк», not
+            // «Липецке»); among equals, the most used.
             let term = spellings
                 .get(&key)
                 .and_then(|m| {
-                    m.iter()
-                        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                    m.iter().min_by(|a, b| {
+                        a.0.chars()
+                            .count()
+                            .cmp(&b.0.chars().count())
+                            .then_with(|| b.1.cmp(a.1))
+                            .then_with(|| a.0.cmp(b.0))
+                    })
                 })
                 .map_or(key.clone(), |(w, _)| w.clone());
             Discovered {

@@ -26,12 +26,8 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
     let mut e = Entry::default();
     e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
     // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
-    e.set_id(
-        it.link
-            .clone()
-            .unwrap_or_else(|| format!("{}#item-{}", view.site_url, it.id)),
-    );
-    e.set_updated(date(it.updated.max(it.published)));
+    e.set_id(it.link.clone().unwrap_or_else(|| it.stable_id()));
+    e.set_updated(date(it.modified()));
     e.set_published(Some(date(it.published)));
     if let Some(l) = &it.link {
         e.set_links(vec![link(l, "alternate", Some("text/html"))]);
@@ -79,6 +75,7 @@ pub fn render_atom(view: &View) -> String {
         .map(|i| i.updated.max(i.published))
         .max()
         .unwrap_or(0);
+    // The feed changed when svodka last stored something; its entries keep their own dates.
     f.set_updated(date(newest));
     f.set_links(vec![
         link(&view.self_url, "self", Some("application/atom+xml")),

@@ -51,16 +51,13 @@ pub fn render_json(view: &View) -> String {
         .map(|it| {
             let html = body_html(view, it, true);
             JsonItem {
-                id: it
-                    .link
-                    .clone()
-                    .unwrap_or_else(|| format!("svodka:item:{}", it.id)),
+                id: it.link.clone().unwrap_or_else(|| it.stable_id()),
                 url: it.link.clone(),
                 title: it.title.clone(),
                 content_html: html,
                 image: it.image.clone(),
                 date_published: date(it.published),
-                date_modified: date(it.updated.max(it.published)),
+                date_modified: date(it.modified()),
                 tags: it
                     .topics
                     .iter()

@@ -29,7 +29,7 @@ fn item(view: &View, it: &StoredItem) -> Item {
             guid.set_permalink(true);
         }
         None => {
-            guid.set_value(format!("svodka:item:{}", it.id));
+            guid.set_value(it.stable_id());
             guid.set_permalink(false);
         }
     }

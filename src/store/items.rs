@@ -31,7 +31,12 @@ pub struct StoredItem {
     pub author: Option<String>,
     pub image: Option<String>,
     pub published: i64,
+    /// When svodka last stored a change to it (first seen, or the source's last edit).
     pub updated: i64,
+    /// When the source last edited it, if it ever did.
+    pub edited: Option<i64>,
+    /// The owning source's own key for it (its guid, else its link, else a content hash).
+    pub key: String,
     pub topics: Vec<String>,
     /// Sources other than `source` that carried the same item or story.
     pub also: Vec<String>,
@@ -244,7 +249,10 @@ pub fn select_items(
     limit: usize,
 ) -> rusqlite::Result<Vec<StoredItem>> {
     let mut sql = String::from(
-        "SELECT id, source, link, title, summary, content, author, image, published, updated
+        "SELECT id, source, link, title, summary, content, author, image, published, updated,
+                CASE WHEN updated > first_seen THEN updated END,
+                coalesce((SELECT key FROM item_refs r WHERE r.item_id = i.id AND r.source = i.source
+                          LIMIT 1), '')
          FROM items i WHERE story_id = id",
     );
     let mut args: Vec<String> = Vec::new();
@@ -286,6 +294,8 @@ pub fn select_items(
                 image: r.get(7)?,
                 published: r.get(8)?,
                 updated: r.get(9)?,
+                edited: r.get(10)?,
+                key: r.get(11)?,
                 topics: Vec::new(),
                 also: Vec::new(),
             })
@@ -376,4 +386,24 @@ pub fn headlines_since(
     )?;
     let rows = stmt.query_map([since.timestamp()], |r| Ok((r.get(0)?, r.get(1)?)))?;
     rows.collect()
+}
+
+impl StoredItem {
+    /// An id for readers that survives a rebuilt database: derived from the owning source and
+    /// its own key for the item, never from a row number.
+    pub fn stable_id(&self) -> String {
+        use siphasher::sip128::Hasher128;
+        use std::hash::Hasher;
+        let mut h = siphasher::sip128::SipHasher13::new_with_keys(0x6775_6964, 0x7376_6f64_6b61);
+        h.write(self.source.as_bytes());
+        h.write_u8(0);
+        h.write(self.key.as_bytes());
+        let v = h.finish128();
+        format!("tag:svodka,2026:{}/{:016x}{:016x}", self.source, v.h1, v.h2)
+    }
+
+    /// The date readers see as "updated": the source's last edit, else its publication.
+    pub fn modified(&self) -> i64 {
+        self.edited.unwrap_or(self.published).max(self.published)
+    }
 }

@@ -174,7 +174,7 @@ async fn inspect_needs_no_config_and_explains_what_it_saw() {
     let (code, out, _) = run_svodka(None, &["inspect", &o.url("/feed.xml")]).await;
     assert_eq!(code, 0);
     assert!(
-        out.contains("# status: 200") && out.contains("# declared charset: windows-1251"),
+        out.contains("# status: 200") && out.contains("# http charset: windows-1251"),
         "{out}"
     );
 
@@ -266,4 +266,68 @@ async fn trending_ranks_configured_topics_and_finds_shared_names() {
     let (code, _, err) = app.svodka(&["trending", "--period", "year"]).await;
     assert_ne!(code, 0);
     assert!(err.contains("year"), "{err}");
+}
+
+#[tokio::test]
+async fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let many: Vec<_> = (0..3000)
+        .map(|i| item(&format!("Новость номер {i}")).guid(&i.to_string()))
+        .collect();
+    let file = dir.path().join("big.xml");
+    std::fs::write(&file, rss_with("utf-8", &many)).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_svodka"))
+        .args(["inspect", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a line, then go away like `head -1` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    tokio::io::AsyncReadExt::read(&mut stdout, &mut first)
+        .await
+        .unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[tokio::test]
+async fn check_refuses_a_database_folder_that_cannot_exist() {
+    let app = App::new(
+        &config(&[], "").replace("path = \"svodka.db\"", "path = \"/proc/svodka/svodka.db\""),
+    );
+    let (code, _, err) = app.svodka(&["check"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("`storage.path`") && err.contains("/proc"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn topics_export_with_topic_and_a_mistaken_feed_name_gets_a_hint() {
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss_with("utf-8", &[item("Поставки зерна в Сирию выросли").guid("1")]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[[topic]]\nname = \"syria\"\ntitle = \"Сирия\"\nkeywords = [\"Сирия\"]\n";
+    let app = App::new(&config(&[("voronezh", o.url("/feed.xml"))], extra));
+    app.svodka(&["fetch"]).await;
+    let (code, out, _) = app.svodka(&["export", "--topic", "syria"]).await;
+    assert_eq!(code, 0);
+    assert_eq!(
+        crate::harness::titles(&out),
+        ["Поставки зерна в Сирию выросли"]
+    );
+    let (code, _, err) = app.svodka(&["export", "--feed", "syria"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("is a topic: --topic syria"), "{err}");
 }

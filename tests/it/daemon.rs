@@ -32,7 +32,6 @@ async fn spawn_with_env(
     cmd.args(args)
         .env_remove("SVODKA_CONFIG")
         .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -56,6 +55,11 @@ async fn spawn_with_env(
     let base = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             let l = rx.recv().await.expect("svodka exited before serving");
+            // Logs to a pipe (the journal, a file) are plain text.
+            assert!(
+                !l.contains('\u{1b}'),
+                "colour codes in a log that is not a terminal: {l:?}"
+            );
             if let Some(rest) = l.split("serving on ").nth(1) {
                 return rest.split_whitespace().next().unwrap().to_string();
             }
@@ -273,6 +277,11 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
     );
     assert_ne!(atom.headers()["etag"].to_str().unwrap(), etag);
     let atom = atom_syndication::Feed::read_from(atom.text().await.unwrap().as_bytes()).unwrap();
+    // Not edited by its agency: "updated" is its publication, not when svodka stored it.
+    assert_eq!(
+        atom.entries()[0].updated(),
+        &atom.entries()[0].published().cloned().unwrap()
+    );
     assert_eq!(
         atom.entries()[0].title().as_str(),
         "Студенты из Сирии начали учёбу в Липецке"
@@ -533,6 +542,15 @@ async fn sighup_reloads_a_good_config_and_keeps_the_old_one_when_the_new_is_bad(
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn demo_refuses_a_busy_address_it_was_given() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let (code, _, err) = crate::harness::run_svodka(None, &["demo", "--listen", &addr]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
 }
 
 #[tokio::test]

@@ -97,6 +97,8 @@ async fn hostile_sources_fail_alone_and_good_items_are_stored() {
     );
     let (_, out, _) = app.svodka(&["sources"]).await;
     assert!(out.contains("gone (410)"), "{out}");
+    let gone = out.split("\ngone\n").nth(1).unwrap();
+    assert!(gone.contains("next due: never (gone)"), "{out}");
 }
 
 #[tokio::test]
