@@ -64,7 +64,11 @@ pub fn clean_title(raw: &str) -> String {
     // Decoding `&lt;img …&gt;` reveals a tag; strip again until nothing is revealed, so no
     // markup ever reaches a title (readers may render titles as HTML).
     let mut text = html_to_text(raw);
+    // Only decoded entities can reveal a tag; text without `<` and `&` is final.
     for _ in 0..3 {
+        if !text.contains('<') && !text.contains('&') {
+            break;
+        }
         let again = html_to_text(&text);
         if again == text {
             break;
@@ -76,6 +80,15 @@ pub fn clean_title(raw: &str) -> String {
 }
 
 pub fn collapse_whitespace(s: &str) -> String {
+    // Most text is already tidy: then a copy is all it takes.
+    let tidy = !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace)
+        && !s.char_indices().any(|(i, c)| {
+            c.is_whitespace() && (c != ' ' || s[i + 1..].starts_with(char::is_whitespace))
+        });
+    if tidy {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
@@ -428,6 +441,9 @@ mod tests {
             "один два три"
         );
         assert_eq!(html_to_text("a &lt; b"), "a < b");
+        assert_eq!(collapse_whitespace(" a  b\tc\n"), "a b c");
+        assert_eq!(collapse_whitespace("a b\u{a0}c"), "a b c");
+        assert_eq!(collapse_whitespace("уже ровно"), "уже ровно");
         assert_eq!(html_to_text("цена < 100 <b>руб</b>"), "цена < 100 руб");
         assert_eq!(
             html_to_text("до<script>var x = '<p>';</script>после<STYLE>p{}</STYLE>!"),
