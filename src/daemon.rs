@@ -268,6 +268,14 @@ fn next_tick(cfg: &Config, name: &str, now: DateTime<Utc>) -> Option<DateTime<Ut
 }
 
 async fn prune(ctx: &Ctx, now: DateTime<Utc>) {
+    let window = (now - chrono::Duration::days(store::SIGNATURE_DAYS)).timestamp();
+    if let Ok(Err(e)) = ctx
+        .db
+        .call(move |c| store::forget_old_signatures(c, window))
+        .await
+    {
+        tracing::error!("cannot drop old story signatures: {e}");
+    }
     let before = now - chrono::Duration::days(i64::from(ctx.cfg.storage.retention_days));
     match ctx.db.call(move |c| store::prune(c, before)).await {
         Ok(Ok(0)) => {}

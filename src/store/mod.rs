@@ -9,6 +9,8 @@ mod schema;
 mod sources;
 mod stories;
 
+pub use stories::{SIGNATURE_DAYS, forget_old_signatures};
+
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,6 +39,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+        // 64 MiB of page cache: the story index (item_bands) is written at random keys, and
+        // a cache that holds its hot pages saves a read per band per new item.
+        .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
     schema::migrate(&mut conn)

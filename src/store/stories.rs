@@ -75,3 +75,26 @@ pub(crate) fn assign(
     }
     Ok(best.is_some())
 }
+
+/// Drops the signatures of items dated before `before`: no new item can join their stories
+/// any more (they are outside the window), and the LSH index stays as small as the window.
+pub fn forget_old_signatures(
+    conn: &mut rusqlite::Connection,
+    before: i64,
+) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let n = tx.execute(
+        "DELETE FROM item_bands WHERE item_id IN
+           (SELECT id FROM items WHERE published < ?1 AND minhash IS NOT NULL)",
+        [before],
+    )?;
+    tx.execute(
+        "UPDATE items SET minhash = NULL WHERE published < ?1 AND minhash IS NOT NULL",
+        [before],
+    )?;
+    tx.commit()?;
+    Ok(n)
+}
+
+/// How far back signatures are kept: the story window, and a day to spare.
+pub const SIGNATURE_DAYS: i64 = WINDOW_SECS / 86_400 + 1;

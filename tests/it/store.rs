@@ -131,6 +131,16 @@ fn retention_keeps_a_story_whole_when_its_first_item_expires() {
     assert_eq!(after.len(), 1, "the story must not split: {after:?}");
     assert_eq!(after[0].source, "b");
     assert_eq!(after[0].also, ["c"]);
+
+    // Past the story window the signatures go: the LSH index holds only recent items.
+    let bands = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT count(*) FROM item_bands", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(bands(&conn), 32, "two items, sixteen bands each");
+    let window = (now - chrono::Duration::days(store::SIGNATURE_DAYS)).timestamp();
+    assert_eq!(store::forget_old_signatures(&mut conn, window).unwrap(), 32);
+    assert_eq!(bands(&conn), 0);
 }
 
 /// SIGKILL `svodka fetch` at moments spread over its write and check after each kill that the
