@@ -51,7 +51,7 @@ fn fetch(batch: u64) -> Vec<(Item, Vec<String>)> {
                     let h = (n.wrapping_mul(0x9e37_79b9_7f4a_7c15)
                         ^ w.wrapping_mul(0xbf58_476d_1ce4_e5b9))
                         >> 40;
-                    if w % 3 == 0 {
+                    if w.is_multiple_of(3) {
                         WORDS[(h % 24) as usize].to_string()
                     } else {
                         format!("слово{}", h % 20_000)
@@ -72,7 +72,7 @@ fn fetch(batch: u64) -> Vec<(Item, Vec<String>)> {
             };
             (
                 item,
-                if n % 5 == 0 {
+                if n.is_multiple_of(5) {
                     vec!["crisis".to_string()]
                 } else {
                     Vec::new()
