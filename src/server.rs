@@ -34,6 +34,7 @@ struct Rendered {
 
 /// Rendered feeds by (what, format).
 type Cache = HashMap<(Target, Format), Arc<Rendered>>;
+type Turns = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
 
 /// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
 #[derive(Clone)]
@@ -42,6 +43,9 @@ pub struct AppState {
     config_gen: Arc<std::sync::atomic::AtomicU64>,
     db: Db,
     cache: Arc<Mutex<Cache>>,
+    /// One render at a time per feed: readers asking for a stale feed together wait for one
+    /// rendering instead of each doing it.
+    rendering: Arc<Mutex<Turns>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
 }
@@ -54,6 +58,7 @@ impl AppState {
             config_gen: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             db,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            rendering: Arc::new(Mutex::new(HashMap::new())),
             started: SystemTime::now(),
         }
     }
@@ -210,15 +215,27 @@ async fn rendered(
 ) -> anyhow::Result<Option<Arc<Rendered>>> {
     let version = st.version();
     let key = (target.clone(), format);
-    let previous = st
-        .cache
+    let cached = || {
+        st.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned()
+    };
+    if let Some(r) = cached().filter(|r| r.version == version) {
+        return Ok(Some(r));
+    }
+    let turn = st
+        .rendering
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
-    if let Some(r) = &previous
-        && r.version == version
-    {
+        .entry(key.clone())
+        .or_default()
+        .clone();
+    let _turn = turn.lock().await;
+    // Whoever held the turn before may have rendered this version already.
+    let previous = cached();
+    if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
         return Ok(Some(r.clone()));
     }
     let cfg = st.config();

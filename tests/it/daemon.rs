@@ -505,6 +505,61 @@ async fn systemd_hears_ready_reloading_and_stopping() {
 }
 
 #[tokio::test]
+async fn readers_asking_together_share_one_rendering() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
+    );
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], ""));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    let url = format!("{}/feeds/all.rss", d.base);
+    until(&url, |b| b.contains("Новость")).await;
+    let metrics_url = format!("{}/metrics", d.base);
+    let renders = || async {
+        let m = reqwest::get(&metrics_url)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        m.lines()
+            .find_map(|l| {
+                l.strip_prefix("svodka_feed_renders_total ")?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .unwrap()
+    };
+    // A reload makes every rendered feed stale; twenty readers then arrive at once.
+    d.signal("-HUP");
+    d.wait_log("reloaded").await;
+    let before = renders().await;
+    let client = reqwest::Client::new();
+    let asks: Vec<_> = (0..20).map(|_| client.get(&url).send()).collect();
+    for r in futures_join(asks).await {
+        assert_eq!(r.unwrap().status(), 200);
+    }
+    assert_eq!(renders().await, before + 1);
+    assert_eq!(d.stop().await, 0);
+}
+
+/// Awaits all the futures, concurrently.
+async fn futures_join<F>(fs: Vec<F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = fs.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
 async fn sighup_reloads_a_good_config_and_keeps_the_old_one_when_the_new_is_bad() {
     install_crypto();
     let o = Origin::start().await;
