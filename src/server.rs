@@ -11,7 +11,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -306,7 +306,7 @@ fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "no such feed\n").into_response()
 }
 
-async fn index(State(st): State<AppState>) -> Response {
+async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
     let cfg2 = cfg.clone();
     let health = st
@@ -372,15 +372,40 @@ async fn index(State(st): State<AppState>) -> Response {
             status
         ));
     }
-    Html(format!(
+    let page = format!(
         "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>svodka</title>\n{head}</head>\n<body>\n<h1>svodka — сводка региональных новостей</h1>\n<h2>Ленты</h2>\n<p><a href=\"{base}/opml\">OPML: подписаться на все</a></p>\n<ul>\n{feeds}</ul>\n<h2>Источники</h2>\n<ul>\n{sources}</ul>\n</body></html>\n"
-    ))
-    .into_response()
+    );
+    tagged(&req, "text/html; charset=utf-8", page)
 }
 
-async fn opml(State(st): State<AppState>) -> Response {
-    let body = publish::render_opml(&st.config());
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+async fn opml(State(st): State<AppState>, req: HeaderMap) -> Response {
+    tagged(
+        &req,
+        "text/x-opml; charset=utf-8",
+        publish::render_opml(&st.config()),
+    )
+}
+
+/// A small generated page with a strong ETag of its bytes, revalidated on every use
+/// (`no-cache`): a matching If-None-Match gets 304.
+fn tagged(req: &HeaderMap, content_type: &'static str, body: String) -> Response {
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(3, 4);
+    h.write(body.as_bytes());
+    let etag = format!("\"{:016x}\"", h.finish());
+    let matches = req
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, v);
+    }
+    if matches {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (StatusCode::OK, headers, body).into_response()
 }
 
 fn gzip_etag(etag: &str) -> String {
@@ -436,21 +461,25 @@ struct TrendingQuery {
     period: Option<String>,
 }
 
-async fn trending(State(st): State<AppState>, Query(q): Query<TrendingQuery>) -> Response {
+async fn trending(
+    State(st): State<AppState>,
+    Query(q): Query<TrendingQuery>,
+    req: HeaderMap,
+) -> Response {
     let Some(period) = crate::trending::Period::parse(q.period.as_deref().unwrap_or("week")) else {
         return (StatusCode::BAD_REQUEST, "period is day, week or month\n").into_response();
     };
     let cfg = st.config();
     let report = st
         .db
-        .read(move |c| crate::trending::from_store(&cfg, c, period, chrono::Utc::now()))
+        .read(move |c| crate::trending::from_store(&cfg, c, period, this_minute()))
         .await;
     match report {
-        Ok(Ok(t)) => (
-            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        Ok(Ok(t)) => tagged(
+            &req,
+            "application/json; charset=utf-8",
             serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()),
-        )
-            .into_response(),
+        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",
@@ -467,6 +496,13 @@ fn materials(n: u64) -> &'static str {
         (2..=4, _) => "материала",
         _ => "материалов",
     }
+}
+
+/// Now, to the minute: a report's period then starts at the same instant for a minute, and so
+/// its bytes and ETag stay put.
+fn this_minute() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now().timestamp();
+    chrono::DateTime::from_timestamp(now - now.rem_euclid(60), 0).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -310,6 +310,21 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
         "Студенты из Сирии начали учёбу в Липецке"
     );
     assert_eq!(json["items"][0]["tags"][0], "Сирия");
+    for page in ["/opml", "/", "/trending.json?period=day"] {
+        let r = client
+            .get(format!("{}{page}", d.base))
+            .send()
+            .await
+            .unwrap();
+        let tag = r.headers()["etag"].clone();
+        let again = client
+            .get(format!("{}{page}", d.base))
+            .header("if-none-match", tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{page}");
+    }
     let opml = client
         .get(format!("{}/opml", d.base))
         .send()
