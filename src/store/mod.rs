@@ -44,8 +44,15 @@ pub fn open(path: &Path) -> Result<Connection> {
         .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
-    schema::migrate(&mut conn)
+    let was = schema::migrate(&mut conn)
         .with_context(|| format!("cannot migrate the database {}", path.display()))?;
+    if was == 1 {
+        // Items stored before stories existed get signatures, so that new copies of recent
+        // ones can still join them.
+        let since = chrono::Utc::now().timestamp() - SIGNATURE_DAYS * 86_400;
+        stories::backfill_signatures(&mut conn, since)
+            .with_context(|| format!("cannot index recent items of {}", path.display()))?;
+    }
     Ok(conn)
 }
 
@@ -120,5 +127,58 @@ impl Db {
 
     pub fn bump(&self) {
         self.version.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "Отопительный сезон в Воронеже начнётся 5 октября: соответствующее постановление \
+        подписал глава города. В первую очередь тепло подадут в детские сады, школы и больницы, затем \
+        в жилые дома. Управляющие компании должны завершить промывку систем до конца сентября.";
+
+    #[test]
+    fn upgrading_a_first_version_database_lets_recent_items_join_stories() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        let now = chrono::Utc::now().timestamp();
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            c.pragma_update(None, "user_version", 1).unwrap();
+            c.execute(
+                "INSERT INTO items (source, content_hash, title, text, published, first_seen, updated)
+                 VALUES ('a', 'h', 'Отопление дадут 5 октября', ?1, ?2, ?2, ?2)",
+                rusqlite::params![TEXT, now],
+            )
+            .unwrap();
+        }
+        let mut conn = open(&path).unwrap();
+        let bands: i64 = conn
+            .query_row("SELECT count(*) FROM item_bands", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(bands, 16);
+        let copy = crate::model::Item {
+            guid: Some("b1".into()),
+            link: Some("https://b.test/1".into()),
+            title: "Тепло дадут пятого октября".into(),
+            summary: None,
+            content: None,
+            text: TEXT.replace("5 октября", "пятого октября"),
+            author: None,
+            image: None,
+            published: chrono::Utc::now(),
+            date_from_first_seen: false,
+        };
+        let counts = save_fetch(
+            &mut conn,
+            "b",
+            &[(copy, vec![])],
+            &FetchState::default(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(counts.merged, 1);
     }
 }

@@ -5,7 +5,7 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: sources with fetch state and health; items; the (source, guid) pairs that carried each
     // item; item topics.
     r#"
@@ -75,7 +75,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Applies the migrations not yet applied; returns the version the database had before.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
     let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let current = usize::try_from(current).unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
@@ -84,7 +85,7 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok(current)
 }
 
 #[cfg(test)]

@@ -98,3 +98,38 @@ pub fn forget_old_signatures(
 
 /// How far back signatures are kept: the story window, and a day to spare.
 pub const SIGNATURE_DAYS: i64 = WINDOW_SECS / 86_400 + 1;
+
+/// Gives signatures to recent items stored before stories existed (run once, when migration 2
+/// upgrades a database), so that new copies can still join their stories. Items keep the story
+/// the migration gave them; only the index learns about them.
+pub(crate) fn backfill_signatures(
+    conn: &mut rusqlite::Connection,
+    since: i64,
+) -> rusqlite::Result<usize> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let rows: Vec<(i64, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT id, text FROM items WHERE minhash IS NULL AND published >= ?1")?;
+        stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut done = 0;
+    for (id, text) in rows {
+        let Some(sig) = signature(&text) else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE items SET minhash = ?2 WHERE id = ?1",
+            params![id, sig.to_bytes()],
+        )?;
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for (band, key) in sig.band_keys().iter().enumerate() {
+            insert.execute(params![band as i64, key, id])?;
+        }
+        done += 1;
+    }
+    tx.commit()?;
+    Ok(done)
+}
