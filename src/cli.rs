@@ -88,11 +88,15 @@ pub fn check(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The database's folder exists, or can be created: its nearest existing ancestor is a
-/// writable folder. Checked by `check` (systemd's ExecStartPre), so a bad path fails before
-/// the service starts rather than after.
+/// The database's folder exists, or can be created: its nearest existing ancestor is a folder
+/// this user can write in (tried with a file created and removed at once, since mode bits do
+/// not say what this user may do). Checked by `check` (systemd's ExecStartPre), so a bad path
+/// fails before the service starts rather than after.
 fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
-    let folder = cfg.storage.path.parent().unwrap_or(Path::new("."));
+    let folder = match cfg.storage.path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let refuse = |reason: String| ConfigError {
         file: cfg.file.clone(),
         key: "storage.path".into(),
@@ -104,14 +108,24 @@ fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
             Ok(m) if !m.is_dir() => {
                 return Err(refuse(format!("{} is not a folder", probe.display())));
             }
-            Ok(m) if m.permissions().readonly() => {
-                return Err(refuse(format!(
-                    "cannot create the database in {}: {} is read-only",
-                    folder.display(),
-                    probe.display()
-                )));
+            Ok(_) => {
+                let trial = probe.join(format!(".svodka-check-{}", std::process::id()));
+                return match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&trial)
+                {
+                    Ok(_) => {
+                        let _ = std::fs::remove_file(&trial);
+                        Ok(())
+                    }
+                    Err(e) => Err(refuse(format!(
+                        "cannot create the database in {}: {} is not writable ({e})",
+                        folder.display(),
+                        probe.display()
+                    ))),
+                };
             }
-            Ok(_) => return Ok(()),
             Err(_) => match probe.parent() {
                 Some(p) if !p.as_os_str().is_empty() => probe = p,
                 _ => return Ok(()),
@@ -321,7 +335,8 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
 }
 
 pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
-    let dir = demo::workdir()?;
+    let workdir = demo::workdir()?;
+    let dir = workdir.path().to_path_buf();
     let origin = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context("cannot bind the sample agencies' server")?;
@@ -359,7 +374,7 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
     outln!("stop with Ctrl-C");
     let result = daemon::run(config_path, cfg, listener, shutdown, reload).await;
     // The demo's database is sample data: a clean exit leaves nothing behind.
-    if result.is_ok() && std::fs::remove_dir_all(&dir).is_ok() {
+    if result.is_ok() && workdir.close().is_ok() {
         outln!("removed {}", dir.display());
     }
     result?;

@@ -131,11 +131,13 @@ topics = ["syria", "isis", "crisis"]
     )
 }
 
-/// A fresh folder for the demo's config and database.
-pub fn workdir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("svodka-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    Ok(dir)
+/// A fresh folder of the demo's own for its config and database (a new, private name each
+/// run; never a folder that was already there). Removed when the value is dropped.
+pub fn workdir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("svodka-demo-")
+        .tempdir()
+        .context("cannot create the demo's temporary folder")
 }
 
 /// Writes the demo config into `dir` and returns its path.

@@ -140,6 +140,17 @@ async fn serve_target(
         return not_found();
     };
     let target = make(name.to_string());
+    // Unknown names are answered before anything is allocated or locked for them.
+    let known = {
+        let cfg = st.config();
+        match &target {
+            Target::Feed(n) => cfg.feed(n).is_some(),
+            Target::Topic(n) => cfg.topic(n).is_some(),
+        }
+    };
+    if !known {
+        return not_found();
+    }
     let rendered = match rendered(&st, target, format).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(),
@@ -233,7 +244,8 @@ async fn rendered(
         .or_default()
         .clone();
     let _turn = turn.lock().await;
-    // Whoever held the turn before may have rendered this version already.
+    // The data may have moved while we waited; whoever held the turn may have rendered it.
+    let version = st.version();
     let previous = cached();
     if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
         return Ok(Some(r.clone()));
@@ -395,7 +407,12 @@ fn tagged(req: &HeaderMap, content_type: &'static str, body: String) -> Response
     let matches = req
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|inm| inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+        .is_some_and(|inm| {
+            // If-None-Match compares weakly: a proxy may have turned the tag into W/"…".
+            inm.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        });
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -419,22 +436,31 @@ fn gzip_bytes(body: &[u8]) -> Option<Bytes> {
     e.finish().ok().map(Bytes::from)
 }
 
-/// Whether `Accept-Encoding` allows gzip (present, and not with `q=0`).
+/// Whether `Accept-Encoding` allows gzip: an explicit `gzip` entry decides by its q-value;
+/// otherwise `*` does; otherwise no.
 fn accepts_gzip(req: &HeaderMap) -> bool {
-    req.get_all(header::ACCEPT_ENCODING)
+    let mut star = None;
+    for coding in req
+        .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let q_zero = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !q_zero
-        })
+    {
+        let mut parts = coding.split(';').map(str::trim);
+        let name = parts.next().unwrap_or("");
+        let allowed = !parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            return allowed;
+        }
+        if name == "*" {
+            star = Some(allowed);
+        }
+    }
+    star.unwrap_or(false)
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
@@ -508,6 +534,25 @@ fn this_minute() -> chrono::DateTime<chrono::Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_served_only_when_allowed() {
+        let check = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            accepts_gzip(&h)
+        };
+        assert!(check("gzip, deflate, br"));
+        assert!(check("br;q=1.0, gzip;q=0.8"));
+        assert!(check("*"));
+        assert!(!check("gzip;q=0"));
+        assert!(!check("gzip;q=0, *"));
+        assert!(!check("br"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 
     #[test]
     fn russian_plurals() {

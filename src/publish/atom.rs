@@ -26,7 +26,8 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
     let mut e = Entry::default();
     e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
     // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
-    e.set_id(it.link.clone().unwrap_or_else(|| it.stable_id()));
+    // Not the link: two items of one agency may share one (a live blog).
+    e.set_id(it.stable_id());
     e.set_updated(date(it.modified()));
     e.set_published(Some(date(it.published)));
     if let Some(l) = &it.link {

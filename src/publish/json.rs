@@ -51,7 +51,7 @@ pub fn render_json(view: &View) -> String {
         .map(|it| {
             let html = body_html(view, it, true);
             JsonItem {
-                id: it.link.clone().unwrap_or_else(|| it.stable_id()),
+                id: it.stable_id(),
                 url: it.link.clone(),
                 title: it.title.clone(),
                 content_html: html,

@@ -22,17 +22,11 @@ fn item(view: &View, it: &StoredItem) -> Item {
     if let Some(l) = &it.link {
         out.set_link(l.clone());
     }
+    // The id is svodka's own, from the agency and its guid: two items of one agency may share
+    // a link (a live blog), and a reader must not merge them.
     let mut guid = Guid::default();
-    match &it.link {
-        Some(l) => {
-            guid.set_value(l.clone());
-            guid.set_permalink(true);
-        }
-        None => {
-            guid.set_value(it.stable_id());
-            guid.set_permalink(false);
-        }
-    }
+    guid.set_value(it.stable_id());
+    guid.set_permalink(false);
     out.set_guid(guid);
     out.set_pub_date(date(it.published));
     let body = body_html(view, it, false);

@@ -252,7 +252,7 @@ pub fn select_items(
         "SELECT id, source, link, title, summary, content, author, image, published, updated,
                 CASE WHEN updated > first_seen THEN updated END,
                 coalesce((SELECT key FROM item_refs r WHERE r.item_id = i.id AND r.source = i.source
-                          LIMIT 1), '')
+                          ORDER BY r.first_seen, r.key LIMIT 1), '')
          FROM items i WHERE story_id = id",
     );
     let mut args: Vec<String> = Vec::new();

@@ -44,15 +44,8 @@ pub fn open(path: &Path) -> Result<Connection> {
         .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
-    let was = schema::migrate(&mut conn)
+    schema::migrate(&mut conn)
         .with_context(|| format!("cannot migrate the database {}", path.display()))?;
-    if was == 1 {
-        // Items stored before stories existed get signatures, so that new copies of recent
-        // ones can still join them.
-        let since = chrono::Utc::now().timestamp() - SIGNATURE_DAYS * 86_400;
-        stories::backfill_signatures(&mut conn, since)
-            .with_context(|| format!("cannot index recent items of {}", path.display()))?;
-    }
     Ok(conn)
 }
 

@@ -75,17 +75,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Applies the migrations not yet applied; returns the version the database had before.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    let current = usize::try_from(current).unwrap_or(0);
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-        let tx = conn.transaction()?;
+/// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the
+/// version again first: two processes upgrading at once apply each migration once. Upgrading
+/// to 2 also indexes recent items for stories, in the same transaction, so that step cannot be
+/// skipped by a failure between the two.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if usize::try_from(current).unwrap_or(0) > i {
+            continue;
+        }
         tx.execute_batch(sql)?;
+        if i + 1 == 2 {
+            let since = chrono::Utc::now().timestamp() - super::stories::SIGNATURE_DAYS * 86_400;
+            super::stories::backfill_signatures(&tx, since)?;
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
     }
-    Ok(current)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -99,14 +99,10 @@ pub fn forget_old_signatures(
 /// How far back signatures are kept: the story window, and a day to spare.
 pub const SIGNATURE_DAYS: i64 = WINDOW_SECS / 86_400 + 1;
 
-/// Gives signatures to recent items stored before stories existed (run once, when migration 2
-/// upgrades a database), so that new copies can still join their stories. Items keep the story
+/// Gives signatures to recent items stored before stories existed (run once, inside the
+/// transaction of migration 2), so that new copies can still join their stories. Items keep the story
 /// the migration gave them; only the index learns about them.
-pub(crate) fn backfill_signatures(
-    conn: &mut rusqlite::Connection,
-    since: i64,
-) -> rusqlite::Result<usize> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub(crate) fn backfill_signatures(tx: &Transaction, since: i64) -> rusqlite::Result<usize> {
     let rows: Vec<(i64, String)> = {
         let mut stmt =
             tx.prepare("SELECT id, text FROM items WHERE minhash IS NULL AND published >= ?1")?;
@@ -130,6 +126,5 @@ pub(crate) fn backfill_signatures(
         }
         done += 1;
     }
-    tx.commit()?;
     Ok(done)
 }
