@@ -6,7 +6,6 @@
 //! day-of-week), an optional leading seconds field and an optional trailing year.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
 use croner::Cron;
@@ -74,13 +73,6 @@ impl Schedule {
             Some((a, b)) => b - a,
             None => Duration::hours(1),
         }
-    }
-}
-
-impl FromStr for Schedule {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Schedule::parse(s)
     }
 }
 

@@ -201,13 +201,8 @@ async fn serve_target(
 
 /// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
 fn not_modified(req: &HeaderMap, etag: &str, last_modified: SystemTime) -> bool {
-    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        // Only the tag of the representation this request would get: a cache that holds the
-        // gzipped bytes must not be told its identity copy is still good, or the other way.
-        return inm
-            .split(',')
-            .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == etag);
+    if let Some(matched) = none_match(req, etag) {
+        return matched;
     }
     if let Some(ims) = req
         .get(header::IF_MODIFIED_SINCE)
@@ -217,6 +212,26 @@ fn not_modified(req: &HeaderMap, etag: &str, last_modified: SystemTime) -> bool 
         return last_modified <= ims;
     }
     false
+}
+
+/// Whether If-None-Match names `etag` (or `*`); `None` without the header. Only the tag of the
+/// representation this request would get counts: a cache that holds the gzipped bytes must not
+/// be told its identity copy is still good, or the other way. The comparison is weak, as
+/// RFC 9110 asks: a proxy may have turned the tag into W/"…".
+fn none_match(req: &HeaderMap, etag: &str) -> Option<bool> {
+    let inm = req.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    Some(
+        inm.split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == etag),
+    )
+}
+
+/// A strong ETag of some bytes.
+fn etag_of(body: &[u8]) -> String {
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
+    h.write(body);
+    format!("\"{:016x}\"", h.finish())
 }
 
 async fn rendered(
@@ -258,9 +273,7 @@ async fn rendered(
     let Some(view) = view else { return Ok(None) };
     let body = format.render(&view);
     st.metrics.rendered();
-    let mut h = siphasher::sip::SipHasher13::new_with_keys(1, 2);
-    h.write(body.as_bytes());
-    let etag = format!("\"{:016x}\"", h.finish());
+    let etag = etag_of(body.as_bytes());
     let first = previous.is_none();
     let before = previous.as_ref().map(|p| p.last_modified);
     let r = match previous.filter(|p| p.etag == etag) {
@@ -401,18 +414,8 @@ async fn opml(State(st): State<AppState>, req: HeaderMap) -> Response {
 /// A small generated page with a strong ETag of its bytes, revalidated on every use
 /// (`no-cache`): a matching If-None-Match gets 304.
 fn tagged(req: &HeaderMap, content_type: &'static str, body: String) -> Response {
-    let mut h = siphasher::sip::SipHasher13::new_with_keys(3, 4);
-    h.write(body.as_bytes());
-    let etag = format!("\"{:016x}\"", h.finish());
-    let matches = req
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|inm| {
-            // If-None-Match compares weakly: a proxy may have turned the tag into W/"…".
-            inm.split(',')
-                .map(|t| t.trim().trim_start_matches("W/"))
-                .any(|t| t == etag || t == "*")
-        });
+    let etag = etag_of(body.as_bytes());
+    let matches = none_match(req, &etag).unwrap_or(false);
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -131,22 +131,27 @@ fn install_crypto() {
     svodka::fetch::install_crypto_provider();
 }
 
-#[tokio::test]
-async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
+/// The common start: an origin serving one item titled `title` at `/feed.xml`, `svodka run`
+/// with one source (`lipetsk`) pointing at it and `extra` config, and the merged feed's URL once
+/// that item is served there.
+async fn serving(title: &str, extra: &str) -> (Origin, App, Running, String) {
     install_crypto();
     let o = Origin::start().await;
     o.route(
         "/feed.xml",
-        Route::ok(
-            rss(&[item("Студенты из Сирии начали учёбу в Липецке").guid("1")]),
-            "application/rss+xml",
-        ),
+        Route::ok(rss(&[item(title).guid("1")]), "application/rss+xml"),
     );
-    let extra = "[[topic]]\nname = \"syria\"\ntitle = \"Сирия\"\nkeywords = [\"Сирия\"]\n";
     let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], extra));
     let d = spawn(&["run"], Some(&app)).await;
     let url = format!("{}/feeds/all.rss", d.base);
-    until(&url, |b| b.contains("Сирии")).await;
+    until(&url, |b| b.contains(title)).await;
+    (o, app, d, url)
+}
+
+#[tokio::test]
+async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
+    let extra = "[[topic]]\nname = \"syria\"\ntitle = \"Сирия\"\nkeywords = [\"Сирия\"]\n";
+    let (_o, _app, d, url) = serving("Студенты из Сирии начали учёбу в Липецке", extra).await;
 
     let client = reqwest::Client::new();
     let r = client.get(&url).send().await.unwrap();
@@ -401,20 +406,8 @@ async fn run_serves_feeds_with_validators_and_304s_then_stops_cleanly() {
 
 #[tokio::test]
 async fn run_fetches_on_schedule_and_a_changed_feed_gets_a_new_etag() {
-    install_crypto();
-    let o = Origin::start().await;
-    o.route(
-        "/feed.xml",
-        Route::ok(
-            rss(&[item("Первая новость дня").guid("1")]),
-            "application/rss+xml",
-        ),
-    );
     let extra = "[schedule]\ncron = \"* * * * * *\"\n";
-    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], extra));
-    let d = spawn(&["run"], Some(&app)).await;
-    let url = format!("{}/feeds/all.rss", d.base);
-    until(&url, |b| b.contains("Первая")).await;
+    let (o, _app, d, url) = serving("Первая новость дня", extra).await;
     let r = reqwest::get(&url).await.unwrap();
     let first = r.headers()["etag"].clone();
     let first_lm = r.headers()["last-modified"].clone();
@@ -521,16 +514,7 @@ async fn systemd_hears_ready_reloading_and_stopping() {
 
 #[tokio::test]
 async fn readers_asking_together_share_one_rendering() {
-    install_crypto();
-    let o = Origin::start().await;
-    o.route(
-        "/feed.xml",
-        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
-    );
-    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], ""));
-    let mut d = spawn(&["run"], Some(&app)).await;
-    let url = format!("{}/feeds/all.rss", d.base);
-    until(&url, |b| b.contains("Новость")).await;
+    let (_o, _app, mut d, url) = serving("Новость", "").await;
     let metrics_url = format!("{}/metrics", d.base);
     let renders = || async {
         let m = reqwest::get(&metrics_url)
@@ -576,19 +560,8 @@ where
 
 #[tokio::test]
 async fn sighup_reloads_a_good_config_and_keeps_the_old_one_when_the_new_is_bad() {
-    install_crypto();
-    let o = Origin::start().await;
-    o.route(
-        "/feed.xml",
-        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
-    );
+    let (o, app, mut d, _) = serving("Новость", "").await;
     let sources = [("lipetsk", o.url("/feed.xml"))];
-    let app = App::new(&config(&sources, ""));
-    let mut d = spawn(&["run"], Some(&app)).await;
-    until(&format!("{}/feeds/all.rss", d.base), |b| {
-        b.contains("Новость")
-    })
-    .await;
 
     std::fs::write(
         app.config_path(),
