@@ -15,13 +15,7 @@ use std::hash::Hasher;
 
 use siphasher::sip128::{Hasher128, SipHasher13};
 
-/// Lowercased words of letters and digits, `ё` folded to `е`: what two copies of one text
-/// share after each agency's typography (quotes, dashes, non-breaking spaces) is removed.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().replace('ё', "е"))
-}
+pub use crate::text::words;
 
 /// A stable hash of the normalized title and text. The keys are fixed so stored hashes stay
 /// valid across versions of svodka and of the hasher crate.

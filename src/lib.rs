@@ -4,6 +4,7 @@
 //! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
 //! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
+//! - [`text`]: words, folding, stems (shared by dedup, topics, trending).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`topics`]: stemmed keyword matching; [`trending`]: headline topics of a period.
 //! - [`store`]: SQLite (the only module that knows SQL).
@@ -28,5 +29,6 @@ pub mod publish;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod text;
 pub mod topics;
 pub mod trending;

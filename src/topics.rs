@@ -6,9 +6,8 @@
 //! Russian word must also keep the keyword whole up to its nominative ending, followed only by
 //! an inflectional ending. Adjectives are separate keywords: «сирийский» matches only when asked.
 
-use rust_stemmers::{Algorithm, Stemmer};
-
 use crate::config::Topic;
+use crate::text::{Stems, is_cyrillic, words};
 
 /// One keyword (or phrase) ready to match: per word, its stem and its guard prefix.
 #[derive(Debug, Clone)]
@@ -35,8 +34,7 @@ struct TopicPatterns {
 /// The configured topics, compiled once per config.
 pub struct Matcher {
     topics: Vec<TopicPatterns>,
-    ru: Stemmer,
-    en: Stemmer,
+    stems: Stems,
 }
 
 /// Russian nominative endings, longest first, stripped from a keyword to get the part that every
@@ -105,25 +103,16 @@ const FALLBACK: &[&str] = &[
     "ое", "ые", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую",
 ];
 
-fn fold(word: &str) -> String {
-    word.to_lowercase().replace('ё', "е")
-}
-
-fn is_cyrillic(word: &str) -> bool {
-    word.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c))
-}
-
 impl Matcher {
     pub fn new(topics: &[Topic]) -> Matcher {
-        let ru = Stemmer::create(Algorithm::Russian);
-        let en = Stemmer::create(Algorithm::English);
+        let stems = Stems::new();
         let compile = |phrases: &[String]| -> Vec<Pattern> {
             phrases
                 .iter()
                 .map(|p| Pattern {
-                    words: crate::dedup::words(p)
+                    words: crate::text::words(p)
                         .map(|w| {
-                            let stem = stem(&ru, &en, &w);
+                            let stem = stems.stem_folded(&w);
                             let (prefix, endings) = if is_cyrillic(&w) {
                                 DECLENSIONS
                                     .iter()
@@ -155,15 +144,15 @@ impl Matcher {
                 exclude: compile(&t.exclude),
             })
             .collect();
-        Matcher { topics, ru, en }
+        Matcher { topics, stems }
     }
 
     /// The names of the topics whose keywords occur in the text (and none of its exclusions).
     pub fn tag(&self, title: &str, text: &str) -> Vec<String> {
-        let words: Vec<(String, String)> = crate::dedup::words(title)
-            .chain(crate::dedup::words(text))
+        let words: Vec<(String, String)> = words(title)
+            .chain(words(text))
             .map(|w| {
-                let s = stem(&self.ru, &self.en, &w);
+                let s = self.stems.stem_folded(&w);
                 (w, s)
             })
             .collect();
@@ -175,15 +164,6 @@ impl Matcher {
             })
             .map(|t| t.name.clone())
             .collect()
-    }
-}
-
-fn stem(ru: &Stemmer, en: &Stemmer, word: &str) -> String {
-    let w = fold(word);
-    if is_cyrillic(&w) {
-        ru.stem(&w).into_owned()
-    } else {
-        en.stem(&w).into_owned()
     }
 }
 

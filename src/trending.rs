@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::text::Stems;
 use chrono::{DateTime, Duration, Utc};
-use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -108,16 +108,8 @@ pub fn trending(
 /// anywhere (МЧС, ИГИЛ). Forms of one name are counted together by their Snowball stem
 /// («Липецке», «Липецка»); names a configured topic already covers are left out.
 fn discover(cfg: &Config, headlines: &[(i64, String)]) -> Vec<Discovered> {
-    let ru = Stemmer::create(Algorithm::Russian);
-    let en = Stemmer::create(Algorithm::English);
-    let stem = |w: &str| {
-        let lower = w.to_lowercase().replace('ё', "е");
-        if lower.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c)) {
-            ru.stem(&lower).into_owned()
-        } else {
-            en.stem(&lower).into_owned()
-        }
-    };
+    let stems = Stems::new();
+    let stem = |w: &str| stems.stem(w);
     let covered: HashSet<String> = cfg
         .topics
         .iter()
