@@ -48,6 +48,7 @@ pub struct Config {
     pub storage: Storage,
     pub schedule: Schedule,
     pub fetch: Fetch,
+    pub stories: Stories,
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
     pub feeds: Vec<Feed>,
@@ -64,6 +65,18 @@ pub struct Server {
 pub struct Storage {
     pub path: PathBuf,
     pub retention_days: u32,
+}
+
+/// `[stories]`: how far apart the reports of one story may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stories {
+    pub window_hours: u32,
+}
+
+impl Stories {
+    pub fn window_secs(&self) -> i64 {
+        i64::from(self.window_hours) * 3600
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +98,9 @@ pub struct Source {
     pub encoding: Option<String>,
     pub cron: Option<Schedule>,
     pub enabled: bool,
+    /// Leads the stories it carries over sources with a lower one (the original agency over
+    /// re-publishers).
+    pub priority: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +119,7 @@ pub struct Feed {
     pub regions: Vec<String>,
     pub topics: Vec<String>,
     pub limit: usize,
+    pub group: crate::model::Grouping,
 }
 
 impl Config {
@@ -164,6 +181,12 @@ impl Config {
             return Err(err(
                 "storage.retention_days",
                 "must be between 1 and 36500 (a hundred years)".into(),
+            ));
+        }
+        if !(1..=720).contains(&raw.stories.window_hours) {
+            return Err(err(
+                "stories.window_hours",
+                "must be between 1 and 720 (thirty days)".into(),
             ));
         }
         let schedule = Schedule::parse(&raw.schedule.cron).map_err(|e| err("schedule.cron", e))?;
@@ -236,6 +259,7 @@ impl Config {
                 encoding: s.encoding,
                 cron,
                 enabled: s.enabled,
+                priority: s.priority,
             });
         }
 
@@ -298,6 +322,17 @@ impl Config {
             if f.limit == 0 || f.limit > 10_000 {
                 return Err(err(&key("limit"), "must be between 1 and 10000".into()));
             }
+            let group = match f.group.as_deref() {
+                None | Some("story") => crate::model::Grouping::Story,
+                Some("copy") => crate::model::Grouping::Copy,
+                Some("none") => crate::model::Grouping::None,
+                Some(other) => {
+                    return Err(err(
+                        &key("group"),
+                        format!("must be \"story\", \"copy\" or \"none\", not {other:?}"),
+                    ));
+                }
+            };
             feeds.push(Feed {
                 name: f.name.clone(),
                 title: f.title.clone().unwrap_or_else(|| f.name.clone()),
@@ -305,6 +340,7 @@ impl Config {
                 regions: f.regions.clone(),
                 topics: f.topics.clone(),
                 limit: f.limit,
+                group,
             });
         }
 
@@ -317,6 +353,9 @@ impl Config {
             },
             schedule,
             fetch,
+            stories: Stories {
+                window_hours: raw.stories.window_hours,
+            },
             sources,
             topics,
             feeds,
@@ -365,6 +404,8 @@ struct RawConfig {
     schedule: RawSchedule,
     #[serde(default)]
     fetch: RawFetch,
+    #[serde(default)]
+    stories: RawStories,
     #[serde(default)]
     source: Vec<RawSource>,
     #[serde(default)]
@@ -442,6 +483,18 @@ impl Default for RawFetch {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawStories {
+    window_hours: u32,
+}
+
+impl Default for RawStories {
+    fn default() -> Self {
+        RawStories { window_hours: 72 }
+    }
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSource {
     name: String,
@@ -452,6 +505,8 @@ struct RawSource {
     cron: Option<String>,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default)]
+    priority: i64,
 }
 
 fn yes() -> bool {
@@ -481,6 +536,7 @@ struct RawFeed {
     topics: Vec<String>,
     #[serde(default = "default_limit")]
     limit: usize,
+    group: Option<String>,
 }
 
 fn default_limit() -> usize {

@@ -25,6 +25,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(cfg: Arc<Config>, db: Db, metrics: Arc<Metrics>) -> anyhow::Result<Ctx> {
+        db.set_story_window(cfg.stories.window_secs());
         Ok(Ctx {
             metrics,
             fetcher: Arc::new(Fetcher::new(&cfg.fetch)?),
@@ -42,8 +43,10 @@ impl Ctx {
         } else {
             Arc::new(Fetcher::new(&cfg.fetch)?)
         };
+        let matcher = Arc::new(Matcher::new(&cfg.topics));
+        self.db.set_story_window(cfg.stories.window_secs());
         Ok(Ctx {
-            matcher: Arc::new(Matcher::new(&cfg.topics)),
+            matcher,
             fetcher,
             metrics: self.metrics.clone(),
             db: self.db.clone(),
@@ -202,6 +205,11 @@ async fn fetch_source_inner(
         .map(str::to_string);
     let encoding = source.encoding.clone();
     let matcher = ctx.matcher.clone();
+    let name = source.name.clone();
+    let learned = ctx
+        .db
+        .call(move |c| store::load_boilerplate(c, &name))
+        .await??;
     let parsed = tokio::task::spawn_blocking(move || {
         crate::parse::parse_feed(
             &f.body,
@@ -211,16 +219,26 @@ async fn fetch_source_inner(
             now,
         )
         .map(|p| {
-            let tagged: Vec<_> = p
+            // The source's boilerplate is learned from this fetch and removed before the
+            // story engine fingerprints a text and before topics are matched: a footer that
+            // names the region must not tag every item of the agency.
+            let (boilerplate, prepared) = crate::stories::prepare(
+                &learned,
+                p.feed.items.iter().map(|it| (it.title.as_str(), it.text.as_str())),
+            );
+            let incoming: Vec<store::Incoming> = p
                 .feed
                 .items
                 .into_iter()
-                .map(|it| {
-                    let topics = matcher.tag(&it.title, &it.text);
-                    (it, topics)
+                .zip(prepared)
+                .map(|(item, (body, fp))| store::Incoming {
+                    topics: matcher.tag(&item.title, &body),
+                    item,
+                    fp,
                 })
                 .collect();
-            (tagged, p.repairs, p.feed.skipped)
+            let boilerplate = (boilerplate != learned).then_some(boilerplate);
+            (incoming, boilerplate, p.repairs, p.feed.skipped)
         })
     })
     .await?;
@@ -228,7 +246,7 @@ async fn fetch_source_inner(
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, repairs, skipped) = match parsed {
+    let (items, boilerplate, repairs, skipped) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let msg = format!("cannot parse the feed: {e}");
@@ -251,7 +269,9 @@ async fn fetch_source_inner(
     // commits whole or rolls back whole.
     let counts = ctx
         .db
-        .call(move |c| store::save_fetch(c, &name, &items, &next, now))
+        .call_engine(move |c, engine| {
+            store::save_fetch(c, engine, &name, &items, boilerplate.as_ref(), &next, now)
+        })
         .await??;
     if counts.new + counts.updated + counts.merged > 0 {
         ctx.db.bump();

@@ -268,16 +268,12 @@ fn next_tick(cfg: &Config, name: &str, now: DateTime<Utc>) -> Option<DateTime<Ut
 }
 
 async fn prune(ctx: &Ctx, now: DateTime<Utc>) {
-    let window = (now - chrono::Duration::days(store::SIGNATURE_DAYS)).timestamp();
-    if let Ok(Err(e)) = ctx
+    let before = now - chrono::Duration::days(i64::from(ctx.cfg.storage.retention_days));
+    match ctx
         .db
-        .call(move |c| store::forget_old_signatures(c, window))
+        .call_engine(move |c, engine| store::prune(c, Some(engine), before))
         .await
     {
-        tracing::error!("cannot drop old story signatures: {e}");
-    }
-    let before = now - chrono::Duration::days(i64::from(ctx.cfg.storage.retention_days));
-    match ctx.db.call(move |c| store::prune(c, before)).await {
         Ok(Ok(0)) => {}
         Ok(Ok(n)) => {
             tracing::info!("retention: removed {n} items older than {before}");

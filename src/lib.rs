@@ -6,6 +6,7 @@
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
 //! - [`text`]: words, folding, stems (shared by dedup, topics, trending).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
+//! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
 //! - [`topics`]: stemmed keyword matching; [`trending`]: headline topics of a period.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
@@ -29,6 +30,7 @@ pub mod publish;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod stories;
 pub mod text;
 pub mod topics;
 pub mod trending;

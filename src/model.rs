@@ -43,6 +43,19 @@ impl Item {
     }
 }
 
+/// How a feed groups reports into entries (`[[feed]] group`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Grouping {
+    /// One entry per story: the same event from every agency, once.
+    #[default]
+    Story,
+    /// One entry per copy group: only the same text is merged.
+    Copy,
+    /// Every report.
+    None,
+}
+
 /// What a feed document yielded.
 #[derive(Debug, Clone, Serialize)]
 pub struct ParsedFeed {

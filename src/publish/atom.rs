@@ -27,12 +27,21 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
     e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
     // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
     // Not the link: two items of one agency may share one (a live blog).
-    e.set_id(it.stable_id());
+    e.set_id(it.guid.clone());
     e.set_updated(date(it.modified()));
     e.set_published(Some(date(it.published)));
-    if let Some(l) = &it.link {
-        e.set_links(vec![link(l, "alternate", Some("text/html"))]);
-    }
+    // The lead report is the entry's page; the other agencies' reports are related to it.
+    let links: Vec<Link> = it
+        .link
+        .iter()
+        .map(|l| link(l, "alternate", Some("text/html")))
+        .chain(it.others.iter().filter_map(|o| {
+            let mut l = link(o.link.as_deref()?, "related", Some("text/html"));
+            l.set_title(Some(xml_safe(&format!("{} — {}", agency(view, &o.source), o.title)).into_owned()));
+            Some(l)
+        }))
+        .collect();
+    e.set_links(links);
     let mut author = Person::default();
     author
         .set_name(xml_safe(it.author.as_deref().unwrap_or(agency(view, &it.source))).into_owned());

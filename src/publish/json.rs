@@ -30,6 +30,25 @@ struct JsonItem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
     authors: Vec<Author>,
+    /// The other agencies' reports of the story (a JSON Feed extension: keys starting with
+    /// an underscore are for publishers).
+    #[serde(rename = "_svodka", skip_serializing_if = "Option::is_none")]
+    svodka: Option<Extension>,
+}
+
+#[derive(Serialize)]
+struct Extension {
+    story_url: String,
+    reports: Vec<JsonReport>,
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    agency: String,
+    title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    date_published: String,
 }
 
 #[derive(Serialize)]
@@ -51,7 +70,7 @@ pub fn render_json(view: &View) -> String {
         .map(|it| {
             let html = body_html(view, it, true);
             JsonItem {
-                id: it.stable_id(),
+                id: it.guid.clone(),
                 url: it.link.clone(),
                 title: it.title.clone(),
                 content_html: html,
@@ -69,6 +88,19 @@ pub fn render_json(view: &View) -> String {
                         .clone()
                         .unwrap_or_else(|| agency(view, &it.source).to_string()),
                 }],
+                svodka: (!it.others.is_empty()).then(|| Extension {
+                    story_url: format!("{}stories/{}", view.site_url, it.story),
+                    reports: it
+                        .others
+                        .iter()
+                        .map(|o| JsonReport {
+                            agency: agency(view, &o.source).to_string(),
+                            title: o.title.clone(),
+                            url: o.link.clone(),
+                            date_published: date(o.published),
+                        })
+                        .collect(),
+                }),
             }
         })
         .collect();

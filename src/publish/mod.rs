@@ -15,8 +15,9 @@ pub use select::{Target, View, view};
 
 use crate::store::StoredItem;
 
-/// The HTML a reader sees for a story: its summary (or, with `full_first`, its full text),
-/// then a line naming the other agencies that carried it.
+/// The HTML a reader sees for an entry: its summary (or, with `full_first`, its full text),
+/// then a line linking the other agencies' reports of the same story, each with its own
+/// headline, and the story's page.
 pub(crate) fn body_html(view: &View, it: &StoredItem, full_first: bool) -> String {
     let (first, second) = if full_first {
         (&it.content, &it.summary)
@@ -24,12 +25,25 @@ pub(crate) fn body_html(view: &View, it: &StoredItem, full_first: bool) -> Strin
         (&it.summary, &it.content)
     };
     let mut body = first.clone().or_else(|| second.clone()).unwrap_or_default();
-    if !it.also.is_empty() {
-        let names: Vec<&str> = it.also.iter().map(|s| agency(view, s)).collect();
-        let line = format!("Также сообщили: {}", names.join(", "));
+    if !it.others.is_empty() {
+        let reports: Vec<String> = it
+            .others
+            .iter()
+            .map(|o| {
+                let text = format!("{} — {}", agency(view, &o.source), o.title);
+                let text = html_escape::encode_text(&text);
+                match &o.link {
+                    Some(l) => format!(
+                        "<a href=\"{}\">{text}</a>",
+                        html_escape::encode_double_quoted_attribute(l)
+                    ),
+                    None => text.into_owned(),
+                }
+            })
+            .collect();
         body.push_str(&format!(
-            "<p><em>{}</em></p>",
-            html_escape::encode_text(&line)
+            "<p><em>Также сообщили:</em> {}</p>",
+            reports.join("; ")
         ));
     }
     body

@@ -25,7 +25,7 @@ fn item(view: &View, it: &StoredItem) -> Item {
     // The id is svodka's own, from the agency and its guid: two items of one agency may share
     // a link (a live blog), and a reader must not merge them.
     let mut guid = Guid::default();
-    guid.set_value(it.stable_id());
+    guid.set_value(it.guid.clone());
     guid.set_permalink(false);
     out.set_guid(guid);
     out.set_pub_date(date(it.published));

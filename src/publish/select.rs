@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 
 use crate::config::Config;
+use crate::model::Grouping;
 use crate::store::{self, StoredItem};
 
 /// What is being published.
@@ -49,7 +50,7 @@ pub fn view(
     target: &Target,
     ext: &str,
 ) -> rusqlite::Result<Option<View>> {
-    let (title, description, sources, topics, limit) = match target {
+    let (title, description, sources, topics, limit, group) = match target {
         Target::Feed(name) => {
             let Some(f) = cfg.feed(name) else {
                 return Ok(None);
@@ -77,6 +78,7 @@ pub fn view(
                 sources,
                 f.topics.clone(),
                 f.limit,
+                f.group,
             )
         }
         Target::Topic(name) => {
@@ -93,10 +95,11 @@ pub fn view(
                 None,
                 vec![t.name.clone()],
                 100,
+                Grouping::Story,
             )
         }
     };
-    let items = store::select_items(conn, sources.as_deref(), &topics, limit)?;
+    let items = store::select_items(conn, group, sources.as_deref(), &topics, limit)?;
     let base = &cfg.server.base_url;
     Ok(Some(View {
         title,

@@ -1,27 +1,37 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
-//! queries by table (`sources`, `items`, `stories`).
+//! queries by concern: `save` (a fetch's reports, their copy groups and stories), `entries`
+//! (what feeds and pages publish), `stories` (story rows, boilerplate, rebuilding the engine),
+//! `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
+mod entries;
 mod items;
+mod retention;
+mod save;
 mod schema;
 mod sources;
 mod stories;
 
-pub use stories::{SIGNATURE_DAYS, forget_old_signatures};
+pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
+pub use items::{headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use retention::prune;
+pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
+pub use stories::{load_boilerplate, load_engine, public_id};
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
 
-pub use items::{
-    Counts, StoredItem, headlines_since, item_count, items_for_retag, prune, save_fetch,
-    save_state, select_items, set_topics, topic_story_counts,
-};
+use crate::stories::Engine;
+
+/// The story window until the config says otherwise: three days.
+pub const DEFAULT_WINDOW: i64 = 72 * 3600;
+
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, source_health, sync_sources,
 };
@@ -49,12 +59,17 @@ pub fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// A shared handle: a writer connection, a read-only connection for the server (WAL lets it
-/// read while a fetch writes), and a counter that moves whenever stored items change, so
-/// rendered feeds know when they are stale.
+/// A shared handle: a writer connection, the story engine that goes with it, a read-only
+/// connection for the server (WAL lets it read while a fetch writes), and a counter that moves
+/// whenever stored items change, so rendered feeds know when they are stale.
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    /// Built from the window on first use, dropped when a write fails (it may then hold
+    /// reports that were rolled back) and built again.
+    engine: Arc<Mutex<Option<Engine>>>,
+    /// The story window in seconds (`[stories] window_hours`).
+    window: Arc<AtomicI64>,
     reader: Arc<Mutex<Connection>>,
     version: Arc<AtomicU64>,
 }
@@ -74,6 +89,8 @@ impl Db {
         .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
+            engine: Arc::new(Mutex::new(None)),
+            window: Arc::new(AtomicI64::new(DEFAULT_WINDOW)),
             reader: Arc::new(Mutex::new(reader)),
             version: Arc::new(AtomicU64::new(1)),
         })
@@ -85,6 +102,42 @@ impl Db {
         // rolls back on drop), so a poisoned lock is still a usable connection.
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
+    }
+
+    /// Sets the story window; the engine is rebuilt for it on the next write.
+    pub fn set_story_window(&self, secs: i64) {
+        self.window.store(secs, Ordering::Release);
+    }
+
+    /// Runs `f` on the writer connection and the story engine, on the calling thread. When `f`
+    /// fails, the engine is dropped (it may hold what was rolled back) and rebuilt next time.
+    pub fn with_engine<T>(
+        &self,
+        f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let window = self.window.load(Ordering::Acquire);
+        let mut e = match engine.take() {
+            Some(e) if e.window() == window => e,
+            _ => load_engine(&mut conn, window, chrono::Utc::now().timestamp())?,
+        };
+        let result = f(&mut conn, &mut e);
+        if result.is_ok() {
+            *engine = Some(e);
+        }
+        result
+    }
+
+    /// [`Db::with_engine`] on the blocking pool.
+    pub async fn call_engine<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<rusqlite::Result<T>> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.with_engine(f))
+            .await
+            .context("database task failed")
     }
 
     /// Runs `f` on the writer connection on the blocking pool, so the async side never waits
@@ -132,7 +185,7 @@ mod tests {
         в жилые дома. Управляющие компании должны завершить промывку систем до конца сентября.";
 
     #[test]
-    fn upgrading_a_first_version_database_lets_recent_items_join_stories() {
+    fn upgrading_a_first_version_database_keeps_every_report_and_rebuilds_stories() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v1.db");
         let now = chrono::Utc::now().timestamp();
@@ -141,17 +194,40 @@ mod tests {
             c.execute_batch(schema::MIGRATIONS[0]).unwrap();
             c.pragma_update(None, "user_version", 1).unwrap();
             c.execute(
-                "INSERT INTO items (source, content_hash, title, text, published, first_seen, updated)
-                 VALUES ('a', 'h', 'Отопление дадут 5 октября', ?1, ?2, ?2, ?2)",
+                "INSERT INTO items (id, source, link, content_hash, title, text, published, first_seen, updated)
+                 VALUES (7, 'a', 'https://a.test/7', 'h', 'Отопление дадут 5 октября', ?1, ?2, ?2, ?2)",
                 rusqlite::params![TEXT, now],
             )
             .unwrap();
-        }
-        let mut conn = open(&path).unwrap();
-        let bands: i64 = conn
-            .query_row("SELECT count(*) FROM item_bands", [], |r| r.get(0))
+            // Version 1 kept agency c's copy of the item as a reference only.
+            c.execute_batch(
+                "INSERT INTO item_refs (source, key, item_id, link, first_seen)
+                   VALUES ('a', 'guid-7', 7, 'https://a.test/7', 0),
+                          ('c', 'https://c.test/teplo', 7, 'https://c.test/teplo', 0);
+                 INSERT INTO item_topics VALUES (7, 'heat');",
+            )
             .unwrap();
-        assert_eq!(bands, 16);
+        }
+        let db = Db::open(&path).unwrap();
+        let rows: Vec<(String, String, Option<String>, i64)> = db.with(|c| {
+            c.prepare("SELECT source, key, link, story_id FROM items ORDER BY source")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        });
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!((rows[0].0.as_str(), rows[0].1.as_str()), ("a", "guid-7"));
+        assert_eq!(rows[1].2.as_deref(), Some("https://c.test/teplo"));
+        assert_eq!(rows[0].3, rows[1].3, "one story");
+        // The story keeps the GUID its feed entry had (agency a's own key).
+        let entries = db.with(|c| select_items(c, Default::default(), None, &[], 10)).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].guid, public_id("a", "guid-7"));
+        assert_eq!(entries[0].also(), ["c"]);
+        assert_eq!(entries[0].topics, ["heat"]);
+        // The engine is rebuilt from the window: a near copy from a third agency joins.
         let copy = crate::model::Item {
             guid: Some("b1".into()),
             link: Some("https://b.test/1".into()),
@@ -164,14 +240,28 @@ mod tests {
             published: chrono::Utc::now(),
             date_from_first_seen: false,
         };
-        let counts = save_fetch(
-            &mut conn,
-            "b",
-            &[(copy, vec![])],
-            &FetchState::default(),
-            chrono::Utc::now(),
-        )
-        .unwrap();
+        let fp = crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
+        let incoming = Incoming {
+            item: copy,
+            topics: vec![],
+            fp,
+        };
+        let counts = db
+            .with_engine(|c, e| {
+                save_fetch(
+                    c,
+                    e,
+                    "b",
+                    &[incoming],
+                    None,
+                    &FetchState::default(),
+                    chrono::Utc::now(),
+                )
+            })
+            .unwrap();
         assert_eq!(counts.merged, 1);
+        let entries = db.with(|c| select_items(c, Default::default(), None, &[], 10)).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].also(), ["c", "b"]);
     }
 }

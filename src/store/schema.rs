@@ -73,11 +73,37 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX item_bands_item ON item_bands(item_id);
     "#,
+    // 3: every report its own row. `key` is the source's own key (guid, else link); `copy_id`
+    // the first report of its copy group; `fp` the story engine's fingerprint. A story has its
+    // own row with a GUID minted once and a lead report that may change. Boilerplate learned
+    // per source. The rows of `item_refs` become reports (their agencies' own titles and dates
+    // were never stored: they take the first report's), in `upgrade_to_reports`.
+    r#"
+    ALTER TABLE items ADD COLUMN key TEXT;
+    ALTER TABLE items ADD COLUMN copy_id INTEGER;
+    ALTER TABLE items ADD COLUMN fp BLOB;
+    ALTER TABLE sources ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE stories (
+        id            INTEGER PRIMARY KEY,
+        guid          TEXT NOT NULL,
+        lead          INTEGER NOT NULL,
+        published     INTEGER NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        updated       INTEGER NOT NULL
+    );
+    CREATE INDEX stories_published ON stories(published DESC, id DESC);
+    CREATE INDEX stories_lead ON stories(lead);
+    CREATE TABLE boilerplate (
+        source        TEXT PRIMARY KEY,
+        units         BLOB NOT NULL,
+        updated       INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the
 /// version again first: two processes upgrading at once apply each migration once. Upgrading
-/// to 2 also indexes recent items for stories, in the same transaction, so that step cannot be
+/// to 3 also turns references into reports, in the same transaction, so that step cannot be
 /// skipped by a failure between the two.
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate() {
@@ -87,12 +113,61 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             continue;
         }
         tx.execute_batch(sql)?;
-        if i + 1 == 2 {
-            let since = chrono::Utc::now().timestamp() - super::stories::SIGNATURE_DAYS * 86_400;
-            super::stories::backfill_signatures(&tx, since)?;
+        if i + 1 == 3 {
+            upgrade_to_reports(&tx)?;
         }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Version 2 stored one row per story item and a reference row per other agency that carried
+/// it. Each reference becomes a report of its own (with its own link; the title, text and date
+/// are the first agency's, as that is all that was kept), in the first report's copy group and
+/// story. Each story gets its row, its GUID the one its feed entry already had.
+fn upgrade_to_reports(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "UPDATE items SET story_id = id WHERE story_id IS NULL;
+         UPDATE items SET key = (SELECT r.key FROM item_refs r
+                                 WHERE r.item_id = items.id AND r.source = items.source
+                                 ORDER BY r.first_seen, r.key LIMIT 1);
+         UPDATE items SET key = 'id:' || id WHERE key IS NULL;
+         UPDATE items SET copy_id = id;
+         INSERT INTO items (source, key, link, content_hash, title, summary, content, text, author,
+                            image, published, first_seen, updated, story_id, copy_id)
+           SELECT r.source, r.key, coalesce(r.link, i.link), i.content_hash, i.title, i.summary,
+                  i.content, i.text, i.author, i.image, i.published, r.first_seen, r.first_seen,
+                  i.story_id, i.id
+           FROM item_refs r JOIN items i ON i.id = r.item_id
+           WHERE r.source <> i.source;
+         INSERT OR IGNORE INTO item_topics (item_id, topic)
+           SELECT n.id, t.topic FROM items n JOIN item_topics t ON t.item_id = n.copy_id
+           WHERE n.copy_id <> n.id;
+         DROP TABLE item_refs;
+         DROP TABLE item_bands;
+         DROP INDEX items_hash;
+         DROP INDEX items_story_first;
+         ALTER TABLE items DROP COLUMN minhash;
+         CREATE UNIQUE INDEX items_source_key ON items(source, key);
+         CREATE INDEX items_copy ON items(copy_id);",
+    )?;
+    let heads: Vec<(i64, String, String, i64, i64, i64)> = {
+        let mut stmt = tx.prepare(
+            "SELECT id, source, key, published, first_seen, updated FROM items WHERE story_id = id",
+        )?;
+        stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?
+    };
+    let mut insert = tx.prepare(
+        "INSERT INTO stories (id, guid, lead, published, first_seen, updated)
+         VALUES (?1, ?2, ?1, ?3, ?4, ?5)",
+    )?;
+    for (id, source, key, published, first_seen, updated) in heads {
+        let guid = super::stories::public_id(&source, &key);
+        insert.execute(rusqlite::params![id, guid, published, first_seen, updated])?;
     }
     Ok(())
 }

@@ -37,12 +37,16 @@ pub struct SourceHealth {
 pub fn sync_sources(conn: &Connection, sources: &[Source]) -> rusqlite::Result<()> {
     for s in sources {
         conn.execute(
-            "INSERT INTO sources (name, url) VALUES (?1, ?2)
+            "INSERT INTO sources (name, url, priority) VALUES (?1, ?2, ?3)
              ON CONFLICT(name) DO UPDATE SET
                 url = excluded.url, etag = NULL, last_modified = NULL, error_streak = 0,
                 next_due = NULL, moved_to = NULL, gone = 0
              WHERE sources.url <> excluded.url",
-            params![s.name, s.url.as_str()],
+            params![s.name, s.url.as_str(), s.priority],
+        )?;
+        conn.execute(
+            "UPDATE sources SET priority = ?2 WHERE name = ?1 AND priority <> ?2",
+            params![s.name, s.priority],
         )?;
     }
     Ok(())
@@ -148,6 +152,6 @@ pub fn gauges(conn: &mut rusqlite::Connection) -> rusqlite::Result<crate::metric
         sources_gone: count("SELECT count(*) FROM sources WHERE gone = 1")?,
         sources_never: count("SELECT count(*) FROM sources WHERE last_fetch IS NULL")?,
         items: count("SELECT count(*) FROM items")?,
-        stories: count("SELECT count(*) FROM items WHERE story_id = id")?,
+        stories: count("SELECT count(*) FROM stories")?,
     })
 }

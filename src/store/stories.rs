@@ -1,130 +1,174 @@
-//! Stories: items from different sources that say the same thing in near-identical words,
-//! grouped by MinHash signature (see `dedup`). A story is named by the id of its first item;
-//! feeds publish that item once, with the other agencies named beside it.
+//! The `stories` and `boilerplate` tables: the story engine's persistence. A story has its
+//! own row: an id and a GUID minted once (never changed, whoever joins or expires), and a lead
+//! report, which is the earliest unless a source with a higher priority carried the story.
+//! The engine's in-memory indexes are rebuilt from the reports of the window.
 
-use std::collections::HashSet;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use rusqlite::{Transaction, params};
+use crate::stories::{Boilerplate, Engine, Fingerprint};
+use crate::text::Stems;
 
-use crate::dedup::{STORY_SIMILARITY, Signature, signature};
+/// The public id of a report (and of the story it founded): derived from its agency and that
+/// agency's own key for it, never from a row number, so it survives a rebuilt database.
+pub fn public_id(source: &str, key: &str) -> String {
+    use siphasher::sip128::Hasher128;
+    use std::hash::Hasher;
+    let mut h = siphasher::sip128::SipHasher13::new_with_keys(0x6775_6964, 0x7376_6f64_6b61);
+    h.write(source.as_bytes());
+    h.write_u8(0);
+    h.write(key.as_bytes());
+    let v = h.finish128();
+    format!("tag:svodka,2026:{source}/{:016x}{:016x}", v.h1, v.h2)
+}
 
-/// How far apart in time two items of one story may be dated.
-const WINDOW_SECS: i64 = 3 * 24 * 3600;
-
-/// Gives a new item its story: an existing story from another source whose text it nearly
-/// repeats, or a story of its own. Returns whether it joined an existing one.
-pub(crate) fn assign(
+/// Starts a story led by report `item`; returns its id.
+pub(crate) fn create(
     tx: &Transaction,
-    id: i64,
+    item: i64,
     source: &str,
-    text: &str,
+    key: &str,
     published: i64,
-) -> rusqlite::Result<bool> {
-    let Some(sig) = signature(text) else {
-        tx.execute("UPDATE items SET story_id = id WHERE id = ?1", [id])?;
-        return Ok(false);
-    };
-    let keys = sig.band_keys();
-    let mut candidates = tx.prepare_cached(
-        "SELECT j.id, j.story_id, j.minhash FROM item_bands b JOIN items j ON j.id = b.item_id
-         WHERE b.band = ?1 AND b.key = ?2 AND j.source <> ?3 AND j.published BETWEEN ?4 AND ?5",
-    )?;
-    let mut seen = HashSet::new();
-    let mut best: Option<(f64, i64)> = None;
-    for (band, key) in keys.iter().enumerate() {
-        let rows = candidates.query_map(
-            params![
-                band as i64,
-                key,
-                source,
-                published - WINDOW_SECS,
-                published + WINDOW_SECS
-            ],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<i64>>(1)?,
-                    r.get::<_, Option<Vec<u8>>>(2)?,
-                ))
-            },
-        )?;
-        for row in rows {
-            let (cand, story, blob) = row?;
-            if !seen.insert(cand) {
-                continue;
-            }
-            let Some(other) = blob.as_deref().and_then(Signature::from_bytes) else {
-                continue;
-            };
-            let similarity = sig.similarity(&other);
-            if similarity >= STORY_SIMILARITY && best.is_none_or(|(b, _)| similarity > b) {
-                best = Some((similarity, story.unwrap_or(cand)));
-            }
-        }
-    }
-    let story = best.map_or(id, |(_, s)| s);
+    now: i64,
+) -> rusqlite::Result<i64> {
     tx.execute(
-        "UPDATE items SET story_id = ?2, minhash = ?3 WHERE id = ?1",
-        params![id, story, sig.to_bytes()],
+        "INSERT INTO stories (guid, lead, published, first_seen, updated)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![public_id(source, key), item, published, now],
     )?;
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for (band, key) in keys.iter().enumerate() {
-        insert.execute(params![band as i64, key, id])?;
-    }
-    Ok(best.is_some())
+    Ok(tx.last_insert_rowid())
 }
 
-/// Drops the signatures of items dated before `before`: no new item can join their stories
-/// any more (they are outside the window), and the LSH index stays as small as the window.
-pub fn forget_old_signatures(
-    conn: &mut rusqlite::Connection,
-    before: i64,
-) -> rusqlite::Result<usize> {
+/// Whether a story row exists (the engine may still hold a story that retention removed).
+pub(crate) fn exists(tx: &Transaction, story: i64) -> rusqlite::Result<bool> {
+    Ok(tx
+        .query_row("SELECT 1 FROM stories WHERE id = ?1", [story], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Report `item` joined `story`: it becomes the lead when its source's priority is higher, or
+/// equal and it is earlier. The story's GUID stays.
+pub(crate) fn joined(tx: &Transaction, story: i64, item: i64, now: i64) -> rusqlite::Result<()> {
+    // (priority, earlier, older row): the greatest leads. A lead that is gone ranks lowest.
+    let rank = |id: i64| -> rusqlite::Result<Option<(i64, i64, i64)>> {
+        tx.prepare_cached(
+            "SELECT coalesce(s.priority, 0), i.published FROM items i
+             LEFT JOIN sources s ON s.name = i.source WHERE i.id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, -r.get::<_, i64>(1)?, -id)))
+        .optional()
+    };
+    let lead: i64 = tx.query_row("SELECT lead FROM stories WHERE id = ?1", [story], |r| {
+        r.get(0)
+    })?;
+    let lead = if rank(item)? > rank(lead)? { item } else { lead };
+    tx.prepare_cached("UPDATE stories SET lead = ?2, updated = ?3 WHERE id = ?1")?
+        .execute(params![story, lead, now])?;
+    refresh_date(tx, story)
+}
+
+/// The story's date is its lead's.
+fn refresh_date(tx: &Transaction, story: i64) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE stories SET published = (SELECT published FROM items WHERE id = stories.lead)
+         WHERE id = ?1",
+        [story],
+    )?;
+    Ok(())
+}
+
+/// Picks a new lead among the story's remaining reports (after its lead expired or moved), or
+/// removes the story when none is left.
+pub(crate) fn relead(tx: &Transaction, story: i64) -> rusqlite::Result<()> {
+    let lead: Option<i64> = tx
+        .query_row(
+            "SELECT i.id FROM items i LEFT JOIN sources s ON s.name = i.source
+             WHERE i.story_id = ?1
+             ORDER BY coalesce(s.priority, 0) DESC, i.published, i.id LIMIT 1",
+            [story],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match lead {
+        Some(lead) => {
+            tx.execute("UPDATE stories SET lead = ?2 WHERE id = ?1", [story, lead])?;
+            refresh_date(tx, story)
+        }
+        None => {
+            tx.execute("DELETE FROM stories WHERE id = ?1", [story])?;
+            Ok(())
+        }
+    }
+}
+
+/// The boilerplate learned for a source so far.
+pub fn load_boilerplate(conn: &Connection, source: &str) -> rusqlite::Result<Boilerplate> {
+    let blob: Option<Vec<u8>> = conn
+        .query_row(
+            "SELECT units FROM boilerplate WHERE source = ?1",
+            [source],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(blob.map(|b| Boilerplate::from_bytes(&b)).unwrap_or_default())
+}
+
+pub(crate) fn save_boilerplate(
+    tx: &Transaction,
+    source: &str,
+    b: &Boilerplate,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO boilerplate (source, units, updated) VALUES (?1, ?2, ?3)
+         ON CONFLICT(source) DO UPDATE SET units = excluded.units, updated = excluded.updated
+         WHERE boilerplate.units <> excluded.units",
+        params![source, b.to_bytes(), now],
+    )?;
+    Ok(())
+}
+
+/// Builds the engine from the reports of the last `window` seconds. Reports stored without a
+/// fingerprint (by an older version) are fingerprinted now, and the fingerprint is kept.
+pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Result<Engine> {
+    let mut engine = Engine::new(window);
+    let since = now - window;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let n = tx.execute(
-        "DELETE FROM item_bands WHERE item_id IN
-           (SELECT id FROM items WHERE published < ?1 AND minhash IS NOT NULL)",
-        [before],
-    )?;
-    tx.execute(
-        "UPDATE items SET minhash = NULL WHERE published < ?1 AND minhash IS NOT NULL",
-        [before],
-    )?;
-    tx.commit()?;
-    Ok(n)
-}
-
-/// How far back signatures are kept: the story window, and a day to spare.
-pub const SIGNATURE_DAYS: i64 = WINDOW_SECS / 86_400 + 1;
-
-/// Gives signatures to recent items stored before stories existed (run once, inside the
-/// transaction of migration 2), so that new copies can still join their stories. Items keep the story
-/// the migration gave them; only the index learns about them.
-pub(crate) fn backfill_signatures(tx: &Transaction, since: i64) -> rusqlite::Result<usize> {
-    let rows: Vec<(i64, String)> = {
-        let mut stmt =
-            tx.prepare("SELECT id, text FROM items WHERE minhash IS NULL AND published >= ?1")?;
-        stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let mut done = 0;
-    for (id, text) in rows {
-        let Some(sig) = signature(&text) else {
-            continue;
-        };
-        tx.execute(
-            "UPDATE items SET minhash = ?2 WHERE id = ?1",
-            params![id, sig.to_bytes()],
+    {
+        let stems = Stems::new();
+        let mut stmt = tx.prepare(
+            "SELECT id, source, published, story_id, copy_id, fp, title, CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> x'01' THEN text END
+             FROM items WHERE published >= ?1 ORDER BY published, id",
         )?;
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO item_bands (band, key, item_id) VALUES (?1, ?2, ?3)",
-        )?;
-        for (band, key) in sig.band_keys().iter().enumerate() {
-            insert.execute(params![band as i64, key, id])?;
+        let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
+        let mut rows = stmt.query([since])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let source: String = r.get(1)?;
+            let published: i64 = r.get(2)?;
+            let story: Option<i64> = r.get(3)?;
+            let copy: Option<i64> = r.get(4)?;
+            let blob: Option<Vec<u8>> = r.get(5)?;
+            let fp = match blob.as_deref().and_then(Fingerprint::from_bytes) {
+                Some(fp) => fp,
+                None => {
+                    let title: String = r.get(6)?;
+                    let text: Option<String> = r.get(7)?;
+                    let fp = Fingerprint::of(&title, text.as_deref().unwrap_or(""), &stems);
+                    update.execute(params![id, fp.to_bytes()])?;
+                    fp
+                }
+            };
+            engine.insert(
+                id,
+                &source,
+                published,
+                story.unwrap_or(id),
+                copy.unwrap_or(id),
+                &fp,
+            );
         }
-        done += 1;
     }
-    Ok(done)
+    tx.commit()?;
+    Ok(engine)
 }

@@ -1,0 +1,244 @@
+//! Reading what feeds and pages publish: entries (one per story, per copy group or per report)
+//! with the other reports they stand for.
+
+use rusqlite::{Connection, params_from_iter};
+
+use super::stories::public_id;
+use crate::model::Grouping;
+
+/// Another agency's report behind an entry: its own title, link and date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherReport {
+    pub source: String,
+    pub title: String,
+    pub link: Option<String>,
+    pub published: i64,
+}
+
+/// An entry as published: its lead report's fields, the topics of all its reports, and the
+/// other reports.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub id: i64,
+    /// The story it belongs to (`/stories/ID`).
+    pub story: i64,
+    /// The entry's public id (RSS guid, Atom id, JSON id): the story's GUID, minted once, or
+    /// the report's own for ungrouped feeds.
+    pub guid: String,
+    pub source: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub image: Option<String>,
+    pub published: i64,
+    /// When svodka last stored a change to it (first seen, or the source's last edit).
+    pub updated: i64,
+    /// When the source last edited it, if it ever did.
+    pub edited: Option<i64>,
+    pub topics: Vec<String>,
+    /// The other reports this entry stands for, earliest first.
+    pub others: Vec<OtherReport>,
+}
+
+impl StoredItem {
+    /// The date readers see as "updated": the source's last edit, else its publication.
+    pub fn modified(&self) -> i64 {
+        self.edited.unwrap_or(self.published).max(self.published)
+    }
+
+    /// The other agencies, each once, in the order they reported.
+    pub fn also(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for o in &self.others {
+            if o.source != self.source && !names.contains(&o.source.as_str()) {
+                names.push(&o.source);
+            }
+        }
+        names
+    }
+}
+
+const COLUMNS: &str = "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,
+    i.content, i.author, i.image, i.published, i.updated,
+    CASE WHEN i.updated > i.first_seen THEN i.updated END";
+
+fn row(r: &rusqlite::Row, guid: Option<String>) -> rusqlite::Result<StoredItem> {
+    let source: String = r.get(2)?;
+    let key: String = r.get(3)?;
+    Ok(StoredItem {
+        id: r.get(0)?,
+        story: r.get(1)?,
+        guid: guid.unwrap_or_else(|| public_id(&source, &key)),
+        source,
+        link: r.get(4)?,
+        title: r.get(5)?,
+        summary: r.get(6)?,
+        content: r.get(7)?,
+        author: r.get(8)?,
+        image: r.get(9)?,
+        published: r.get(10)?,
+        updated: r.get(11)?,
+        edited: r.get(12)?,
+        topics: Vec::new(),
+        others: Vec::new(),
+    })
+}
+
+/// Newest first, one entry per group: entries with a report carried by any of `sources` (all
+/// when `None`) and a report tagged with any of `topics` (any when empty).
+pub fn select_items(
+    conn: &Connection,
+    grouping: Grouping,
+    sources: Option<&[String]>,
+    topics: &[String],
+    limit: usize,
+) -> rusqlite::Result<Vec<StoredItem>> {
+    if sources.is_some_and(<[String]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    // `IN (subquery)` is evaluated once into an index; a correlated EXISTS would run per entry
+    // and walk the whole table for a rare source.
+    let (mut sql, group_col) = match grouping {
+        Grouping::Story => (
+            format!(
+                "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE 1"
+            ),
+            "s.id",
+        ),
+        Grouping::Copy => (
+            format!("SELECT {COLUMNS}, NULL FROM items i WHERE i.copy_id = i.id"),
+            "i.copy_id",
+        ),
+        Grouping::None => (format!("SELECT {COLUMNS}, NULL FROM items i WHERE 1"), "i.id"),
+    };
+    let member_col = match grouping {
+        Grouping::Story => "m.story_id",
+        Grouping::Copy => "m.copy_id",
+        Grouping::None => "m.id",
+    };
+    let mut args: Vec<&str> = Vec::new();
+    if let Some(sources) = sources {
+        sql.push_str(&format!(
+            " AND {group_col} IN (SELECT {member_col} FROM items m WHERE m.source IN ({}))",
+            placeholders(args.len(), sources.len())
+        ));
+        args.extend(sources.iter().map(String::as_str));
+    }
+    if !topics.is_empty() {
+        sql.push_str(&format!(
+            " AND {group_col} IN (SELECT {member_col} FROM item_topics t JOIN items m
+                                  ON m.id = t.item_id WHERE t.topic IN ({}))",
+            placeholders(args.len(), topics.len())
+        ));
+        args.extend(topics.iter().map(String::as_str));
+    }
+    let order = match grouping {
+        Grouping::Story => "s.published DESC, s.id DESC",
+        _ => "i.published DESC, i.id DESC",
+    };
+    sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut items: Vec<StoredItem> = stmt
+        .query_map(params_from_iter(args.iter()), |r| row(r, r.get(13)?))?
+        .collect::<rusqlite::Result<_>>()?;
+    for it in &mut items {
+        let group = match grouping {
+            Grouping::Story => Some(it.story),
+            Grouping::Copy => Some(it.id),
+            Grouping::None => None,
+        };
+        fill(conn, it, grouping, group)?;
+    }
+    Ok(items)
+}
+
+/// Topics of all the entry's reports, and its other reports.
+fn fill(
+    conn: &Connection,
+    it: &mut StoredItem,
+    grouping: Grouping,
+    group: Option<i64>,
+) -> rusqlite::Result<()> {
+    let (topics_sql, others_sql) = match grouping {
+        Grouping::Story => (
+            "SELECT DISTINCT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
+             WHERE m.story_id = ?1 ORDER BY t.topic",
+            "SELECT source, title, link, published FROM items
+             WHERE story_id = ?1 AND id <> ?2 ORDER BY published, id",
+        ),
+        Grouping::Copy => (
+            "SELECT DISTINCT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
+             WHERE m.copy_id = ?1 ORDER BY t.topic",
+            "SELECT source, title, link, published FROM items
+             WHERE copy_id = ?1 AND id <> ?2 ORDER BY published, id",
+        ),
+        Grouping::None => (
+            "SELECT topic FROM item_topics WHERE item_id = ?1 ORDER BY topic",
+            "SELECT source, title, link, published FROM items WHERE 0 AND ?1 AND ?2",
+        ),
+    };
+    let group = group.unwrap_or(it.id);
+    it.topics = conn
+        .prepare_cached(topics_sql)?
+        .query_map([group], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    it.others = conn
+        .prepare_cached(others_sql)?
+        .query_map([group, it.id], |r| {
+            Ok(OtherReport {
+                source: r.get(0)?,
+                title: r.get(1)?,
+                link: r.get(2)?,
+                published: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(())
+}
+
+/// One story with every report (`/stories/ID`), or `None` when there is no such story.
+pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>> {
+    let sql = format!("SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
+    let Some(mut it) = rows.next().transpose()? else {
+        return Ok(None);
+    };
+    fill(conn, &mut it, Grouping::Story, Some(id))?;
+    Ok(Some(it))
+}
+
+/// The biggest stories dated since `since`: (story, reports, agencies), most agencies first.
+pub fn biggest_stories(
+    conn: &Connection,
+    since: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
+    let ids: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT story_id, count(DISTINCT source) AS agencies FROM items
+             WHERE published >= ?1 AND story_id IS NOT NULL
+             GROUP BY story_id HAVING count(*) > 1
+             ORDER BY agencies DESC, count(*) DESC, max(published) DESC LIMIT ?2",
+        )?
+        .query_map(rusqlite::params![since, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = Vec::new();
+    for (id, agencies) in ids {
+        if let Some(s) = story(conn, id)? {
+            out.push((s, agencies.max(0) as u64));
+        }
+    }
+    Ok(out)
+}
+
+fn placeholders(start: usize, n: usize) -> String {
+    (start + 1..=start + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}

@@ -1,0 +1,265 @@
+//! Saving a fetch: each report in its row, its topics, its copy group and story (decided by the
+//! story engine), the source's learned boilerplate and its new fetch state, in one transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::sources::{FetchState, write_fetch_state};
+use super::stories;
+use crate::dedup::content_hash;
+use crate::model::Item;
+use crate::stories::{Boilerplate, Decision, Engine, Fingerprint, Report};
+
+/// What one saved fetch did, for `svodka fetch`'s summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub new: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    /// Reports that joined a story another report had started (a copy, or the same event).
+    pub merged: u32,
+}
+
+/// One report ready to store: the normalized item, its topics, and its fingerprint (taken
+/// from its text with the source's boilerplate removed).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub item: Item,
+    pub topics: Vec<String>,
+    pub fp: Fingerprint,
+}
+
+/// Saves one fetch in one transaction: the reports with their topics and stories, the
+/// boilerplate learned, and the source's new fetch state (validators). If anything fails,
+/// nothing is written, validators included, so the next cycle fetches the same items again
+/// instead of getting a 304. The engine then no longer matches the database: the caller drops
+/// it and rebuilds it from the window (see `Db::call_engine`).
+pub fn save_fetch(
+    conn: &mut Connection,
+    engine: &mut Engine,
+    source: &str,
+    items: &[Incoming],
+    boilerplate: Option<&Boilerplate>,
+    state: &FetchState,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Counts> {
+    // IMMEDIATE takes the write lock first: a deferred transaction that reads first fails at
+    // once (SQLITE_BUSY_SNAPSHOT) when another process (`svodka fetch` beside the daemon)
+    // committed in between, whatever the busy timeout.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut counts = Counts::default();
+    engine.evict_before(now.timestamp() - engine.window());
+    for incoming in items {
+        save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?;
+    }
+    if let Some(b) = boilerplate {
+        stories::save_boilerplate(&tx, source, b, now.timestamp())?;
+    }
+    write_fetch_state(&tx, source, state, true)?;
+    tx.commit()?;
+    Ok(counts)
+}
+
+/// Records a failed or unchanged fetch: only the source's state changes.
+pub fn save_state(
+    conn: &Connection,
+    source: &str,
+    state: &FetchState,
+    success: bool,
+) -> rusqlite::Result<()> {
+    write_fetch_state(conn, source, state, success)
+}
+
+/// The stored report of this source under this key: (id, content hash, title, story).
+fn find(
+    tx: &Transaction,
+    source: &str,
+    key: &str,
+) -> rusqlite::Result<Option<(i64, String, String, i64)>> {
+    tx.prepare_cached(
+        "SELECT id, content_hash, title, coalesce(story_id, id) FROM items
+         WHERE source = ?1 AND key = ?2",
+    )?
+    .query_row(params![source, key], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .optional()
+}
+
+fn save_item(
+    tx: &Transaction,
+    engine: &mut Engine,
+    source: &str,
+    incoming: &Incoming,
+    now: i64,
+    counts: &mut Counts,
+) -> rusqlite::Result<()> {
+    let item = &incoming.item;
+    let key = item.source_key();
+    let hash = content_hash(&item.title, &item.text);
+    if let Some((id, stored_hash, stored_title, story)) = find(tx, source, &key)? {
+        if stored_hash == hash && stored_title == item.title {
+            counts.unchanged += 1;
+            return Ok(());
+        }
+        update(tx, engine, id, story, source, incoming, &hash, now)?;
+        counts.updated += 1;
+        return Ok(());
+    }
+    let published = item.published.timestamp();
+    // The same canonical link from another agency is the same report carried twice.
+    let by_link: Option<(i64, i64, i64)> = match &item.link {
+        Some(l) => tx
+            .prepare_cached(
+                "SELECT id, coalesce(copy_id, id), coalesce(story_id, id) FROM items
+                 WHERE link = ?1 AND source <> ?2 LIMIT 1",
+            )?
+            .query_row(params![l, source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?,
+        None => None,
+    };
+    let decision = match by_link {
+        Some((of, copy, story)) => Decision::Copy { of, copy, story },
+        None => engine.decide(&Report {
+            source,
+            published,
+            fp: &incoming.fp,
+        }),
+    };
+    // The engine may still hold a story that retention has since removed.
+    let decision = match decision.story() {
+        Some(s) if !stories::exists(tx, s)? => Decision::New,
+        _ => decision,
+    };
+    tx.prepare_cached(
+        "INSERT INTO items (source, key, link, content_hash, title, summary, content, text, author,
+                            image, published, first_seen, updated, fp)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
+    )?
+    .execute(params![
+        source,
+        key,
+        item.link,
+        hash,
+        item.title,
+        item.summary,
+        item.content,
+        item.text,
+        item.author,
+        item.image,
+        published,
+        now,
+        incoming.fp.to_bytes(),
+    ])?;
+    let id = tx.last_insert_rowid();
+    set_topics(tx, id, &incoming.topics)?;
+    let (copy, story) = match decision {
+        Decision::Copy { copy, story, .. } => (copy, story),
+        Decision::Story { story, .. } => (id, story),
+        Decision::New => (id, stories::create(tx, id, source, &key, published, now)?),
+    };
+    tx.prepare_cached("UPDATE items SET copy_id = ?2, story_id = ?3 WHERE id = ?1")?
+        .execute(params![id, copy, story])?;
+    if decision.story().is_some() {
+        stories::joined(tx, story, id, now)?;
+        counts.merged += 1;
+    } else {
+        counts.new += 1;
+    }
+    engine.insert(id, source, published, story, copy, &incoming.fp);
+    Ok(())
+}
+
+/// The source edited its report (a corrected headline, a longer text): keep the first-seen
+/// time and the original date unless the feed gave one. A report alone in its story (a
+/// one-line «молния» expanded later) may now join another story.
+#[allow(clippy::too_many_arguments)]
+fn update(
+    tx: &Transaction,
+    engine: &mut Engine,
+    id: i64,
+    story: i64,
+    source: &str,
+    incoming: &Incoming,
+    hash: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    let item = &incoming.item;
+    tx.prepare_cached(
+        "UPDATE items SET link = coalesce(?2, link), content_hash = ?3, title = ?4, summary = ?5,
+            content = ?6, text = ?7, author = ?8, image = ?9,
+            published = CASE WHEN ?11 THEN published ELSE ?10 END, updated = ?12, fp = ?13
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        id,
+        item.link,
+        hash,
+        item.title,
+        item.summary,
+        item.content,
+        item.text,
+        item.author,
+        item.image,
+        item.published.timestamp(),
+        item.date_from_first_seen,
+        now,
+        incoming.fp.to_bytes(),
+    ])?;
+    set_topics(tx, id, &incoming.topics)?;
+    let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    let alone: bool = tx.query_row(
+        "SELECT count(*) = 1 FROM items WHERE story_id = ?1",
+        [story],
+        |r| r.get(0),
+    )?;
+    engine.remove(id);
+    let (mut copy, mut new_story) = (id, story);
+    if alone {
+        let decision = engine.decide(&Report {
+            source,
+            published,
+            fp: &incoming.fp,
+        });
+        if let Some(s) = decision.story().filter(|s| *s != story)
+            && stories::exists(tx, s)?
+        {
+            if let Decision::Copy { copy: c, .. } = decision {
+                copy = c;
+            }
+            new_story = s;
+            tx.execute(
+                "UPDATE items SET story_id = ?2, copy_id = ?3 WHERE id = ?1",
+                params![id, new_story, copy],
+            )?;
+            stories::relead(tx, story)?;
+            stories::joined(tx, new_story, id, now)?;
+        }
+    } else {
+        copy = tx.query_row(
+            "SELECT coalesce(copy_id, id) FROM items WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
+    }
+    tx.execute(
+        "UPDATE stories SET updated = ?2 WHERE id = ?1",
+        params![new_story, now],
+    )?;
+    engine.insert(id, source, published, new_story, copy, &incoming.fp);
+    Ok(())
+}
+
+/// Replaces a report's topics.
+pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
+        .execute([id])?;
+    let mut insert =
+        conn.prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
+    for t in topics {
+        insert.execute(params![id, t])?;
+    }
+    Ok(())
+}

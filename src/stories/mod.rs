@@ -1,0 +1,450 @@
+//! The story engine (pure: no SQL, no I/O, `now` and dates as parameters). It groups the reports
+//! of different agencies at two levels:
+//!
+//! - **copies**: the same text, edited or not. Containment of sampled word shingles after each
+//!   source's learned [`boilerplate`] is removed: a lead paragraph is a copy of its full text, a
+//!   retitled release of its original. Texts too short for a fingerprint are copies only when
+//!   title and text are equal and the dates are hours apart, never days.
+//! - **stories**: the same event told in other words. Stemmed terms weighted by IDF learned from
+//!   the reports the engine holds (with a written-in prior for a cold start), title words, names
+//!   and numbers weighted up; a new report joins the story whose members it resembles most on
+//!   average (not a single-linkage chain), or starts its own. Tuned for precision: a false merge
+//!   hides an event, a missed one only shows it twice.
+//!
+//! The engine holds the reports of the last `window` seconds in memory with their candidate
+//! indexes (copy samples, exact hashes, story terms), so the cost of a report does not grow
+//! with the store. The store persists reports, memberships, fingerprints and boilerplate, and
+//! rebuilds the engine from the window at start.
+
+pub mod boilerplate;
+pub mod fingerprint;
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+pub use boilerplate::Boilerplate;
+pub use fingerprint::{Fingerprint, containment};
+
+use crate::text::Stems;
+
+/// Containment of sampled shingles above which two texts are copies.
+pub const COPY_CONTAINMENT: f64 = 0.5;
+/// A text needs this many samples (about 35 words) for its containment to mean anything.
+const MIN_SAMPLES: usize = 4;
+/// Short texts are copies only within this many seconds of each other.
+const SHORT_COPY_SECS: i64 = 6 * 3600;
+/// Copies within one source (an agency republishing its own text under a new address) must be
+/// this close: a daily template («Курс валют») repeats most of its words every day.
+const SAME_SOURCE_COPY_SECS: i64 = 12 * 3600;
+/// Average cosine similarity to a story's members above which a report joins the story.
+pub const STORY_SIMILARITY: f32 = 0.32;
+/// Terms of each report that go into the story index.
+const INDEX_TERMS: usize = 8;
+/// The newest entries scanned per index key: a frequent term cannot make a report walk the
+/// whole window.
+const POSTING_SCAN: usize = 256;
+/// Members of a story a report is compared with (the newest).
+const STORY_MEMBERS: usize = 16;
+/// Prior documents for IDF: before the engine has seen much, every term weighs about the same
+/// except the common ones below.
+const PRIOR_DOCS: f32 = 400.0;
+/// Words every regional report uses: weighted down from the start.
+const COMMON: &[&str] = &[
+    "област", "район", "город", "регион", "жител", "рубл", "человек", "глав", "администрац",
+    "губернатор", "работ", "нов", "врем", "сегодн", "вчер", "ноябр", "декабр", "октябр", "тысяч",
+    "миллион", "млн", "млрд", "процент", "дом", "улиц", "мест", "част", "заявлен", "информац",
+    "данн", "проект", "мер", "решен", "вопрос", "центр", "служб", "сотрудник", "комментар",
+];
+
+/// A fetch's reports made ready for the engine: the source's boilerplate learned from the fetch
+/// (on top of `learned`), and per report its text without boilerplate and its fingerprint.
+pub fn prepare<'a>(
+    learned: &Boilerplate,
+    reports: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> (Boilerplate, Vec<(String, Fingerprint)>) {
+    let texts: Vec<&str> = reports.clone().map(|(_, text)| text).collect();
+    let boilerplate = learned.learn(&texts);
+    let stems = Stems::new();
+    let prepared = reports
+        .map(|(title, text)| {
+            let body = boilerplate.strip(text);
+            let fp = Fingerprint::of(title, &body, &stems);
+            (body, fp)
+        })
+        .collect();
+    (boilerplate, prepared)
+}
+
+/// What the engine decided for a new report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Decision {
+    /// A copy of `of`: it joins that report's copy group and story.
+    Copy { of: i64, copy: i64, story: i64 },
+    /// Another telling of `story`.
+    Story { story: i64, score: f32 },
+    /// A story of its own.
+    New,
+}
+
+impl Decision {
+    pub fn story(&self) -> Option<i64> {
+        match *self {
+            Decision::Copy { story, .. } | Decision::Story { story, .. } => Some(story),
+            Decision::New => None,
+        }
+    }
+}
+
+struct Entry {
+    source: u32,
+    published: i64,
+    story: i64,
+    copy: i64,
+    exact: u64,
+    samples: Box<[u32]>,
+    /// IDF-weighted, L2-normalised, sorted by term.
+    vector: Box<[(u32, f32)]>,
+}
+
+/// The in-memory candidate indexes over the reports of the window.
+pub struct Engine {
+    window: i64,
+    sources: HashMap<String, u32>,
+    entries: HashMap<i64, Entry>,
+    by_time: BTreeSet<(i64, i64)>,
+    by_sample: HashMap<u32, VecDeque<i64>>,
+    by_exact: HashMap<u64, VecDeque<i64>>,
+    by_term: HashMap<u32, VecDeque<i64>>,
+    stories: HashMap<i64, Vec<i64>>,
+    df: HashMap<u32, u32>,
+    prior: HashMap<u32, f32>,
+    dead_keys: usize,
+}
+
+/// A report the engine is asked about.
+#[derive(Debug, Clone, Copy)]
+pub struct Report<'a> {
+    pub source: &'a str,
+    pub published: i64,
+    pub fp: &'a Fingerprint,
+}
+
+impl Engine {
+    /// An empty engine whose stories span `window` seconds.
+    pub fn new(window: i64) -> Engine {
+        let stems = Stems::new();
+        let prior = COMMON
+            .iter()
+            .map(|w| (fingerprint::term_hash(&stems.stem_folded(w)), 0.3 * PRIOR_DOCS))
+            .chain(COMMON.iter().map(|w| (fingerprint::term_hash(w), 0.3 * PRIOR_DOCS)))
+            .collect();
+        Engine {
+            window,
+            sources: HashMap::new(),
+            entries: HashMap::new(),
+            by_time: BTreeSet::new(),
+            by_sample: HashMap::new(),
+            by_exact: HashMap::new(),
+            by_term: HashMap::new(),
+            stories: HashMap::new(),
+            df: HashMap::new(),
+            prior,
+            dead_keys: 0,
+        }
+    }
+
+    pub fn window(&self) -> i64 {
+        self.window
+    }
+
+    /// Reports held (those of the window).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn idf(&self, term: u32) -> f32 {
+        let n = self.entries.len() as f32 + PRIOR_DOCS;
+        let df = self.df.get(&term).copied().unwrap_or(0) as f32
+            + self.prior.get(&term).copied().unwrap_or(0.0);
+        (n / (df + 1.0)).ln().max(0.0)
+    }
+
+    fn vector(&self, fp: &Fingerprint) -> Box<[(u32, f32)]> {
+        let mut v: Vec<(u32, f32)> = fp
+            .terms
+            .iter()
+            .map(|&(t, w)| (t, w * self.idf(t)))
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, w) in &mut v {
+                *w /= norm;
+            }
+        }
+        v.sort_unstable_by_key(|(t, _)| *t);
+        v.into_boxed_slice()
+    }
+
+    /// Which copy group and story a new report belongs to. Reports dated more than the window
+    /// away are never compared.
+    pub fn decide(&self, r: &Report) -> Decision {
+        let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
+        let source = self.sources.get(r.source).copied();
+        let mut candidates: HashSet<i64> = HashSet::new();
+        // Copies first: the same text is the strongest evidence there is.
+        let short = r.fp.samples.len() < MIN_SAMPLES;
+        if let Some(ids) = self.by_exact.get(&r.fp.exact) {
+            for id in ids.iter().rev().take(POSTING_SCAN) {
+                if let Some(e) = self.entries.get(id)
+                    && near(e, SHORT_COPY_SECS)
+                    && e.exact == r.fp.exact
+                {
+                    return Decision::Copy {
+                        of: *id,
+                        copy: e.copy,
+                        story: e.story,
+                    };
+                }
+            }
+        }
+        for s in r.fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
+            if let Some(ids) = self.by_sample.get(s) {
+                candidates.extend(ids.iter().rev().take(POSTING_SCAN));
+            }
+        }
+        let vector = self.vector(r.fp);
+        let mut by_terms: HashMap<i64, u32> = HashMap::new();
+        for (t, _) in self.index_terms(&vector) {
+            if let Some(ids) = self.by_term.get(&t) {
+                for id in ids.iter().rev().take(POSTING_SCAN) {
+                    *by_terms.entry(*id).or_default() += 1;
+                }
+            }
+        }
+        candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
+        if !short {
+            let mut best: Option<(f64, i64)> = None;
+            for id in &candidates {
+                let Some(e) = self.entries.get(id) else {
+                    continue;
+                };
+                let limit = if Some(e.source) == source {
+                    SAME_SOURCE_COPY_SECS
+                } else {
+                    self.window
+                };
+                if !near(e, limit) || e.samples.len() < MIN_SAMPLES {
+                    continue;
+                }
+                let c = containment(&r.fp.samples, &e.samples);
+                if c >= COPY_CONTAINMENT && best.is_none_or(|(b, bid)| (c, *id) > (b, bid)) {
+                    best = Some((c, *id));
+                }
+            }
+            if let Some((_, id)) = best
+                && let Some(e) = self.entries.get(&id)
+            {
+                return Decision::Copy {
+                    of: id,
+                    copy: e.copy,
+                    story: e.story,
+                };
+            }
+        }
+        // Then stories: average linkage over the members of each candidate story.
+        let stories: HashSet<i64> = candidates
+            .iter()
+            .filter_map(|id| self.entries.get(id))
+            .filter(|e| near(e, self.window))
+            .map(|e| e.story)
+            .collect();
+        let mut best: Option<(f32, i64)> = None;
+        for story in stories {
+            let Some(members) = self.stories.get(&story) else {
+                continue;
+            };
+            let mut sum = 0.0;
+            let mut n = 0;
+            for id in members.iter().rev().take(STORY_MEMBERS) {
+                if let Some(e) = self.entries.get(id) {
+                    sum += cosine(&vector, &e.vector);
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                continue;
+            }
+            let avg = sum / n as f32;
+            if avg >= STORY_SIMILARITY && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
+                best = Some((avg, story));
+            }
+        }
+        match best {
+            Some((score, story)) => Decision::Story { story, score },
+            None => Decision::New,
+        }
+    }
+
+    /// The heaviest terms of a vector: the story index's keys.
+    fn index_terms(&self, vector: &[(u32, f32)]) -> Vec<(u32, f32)> {
+        let mut v = vector.to_vec();
+        v.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.truncate(INDEX_TERMS);
+        v
+    }
+
+    /// Adds a report (new, or read back at start) with the copy group and story it belongs to.
+    /// Reports older than the window (relative to the newest held) are not kept.
+    pub fn insert(
+        &mut self,
+        id: i64,
+        source: &str,
+        published: i64,
+        story: i64,
+        copy: i64,
+        fp: &Fingerprint,
+    ) {
+        self.remove(id);
+        let next = self.sources.len() as u32;
+        let source = *self.sources.entry(source.to_string()).or_insert(next);
+        let vector = self.vector(fp);
+        for (t, _) in &fp.terms {
+            *self.df.entry(*t).or_default() += 1;
+        }
+        for (t, _) in self.index_terms(&vector) {
+            self.by_term.entry(t).or_default().push_back(id);
+        }
+        for s in fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
+            self.by_sample.entry(*s).or_default().push_back(id);
+        }
+        self.by_exact.entry(fp.exact).or_default().push_back(id);
+        self.stories.entry(story).or_default().push(id);
+        self.by_time.insert((published, id));
+        self.entries.insert(
+            id,
+            Entry {
+                source,
+                published,
+                story,
+                copy,
+                exact: fp.exact,
+                samples: fp.samples.clone().into_boxed_slice(),
+                vector,
+            },
+        );
+    }
+
+    /// Forgets a report (deleted, or rolled back with its transaction). Index keys pointing to
+    /// it are dropped lazily.
+    pub fn remove(&mut self, id: i64) {
+        let Some(e) = self.entries.remove(&id) else {
+            return;
+        };
+        self.by_time.remove(&(e.published, id));
+        for (t, _) in e.vector.iter() {
+            if let Some(n) = self.df.get_mut(t) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    self.df.remove(t);
+                }
+            }
+        }
+        if let Some(members) = self.stories.get_mut(&e.story) {
+            members.retain(|m| *m != id);
+            if members.is_empty() {
+                self.stories.remove(&e.story);
+            }
+        }
+        self.dead_keys += INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
+        if self.dead_keys > 4 * (self.entries.len() + 1) * (INDEX_TERMS + 4) {
+            self.compact();
+        }
+    }
+
+    /// Moves every report of story `from` into story `to` (an edited report that now joins
+    /// another story, or retention handing a story on).
+    pub fn merge_story(&mut self, from: i64, to: i64) {
+        if from == to {
+            return;
+        }
+        let Some(members) = self.stories.remove(&from) else {
+            return;
+        };
+        for id in &members {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.story = to;
+            }
+        }
+        self.stories.entry(to).or_default().extend(members);
+    }
+
+    /// Drops the reports dated before `before`: no new report can join them any more.
+    pub fn evict_before(&mut self, before: i64) -> usize {
+        let old: Vec<i64> = self
+            .by_time
+            .iter()
+            .take_while(|(p, _)| *p < before)
+            .map(|(_, id)| *id)
+            .collect();
+        for id in &old {
+            self.remove(*id);
+        }
+        old.len()
+    }
+
+    /// Drops index keys of reports no longer held.
+    fn compact(&mut self) {
+        let live = &self.entries;
+        for map in [&mut self.by_sample, &mut self.by_term] {
+            map.retain(|_, ids| {
+                ids.retain(|id| live.contains_key(id));
+                !ids.is_empty()
+            });
+        }
+        self.by_exact.retain(|_, ids| {
+            ids.retain(|id| live.contains_key(id));
+            !ids.is_empty()
+        });
+        self.dead_keys = 0;
+    }
+
+    /// A rough count of the bytes the indexes hold, for benchmarks and `/metrics`.
+    pub fn memory_estimate(&self) -> usize {
+        let entry = std::mem::size_of::<Entry>() + 8 + 16;
+        let per_entries: usize = self
+            .entries
+            .values()
+            .map(|e| entry + 4 * e.samples.len() + 8 * e.vector.len())
+            .sum();
+        let posting = |m: &HashMap<u32, VecDeque<i64>>| -> usize {
+            m.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
+        };
+        per_entries
+            + posting(&self.by_sample)
+            + posting(&self.by_term)
+            + self.by_exact.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
+            + self.stories.values().map(|v| 8 * v.capacity() + 40).sum::<usize>()
+            + self.by_time.len() * 24
+            + self.df.len() * 12
+    }
+}
+
+fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += a[i].1 * b[j].1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    dot
+}
