@@ -49,8 +49,8 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
-        // 64 MiB of page cache: the story index (item_bands) is written at random keys, and
-        // a cache that holds its hot pages saves a read per band per new item.
+        // 64 MiB of page cache: the indexes of `items` are written at random keys (source and
+        // key, link), and a cache that holds their hot pages saves reads per new report.
         .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;

@@ -29,6 +29,14 @@ pub struct Incoming {
     pub fp: Fingerprint,
 }
 
+impl Incoming {
+    /// A report with no boilerplate learned for its source (tests, tools).
+    pub fn new(item: Item, topics: Vec<String>) -> Incoming {
+        let fp = Fingerprint::of(&item.title, &item.text, &crate::text::Stems::new());
+        Incoming { item, topics, fp }
+    }
+}
+
 /// Saves one fetch in one transaction: the reports with their topics and stories, the
 /// boilerplate learned, and the source's new fetch state (validators). If anything fails,
 /// nothing is written, validators included, so the next cycle fetches the same items again
@@ -48,7 +56,6 @@ pub fn save_fetch(
     // committed in between, whatever the busy timeout.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut counts = Counts::default();
-    engine.evict_before(now.timestamp() - engine.window());
     for incoming in items {
         save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?;
     }
@@ -166,7 +173,7 @@ fn save_item(
     } else {
         counts.new += 1;
     }
-    engine.insert(id, source, published, story, copy, &incoming.fp);
+    engine.insert(id, source, published, now, story, copy, &incoming.fp);
     Ok(())
 }
 
@@ -248,7 +255,7 @@ fn update(
         "UPDATE stories SET updated = ?2 WHERE id = ?1",
         params![new_story, now],
     )?;
-    engine.insert(id, source, published, new_story, copy, &incoming.fp);
+    engine.insert(id, source, published, now, new_story, copy, &incoming.fp);
     Ok(())
 }
 

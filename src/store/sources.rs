@@ -123,7 +123,7 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
             .optional()?
             .flatten();
         let items: i64 = conn.query_row(
-            "SELECT count(*) FROM item_refs WHERE source = ?1",
+            "SELECT count(*) FROM items WHERE source = ?1",
             [&s.name],
             |r| r.get(0),
         )?;

@@ -128,7 +128,7 @@ pub(crate) fn save_boilerplate(
     Ok(())
 }
 
-/// Builds the engine from the reports of the last `window` seconds. Reports stored without a
+/// Builds the engine from the reports first seen, edited or dated in the last `window` seconds. Reports stored without a
 /// fingerprint (by an older version) are fingerprinted now, and the fingerprint is kept.
 pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Result<Engine> {
     let mut engine = Engine::new(window);
@@ -137,8 +137,11 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
     {
         let stems = Stems::new();
         let mut stmt = tx.prepare(
-            "SELECT id, source, published, story_id, copy_id, fp, title, CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> x'01' THEN text END
-             FROM items WHERE published >= ?1 ORDER BY published, id",
+            "SELECT id, source, published, story_id, copy_id, fp, title,
+                    CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> x'01' THEN text END,
+                    max(first_seen, updated)
+             FROM items WHERE first_seen >= ?1 OR updated >= ?1 OR published >= ?1
+             ORDER BY max(first_seen, updated), id",
         )?;
         let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
         let mut rows = stmt.query([since])?;
@@ -147,6 +150,7 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
             let source: String = r.get(1)?;
             let published: i64 = r.get(2)?;
             let story: Option<i64> = r.get(3)?;
+            let seen: i64 = r.get(8)?;
             let copy: Option<i64> = r.get(4)?;
             let blob: Option<Vec<u8>> = r.get(5)?;
             let fp = match blob.as_deref().and_then(Fingerprint::from_bytes) {
@@ -163,6 +167,7 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
                 id,
                 &source,
                 published,
+                seen.max(published),
                 story.unwrap_or(id),
                 copy.unwrap_or(id),
                 &fp,

@@ -32,9 +32,6 @@ pub const COPY_CONTAINMENT: f64 = 0.5;
 const MIN_SAMPLES: usize = 4;
 /// Short texts are copies only within this many seconds of each other.
 const SHORT_COPY_SECS: i64 = 6 * 3600;
-/// Copies within one source (an agency republishing its own text under a new address) must be
-/// this close: a daily template («Курс валют») repeats most of its words every day.
-const SAME_SOURCE_COPY_SECS: i64 = 12 * 3600;
 /// Average cosine similarity to a story's members above which a report joins the story.
 pub const STORY_SIMILARITY: f32 = 0.32;
 /// Terms of each report that go into the story index.
@@ -97,6 +94,7 @@ impl Decision {
 struct Entry {
     source: u32,
     published: i64,
+    seen: i64,
     story: i64,
     copy: i64,
     exact: u64,
@@ -110,6 +108,7 @@ pub struct Engine {
     window: i64,
     sources: HashMap<String, u32>,
     entries: HashMap<i64, Entry>,
+    /// (first seen, id), oldest first: the order of eviction.
     by_time: BTreeSet<(i64, i64)>,
     by_sample: HashMap<u32, VecDeque<i64>>,
     by_exact: HashMap<u64, VecDeque<i64>>,
@@ -118,6 +117,11 @@ pub struct Engine {
     df: HashMap<u32, u32>,
     prior: HashMap<u32, f32>,
     dead_keys: usize,
+    /// When the newest report held was first seen: the engine's clock. Reports are held for a
+    /// window after they were first seen (not after their date), so a first fetch of several
+    /// agencies' backlogs from last week still groups its stories, and memory is bounded by
+    /// the reports that arrive in one window.
+    newest: i64,
 }
 
 /// A report the engine is asked about.
@@ -149,6 +153,7 @@ impl Engine {
             df: HashMap::new(),
             prior,
             dead_keys: 0,
+            newest: i64::MIN,
         }
     }
 
@@ -189,8 +194,10 @@ impl Engine {
         v.into_boxed_slice()
     }
 
-    /// Which copy group and story a new report belongs to. Reports dated more than the window
-    /// away are never compared.
+    /// Which copy group and story a new report belongs to. A report is compared only with other
+    /// agencies' reports dated within the window: an agency's own items are its own decisions
+    /// (a live blog's updates, a daily rubric that repeats its template), never copies of each
+    /// other. It may still join a story that holds one of its items, through another agency.
     pub fn decide(&self, r: &Report) -> Decision {
         let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
         let source = self.sources.get(r.source).copied();
@@ -200,6 +207,7 @@ impl Engine {
         if let Some(ids) = self.by_exact.get(&r.fp.exact) {
             for id in ids.iter().rev().take(POSTING_SCAN) {
                 if let Some(e) = self.entries.get(id)
+                    && Some(e.source) != source
                     && near(e, SHORT_COPY_SECS)
                     && e.exact == r.fp.exact
                 {
@@ -226,18 +234,18 @@ impl Engine {
             }
         }
         candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
+        candidates.retain(|id| {
+            self.entries
+                .get(id)
+                .is_some_and(|e| Some(e.source) != source && near(e, self.window))
+        });
         if !short {
             let mut best: Option<(f64, i64)> = None;
             for id in &candidates {
                 let Some(e) = self.entries.get(id) else {
                     continue;
                 };
-                let limit = if Some(e.source) == source {
-                    SAME_SOURCE_COPY_SECS
-                } else {
-                    self.window
-                };
-                if !near(e, limit) || e.samples.len() < MIN_SAMPLES {
+                if e.samples.len() < MIN_SAMPLES {
                     continue;
                 }
                 let c = containment(&r.fp.samples, &e.samples);
@@ -259,7 +267,6 @@ impl Engine {
         let stories: HashSet<i64> = candidates
             .iter()
             .filter_map(|id| self.entries.get(id))
-            .filter(|e| near(e, self.window))
             .map(|e| e.story)
             .collect();
         let mut best: Option<(f32, i64)> = None;
@@ -297,18 +304,28 @@ impl Engine {
         v
     }
 
-    /// Adds a report (new, or read back at start) with the copy group and story it belongs to.
-    /// Reports older than the window (relative to the newest held) are not kept.
+    /// Adds a report (new, or read back at start), first seen at `seen`, with the copy group
+    /// and story it belongs to. Reports first seen more than a window before the newest are
+    /// dropped.
+    #[allow(clippy::too_many_arguments)]
     pub fn insert(
         &mut self,
         id: i64,
         source: &str,
         published: i64,
+        seen: i64,
         story: i64,
         copy: i64,
         fp: &Fingerprint,
     ) {
         self.remove(id);
+        if seen > self.newest {
+            self.newest = seen;
+            self.evict_before(seen.saturating_sub(self.window));
+        }
+        if seen < self.newest.saturating_sub(self.window) {
+            return;
+        }
         let next = self.sources.len() as u32;
         let source = *self.sources.entry(source.to_string()).or_insert(next);
         let vector = self.vector(fp);
@@ -323,12 +340,13 @@ impl Engine {
         }
         self.by_exact.entry(fp.exact).or_default().push_back(id);
         self.stories.entry(story).or_default().push(id);
-        self.by_time.insert((published, id));
+        self.by_time.insert((seen, id));
         self.entries.insert(
             id,
             Entry {
                 source,
                 published,
+                seen,
                 story,
                 copy,
                 exact: fp.exact,
@@ -344,7 +362,7 @@ impl Engine {
         let Some(e) = self.entries.remove(&id) else {
             return;
         };
-        self.by_time.remove(&(e.published, id));
+        self.by_time.remove(&(e.seen, id));
         for (t, _) in e.vector.iter() {
             if let Some(n) = self.df.get_mut(t) {
                 *n = n.saturating_sub(1);
@@ -382,7 +400,7 @@ impl Engine {
         self.stories.entry(to).or_default().extend(members);
     }
 
-    /// Drops the reports dated before `before`: no new report can join them any more.
+    /// Drops the reports first seen before `before`.
     pub fn evict_before(&mut self, before: i64) -> usize {
         let old: Vec<i64> = self
             .by_time

@@ -2,7 +2,8 @@
 
 use chrono::Utc;
 use svodka::model::Item;
-use svodka::store::{self, FetchState};
+use svodka::model::Grouping;
+use svodka::store::{self, FetchState, Incoming};
 
 use crate::feeds::{item, rss};
 use crate::harness::{App, Origin, Route, config};
@@ -30,34 +31,41 @@ fn a_write_that_fails_midway_stores_neither_items_nor_validators() {
         &dir.path().join("svodka.toml"),
     )
     .unwrap();
-    let mut conn = store::open(&cfg.storage.path).unwrap();
-    store::sync_sources(&conn, &cfg.sources).unwrap();
+    let db = store::Db::open(&cfg.storage.path).unwrap();
+    db.with(|c| store::sync_sources(c, &cfg.sources)).unwrap();
     // A real SQLite failure in the middle of the transaction, on the second item.
-    conn.execute_batch(
-        "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'Сбой' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
-    )
+    db.with(|c| {
+        c.execute_batch(
+            "CREATE TRIGGER boom BEFORE INSERT ON items WHEN NEW.title = 'Сбой' BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+    })
     .unwrap();
     let items = vec![
-        (news("Первая новость", "1"), vec![]),
-        (news("Сбой", "2"), vec![]),
+        Incoming::new(news("Первая новость", "1"), vec![]),
+        Incoming::new(news("Сбой", "2"), vec![]),
     ];
     let state = FetchState {
         etag: Some("\"v7\"".into()),
-        ..store::load_fetch_state(&conn, "lipetsk").unwrap()
+        ..db.with(|c| store::load_fetch_state(c, "lipetsk")).unwrap()
     };
-    let err = store::save_fetch(&mut conn, "lipetsk", &items, &state, Utc::now()).unwrap_err();
+    let save = || {
+        db.with_engine(|c, e| store::save_fetch(c, e, "lipetsk", &items, None, &state, Utc::now()))
+    };
+    let err = save().unwrap_err();
     assert!(err.to_string().contains("disk full"));
-    assert_eq!(store::item_count(&conn).unwrap(), 0);
+    assert_eq!(db.with(|c| store::item_count(c)).unwrap(), 0);
     assert_eq!(
-        store::load_fetch_state(&conn, "lipetsk").unwrap().etag,
+        db.with(|c| store::load_fetch_state(c, "lipetsk")).unwrap().etag,
         None
     );
 
-    conn.execute_batch("DROP TRIGGER boom").unwrap();
-    let counts = store::save_fetch(&mut conn, "lipetsk", &items, &state, Utc::now()).unwrap();
+    // The engine, which saw the first item before the rollback, is rebuilt: the item is new
+    // again, not a copy of a report that was never stored.
+    db.with(|c| c.execute_batch("DROP TRIGGER boom")).unwrap();
+    let counts = save().unwrap();
     assert_eq!(counts.new, 2);
     assert_eq!(
-        store::load_fetch_state(&conn, "lipetsk")
+        db.with(|c| store::load_fetch_state(c, "lipetsk"))
             .unwrap()
             .etag
             .as_deref(),
@@ -70,7 +78,7 @@ const RELEASE: &str = "Отопительный сезон в Воронеже �
     Управляющие компании должны завершить промывку и опрессовку систем до конца сентября.";
 
 #[test]
-fn retention_keeps_a_story_whole_when_its_first_item_expires() {
+fn retention_keeps_a_story_and_its_guid_when_its_lead_expires() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = svodka::config::Config::parse(
         "[[source]]\nname = \"a\"\nurl = \"https://a.test/rss\"\n\
@@ -79,68 +87,46 @@ fn retention_keeps_a_story_whole_when_its_first_item_expires() {
         &dir.path().join("svodka.toml"),
     )
     .unwrap();
-    let mut conn = store::open(&cfg.storage.path).unwrap();
-    store::sync_sources(&conn, &cfg.sources).unwrap();
+    let db = store::Db::open(&cfg.storage.path).unwrap();
+    db.with(|c| store::sync_sources(c, &cfg.sources)).unwrap();
     let now = Utc::now();
-    let old = now - chrono::Duration::days(100);
-    let copy = |source: &str, published| {
+    let copy = |source: &str, published: chrono::DateTime<Utc>| {
         let mut it = news(&format!("Отопление: версия {source}"), source);
         it.text = RELEASE.replace("5 октября", &format!("5 октября ({source})"));
         it.published = published;
-        vec![(it, vec![])]
+        vec![Incoming::new(it, vec![])]
     };
-    let save = |conn: &mut rusqlite::Connection,
-                source: &str,
-                items: Vec<(Item, Vec<String>)>,
-                when: chrono::DateTime<Utc>| {
-        let state = store::load_fetch_state(conn, source).unwrap();
-        store::save_fetch(conn, source, &items, &state, when).unwrap()
+    let save = |source: &str, items: Vec<Incoming>, when: chrono::DateTime<Utc>| {
+        db.with_engine(|c, e| {
+            let state = store::load_fetch_state(c, source)?;
+            store::save_fetch(c, e, source, &items, None, &state, when)
+        })
+        .unwrap()
     };
-    // The first copy is 100 days old; two agencies carried it again within the window of a
-    // story (their items are dated close to it), and were first seen today.
-    assert_eq!(save(&mut conn, "a", copy("a", old), old).new, 1);
-    assert_eq!(
-        save(
-            &mut conn,
-            "b",
-            copy("b", old + chrono::Duration::hours(2)),
-            now
-        )
-        .merged,
-        1
-    );
-    assert_eq!(
-        save(
-            &mut conn,
-            "c",
-            copy("c", old + chrono::Duration::hours(3)),
-            now
-        )
-        .merged,
-        1
-    );
-    let before = store::select_items(&conn, None, &[], 10).unwrap();
+    let day = chrono::Duration::days(1);
+    assert_eq!(save("a", copy("a", now - day * 2), now - day * 2).new, 1);
+    assert_eq!(save("b", copy("b", now - day), now - day).merged, 1);
+    assert_eq!(save("c", copy("c", now), now).merged, 1);
+    let select = || db.with(|c| store::select_items(c, Grouping::Story, None, &[], 10)).unwrap();
+    let before = select();
     assert_eq!(before.len(), 1);
-    assert_eq!(before[0].also, ["b", "c"]);
+    assert_eq!(before[0].source, "a");
+    assert_eq!(before[0].also(), ["b", "c"]);
 
+    // Retention takes a's report; the story passes to b, and readers see the same entry.
     assert_eq!(
-        store::prune(&mut conn, now - chrono::Duration::days(90)).unwrap(),
+        db.with_engine(|c, e| store::prune(c, Some(e), now - day - day / 2)).unwrap(),
         1
     );
-    let after = store::select_items(&conn, None, &[], 10).unwrap();
+    let after = select();
     assert_eq!(after.len(), 1, "the story must not split: {after:?}");
     assert_eq!(after[0].source, "b");
-    assert_eq!(after[0].also, ["c"]);
-
-    // Past the story window the signatures go: the LSH index holds only recent items.
-    let bands = |c: &rusqlite::Connection| -> i64 {
-        c.query_row("SELECT count(*) FROM item_bands", [], |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(bands(&conn), 32, "two items, sixteen bands each");
-    let window = (now - chrono::Duration::days(store::SIGNATURE_DAYS)).timestamp();
-    assert_eq!(store::forget_old_signatures(&mut conn, window).unwrap(), 32);
-    assert_eq!(bands(&conn), 0);
+    assert_eq!(after[0].also(), ["c"]);
+    assert_eq!(after[0].guid, before[0].guid, "the GUID must not change");
+    assert_eq!(after[0].story, before[0].story);
+    // A fourth agency's copy still joins the story after the prune.
+    assert_eq!(save("d", copy("d", now), now).merged, 1);
+    assert_eq!(select()[0].also(), ["c", "d"]);
 }
 
 /// SIGKILL `svodka fetch` at moments spread over its write and check after each kill that the
