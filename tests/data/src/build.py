@@ -259,6 +259,14 @@ def dress(item, tambov_prev):
         if foot:
             paras.append("Информация и фото: пресс-служба правительства Воронежской области.")
     text = "\n\n".join(paras)
+    if a == "vrn-gov":
+        # The press service's CMS glues thousands with a no-break space: «1\u00a0224 места».
+        text = re.sub(r"(\d) (\d{3})\b", "\\1\u00a0\\2", text)
+    if a == "orel-vestnik":
+        # A small site's editor: hyphens for dashes, straight quotes for «ёлочки».
+        for old, new in ((" — ", " - "), ("«", '"'), ("»", '"')):
+            text = text.replace(old, new)
+            title = title.replace(old, new)
     if a in E_FOR_YO:
         text = text.replace("ё", "е").replace("Ё", "Е")
         title = title.replace("ё", "е").replace("Ё", "Е")
