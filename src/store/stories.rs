@@ -138,13 +138,13 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
         let stems = Stems::new();
         let mut stmt = tx.prepare(
             "SELECT id, source, published, story_id, copy_id, fp, title,
-                    CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> x'01' THEN text END,
+                    CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
                     max(first_seen, updated)
              FROM items WHERE first_seen >= ?1 OR updated >= ?1 OR published >= ?1
              ORDER BY max(first_seen, updated), id",
         )?;
         let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
-        let mut rows = stmt.query([since])?;
+        let mut rows = stmt.query(params![since, vec![crate::stories::fingerprint::VERSION]])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let source: String = r.get(1)?;

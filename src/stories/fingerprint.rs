@@ -14,17 +14,22 @@ use siphasher::sip::SipHasher13;
 
 use crate::text::{Stems, fold, raw_words, words};
 
+/// The stored form's version: a fingerprint of another version is computed again.
+pub const VERSION: u8 = 2;
 /// One shingle in this many is sampled.
-const SAMPLE_MOD: u64 = 8;
-/// The first samples in text order are the copy index's keys: a lead paragraph and its full
-/// text share their beginning.
-pub const INDEX_SAMPLES: usize = 8;
+const SAMPLE_MOD: u64 = 4;
+/// Samples kept per report, the first in text order (about 190 words): the beginning of a text
+/// is what every copy of it keeps.
+const MAX_SAMPLES: usize = 48;
+/// The first samples in text order are the copy index's keys (a new report looks up all of
+/// its samples): a lead paragraph and its full text share their beginning.
+pub const INDEX_SAMPLES: usize = 16;
 /// Terms kept per report.
 pub const TERMS: usize = 24;
 /// Title words count this many times a body word.
 const TITLE_WEIGHT: f32 = 2.0;
 /// Names (capitalised past a sentence's start, abbreviations) and numbers count this much more.
-const NAME_WEIGHT: f32 = 1.6;
+const NAME_WEIGHT: f32 = 2.2;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
@@ -36,6 +41,9 @@ pub struct Fingerprint {
     pub words: u32,
     /// Term hash → raw weight (term frequency with title and name boosts), highest first.
     pub terms: Vec<(u32, f32)>,
+    /// The terms that are names (capitalised past a sentence's start, abbreviations) or
+    /// numbers other than years: two reports of one event share at least one.
+    pub names: Vec<u32>,
 }
 
 fn shingle_hash(ws: &[String]) -> u64 {
@@ -86,6 +94,9 @@ impl Fingerprint {
                 if !samples.contains(&v) {
                     samples.push(v);
                 }
+                if samples.len() == MAX_SAMPLES {
+                    break;
+                }
             }
         }
         let mut exact = SipHasher13::new_with_keys(0x6578_6163_74, 0x7368_6f72_74);
@@ -99,6 +110,7 @@ impl Fingerprint {
             exact.write_u8(b' ');
         }
         let mut weights: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        let mut names: Vec<u32> = Vec::new();
         let mut add = |text: &str, base: f32| {
             let mut sentence_start = true;
             for raw in raw_words(text) {
@@ -117,8 +129,15 @@ impl Fingerprint {
                 } else {
                     1.0
                 };
-                let term = if numeric { w } else { stems.stem_folded(&w) };
-                *weights.entry(term_hash(&term)).or_default() += base * boost;
+                // Small numbers (a temperature, a day) and years are in every other report.
+                let plain_number = numeric
+                    && (w.len() < 3
+                        || (w.len() == 4 && (w.starts_with("19") || w.starts_with("20"))));
+                let term = term_hash(&if numeric { w } else { stems.stem_folded(&w) });
+                *weights.entry(term).or_default() += base * boost;
+                if boost > 1.0 && !plain_number && !names.contains(&term) {
+                    names.push(term);
+                }
             }
         };
         add(title, TITLE_WEIGHT);
@@ -132,22 +151,27 @@ impl Fingerprint {
             .collect();
         terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         terms.truncate(TERMS);
+        names.retain(|n| terms.iter().any(|(t, _)| t == n));
         Fingerprint {
             samples,
             exact: exact.finish(),
             words: u32::try_from(body_words.len()).unwrap_or(u32::MAX),
             terms,
+            names,
         }
     }
 
     /// Stored form: a version byte, the counts, then the values, little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = Vec::with_capacity(16 + 4 * self.samples.len() + 8 * self.terms.len());
-        b.push(1);
+        let mut b = Vec::with_capacity(
+            18 + 4 * self.samples.len() + 8 * self.terms.len() + 4 * self.names.len(),
+        );
+        b.push(VERSION);
         b.extend_from_slice(&self.exact.to_le_bytes());
         b.extend_from_slice(&self.words.to_le_bytes());
         b.extend_from_slice(&(self.samples.len() as u16).to_le_bytes());
         b.extend_from_slice(&(self.terms.len() as u16).to_le_bytes());
+        b.extend_from_slice(&(self.names.len() as u16).to_le_bytes());
         for s in &self.samples {
             b.extend_from_slice(&s.to_le_bytes());
         }
@@ -155,13 +179,16 @@ impl Fingerprint {
             b.extend_from_slice(&t.to_le_bytes());
             b.extend_from_slice(&w.to_le_bytes());
         }
+        for n in &self.names {
+            b.extend_from_slice(&n.to_le_bytes());
+        }
         b
     }
 
     /// `None` for a blob of another version or a damaged one (the report is fingerprinted again).
     pub fn from_bytes(b: &[u8]) -> Option<Fingerprint> {
         let (&version, rest) = b.split_first()?;
-        if version != 1 || rest.len() < 16 {
+        if version != VERSION || rest.len() < 18 {
             return None;
         }
         let u32_at = |i: usize| -> Option<u32> {
@@ -171,11 +198,12 @@ impl Fingerprint {
         let words = u32_at(8)?;
         let ns = u16::from_le_bytes(rest.get(12..14)?.try_into().ok()?) as usize;
         let nt = u16::from_le_bytes(rest.get(14..16)?.try_into().ok()?) as usize;
-        if rest.len() != 16 + 4 * ns + 8 * nt {
+        let nn = u16::from_le_bytes(rest.get(16..18)?.try_into().ok()?) as usize;
+        if rest.len() != 18 + 4 * ns + 8 * nt + 4 * nn {
             return None;
         }
-        let samples = (0..ns).map(|i| u32_at(16 + 4 * i)).collect::<Option<_>>()?;
-        let base = 16 + 4 * ns;
+        let samples = (0..ns).map(|i| u32_at(18 + 4 * i)).collect::<Option<_>>()?;
+        let base = 18 + 4 * ns;
         let terms = (0..nt)
             .map(|i| {
                 let t = u32_at(base + 8 * i)?;
@@ -183,11 +211,14 @@ impl Fingerprint {
                 Some((t, w))
             })
             .collect::<Option<_>>()?;
+        let base = base + 8 * nt;
+        let names = (0..nn).map(|i| u32_at(base + 4 * i)).collect::<Option<_>>()?;
         Some(Fingerprint {
             samples,
             exact,
             words,
             terms,
+            names,
         })
     }
 }
@@ -242,7 +273,7 @@ mod tests {
         assert_eq!(Fingerprint::from_bytes(&f.to_bytes()), Some(f.clone()));
         let b = f.to_bytes();
         assert_eq!(Fingerprint::from_bytes(&b[..b.len() - 1]), None);
-        assert_eq!(Fingerprint::from_bytes(b"\x02abc"), None);
+        assert_eq!(Fingerprint::from_bytes(b"\x01abc"), None);
     }
 
     #[test]

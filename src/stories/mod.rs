@@ -28,12 +28,23 @@ use crate::text::Stems;
 
 /// Containment of sampled shingles above which two texts are copies.
 pub const COPY_CONTAINMENT: f64 = 0.5;
-/// A text needs this many samples (about 35 words) for its containment to mean anything.
+/// A text needs this many samples (about 15 words) for its containment to mean anything.
 const MIN_SAMPLES: usize = 4;
+/// A text with fewer samples is still compared when it is this long and all are found.
+const MIN_WORDS: u32 = 20;
 /// Short texts are copies only within this many seconds of each other.
 const SHORT_COPY_SECS: i64 = 6 * 3600;
+/// One agency's two items are copies only when this close in time and this alike (the same
+/// text put out twice under two addresses), never a daily rubric that repeats its template.
+const SAME_SOURCE_COPY_SECS: i64 = 12 * 3600;
+const SAME_SOURCE_CONTAINMENT: f64 = 0.9;
+/// What each name or number shared with a story's members (on average) adds, up to a few.
+const NAME_BONUS: f32 = 0.05;
+const MAX_NAME_BONUSES: f32 = 3.0;
+/// Without a shared name or number, two reports need this much more similarity.
+const NO_NAME_PENALTY: f32 = 0.1;
 /// Average cosine similarity to a story's members above which a report joins the story.
-pub const STORY_SIMILARITY: f32 = 0.32;
+pub const STORY_SIMILARITY: f32 = 0.30;
 /// Terms of each report that go into the story index.
 const INDEX_TERMS: usize = 8;
 /// The newest entries scanned per index key: a frequent term cannot make a report walk the
@@ -50,7 +61,12 @@ const COMMON: &[&str] = &[
     "губернатор", "работ", "нов", "врем", "сегодн", "вчер", "ноябр", "декабр", "октябр", "тысяч",
     "миллион", "млн", "млрд", "процент", "дом", "улиц", "мест", "част", "заявлен", "информац",
     "данн", "проект", "мер", "решен", "вопрос", "центр", "служб", "сотрудник", "комментар",
+    // The words of daily rubrics: «Погода на завтра», «Курс валют», «Афиша выходных».
+    "погод", "завтр", "курс", "валют", "афиш", "выходн", "обстановк", "дорожн", "цен",
 ];
+/// Each day between two reports beyond the first asks for this much more similarity: the
+/// reports of one event cluster within a day; a rubric repeats every day.
+const PER_DAY_PENALTY: f32 = 0.1;
 
 /// A fetch's reports made ready for the engine: the source's boilerplate learned from the fetch
 /// (on top of `learned`), and per report its text without boilerplate and its fingerprint.
@@ -101,6 +117,7 @@ struct Entry {
     samples: Box<[u32]>,
     /// IDF-weighted, L2-normalised, sorted by term.
     vector: Box<[(u32, f32)]>,
+    names: Box<[u32]>,
 }
 
 /// The in-memory candidate indexes over the reports of the window.
@@ -122,6 +139,9 @@ pub struct Engine {
     /// agencies' backlogs from last week still groups its stories, and memory is bounded by
     /// the reports that arrive in one window.
     newest: i64,
+    story_similarity: f32,
+    /// Reports counted in `df` but not held.
+    observed: usize,
 }
 
 /// A report the engine is asked about.
@@ -154,7 +174,24 @@ impl Engine {
             prior,
             dead_keys: 0,
             newest: i64::MIN,
+            story_similarity: STORY_SIMILARITY,
+            observed: 0,
         }
+    }
+
+    /// The same engine with another story threshold (for tuning on a labelled set).
+    pub fn with_story_similarity(mut self, t: f32) -> Engine {
+        self.story_similarity = t;
+        self
+    }
+
+    /// Counts a report's terms for IDF without holding it (history read at start, or a
+    /// labelled set's background).
+    pub fn observe(&mut self, fp: &Fingerprint) {
+        for (t, _) in &fp.terms {
+            *self.df.entry(*t).or_default() += 1;
+        }
+        self.observed += 1;
     }
 
     pub fn window(&self) -> i64 {
@@ -171,7 +208,7 @@ impl Engine {
     }
 
     fn idf(&self, term: u32) -> f32 {
-        let n = self.entries.len() as f32 + PRIOR_DOCS;
+        let n = (self.entries.len() + self.observed) as f32 + PRIOR_DOCS;
         let df = self.df.get(&term).copied().unwrap_or(0) as f32
             + self.prior.get(&term).copied().unwrap_or(0.0);
         (n / (df + 1.0)).ln().max(0.0)
@@ -203,7 +240,8 @@ impl Engine {
         let source = self.sources.get(r.source).copied();
         let mut candidates: HashSet<i64> = HashSet::new();
         // Copies first: the same text is the strongest evidence there is.
-        let short = r.fp.samples.len() < MIN_SAMPLES;
+        let few_samples = r.fp.samples.len() < MIN_SAMPLES;
+        let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
         if let Some(ids) = self.by_exact.get(&r.fp.exact) {
             for id in ids.iter().rev().take(POSTING_SCAN) {
                 if let Some(e) = self.entries.get(id)
@@ -219,7 +257,7 @@ impl Engine {
                 }
             }
         }
-        for s in r.fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
+        for s in &r.fp.samples {
             if let Some(ids) = self.by_sample.get(s) {
                 candidates.extend(ids.iter().rev().take(POSTING_SCAN));
             }
@@ -234,11 +272,7 @@ impl Engine {
             }
         }
         candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
-        candidates.retain(|id| {
-            self.entries
-                .get(id)
-                .is_some_and(|e| Some(e.source) != source && near(e, self.window))
-        });
+        candidates.retain(|id| self.entries.get(id).is_some_and(|e| near(e, self.window)));
         if !short {
             let mut best: Option<(f64, i64)> = None;
             for id in &candidates {
@@ -249,7 +283,16 @@ impl Engine {
                     continue;
                 }
                 let c = containment(&r.fp.samples, &e.samples);
-                if c >= COPY_CONTAINMENT && best.is_none_or(|(b, bid)| (c, *id) > (b, bid)) {
+                let enough = if Some(e.source) == source {
+                    c >= SAME_SOURCE_CONTAINMENT && near(e, SAME_SOURCE_COPY_SECS)
+                } else if few_samples {
+                    // A lead of two sentences may draw few samples: every one of them must
+                    // be found, within a day.
+                    c >= 1.0 && near(e, 86_400)
+                } else {
+                    c >= COPY_CONTAINMENT
+                };
+                if enough && best.is_none_or(|(b, bid)| (c, *id) > (b, bid)) {
                     best = Some((c, *id));
                 }
             }
@@ -263,10 +306,12 @@ impl Engine {
                 };
             }
         }
-        // Then stories: average linkage over the members of each candidate story.
+        // Then stories: average linkage over the members of each candidate story, reached
+        // through another agency's report.
         let stories: HashSet<i64> = candidates
             .iter()
             .filter_map(|id| self.entries.get(id))
+            .filter(|e| Some(e.source) != source)
             .map(|e| e.story)
             .collect();
         let mut best: Option<(f32, i64)> = None;
@@ -276,17 +321,32 @@ impl Engine {
             };
             let mut sum = 0.0;
             let mut n = 0;
+            let mut named = false;
+            let mut shared_names = 0;
+            let mut closest = i64::MAX;
             for id in members.iter().rev().take(STORY_MEMBERS) {
                 if let Some(e) = self.entries.get(id) {
                     sum += cosine(&vector, &e.vector);
                     n += 1;
+                    let shared = e.names.iter().filter(|x| r.fp.names.contains(x)).count();
+                    named |= shared > 0;
+                    shared_names += shared;
+                    closest = closest.min((e.published - r.published).abs());
                 }
             }
             if n == 0 {
                 continue;
             }
-            let avg = sum / n as f32;
-            if avg >= STORY_SIMILARITY && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
+            // Names and numbers the report shares with the story's members speak for the same
+            // event beyond what the cosine of all words says.
+            let avg = sum / n as f32
+                + NAME_BONUS * (shared_names as f32 / n as f32).min(MAX_NAME_BONUSES);
+            let days_apart = (closest - 86_400).max(0) as f32 / 86_400.0;
+            let mut need = self.story_similarity + PER_DAY_PENALTY * days_apart;
+            if !named {
+                need += NO_NAME_PENALTY;
+            }
+            if avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
                 best = Some((avg, story));
             }
         }
@@ -294,6 +354,15 @@ impl Engine {
             Some((score, story)) => Decision::Story { story, score },
             None => Decision::New,
         }
+    }
+
+    /// How alike two fingerprints are, as the engine sees them now: (containment of samples,
+    /// cosine of IDF-weighted terms). For diagnostics and the evaluation.
+    pub fn similarity(&self, a: &Fingerprint, b: &Fingerprint) -> (f64, f32) {
+        (
+            containment(&a.samples, &b.samples),
+            cosine(&self.vector(a), &self.vector(b)),
+        )
     }
 
     /// The heaviest terms of a vector: the story index's keys.
@@ -352,6 +421,7 @@ impl Engine {
                 exact: fp.exact,
                 samples: fp.samples.clone().into_boxed_slice(),
                 vector,
+                names: fp.names.clone().into_boxed_slice(),
             },
         );
     }
@@ -436,7 +506,7 @@ impl Engine {
         let per_entries: usize = self
             .entries
             .values()
-            .map(|e| entry + 4 * e.samples.len() + 8 * e.vector.len())
+            .map(|e| entry + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
             .sum();
         let posting = |m: &HashMap<u32, VecDeque<i64>>| -> usize {
             m.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
