@@ -282,6 +282,8 @@ def report(rows, copies, stories, hard):
     print(f"titles repeated across items: {len(repeated)} "
           + ", ".join(f"«{t}» ×{n}" for t, n in sorted(repeated.items(), key=lambda x: -x[1])[:6]))
 
+    difficulty(rows, hard)
+
     got = {
         "items": len(rows),
         "agencies": len(by_agency),
@@ -296,6 +298,71 @@ def report(rows, copies, stories, hard):
         print(f"  {k:38} {got[k]:4}  (need ≥ {need}) {'ok' if ok else 'SHORT'}")
         if not ok:
             bad("minimums", f"{k}: {got[k]} < {need}")
+
+
+def difficulty(rows, hard):
+    """How far naive lexical measures get: the set is meant to defeat them.
+
+    Two measures over lower-cased, ё-folded words of title and text, footers left in: containment
+    of word 3-shingles (the share of the smaller set found in the other) and Jaccard of the word
+    sets. Printed for pairs of copies, of reports of one story that are not copies, of hard
+    negatives (the pairs the notes name), and of all other pairs.
+    """
+
+    def toks(r):
+        return words((r["title"] + " " + r["text"]).lower().replace("ё", "е"))
+
+    shingles, vocab = {}, {}
+    for r in rows:
+        w = toks(r)
+        shingles[r["id"]] = {tuple(w[i : i + 3]) for i in range(max(len(w) - 2, 1))}
+        vocab[r["id"]] = set(w)
+
+    def contain(a, b):
+        x, y = shingles[a], shingles[b]
+        return len(x & y) / max(1, min(len(x), len(y)))
+
+    def jaccard(a, b):
+        x, y = vocab[a], vocab[b]
+        return len(x & y) / max(1, len(x | y))
+
+    by_id = {r["id"]: r for r in rows}
+    named = set()
+    for r in hard:
+        for other in refs(r["note"] or "", "hard-neg vs"):
+            if other in by_id:
+                named.add(tuple(sorted((r["id"], other))))
+    kinds = defaultdict(list)
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            key = tuple(sorted((a["id"], b["id"])))
+            if a["copy"] is not None and a["copy"] == b["copy"]:
+                kind = "copy"
+            elif a["story"] is not None and a["story"] == b["story"]:
+                kind = "story, not copy"
+            elif key in named:
+                kind = "hard negative"
+            else:
+                kind = "other"
+            kinds[kind].append((contain(*key), jaccard(*key)))
+
+    def q(xs, f):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(f * len(xs)))]
+
+    print("\nnaive measures, footers left in (median, 10th–90th percentile, share ≥ 0.5):")
+    print(f"  {'pairs':16} {'n':>6}   {'3-shingle containment':26} {'word Jaccard':26}")
+    for kind in ("copy", "story, not copy", "hard negative", "other"):
+        ps = kinds[kind]
+        cells = []
+        for k in (0, 1):
+            xs = [p[k] for p in ps]
+            if not xs:
+                cells.append("-")
+                continue
+            hi = sum(x >= 0.5 for x in xs) / len(xs)
+            cells.append(f"{q(xs, 0.5):.2f} ({q(xs, 0.1):.2f}–{q(xs, 0.9):.2f}) {hi:4.0%}")
+        print(f"  {kind:16} {len(ps):6}   {cells[0]:26} {cells[1]:26}")
 
 
 if __name__ == "__main__":
