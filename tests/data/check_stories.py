@@ -8,6 +8,8 @@ the labels («copy of X» shares X's copy label, «same event as X» shares X's 
 failure, with one line per problem.
 
 Run: python3 tests/data/check_stories.py [PATH]
+     python3 tests/data/check_stories.py --self-test   (breaks the set on purpose, one way at a
+                                                        time, and expects each break reported)
 """
 
 import json
@@ -17,7 +19,8 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-PATH = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "stories.jsonl"
+DEFAULT = Path(__file__).resolve().parent / "stories.jsonl"
+PATH = Path(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "--self-test" else DEFAULT
 
 FIELDS = ["id", "agency", "published", "title", "text", "link", "copy", "story", "note"]
 MIN = {
@@ -262,8 +265,8 @@ def report(rows, copies, stories, hard):
     agencies_per_copy = Counter(len({m['agency'] for m in ms}) for ms in copies.values())
     print(f"  agencies per copy group: {dict(sorted(agencies_per_copy.items()))}")
 
-    notes = [r["note"] or "" for r in rows if r["copy"]]
-    print("\ncopy edits named in notes:")
+    notes = [r["note"] or "" for r in rows if r["copy"] and "copy of" in (r["note"] or "")]
+    print(f"\ncopy edits named in the notes of the {len(notes)} copies (an original is not counted):")
     for name, pat in EDITS.items():
         n = sum(bool(re.search(pat, x)) for x in notes)
         print(f"  {name:24} {n}")
@@ -282,6 +285,8 @@ def report(rows, copies, stories, hard):
     print(f"titles repeated across items: {len(repeated)} "
           + ", ".join(f"«{t}» ×{n}" for t, n in sorted(repeated.items(), key=lambda x: -x[1])[:6]))
 
+    difficulty(rows, hard)
+
     got = {
         "items": len(rows),
         "agencies": len(by_agency),
@@ -298,5 +303,151 @@ def report(rows, copies, stories, hard):
             bad("minimums", f"{k}: {got[k]} < {need}")
 
 
+def difficulty(rows, hard):
+    """How far naive lexical measures get: the set is meant to defeat them.
+
+    Two measures over lower-cased, ё-folded words of title and text, footers left in: containment
+    of word 3-shingles (the share of the smaller set found in the other) and Jaccard of the word
+    sets. Printed for pairs of copies, of reports of one story that are not copies, of hard
+    negatives (the pairs the notes name), and of all other pairs.
+    """
+
+    def toks(r):
+        return words((r["title"] + " " + r["text"]).lower().replace("ё", "е"))
+
+    shingles, vocab = {}, {}
+    for r in rows:
+        w = toks(r)
+        shingles[r["id"]] = {tuple(w[i : i + 3]) for i in range(max(len(w) - 2, 1))}
+        vocab[r["id"]] = set(w)
+
+    def contain(a, b):
+        x, y = shingles[a], shingles[b]
+        return len(x & y) / max(1, min(len(x), len(y)))
+
+    def jaccard(a, b):
+        x, y = vocab[a], vocab[b]
+        return len(x & y) / max(1, len(x | y))
+
+    by_id = {r["id"]: r for r in rows}
+    named = set()
+    for r in hard:
+        for other in refs(r["note"] or "", "hard-neg vs"):
+            if other in by_id:
+                named.add(tuple(sorted((r["id"], other))))
+    kinds = defaultdict(list)
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            key = tuple(sorted((a["id"], b["id"])))
+            if a["copy"] is not None and a["copy"] == b["copy"]:
+                kind = "copy"
+            elif a["story"] is not None and a["story"] == b["story"]:
+                kind = "story, not copy"
+            elif key in named:
+                kind = "hard negative"
+            else:
+                kind = "other"
+            kinds[kind].append((contain(*key), jaccard(*key)))
+
+    def q(xs, f):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(f * len(xs)))]
+
+    print("\nnaive measures, footers left in (median, 10th–90th percentile, share ≥ 0.5):")
+    print(f"  {'pairs':16} {'n':>6}   {'3-shingle containment':26} word Jaccard")
+    for kind in ("copy", "story, not copy", "hard negative", "other"):
+        ps = kinds[kind]
+        cells = []
+        for k in (0, 1):
+            xs = [p[k] for p in ps]
+            if not xs:
+                cells.append("-")
+                continue
+            hi = sum(x >= 0.5 for x in xs) / len(xs)
+            cells.append(f"{q(xs, 0.5):.2f} ({q(xs, 0.1):.2f}–{q(xs, 0.9):.2f}) {hi:4.0%}")
+        print(f"  {kind:16} {len(ps):6}   {cells[0]:26} {cells[1]}")
+
+
+def self_test():
+    """Each way of breaking the set must be reported: a validator that cannot fail checks nothing."""
+    import subprocess
+    import tempfile
+
+    rows = [json.loads(line) for line in DEFAULT.read_text(encoding="utf-8").splitlines()]
+
+    def split_copy(rs):
+        r = next(x for x in rs if x["copy"])
+        r["story"] = next(x["story"] for x in rs if x["story"] and x["story"] != r["story"])
+
+    def lone_label(rs):
+        next(x for x in rs if x["story"] is None)["story"] = "s99"
+
+    def hard_neg_same_story(rs):
+        a = next(x for x in rs if "hard-neg vs" in (x["note"] or "") and x["story"])
+        other = refs(a["note"], "hard-neg vs")[0]
+        next(x for x in rs if x["id"] == other)["story"] = a["story"]
+
+    def wrong_copy_claim(rs):
+        r = next(x for x in rs if "copy of" in (x["note"] or ""))
+        r["copy"] = "c99"
+        next(x for x in rs if x["copy"] is None and x["story"] is None)["copy"] = "c99"
+
+    def utc(rs):
+        rs[0]["published"] = rs[0]["published"].replace("+03:00", "+00:00")
+
+    def single_newline(rs):
+        r = next(x for x in rs if "\n\n" in x["text"])
+        r["text"] = r["text"].replace("\n\n", "\n", 1)
+
+    def duplicate_id(rs):
+        rs[1]["id"] = rs[0]["id"]
+
+    def too_few(rs):
+        drop = [x for x in rs if x["agency"] == "bel-24"][:2]
+        for x in drop:
+            rs.remove(x)
+
+    def footer_everywhere(rs):
+        for x in rs:
+            if x["agency"] == "orel-vestnik":
+                x["text"] += "\n\nПодписывайтесь на наш канал."
+
+    def far_apart(rs):
+        r = next(x for x in rs if x["copy"])
+        r["published"] = "2026-11-30T23:00:00+03:00"
+
+    cases = [
+        (split_copy, "copy group spans story labels"),
+        (lone_label, "story label on a single item"),
+        (hard_neg_same_story, "shares its story label"),
+        (wrong_copy_claim, "labels differ"),
+        (utc, "Moscow time"),
+        (single_newline, "exactly one blank line"),
+        (duplicate_id, "duplicate id"),
+        (too_few, "items per agency"),
+        (footer_everywhere, "no recurring footer"),
+        (far_apart, "more than 48 hours"),
+    ]
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for break_it, expect in cases:
+            rs = json.loads(json.dumps(rows))
+            break_it(rs)
+            path = Path(tmp) / "broken.jsonl"
+            path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rs), encoding="utf-8")
+            run = subprocess.run(
+                [sys.executable, __file__, str(path)], capture_output=True, text=True, check=False
+            )
+            ok = run.returncode == 1 and expect in run.stdout
+            failed += not ok
+            print(f"  {'ok  ' if ok else 'FAIL'} {break_it.__name__}: expects «{expect}»")
+    if failed:
+        sys.exit(f"{failed} break(s) not reported")
+    print("self-test OK")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--self-test"]:
+        self_test()
+    else:
+        main()
