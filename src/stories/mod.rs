@@ -344,6 +344,17 @@ impl Engine {
             let days_apart = (closest - 86_400).max(0) as f32 / 86_400.0;
             let mut need = self.story_similarity + PER_DAY_PENALTY * days_apart;
             if !named {
+                // Two reports that both name people, places or figures and share none of
+                // them are about different events (the same rubric in two cities).
+                let members_named = members
+                    .iter()
+                    .rev()
+                    .take(STORY_MEMBERS)
+                    .filter_map(|id| self.entries.get(id))
+                    .any(|e| !e.names.is_empty());
+                if members_named && !r.fp.names.is_empty() {
+                    continue;
+                }
                 need += NO_NAME_PENALTY;
             }
             if avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
