@@ -230,7 +230,13 @@ async fn one_story_from_three_agencies_is_published_once_naming_the_others() {
     let it = &ch.items()[0];
     assert_eq!(it.link(), Some(link));
     let desc = it.description().unwrap();
-    assert!(desc.contains("Также сообщили: tambov, voronezh"), "{desc}");
+    // The other agencies' own reports, each with its own headline and link.
+    assert!(desc.contains("Также сообщили:"), "{desc}");
+    assert!(
+        desc.contains("<a href=\"https://voronezh.test/40852.html\">voronezh — Липецк увеличит финансирование дорог</a>"),
+        "{desc}"
+    );
+    assert!(desc.contains(">tambov — "), "{desc}");
 }
 
 #[tokio::test]
@@ -367,7 +373,7 @@ async fn near_identical_texts_from_two_agencies_are_one_story() {
         story
             .description()
             .unwrap()
-            .contains("Также сообщили: kurier"),
+            .contains("Также сообщили:</em> <a href=\"https://kurier.test/1\">kurier — "),
         "{feed}"
     );
     // Only the second agency's words carry the topic; the story is in the topic's feed all the same.
