@@ -24,6 +24,7 @@ struct Daemon {
     child: Child,
     addr: SocketAddr,
     base: String,
+    log: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
 /// `svodka run` with `RLIMIT_NOFILE` set to [`NOFILE`] (soft and hard) in the child.
@@ -46,13 +47,16 @@ async fn start(app: &App) -> Daemon {
     }
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    // Read the log all along, so the child never blocks on a full pipe.
+    let (tx, mut log) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(Some(l)) = lines.next_line().await {
+            let _ = tx.send(l);
+        }
+    });
     let base = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
-            let l = lines
-                .next_line()
-                .await
-                .unwrap()
-                .expect("svodka exited before serving");
+            let l = log.recv().await.expect("svodka exited before serving");
             if let Some(rest) = l.split("serving on ").nth(1) {
                 return rest.split_whitespace().next().unwrap().to_string();
             }
@@ -60,15 +64,32 @@ async fn start(app: &App) -> Daemon {
     })
     .await
     .expect("svodka did not start serving");
-    // Keep reading the log so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let addr = base.trim_start_matches("http://").parse().unwrap();
-    Daemon { child, addr, base }
+    Daemon {
+        child,
+        addr,
+        base,
+        log,
+    }
 }
 
 impl Daemon {
     fn feed(&self) -> String {
         format!("{}/feeds/all.rss", self.base)
+    }
+
+    /// Waits for a log line containing `needle`, within 20 s.
+    async fn wait_log(&mut self, needle: &str) -> String {
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                let l = self.log.recv().await.expect("svodka exited");
+                if l.contains(needle) {
+                    return l;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no log line with {needle:?}"))
     }
 
     /// SIGTERM, and the exit status.
@@ -267,7 +288,10 @@ async fn half_sent_requests_are_closed_after_the_header_timeout_and_readers_are_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_idle_connections_past_the_cap_leaves_readers_served() {
     let (_o, app) = agency("", "").await;
-    let d = start(&app).await;
+    let mut d = start(&app).await;
+    // The operator sees the limits the daemon works within.
+    d.wait_log("serving at most 96 connections at once (open files limit 256")
+        .await;
     until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
 
     let flood = idle_flood(d.addr, FLOOD).await;
@@ -359,7 +383,7 @@ async fn oversized_and_unexpected_requests_get_a_clear_status() {
 async fn fetching_completes_its_cycle_while_a_flood_is_on() {
     // Every two seconds, so the next cycle runs while the flood holds its connections.
     let (o, app) = agency("", "[schedule]\ncron = \"*/2 * * * * *\"\n").await;
-    let d = start(&app).await;
+    let mut d = start(&app).await;
     until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
 
     let flood = idle_flood(d.addr, FLOOD).await;
@@ -376,6 +400,8 @@ async fn fetching_completes_its_cycle_while_a_flood_is_on() {
             "application/rss+xml; charset=utf-8",
         ),
     );
+    // The cycle ends with the new story stored, flood or not.
+    d.wait_log("lipetsk-vesti: 1 new").await;
     let got = until_title(
         &d.feed(),
         "Под Ельцом сошёл с рельсов грузовой поезд: движение восстановлено",
