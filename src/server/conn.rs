@@ -687,6 +687,73 @@ mod tests {
         assert_eq!(s.get().0, Phase::Head);
     }
 
+    /// `conn::serve` on 127.0.0.1:0 with `[server]` keys, in front of a router with a handler
+    /// that never finishes (a wedged render) and one that answers at once.
+    async fn serving(server_keys: &str) -> (SocketAddr, CancellationToken) {
+        let cfg = Config::parse(
+            &format!("[server]\n{server_keys}\n"),
+            std::path::Path::new("svodka.toml"),
+        )
+        .unwrap();
+        let cfg = Arc::new(cfg);
+        let router = Router::new()
+            .route(
+                "/stuck",
+                axum::routing::get(|| std::future::pending::<&'static str>()),
+            )
+            .route("/healthz", axum::routing::get(|| async { "ok\n" }));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = CancellationToken::new();
+        tokio::spawn(serve(listener, router, move || cfg.clone(), stop.clone()));
+        (addr, stop)
+    }
+
+    async fn ask(addr: SocketAddr, path: &str) -> (TcpStream, Instant) {
+        use tokio::io::AsyncWriteExt;
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: news.test\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        (s, Instant::now())
+    }
+
+    /// Everything the server sends until it closes the connection (within 10 s).
+    async fn until_closed(s: &mut TcpStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut all = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut all)).await;
+        assert!(read.is_ok(), "the connection was held open for 10 s");
+        String::from_utf8_lossy(&all).into_owned()
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_takes_too_long_closes_its_connection() {
+        let (addr, stop) = serving("request_timeout_secs = 1").await;
+        let (mut s, asked) = ask(addr, "/stuck").await;
+        assert_eq!(until_closed(&mut s).await, "");
+        assert!(asked.elapsed() >= Duration::from_millis(900));
+        stop.cancel();
+    }
+
+    #[tokio::test]
+    async fn past_the_cap_with_every_connection_busy_comes_a_503_with_retry_after() {
+        let (addr, stop) = serving("max_connections = 1\nrequest_timeout_secs = 3").await;
+        // Busy (or, if not read yet, new): either way it is not closed to make room.
+        let (mut busy, _) = ask(addr, "/stuck").await;
+        let (mut s, _) = ask(addr, "/healthz").await;
+        let answer = until_closed(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(answer.contains("retry-after: 5\r\n"), "{answer}");
+        // Once the stuck one is closed by its timeout, there is room again.
+        assert_eq!(until_closed(&mut busy).await, "");
+        let (mut s, _) = ask(addr, "/healthz").await;
+        let mut buf = [0u8; 12];
+        tokio::io::AsyncReadExt::read_exact(&mut s, &mut buf).await.unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 200");
+        stop.cancel();
+    }
+
     #[test]
     fn requests_beyond_the_limits_get_their_status() {
         let long = format!("/feeds/all.rss?q={}", "%D1%8F".repeat(MAX_URL_BYTES / 6 + 1));
