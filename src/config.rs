@@ -737,6 +737,10 @@ topics = ["syria"]
             "header_timeout_secs",
             "invalid value",
         );
-        check_err(&with("keepalive_secs = 5"), "keepalive_secs", "unknown field");
+        check_err(
+            &with("keepalive_secs = 5"),
+            "keepalive_secs",
+            "unknown field",
+        );
     }
 }

@@ -467,10 +467,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 fn refusal(method: &Method, uri: &Uri, has_body: bool) -> Option<Response<Body>> {
     let target = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     if target > MAX_URL_BYTES {
-        return Some(plain(
-            StatusCode::URI_TOO_LONG,
-            "the address is too long\n",
-        ));
+        return Some(plain(StatusCode::URI_TOO_LONG, "the address is too long\n"));
     }
     if has_body && (method == Method::GET || method == Method::HEAD) {
         return Some(plain(
@@ -483,8 +480,7 @@ fn refusal(method: &Method, uri: &Uri, has_body: bool) -> Option<Response<Body>>
 
 fn carries_body(h: &HeaderMap) -> bool {
     h.contains_key(header::TRANSFER_ENCODING)
-        || h
-            .get(header::CONTENT_LENGTH)
+        || h.get(header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() != b"0")
 }
 
@@ -699,7 +695,7 @@ mod tests {
         let router = Router::new()
             .route(
                 "/stuck",
-                axum::routing::get(|| std::future::pending::<&'static str>()),
+                axum::routing::get(std::future::pending::<&'static str>),
             )
             .route("/healthz", axum::routing::get(|| async { "ok\n" }));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -749,14 +745,19 @@ mod tests {
         assert_eq!(until_closed(&mut busy).await, "");
         let (mut s, _) = ask(addr, "/healthz").await;
         let mut buf = [0u8; 12];
-        tokio::io::AsyncReadExt::read_exact(&mut s, &mut buf).await.unwrap();
+        tokio::io::AsyncReadExt::read_exact(&mut s, &mut buf)
+            .await
+            .unwrap();
         assert_eq!(&buf, b"HTTP/1.1 200");
         stop.cancel();
     }
 
     #[test]
     fn requests_beyond_the_limits_get_their_status() {
-        let long = format!("/feeds/all.rss?q={}", "%D1%8F".repeat(MAX_URL_BYTES / 6 + 1));
+        let long = format!(
+            "/feeds/all.rss?q={}",
+            "%D1%8F".repeat(MAX_URL_BYTES / 6 + 1)
+        );
         let r = refusal(&Method::GET, &long.parse().unwrap(), false).unwrap();
         assert_eq!(r.status(), StatusCode::URI_TOO_LONG);
         let r = refusal(&Method::GET, &"/feeds/all.rss".parse().unwrap(), true).unwrap();
@@ -771,7 +772,10 @@ mod tests {
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("12"));
         assert!(carries_body(&h));
         h.remove(header::CONTENT_LENGTH);
-        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         assert!(carries_body(&h));
     }
 }

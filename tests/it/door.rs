@@ -119,14 +119,16 @@ async fn agency(server: &str, extra: &str) -> (Origin, App) {
         Route::ok(
             rss(&[
                 item("В Липецке открыли мост через Воронеж после ремонта").guid("lv-1041"),
-                item("Грипп в регионе: карантин в школах продлён до понедельника")
-                    .guid("lv-1042"),
+                item("Грипп в регионе: карантин в школах продлён до понедельника").guid("lv-1042"),
             ]),
             "application/rss+xml; charset=utf-8",
         ),
     );
-    let text = config(&[("lipetsk-vesti", o.url("/rss.xml"))], extra)
-        .replacen("[server]\n", &format!("[server]\n{server}\n"), 1);
+    let text = config(&[("lipetsk-vesti", o.url("/rss.xml"))], extra).replacen(
+        "[server]\n",
+        &format!("[server]\n{server}\n"),
+        1,
+    );
     (o, App::new(&text))
 }
 
@@ -234,7 +236,11 @@ async fn closed_within(s: &mut tokio::net::tcp::OwnedReadHalf, limit: Duration) 
 async fn half_sent_requests_are_closed_after_the_header_timeout_and_readers_are_served() {
     let (_o, app) = agency("header_timeout_secs = 2", "").await;
     let d = start(&app).await;
-    until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
+    until_title(
+        &d.feed(),
+        "В Липецке открыли мост через Воронеж после ремонта",
+    )
+    .await;
 
     // Slowloris: more connections than the server may hold, each sending a request line and
     // then one more header every 400 ms, never the blank line that ends the head.
@@ -271,7 +277,9 @@ async fn half_sent_requests_are_closed_after_the_header_timeout_and_readers_are_
 
     let mut held = Vec::new();
     while let Some(r) = attackers.join_next().await {
-        let lived = r.unwrap().expect("a half-sent request was held open for 15 s");
+        let lived = r
+            .unwrap()
+            .expect("a half-sent request was held open for 15 s");
         held.push(lived);
     }
     // The ones the server had room for lived until the header timeout, trickle or not, and no
@@ -292,7 +300,11 @@ async fn a_flood_of_idle_connections_past_the_cap_leaves_readers_served() {
     // The operator sees the limits the daemon works within.
     d.wait_log("serving at most 96 connections at once (open files limit 256")
         .await;
-    until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
+    until_title(
+        &d.feed(),
+        "В Липецке открыли мост через Воронеж после ремонта",
+    )
+    .await;
 
     let flood = idle_flood(d.addr, FLOOD).await;
     assert!(!flood.is_empty(), "no flood connection was answered");
@@ -300,7 +312,10 @@ async fn a_flood_of_idle_connections_past_the_cap_leaves_readers_served() {
     // The server closed the longest idle to make room: what it holds stays under its cap
     // (256 descriptors less the reserve), whatever the flood opened.
     let open = still_open(&flood);
-    assert!(open <= 96, "{open} idle connections held under a limit of {NOFILE} files");
+    assert!(
+        open <= 96,
+        "{open} idle connections held under a limit of {NOFILE} files"
+    );
     // Idle connections do not hold up a shutdown.
     assert_eq!(d.stop().await, 0);
     drop(flood);
@@ -310,11 +325,16 @@ async fn a_flood_of_idle_connections_past_the_cap_leaves_readers_served() {
 async fn idle_kept_alive_connections_are_closed_after_the_idle_timeout() {
     let (_o, app) = agency("idle_timeout_secs = 2", "").await;
     let d = start(&app).await;
-    until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
+    until_title(
+        &d.feed(),
+        "В Липецке открыли мост через Воронеж после ремонта",
+    )
+    .await;
 
     let s = TcpStream::connect(d.addr).await.unwrap();
     let (mut rd, mut wr) = s.into_split();
-    let ask = b"HEAD /feeds/all.rss HTTP/1.1\r\nHost: news.test\r\nUser-Agent: Liferea/1.15\r\n\r\n";
+    let ask =
+        b"HEAD /feeds/all.rss HTTP/1.1\r\nHost: news.test\r\nUser-Agent: Liferea/1.15\r\n\r\n";
     // Two requests on one connection: keeping alive still works, and the second one starts
     // the idle clock again.
     for _ in 0..2 {
@@ -326,7 +346,11 @@ async fn idle_kept_alive_connections_are_closed_after_the_idle_timeout() {
             assert!(k > 0, "closed before answering");
             head.extend_from_slice(&buf[..k]);
         }
-        assert!(head.starts_with(b"HTTP/1.1 200"), "{:?}", String::from_utf8_lossy(&head));
+        assert!(
+            head.starts_with(b"HTTP/1.1 200"),
+            "{:?}",
+            String::from_utf8_lossy(&head)
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let idle = Instant::now();
@@ -334,14 +358,22 @@ async fn idle_kept_alive_connections_are_closed_after_the_idle_timeout() {
         closed_within(&mut rd, Duration::from_secs(10)).await,
         "an idle connection was kept open for 10 s"
     );
-    assert!(idle.elapsed() >= Duration::from_millis(1400), "{:?}", idle.elapsed());
+    assert!(
+        idle.elapsed() >= Duration::from_millis(1400),
+        "{:?}",
+        idle.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_and_unexpected_requests_get_a_clear_status() {
     let (_o, app) = agency("", "").await;
     let d = start(&app).await;
-    until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
+    until_title(
+        &d.feed(),
+        "В Липецке открыли мост через Воронеж после ремонта",
+    )
+    .await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
@@ -349,8 +381,15 @@ async fn oversized_and_unexpected_requests_get_a_clear_status() {
     let url = d.feed();
 
     // A tracker's cookie jar of 20 KiB.
-    let jar: String = (0..800).map(|i| format!("_ym_uid{i}=16{i:08}4321; ")).collect();
-    let r = client.get(&url).header("cookie", &jar).send().await.unwrap();
+    let jar: String = (0..800)
+        .map(|i| format!("_ym_uid{i}=16{i:08}4321; "))
+        .collect();
+    let r = client
+        .get(&url)
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 431);
     // A hundred header fields.
     let mut req = client.get(&url);
@@ -384,7 +423,11 @@ async fn fetching_completes_its_cycle_while_a_flood_is_on() {
     // Every two seconds, so the next cycle runs while the flood holds its connections.
     let (o, app) = agency("", "[schedule]\ncron = \"*/2 * * * * *\"\n").await;
     let mut d = start(&app).await;
-    until_title(&d.feed(), "В Липецке открыли мост через Воронеж после ремонта").await;
+    until_title(
+        &d.feed(),
+        "В Липецке открыли мост через Воронеж после ремонта",
+    )
+    .await;
 
     let flood = idle_flood(d.addr, FLOOD).await;
     o.route(
@@ -394,8 +437,7 @@ async fn fetching_completes_its_cycle_while_a_flood_is_on() {
                 item("Под Ельцом сошёл с рельсов грузовой поезд: движение восстановлено")
                     .guid("lv-1043"),
                 item("В Липецке открыли мост через Воронеж после ремонта").guid("lv-1041"),
-                item("Грипп в регионе: карантин в школах продлён до понедельника")
-                    .guid("lv-1042"),
+                item("Грипп в регионе: карантин в школах продлён до понедельника").guid("lv-1042"),
             ]),
             "application/rss+xml; charset=utf-8",
         ),
