@@ -59,6 +59,14 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Without a trailing slash, so `format!("{base}/feeds/all.rss")` is right.
     pub base_url: String,
+    /// From accepting a connection (or the first byte of a next request) to a whole request head.
+    pub header_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// From a whole request head to the last byte of its answer.
+    pub request_timeout: Duration,
+    /// Connections served at once; the file limit may lower it (see `server::conn`).
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -175,6 +183,35 @@ impl Config {
             }
             None => format!("http://{listen}"),
         };
+
+        let secs = |key: &str, v: u64, max: u64| {
+            if (1..=max).contains(&v) {
+                Ok(Duration::from_secs(v))
+            } else {
+                Err(err(key, format!("must be between 1 and {max} seconds")))
+            }
+        };
+        let header_timeout = secs(
+            "server.header_timeout_secs",
+            raw.server.header_timeout_secs,
+            300,
+        )?;
+        let idle_timeout = secs(
+            "server.idle_timeout_secs",
+            raw.server.idle_timeout_secs,
+            3600,
+        )?;
+        let request_timeout = secs(
+            "server.request_timeout_secs",
+            raw.server.request_timeout_secs,
+            3600,
+        )?;
+        if !(1..=1_000_000).contains(&raw.server.max_connections) {
+            return Err(err(
+                "server.max_connections",
+                "must be between 1 and 1000000".into(),
+            ));
+        }
 
         let storage_path = base_dir.join(&raw.storage.path);
         if !(1..=36_500).contains(&raw.storage.retention_days) {
@@ -346,7 +383,14 @@ impl Config {
 
         Ok(Config {
             file: file.to_path_buf(),
-            server: Server { listen, base_url },
+            server: Server {
+                listen,
+                base_url,
+                header_timeout,
+                idle_timeout,
+                request_timeout,
+                max_connections: raw.server.max_connections,
+            },
             storage: Storage {
                 path: storage_path,
                 retention_days: raw.storage.retention_days,
@@ -419,6 +463,10 @@ struct RawConfig {
 struct RawServer {
     listen: String,
     base_url: Option<String>,
+    header_timeout_secs: u64,
+    idle_timeout_secs: u64,
+    request_timeout_secs: u64,
+    max_connections: usize,
 }
 
 impl Default for RawServer {
@@ -426,6 +474,10 @@ impl Default for RawServer {
         RawServer {
             listen: "127.0.0.1:8080".into(),
             base_url: None,
+            header_timeout_secs: 5,
+            idle_timeout_secs: 60,
+            request_timeout_secs: 30,
+            max_connections: 10_000,
         }
     }
 }
@@ -698,5 +750,53 @@ topics = ["syria"]
         assert_eq!(c.fetch.max_body_bytes, 10_485_760);
         assert_eq!(c.fetch.per_host, 2);
         assert_eq!(c.schedule.as_str(), "*/15 * * * *");
+        assert_eq!(c.server.header_timeout, Duration::from_secs(5));
+        assert_eq!(c.server.idle_timeout, Duration::from_secs(60));
+        assert_eq!(c.server.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.server.max_connections, 10_000);
+    }
+
+    #[test]
+    fn server_limits_are_read_and_checked() {
+        let with = |extra: &str| GOOD.replace("[storage]", &format!("{extra}\n\n[storage]"));
+        let c = Config::parse(
+            &with("header_timeout_secs = 2\nidle_timeout_secs = 15\nrequest_timeout_secs = 10\nmax_connections = 500"),
+            Path::new("/etc/svodka/svodka.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.server.header_timeout, Duration::from_secs(2));
+        assert_eq!(c.server.idle_timeout, Duration::from_secs(15));
+        assert_eq!(c.server.request_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.max_connections, 500);
+        check_err(
+            &with("header_timeout_secs = 0"),
+            "server.header_timeout_secs",
+            "between 1 and 300",
+        );
+        check_err(
+            &with("idle_timeout_secs = 86400"),
+            "server.idle_timeout_secs",
+            "between 1 and 3600",
+        );
+        check_err(
+            &with("request_timeout_secs = 0"),
+            "server.request_timeout_secs",
+            "between",
+        );
+        check_err(
+            &with("max_connections = 0"),
+            "server.max_connections",
+            "between 1 and",
+        );
+        check_err(
+            &with("header_timeout_secs = -1"),
+            "header_timeout_secs",
+            "invalid value",
+        );
+        check_err(
+            &with("keepalive_secs = 5"),
+            "keepalive_secs",
+            "unknown field",
+        );
     }
 }

@@ -27,6 +27,7 @@ pub async fn run(
     shutdown: CancellationToken,
     mut reload: tokio::sync::mpsc::Receiver<()>,
 ) -> Result<()> {
+    raise_file_limit();
     let db = Db::open(&cfg.storage.path)?;
     db.with(|c| store::sync_sources(c, &cfg.sources))
         .context("cannot record the configured sources")?;
@@ -139,6 +140,37 @@ pub async fn run(
     }
     server.await.context("the server task failed")??;
     Ok(())
+}
+
+/// Raises the soft limit on open files to the hard one, and logs both: readers' connections,
+/// fetches and SQLite all need descriptors, and systemd starts services with a soft limit of
+/// 1024. The server caps its connections below whatever limit this leaves (`server::conn`).
+fn raise_file_limit() {
+    use rlimit::Resource;
+    let before = match rlimit::getrlimit(Resource::NOFILE) {
+        Ok(limits) => limits,
+        Err(e) => {
+            tracing::warn!("cannot read the open files limit: {e}");
+            return;
+        }
+    };
+    // An unlimited hard limit cannot be the soft one: Linux caps descriptors at `fs.nr_open`,
+    // 1048576 unless raised.
+    let raised =
+        rlimit::increase_nofile_limit(u64::MAX).or_else(|_| rlimit::increase_nofile_limit(1 << 20));
+    match raised {
+        Ok(soft) if soft > before.0 => tracing::info!(
+            "open files limit: soft {soft} (raised from {}), hard {}",
+            before.0,
+            before.1
+        ),
+        Ok(soft) => tracing::info!("open files limit: soft {soft}, hard {}", before.1),
+        Err(e) => tracing::warn!(
+            "open files limit: soft {}, hard {}; cannot raise the soft one: {e}",
+            before.0,
+            before.1
+        ),
+    }
 }
 
 /// Tells systemd (when it started us with `NOTIFY_SOCKET`); elsewhere a no-op.

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::hash::Hasher;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,6 +19,8 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::publish::{self, Format, Target};
 use crate::store::{self, Db};
+
+pub mod conn;
 
 /// One rendered feed, kept until the data or the config changes.
 struct Rendered {
@@ -97,18 +98,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` is cancelled, then finishes the requests in flight.
+/// Serves until `shutdown` is cancelled, then finishes the requests in flight. Connections are
+/// capped and held to the `[server]` timeouts (see [`conn`]).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    let config = {
+        let state = state.clone();
+        move || state.config()
+    };
+    conn::serve(listener, router(state), config, shutdown).await
 }
 
 async fn feed(

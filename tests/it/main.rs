@@ -3,6 +3,7 @@
 
 mod cli;
 mod daemon;
+mod door;
 mod feeds;
 mod fetching;
 mod harness;
