@@ -54,11 +54,19 @@ impl Ctx {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Saved(Counts),
+    /// Fetched and stored; the entries it could not use are reported beside the counts.
+    Saved(Counts, Skips),
     NotModified,
     /// Not fetched this time: backing off, gone, or shutting down.
     Skipped(String),
     Failed(String),
+}
+
+/// Entries of a stored fetch that could not be used: how many, and the first one's reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skips {
+    pub count: usize,
+    pub first: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,11 +78,20 @@ pub struct Report {
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.outcome {
-            Outcome::Saved(c) => write!(
-                f,
-                "{}: {} new, {} updated, {} unchanged, {} merged",
-                self.source, c.new, c.updated, c.unchanged, c.merged
-            ),
+            Outcome::Saved(c, skips) => {
+                write!(
+                    f,
+                    "{}: {} new, {} updated, {} unchanged, {} merged",
+                    self.source, c.new, c.updated, c.unchanged, c.merged
+                )?;
+                if skips.count > 0 {
+                    write!(f, ", {} skipped", skips.count)?;
+                    if let Some(first) = &skips.first {
+                        write!(f, ": {first}")?;
+                    }
+                }
+                Ok(())
+            }
             Outcome::NotModified => write!(f, "{}: unchanged (304 Not Modified)", self.source),
             Outcome::Skipped(why) => write!(f, "{}: skipped: {why}", self.source),
             Outcome::Failed(why) => write!(f, "{}: error: {why}", self.source),
@@ -211,6 +228,7 @@ async fn fetch_source_inner(
             now,
         )
         .map(|p| {
+            let shortfall = p.feed.shortfall();
             let tagged: Vec<_> = p
                 .feed
                 .items
@@ -220,7 +238,7 @@ async fn fetch_source_inner(
                     (it, topics)
                 })
                 .collect();
-            (tagged, p.repairs, p.feed.skipped)
+            (tagged, p.repairs, p.feed.skipped, shortfall)
         })
     })
     .await?;
@@ -228,7 +246,7 @@ async fn fetch_source_inner(
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, repairs, skipped) = match parsed {
+    let (items, repairs, skipped, shortfall) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let msg = format!("cannot parse the feed: {e}");
@@ -238,8 +256,15 @@ async fn fetch_source_inner(
     for r in repairs {
         tracing::warn!(source = %source.name, "{r}");
     }
-    for s in skipped {
+    for s in &skipped {
         tracing::warn!(source = %source.name, "skipped an entry: {s}");
+    }
+    if items.is_empty()
+        && let Some(why) = shortfall
+    {
+        // The document visibly holds items and none could be read: a source that would
+        // otherwise vanish without a word is a failing source.
+        return fail(ctx, &source.name, next, Some(f.status), why, None).await;
     }
     next.etag = f.validators.etag;
     next.last_modified = f.validators.last_modified;
@@ -256,7 +281,13 @@ async fn fetch_source_inner(
     if counts.new + counts.updated + counts.merged > 0 {
         ctx.db.bump();
     }
-    Ok(Outcome::Saved(counts))
+    Ok(Outcome::Saved(
+        counts,
+        Skips {
+            count: skipped.len(),
+            first: skipped.into_iter().next(),
+        },
+    ))
 }
 
 async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {

@@ -97,11 +97,13 @@ fn save_item(
         None => {
             let by_link = match &item.link {
                 // Within one source, two guids are two items even when an agency reuses one
-                // link (a live-blog page); the link joins items across sources only.
+                // link (a live-blog page); the link joins items across sources only. A link the
+                // feed lists for several items (`link_shared`) joins only with the same title.
                 Some(l) => tx
                     .query_row(
-                        "SELECT id FROM items WHERE link = ?1 AND (source <> ?2 OR ?3) LIMIT 1",
-                        params![l, source, item.guid.is_none()],
+                        "SELECT id FROM items WHERE link = ?1
+                           AND (source <> ?2 OR (?3 AND (NOT ?4 OR title = ?5))) LIMIT 1",
+                        params![l, source, item.guid.is_none(), item.link_shared, item.title],
                         |r| r.get(0),
                     )
                     .optional()?,

@@ -163,6 +163,7 @@ mod tests {
             image: None,
             published: chrono::Utc::now(),
             date_from_first_seen: false,
+            link_shared: false,
         };
         let counts = save_fetch(
             &mut conn,
