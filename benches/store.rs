@@ -69,6 +69,7 @@ fn fetch(batch: u64) -> Vec<(Item, Vec<String>)> {
                 image: None,
                 published: Utc::now() - Duration::minutes(n as i64 % 600),
                 date_from_first_seen: false,
+                link_shared: false,
             };
             (
                 item,

@@ -318,18 +318,33 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     outln!("# encoding: {} (from {how})", parsed.encoding);
     outln!("# format: {}", parsed.feed.format);
     outln!("# title: {}", parsed.feed.title.as_deref().unwrap_or("-"));
-    outln!("# items: {}", parsed.feed.items.len());
+    outln!(
+        "# items: {} (of {} in the document)",
+        parsed.feed.items.len(),
+        parsed.feed.found
+    );
     for r in &parsed.repairs {
         outln!("# repaired: {r}");
     }
     for s in &parsed.feed.skipped {
         outln!("# skipped: {s}");
     }
+    let shortfall = parsed.feed.shortfall();
+    if let Some(s) = &shortfall {
+        outln!("# warning: {s}");
+    }
     for item in &parsed.feed.items {
         outln!(
             "{}",
             serde_json::to_string(item).context("cannot print an item")?
         );
+    }
+    // Items in plain sight and none read is a feed that could not be parsed, whatever the
+    // XML parser thought of the rest.
+    if parsed.feed.items.is_empty()
+        && let Some(s) = shortfall
+    {
+        return Err(anyhow!("{target}: {s}").into());
     }
     Ok(())
 }

@@ -57,11 +57,19 @@ impl Ctx {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Saved(Counts),
+    /// Fetched and stored; the entries it could not use are reported beside the counts.
+    Saved(Counts, Skips),
     NotModified,
     /// Not fetched this time: backing off, gone, or shutting down.
     Skipped(String),
     Failed(String),
+}
+
+/// Entries of a stored fetch that could not be used: how many, and the first one's reason.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skips {
+    pub count: usize,
+    pub first: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,11 +81,20 @@ pub struct Report {
 impl std::fmt::Display for Report {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.outcome {
-            Outcome::Saved(c) => write!(
-                f,
-                "{}: {} new, {} updated, {} unchanged, {} merged",
-                self.source, c.new, c.updated, c.unchanged, c.merged
-            ),
+            Outcome::Saved(c, skips) => {
+                write!(
+                    f,
+                    "{}: {} new, {} updated, {} unchanged, {} merged",
+                    self.source, c.new, c.updated, c.unchanged, c.merged
+                )?;
+                if skips.count > 0 {
+                    write!(f, ", {} skipped", skips.count)?;
+                    if let Some(first) = &skips.first {
+                        write!(f, ": {first}")?;
+                    }
+                }
+                Ok(())
+            }
             Outcome::NotModified => write!(f, "{}: unchanged (304 Not Modified)", self.source),
             Outcome::Skipped(why) => write!(f, "{}: skipped: {why}", self.source),
             Outcome::Failed(why) => write!(f, "{}: error: {why}", self.source),
@@ -219,6 +236,7 @@ async fn fetch_source_inner(
             now,
         )
         .map(|p| {
+            let shortfall = p.feed.shortfall();
             // The source's boilerplate is learned from this fetch and removed before the
             // story engine fingerprints a text and before topics are matched: a footer that
             // names the region must not tag every item of the agency.
@@ -238,7 +256,7 @@ async fn fetch_source_inner(
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);
-            (incoming, boilerplate, p.repairs, p.feed.skipped)
+            (incoming, boilerplate, p.repairs, p.feed.skipped, shortfall)
         })
     })
     .await?;
@@ -246,7 +264,7 @@ async fn fetch_source_inner(
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, boilerplate, repairs, skipped) = match parsed {
+    let (items, boilerplate, repairs, skipped, shortfall) = match parsed {
         Ok(p) => p,
         Err(e) => {
             let msg = format!("cannot parse the feed: {e}");
@@ -256,8 +274,15 @@ async fn fetch_source_inner(
     for r in repairs {
         tracing::warn!(source = %source.name, "{r}");
     }
-    for s in skipped {
+    for s in &skipped {
         tracing::warn!(source = %source.name, "skipped an entry: {s}");
+    }
+    if items.is_empty()
+        && let Some(why) = shortfall
+    {
+        // The document visibly holds items and none could be read: a source that would
+        // otherwise vanish without a word is a failing source.
+        return fail(ctx, &source.name, next, Some(f.status), why, None).await;
     }
     next.etag = f.validators.etag;
     next.last_modified = f.validators.last_modified;
@@ -276,7 +301,13 @@ async fn fetch_source_inner(
     if counts.new + counts.updated + counts.merged > 0 {
         ctx.db.bump();
     }
-    Ok(Outcome::Saved(counts))
+    Ok(Outcome::Saved(
+        counts,
+        Skips {
+            count: skipped.len(),
+            first: skipped.into_iter().next(),
+        },
+    ))
 }
 
 async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {

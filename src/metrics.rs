@@ -17,6 +17,7 @@ pub struct Metrics {
     items_new: AtomicU64,
     items_updated: AtomicU64,
     items_merged: AtomicU64,
+    items_skipped: AtomicU64,
     responses_200: AtomicU64,
     responses_304: AtomicU64,
     renders: AtomicU64,
@@ -40,8 +41,9 @@ fn add(c: &AtomicU64, n: u64) {
 impl Metrics {
     pub fn fetched(&self, outcome: &Outcome) {
         match outcome {
-            Outcome::Saved(c) => {
+            Outcome::Saved(c, skips) => {
                 add(&self.saved, 1);
+                add(&self.items_skipped, skips.count as u64);
                 add(&self.items_new, u64::from(c.new));
                 add(&self.items_updated, u64::from(c.updated));
                 add(&self.items_merged, u64::from(c.merged));
@@ -98,6 +100,12 @@ impl Metrics {
             ],
         );
         family(
+            "svodka_items_skipped_total",
+            "counter",
+            "Entries of fetched feeds that could not be read or used.",
+            &[("", v(&self.items_skipped))],
+        );
+        family(
             "svodka_feed_responses_total",
             "counter",
             "Feed responses by status.",
@@ -149,12 +157,18 @@ mod tests {
     #[test]
     fn counters_and_gauges_in_text_format() {
         let m = Metrics::default();
-        m.fetched(&Outcome::Saved(Counts {
-            new: 3,
-            updated: 1,
-            unchanged: 5,
-            merged: 2,
-        }));
+        m.fetched(&Outcome::Saved(
+            Counts {
+                new: 3,
+                updated: 1,
+                unchanged: 5,
+                merged: 2,
+            },
+            crate::cycle::Skips {
+                count: 2,
+                first: Some("item 4: cut off".into()),
+            },
+        ));
         m.fetched(&Outcome::Failed("HTTP 500".into()));
         m.served(true);
         let text = m.render(Gauges {
@@ -170,6 +184,7 @@ mod tests {
             "svodka_fetches_total{outcome=\"failed\"} 1",
             "svodka_items_saved_total{kind=\"new\"} 3",
             "svodka_items_saved_total{kind=\"merged\"} 2",
+            "svodka_items_skipped_total 2",
             "svodka_feed_responses_total{status=\"304\"} 1",
             "svodka_sources{state=\"failing\"} 1",
             "svodka_items 4",

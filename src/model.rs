@@ -23,17 +23,26 @@ pub struct Item {
     pub published: DateTime<Utc>,
     /// True when the feed gave no usable date and `published` is the time first seen.
     pub date_from_first_seen: bool,
+    /// True when this item has no guid and the same document lists its link for other items
+    /// with other titles (a redirect script): then link and title together identify it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub link_shared: bool,
 }
 
 impl Item {
-    /// The key that identifies this item within its source: the guid, else the link, else a
-    /// hash of its content. feed-rs would invent an id from link+title, which changes when an
-    /// editor fixes a headline, so we build our own.
+    /// The key that identifies this item within its source: the guid, else the link (with the
+    /// title when the feed lists that link for several items), else a hash of its content.
+    /// feed-rs would invent an id from link+title, which changes when an editor fixes a
+    /// headline, so we build our own: a link alone keeps an edited item (a live blog) one item.
     pub fn source_key(&self) -> String {
         if let Some(g) = &self.guid {
             return g.clone();
         }
         if let Some(l) = &self.link {
+            if self.link_shared {
+                // A canonical link has no fragment, so `#` cannot meet a real link's key.
+                return format!("{l}#{}", self.title);
+            }
             return l.clone();
         }
         format!(
@@ -62,7 +71,25 @@ pub struct ParsedFeed {
     /// "RSS 2.0", "Atom", "RSS 1.0", "JSON Feed" …
     pub format: String,
     pub title: Option<String>,
+    /// How many items the document visibly holds (`<item>`/`<entry>` elements, JSON items).
+    pub found: usize,
     pub items: Vec<Item>,
-    /// Entries that could not be used, with the reason (partial success is data).
+    /// Entries that could not be used, one reason each (partial success is data).
     pub skipped: Vec<String>,
+}
+
+impl ParsedFeed {
+    /// What went missing, for the person reading `fetch`, `sources` or `inspect`: `parsed 0 of 12
+    /// items: …` when none could be read, `2 skipped: …` when some could not; None when all were.
+    pub fn shortfall(&self) -> Option<String> {
+        let first = self.skipped.first()?;
+        if self.items.is_empty() {
+            Some(format!(
+                "parsed 0 of {} items: {first}",
+                self.found.max(self.skipped.len())
+            ))
+        } else {
+            Some(format!("{} skipped: {first}", self.skipped.len()))
+        }
+    }
 }

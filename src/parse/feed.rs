@@ -69,38 +69,63 @@ pub fn parse_feed(
             without_declaration(t).map_or(Cow::Borrowed(t), |rest| Cow::Owned(rest.to_string()))
         })
     };
-    let cleaned = text;
-    let mut full_texts = if is_json {
-        HashMap::new()
+    let text = text.as_ref();
+    // What the document visibly holds: every one of these must be read or accounted for.
+    let visible = if is_json {
+        0
     } else {
-        full_texts(&cleaned)
+        super::lenient::count_entries(text)
     };
-    let feed = match parse_guarded(base, &cleaned) {
-        Ok(f) => f,
-        Err(first) => {
-            let closed = if is_json {
-                None
-            } else {
-                recover::close_truncated(&cleaned)
-            };
-            let Some(closed) = closed else {
-                return Err(ParseError::NotAFeed {
-                    encoding: enc_name,
-                    reason: first.to_string(),
-                });
-            };
-            let f = parse_guarded(base, &closed).map_err(|_| ParseError::NotAFeed {
+    let mut reading = read_whole(base, text, is_json);
+    let mut unread: Vec<String> = Vec::new();
+    if visible > reading.as_ref().map_or(0, |r| r.feed.entries.len()) {
+        // Fewer items than the document shows: namespaces normalised first (the feed stays
+        // whole), then item by item.
+        let normal = super::namespaces::normalize(text);
+        if let Cow::Owned(n) = &normal
+            && let Ok(r) = read_whole(base, n, false)
+            && r.feed.entries.len() > reading.as_ref().map_or(0, |r| r.feed.entries.len())
+        {
+            repairs.push("read after normalising namespaces (a default namespace on <rss>, or Atom 0.3 declared on entries)".into());
+            reading = Ok(r);
+        }
+        let read = reading.as_ref().map_or(0, |r| r.feed.entries.len());
+        if visible > read {
+            if let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err())
+            {
+                let got = lenient.feed.entries.len();
+                if got > read || reading.is_err() {
+                    repairs.push(format!("read item by item: {got} of {visible} items"));
+                    reading = Ok(lenient);
+                }
+                if got >= read {
+                    // Its reasons name each item it could not read (a cut-off one, say).
+                    unread = reasons;
+                }
+            }
+        }
+    }
+    let reading = match reading {
+        Ok(r) => r,
+        Err(reason) => {
+            return Err(ParseError::NotAFeed {
                 encoding: enc_name,
-                reason: first.to_string(),
-            })?;
-            repairs.push(format!(
-                "document was cut off ({first}); kept the {} complete items",
-                f.entries.len()
-            ));
-            full_texts = full_texts_of(&closed);
-            f
+                reason,
+            });
         }
     };
+    if let Some(note) = &reading.note {
+        repairs.push(note.clone());
+    }
+    let (feed, full_texts) = (reading.feed, reading.full_texts);
+    let read = feed.entries.len() + unread.len();
+    if visible > read {
+        // Items the parser passed over without an error of its own.
+        unread.extend(
+            (0..visible - read).map(|_| "the XML parser did not see this item".to_string()),
+        );
+    }
+    let found = visible.max(feed.entries.len());
 
     let format = match feed.feed_type {
         FeedType::Atom => "Atom",
@@ -118,20 +143,23 @@ pub fn parse_feed(
         .find_map(|l| Url::parse(&l.href).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
     let base_for_items = base.cloned().or(site);
-    let mut items = Vec::new();
-    let mut skipped = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut converted = Vec::new();
+    let mut skipped = unread;
     let html = sanitizer(base_for_items.as_ref());
     for entry in feed.entries {
         let full = full_text_for(&entry, &full_texts);
         match to_item(entry, full, base_for_items.as_ref(), &html, now) {
-            Ok(item) => {
-                // A feed that lists an item twice yields it once.
-                if seen.insert(item.source_key()) {
-                    items.push(item);
-                }
-            }
+            Ok(item) => converted.push(item),
             Err(reason) => skipped.push(reason),
+        }
+    }
+    mark_shared_links(&mut converted);
+    let mut items = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for item in converted {
+        // A feed that lists an item twice yields it once.
+        if seen.insert(item.source_key()) {
+            items.push(item);
         }
     }
     Ok(Parsed {
@@ -141,10 +169,135 @@ pub fn parse_feed(
         feed: ParsedFeed {
             format: format.to_string(),
             title: feed.title.map(|t| clean_title(&t.content)),
+            found,
             items,
             skipped,
         },
     })
+}
+
+/// Guid-less items of one document that share a link but not a title (a redirect script such
+/// as `redir.asp?id=2736` reused for different news) are told apart by link and title.
+fn mark_shared_links(items: &mut [Item]) {
+    let mut first_title: HashMap<&str, &str> = HashMap::new();
+    let mut shared: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for it in items.iter().filter(|i| i.guid.is_none()) {
+        if let Some(l) = &it.link {
+            match first_title.get(l.as_str()) {
+                Some(t) if *t != it.title => {
+                    shared.insert(l.clone());
+                }
+                Some(_) => {}
+                None => {
+                    first_title.insert(l, &it.title);
+                }
+            }
+        }
+    }
+    for it in items.iter_mut() {
+        it.link_shared =
+            it.guid.is_none() && it.link.as_ref().is_some_and(|l| shared.contains(l));
+    }
+}
+
+/// One whole-document reading: the feed, the full texts feed-rs drops, and a note when the
+/// document had to be closed first.
+struct Reading {
+    feed: feed_rs::model::Feed,
+    full_texts: HashMap<String, String>,
+    note: Option<String>,
+}
+
+/// feed-rs over the whole text; a document cut off mid-item is closed after its last complete
+/// item and read again.
+fn read_whole(base: Option<&Url>, text: &str, is_json: bool) -> Result<Reading, String> {
+    match parse_guarded(base, text) {
+        Ok(feed) => Ok(Reading {
+            full_texts: if is_json {
+                HashMap::new()
+            } else {
+                full_texts(text)
+            },
+            feed,
+            note: None,
+        }),
+        Err(first) => {
+            let closed = if is_json {
+                None
+            } else {
+                recover::close_truncated(text)
+            };
+            let closed = closed.ok_or_else(|| first.clone())?;
+            let feed = parse_guarded(base, &closed).map_err(|_| first.clone())?;
+            Ok(Reading {
+                note: Some(format!(
+                    "document was cut off ({first}); kept the {} complete items",
+                    feed.entries.len()
+                )),
+                full_texts: full_texts_of(&closed),
+                feed,
+            })
+        }
+    }
+}
+
+/// The lenient reading: each item read on its own (`lenient::split`), the feed's title and
+/// links from what is left. Returns the reading and why each unread item was not read.
+fn read_by_item(
+    base: Option<&Url>,
+    text: &str,
+    whole_error: Option<&String>,
+) -> Option<(Reading, Vec<String>)> {
+    let split = super::lenient::split(text);
+    // A head that does not read still tells the format by its root.
+    let mut feed = parse_guarded(base, &split.head)
+        .or_else(|_| parse_guarded(None, empty_like(text)))
+        .ok()?;
+    let mut full = HashMap::new();
+    let mut reasons = Vec::new();
+    for (n, entry) in split.entries.into_iter().enumerate() {
+        let doc = match entry {
+            Ok(doc) => doc,
+            Err(why) => {
+                reasons.push(format!("item {}: {why}", n + 1));
+                continue;
+            }
+        };
+        match parse_guarded(base, &doc) {
+            Ok(f) if !f.entries.is_empty() => {
+                full.extend(full_texts(&doc));
+                feed.entries.extend(f.entries);
+            }
+            Ok(_) => reasons.push(format!(
+                "item {}: {}",
+                n + 1,
+                whole_error.map_or("nothing readable in it", |e| e.as_str())
+            )),
+            Err(e) => reasons.push(format!("item {}: {e}", n + 1)),
+        }
+    }
+    Some((
+        Reading {
+            feed,
+            full_texts: full,
+            note: None,
+        },
+        reasons,
+    ))
+}
+
+/// An empty feed of the format a document's root names, for a feed whose head could not be read.
+fn empty_like(text: &str) -> &'static str {
+    let head = &text[..text.floor_char_boundary(4096)];
+    if head.contains("<feed") {
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>"
+    } else if head.contains("<rdf:RDF") {
+        "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" xmlns=\"http://purl.org/rss/1.0/\"><channel></channel></rdf:RDF>"
+    } else if head.contains("version=\"0.9") || head.contains("version='0.9") {
+        "<rss version=\"0.91\"><channel></channel></rss>"
+    } else {
+        "<rss version=\"2.0\"><channel></channel></rss>"
+    }
 }
 
 /// Applies one text pass, keeping the borrowed input when the pass changed nothing.
@@ -272,6 +425,7 @@ fn to_item(
         image,
         published,
         date_from_first_seen,
+        link_shared: false,
     })
 }
 
@@ -492,3 +646,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod shapes;

@@ -16,16 +16,59 @@ const HTML_ELEMENTS: [&str; 4] = [
     "yandex:full-text",
     "turbo:content",
 ];
+const CLOSES: [&str; 4] = [
+    "</description>",
+    "</content:encoded>",
+    "</yandex:full-text>",
+    "</turbo:content>",
+];
 
-/// Wraps the content of HTML-carrying elements in CDATA when it holds raw markup. Returns the
-/// input borrowed when nothing needed wrapping.
+/// Where an item ends: an element left open runs to here at most (the current item's end tag, or
+/// the next one's start; `<item` also stops a channel's description before RSS 1.0's `<items>`).
+const ITEM_BOUNDS: [&str; 4] = ["</item>", "</entry>", "<item", "<entry"];
+
+/// The next place a fixed needle occurs at or after a position, remembered, so that asking again
+/// from a later position before that place costs nothing. Asked from ever later positions (as
+/// one forward scan does), each needle's searches cover the document once in all: linear.
+struct Next {
+    needle: &'static str,
+    /// The last answer, and the position it was asked from; `None` means "nowhere after".
+    known: Option<(usize, Option<usize>)>,
+}
+
+impl Next {
+    fn new(needle: &'static str) -> Next {
+        Next {
+            needle,
+            known: None,
+        }
+    }
+
+    fn from(&mut self, xml: &str, at: usize) -> Option<usize> {
+        if let Some((asked, found)) = self.known
+            && asked <= at
+            && found.is_none_or(|f| f >= at)
+        {
+            return found;
+        }
+        let found = xml
+            .get(at..)
+            .and_then(|rest| rest.find(self.needle))
+            .map(|p| at + p);
+        self.known = Some((at, found));
+        found
+    }
+}
+
+/// Wraps the content of HTML-carrying elements in CDATA when it holds raw markup, and closes
+/// one left open before its item ends (`<description>Текст</item>`, which an old CMS writes).
+/// Returns the input borrowed when nothing needed doing.
 pub fn wrap(xml: &str) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
-    // An element whose closing tag is missing after one opening is missing after every later
-    // one too: remembering that keeps a document of unclosed elements linear, not quadratic.
-    let mut unclosed = [false; HTML_ELEMENTS.len()];
+    let mut closes = CLOSES.map(Next::new);
+    let mut bounds = ITEM_BOUNDS.map(Next::new);
     while let Some(off) = xml[i..].find('<') {
         let lt = i + off;
         let rest = &xml[lt..];
@@ -42,11 +85,6 @@ pub fn wrap(xml: &str) -> Cow<'_, str> {
             i = lt + 1;
             continue;
         };
-        let name = HTML_ELEMENTS[which];
-        if unclosed[which] {
-            i = lt + 1;
-            continue;
-        }
         let Some(gt) = xml[lt..].find('>').map(|g| lt + g) else {
             break;
         };
@@ -55,25 +93,48 @@ pub fn wrap(xml: &str) -> Cow<'_, str> {
             continue;
         }
         let inner_start = gt + 1;
-        let close = format!("</{name}>");
-        let Some(inner_end) = xml[inner_start..].find(&close).map(|e| inner_start + e) else {
-            unclosed[which] = true;
-            i = inner_start;
-            continue;
+        let close = closes[which].from(xml, inner_start);
+        let bound = bounds
+            .iter_mut()
+            .filter_map(|b| b.from(xml, inner_start))
+            .min();
+        // A bound inside CDATA is text (an HTML page quoted whole), not the item's end.
+        let in_cdata = |b: usize| xml[inner_start..b].contains("<![CDATA[");
+        let (inner_end, closed) = match (close, bound) {
+            (Some(c), Some(b)) if b < c && !in_cdata(b) => (b, false),
+            (Some(c), _) => (c, true),
+            (None, Some(b)) if !in_cdata(b) => (b, false),
+            // Open to the end of the document: a cut-off feed, for close_truncated.
+            (None, _) => {
+                i = inner_start;
+                continue;
+            }
         };
         let inner = &xml[inner_start..inner_end];
-        // Only raw markup needs it; content that is already CDATA (or mixes it) stays as is.
-        if inner.contains('<') && !inner.contains("<![CDATA[") {
+        // Only raw markup needs CDATA; content that is already CDATA (or mixes it) stays as is.
+        let markup = inner.contains('<') && !inner.contains("<![CDATA[");
+        if markup || !closed {
             let o = out.get_or_insert_with(|| String::with_capacity(xml.len() + 256));
             o.push_str(&xml[copied..inner_start]);
-            o.push_str("<![CDATA[");
-            // Inside CDATA the parser no longer resolves references; the HTML reader later will,
-            // so `&amp;` stays meaningful. Only a literal `]]>` must be split.
-            o.push_str(&inner.replace("]]>", "]]]]><![CDATA[>"));
-            o.push_str("]]>");
+            if markup {
+                o.push_str("<![CDATA[");
+                // Inside CDATA the parser no longer resolves references; the HTML reader later
+                // will, so `&amp;` stays meaningful. Only a literal `]]>` must be split.
+                o.push_str(&inner.replace("]]>", "]]]]><![CDATA[>"));
+                o.push_str("]]>");
+            } else {
+                o.push_str(inner);
+            }
+            if !closed {
+                o.push_str(CLOSES[which]);
+            }
             copied = inner_end;
         }
-        i = inner_end + close.len();
+        i = if closed {
+            inner_end + CLOSES[which].len()
+        } else {
+            inner_end
+        };
     }
     match out {
         None => Cow::Borrowed(xml),
@@ -139,10 +200,32 @@ mod tests {
     }
 
     #[test]
+    fn a_description_left_open_ends_with_its_item() {
+        let xml = "<rss version=\"0.91\"><channel><title>t</title>\
+            <item><title>Мост</title><description>Движение открыто. <b>Подрядчик</b> уложился в срок.\n</item>\
+            <item><title>Рыба</title><description>Изъято 200 кг.</description></item></channel></rss>";
+        let f = feed_rs::parser::parse(wrap(xml).as_bytes()).unwrap();
+        assert_eq!(f.entries.len(), 2);
+        let s = f.entries[0].summary.as_ref().unwrap().content.as_str();
+        assert!(s.contains("<b>Подрядчик</b> уложился"), "{s}");
+        assert_eq!(f.entries[1].summary.as_ref().unwrap().content, "Изъято 200 кг.");
+        // Plain text left open is closed too, and a quoted `<item>` inside CDATA is text.
+        let plain = "<item><description>Без тега\n</item><item><description><![CDATA[<item>]]></description></item>";
+        assert_eq!(
+            wrap(plain),
+            "<item><description>Без тега\n</description></item><item><description><![CDATA[<item>]]></description></item>"
+        );
+    }
+
+    #[test]
     fn many_unclosed_elements_stay_linear() {
         // Quadratic scanning would take minutes here; linear takes milliseconds.
         let xml = "<item><description>x<b>y".repeat(200_000);
-        assert!(matches!(wrap(&xml), Cow::Borrowed(_)));
+        let _ = wrap(&xml);
+        let xml = "<item><description>x<b>y</item>".repeat(200_000) + "</description>";
+        let _ = wrap(&xml);
+        let xml = "<description>x<b>y".repeat(200_000) + "</item>";
+        let _ = wrap(&xml);
     }
 
     #[test]

@@ -58,6 +58,56 @@ pub fn close_truncated(xml: &str) -> Option<String> {
     Some(out)
 }
 
+/// One start or end tag, as `tags` finds it.
+#[derive(Debug, Clone)]
+pub(super) struct Tag {
+    /// Index of the opening `<`.
+    pub start: usize,
+    /// Index of the closing `>`.
+    pub end: usize,
+    pub name: Range<usize>,
+    pub closing: bool,
+    pub self_closed: bool,
+}
+
+/// The start and end tags of a document in order, skipping CDATA, comments, processing
+/// instructions, the DOCTYPE and `<` that open nothing, exactly as the repair pass sees them.
+/// Linear: each `<` is looked at once. A tag cut off by the end of the document ends the walk.
+pub(super) struct Tags<'a> {
+    src: &'a str,
+    at: usize,
+}
+
+pub(super) fn tags(src: &str) -> Tags<'_> {
+    Tags { src, at: 0 }
+}
+
+impl Iterator for Tags<'_> {
+    type Item = Tag;
+
+    fn next(&mut self) -> Option<Tag> {
+        while let Some(lt) = find_byte(self.src.as_bytes(), self.at, b'<') {
+            match classify(self.src, lt) {
+                Markup::Special(end) => self.at = end,
+                Markup::Text => self.at = lt + 1,
+                Markup::Unterminated => break,
+                Markup::Tag(t) => {
+                    self.at = t.end + 1;
+                    return Some(Tag {
+                        start: lt,
+                        end: t.end,
+                        name: t.name,
+                        closing: t.closing,
+                        self_closed: t.self_closed,
+                    });
+                }
+            }
+        }
+        self.at = self.src.len();
+        None
+    }
+}
+
 /// XML forbids C0 controls other than tab, newline and carriage return, and the non-characters U+FFFE/U+FFFF.
 fn bad_char(c: char) -> bool {
     matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')

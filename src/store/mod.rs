@@ -239,6 +239,7 @@ mod tests {
             image: None,
             published: chrono::Utc::now(),
             date_from_first_seen: false,
+            link_shared: false,
         };
         let fp = crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
         let incoming = Incoming {

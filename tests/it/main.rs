@@ -9,5 +9,6 @@ mod fetching;
 mod harness;
 mod pipeline;
 mod quirks;
+mod realfeeds;
 mod store;
 mod stories;

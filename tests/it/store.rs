@@ -20,6 +20,7 @@ fn news(title: &str, guid: &str) -> Item {
         image: None,
         published: Utc::now(),
         date_from_first_seen: false,
+        link_shared: false,
     }
 }
 
