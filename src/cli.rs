@@ -388,8 +388,9 @@ pub fn retag(path: &Path) -> Result<()> {
     let items = store::items_for_retag(&conn).context("cannot read the items")?;
     let tx = conn.transaction().context("cannot start a transaction")?;
     let mut tagged = 0;
-    for (id, title, text) in &items {
-        let topics = matcher.tag(title, text);
+    for (id, title, summary, content, text) in &items {
+        let lead = crate::topics::lead(summary.as_deref(), content.as_deref(), text);
+        let topics = matcher.tag(title, &lead, text);
         tagged += usize::from(!topics.is_empty());
         store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
     }

@@ -216,7 +216,9 @@ async fn fetch_source_inner(
                 .items
                 .into_iter()
                 .map(|it| {
-                    let topics = matcher.tag(&it.title, &it.text);
+                    let lead =
+                        crate::topics::lead(it.summary.as_deref(), it.content.as_deref(), &it.text);
+                    let topics = matcher.tag(&it.title, &lead, &it.text);
                     (it, topics)
                 })
                 .collect();
