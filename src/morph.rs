@@ -68,10 +68,8 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
         .into_iter()
         .map(|a| {
             let tag = a.tag.and_then(|t| dict.tag(t)).unwrap_or("");
-            let grammemes = |names: &[&str]| {
-                tag.split([',', ' '])
-                    .any(|g| names.iter().any(|n| *n == g))
-            };
+            let grammemes =
+                |names: &[&str]| tag.split([',', ' ']).any(|g| names.iter().any(|n| *n == g));
             let proper = dict.ud_tag(a.ud).is_some_and(|u| u.pos() == "PROPN");
             Reading {
                 lemma: fold(&a.lemma),
@@ -116,7 +114,10 @@ mod tests {
     fn readings_say_what_kind_of_name() {
         let d = dictionary().expect("the built-in dictionary loads");
         let r = readings(d, "Иванова").expect("known");
-        assert!(r.iter().any(|r| r.lemma == "иваново" && r.place && !r.person));
+        assert!(
+            r.iter()
+                .any(|r| r.lemma == "иваново" && r.place && !r.person)
+        );
         assert!(r.iter().any(|r| r.lemma == "иванов" && r.person));
         let q = readings(d, "королева").expect("known");
         assert!(q.iter().any(|r| r.lemma == "королева" && !r.proper));

@@ -81,9 +81,36 @@ pub fn tokens(text: &str) -> Vec<Token<'_>> {
     out
 }
 
+/// Abbreviations whose full stop ends no sentence: «г. Орёл», «ул. Кирова», «им. Пушкина».
+const ABBREVIATIONS: &[&str] = &[
+    "г",
+    "гг",
+    "ул",
+    "им",
+    "пос",
+    "пгт",
+    "пр",
+    "просп",
+    "пл",
+    "пер",
+    "наб",
+    "д",
+    "с",
+    "р",
+    "обл",
+    "ст",
+    "св",
+    "мкр",
+];
+
 fn push_token<'a>(out: &mut Vec<Token<'a>>, text: &'a str, from: usize, to: usize, gap: &str) {
     let raw = &text[from..to];
-    let sentence_start = out.is_empty() || gap.contains(['.', '!', '?', '…', '\n']);
+    let after_abbreviation = gap.trim_start().starts_with('.')
+        && out
+            .last()
+            .is_some_and(|t| ABBREVIATIONS.contains(&t.folded.as_str()));
+    let sentence_start =
+        out.is_empty() || (gap.contains(['.', '!', '?', '…', '\n']) && !after_abbreviation);
     if let Some(prev) = out.last_mut() {
         prev.hyphen_after = gap == "-" || gap == "\u{2011}";
     }
@@ -194,6 +221,8 @@ mod tests {
             ]
         );
         assert_eq!(ts[0].folded, "королева");
+        let ts = tokens("Прибыли в г. Орел. Орёл");
+        assert!(!ts[3].sentence_start && ts[4].sentence_start);
         assert!(tokens("").is_empty());
     }
 }

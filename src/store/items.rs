@@ -233,8 +233,11 @@ pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Re
 pub type RetagRow = (i64, String, Option<String>, Option<String>, String);
 
 pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<RetagRow>> {
-    let mut stmt = conn.prepare("SELECT id, title, summary, content, text FROM items ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let mut stmt =
+        conn.prepare("SELECT id, title, summary, content, text FROM items ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })?;
     rows.collect()
 }
 

@@ -119,10 +119,16 @@ mod tests {
         let long = sentence.repeat(20) + "Курские новости, Курск";
         let l = lead(None, None, &long);
         assert!(l.ends_with("Ленина."), "{l}");
-        assert!(l.chars().count() <= MAX_CHARS && l.chars().count() > 300, "{l}");
+        assert!(
+            l.chars().count() <= MAX_CHARS && l.chars().count() > 300,
+            "{l}"
+        );
         assert!(!l.contains("Курские новости"));
         let words = "слово ".repeat(200);
         let l = lead(None, None, &words);
-        assert!(l.chars().count() <= MAX_CHARS && l.ends_with("слово"), "{l}");
+        assert!(
+            l.chars().count() <= MAX_CHARS && l.ends_with("слово"),
+            "{l}"
+        );
     }
 }

@@ -182,10 +182,7 @@ fn headline_scope_is_title_and_lead_text_scope_the_whole_text() {
         m.tag("Каток открыли", "В Ельце открыли каток.", text),
         ["lipetsk-all"]
     );
-    assert_eq!(
-        m.tag("Каток в Липецке", "", ""),
-        ["lipetsk", "lipetsk-all"]
-    );
+    assert_eq!(m.tag("Каток в Липецке", "", ""), ["lipetsk", "lipetsk-all"]);
     assert_eq!(
         m.tag("Каток", "В Липецке открыли каток.", text),
         ["lipetsk", "lipetsk-all"]
