@@ -37,6 +37,8 @@ pub fn load() -> Result<Dictionary, rumorph::Error> {
 pub struct Reading {
     /// The dictionary form, lowercased with `ё` folded («липецке» → «липецк»).
     pub lemma: String,
+    /// The dictionary form as the dictionary spells it, lowercase («королёв»).
+    pub spelling: String,
     /// The dictionary's estimate of how likely this reading is (all readings sum to 1).
     pub prob: f64,
     /// A proper name: place, person, organisation.
@@ -73,6 +75,7 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
             let proper = dict.ud_tag(a.ud).is_some_and(|u| u.pos() == "PROPN");
             Reading {
                 lemma: fold(&a.lemma),
+                spelling: a.lemma.to_lowercase(),
                 prob: a.prob,
                 proper,
                 person: grammemes(&["Surn", "Name", "Patr"]),

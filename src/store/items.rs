@@ -367,30 +367,36 @@ pub fn prune(conn: &mut Connection, before: DateTime<Utc>) -> rusqlite::Result<u
     Ok(n)
 }
 
-/// Per configured topic, the stories of the period that carry it.
+/// Per configured topic, the stories of the period that carry it and the agencies that did.
 pub fn topic_story_counts(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(String, u64)>> {
+) -> rusqlite::Result<Vec<(String, u64, u64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT t.topic, count(DISTINCT m.story_id) FROM item_topics t JOIN items m ON m.id = t.item_id
+        "SELECT t.topic, count(DISTINCT m.story_id), count(DISTINCT r.source)
+         FROM item_topics t JOIN items m ON m.id = t.item_id JOIN item_refs r ON r.item_id = m.id
          WHERE m.published >= ?1 GROUP BY t.topic",
     )?;
     let rows = stmt.query_map([since.timestamp()], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+        Ok((r.get(0)?, n(1)?, n(2)?))
     })?;
     rows.collect()
 }
 
-/// The (story, headline) pairs of the period, for discovering topics.
+/// The (story, source, headline) rows of the period, for discovering topics: one per agency
+/// that carried an item (a copy merged into another agency's item counts its agency too).
 pub fn headlines_since(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(i64, String)>> {
+) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT coalesce(story_id, id), title FROM items WHERE published >= ?1 ORDER BY id",
+        "SELECT coalesce(i.story_id, i.id), r.source, i.title FROM items i
+         JOIN item_refs r ON r.item_id = i.id WHERE i.published >= ?1 ORDER BY i.id",
     )?;
-    let rows = stmt.query_map([since.timestamp()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([since.timestamp()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     rows.collect()
 }
 

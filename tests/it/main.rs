@@ -9,3 +9,4 @@ mod harness;
 mod pipeline;
 mod quirks;
 mod store;
+mod topics;
