@@ -169,6 +169,12 @@ impl Matcher {
         Matcher::with_dictionary(topics, dict)
     }
 
+    /// The matcher without the dictionary: Snowball stems and their guard alone, as svodka
+    /// matched before it had one. For comparison only (the labelled set, the bench).
+    pub fn snowball_only(topics: &[Topic]) -> Matcher {
+        Matcher::with_dictionary(topics, None)
+    }
+
     fn with_dictionary(topics: &[Topic], dict: Option<&'static Dictionary>) -> Matcher {
         let stems = Stems::new();
         let mut initials = HashSet::new();
