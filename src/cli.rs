@@ -403,8 +403,9 @@ pub fn retag(path: &Path) -> Result<()> {
     let items = store::items_for_retag(&conn).context("cannot read the items")?;
     let tx = conn.transaction().context("cannot start a transaction")?;
     let mut tagged = 0;
-    for (id, title, text) in &items {
-        let topics = matcher.tag(title, text);
+    for (id, title, summary, content, text) in &items {
+        let lead = crate::topics::lead(summary.as_deref(), content.as_deref(), text);
+        let topics = matcher.tag(title, &lead, text);
         tagged += usize::from(!topics.is_empty());
         store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
     }
@@ -421,16 +422,22 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
     let t = crate::trending::from_store(&cfg, &conn, period, Utc::now())
         .context("cannot read the items")?;
     outln!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
-    outln!("configured topics (stories):");
+    outln!("configured topics (stories, agencies):");
     for c in &t.configured {
-        outln!("  {:>5}  {} ({})", c.stories, c.title, c.name);
+        outln!(
+            "  {:>5} {:>4}  {} ({})",
+            c.stories,
+            c.agencies,
+            c.title,
+            c.name
+        );
     }
-    outln!("discovered in headlines (stories):");
+    outln!("discovered in headlines (stories, agencies):");
     if t.discovered.is_empty() {
         outln!("  none shared by two stories yet");
     }
     for d in &t.discovered {
-        outln!("  {:>5}  {}", d.stories, d.term);
+        outln!("  {:>5} {:>4}  {}", d.stories, d.agencies, d.term);
     }
     Ok(())
 }

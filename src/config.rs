@@ -117,6 +117,17 @@ pub struct Topic {
     pub title: String,
     pub keywords: Vec<String>,
     pub exclude: Vec<String>,
+    pub scope: TopicScope,
+}
+
+/// Where a topic is looked for (`[[topic]] scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TopicScope {
+    /// The title and the lead (the first paragraph): what the item is about.
+    #[default]
+    Headline,
+    /// The title and the whole text.
+    Text,
 }
 
 #[derive(Debug, Clone)]
@@ -321,11 +332,22 @@ impl Config {
             {
                 return Err(err(&key("keywords"), "a keyword is blank".into()));
             }
+            let scope = match t.scope.as_deref() {
+                None | Some("headline") => TopicScope::Headline,
+                Some("text") => TopicScope::Text,
+                Some(other) => {
+                    return Err(err(
+                        &key("scope"),
+                        format!("unknown scope {other:?} (use \"headline\" or \"text\")"),
+                    ));
+                }
+            };
             topics.push(Topic {
                 title: t.title.unwrap_or_else(|| t.name.clone()),
                 name: t.name,
                 keywords: t.keywords,
                 exclude: t.exclude,
+                scope,
             });
         }
 
@@ -573,6 +595,7 @@ struct RawTopic {
     keywords: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
+    scope: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -730,6 +753,23 @@ topics = ["syria"]
         )
         .unwrap();
         assert_eq!(c.server.base_url, "https://news.example.org");
+    }
+
+    #[test]
+    fn topic_scope_is_headline_unless_text() {
+        let c = Config::parse(GOOD, Path::new("svodka.toml")).unwrap();
+        assert_eq!(c.topics[0].scope, TopicScope::Headline);
+        let c = Config::parse(
+            &GOOD.replace("\"Дамаск\"]", "\"Дамаск\"]\nscope = \"text\""),
+            Path::new("svodka.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.topics[0].scope, TopicScope::Text);
+        check_err(
+            &GOOD.replace("\"Дамаск\"]", "\"Дамаск\"]\nscope = \"body\""),
+            "topic[0].scope",
+            "unknown scope \"body\"",
+        );
     }
 
     #[test]

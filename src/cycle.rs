@@ -249,10 +249,20 @@ async fn fetch_source_inner(
                 .items
                 .into_iter()
                 .zip(prepared)
-                .map(|(item, (body, fp))| store::Incoming {
-                    topics: matcher.tag(&item.title, &body),
-                    item,
-                    fp,
+                .map(|(item, (body, fp))| {
+                    // The lead is the first paragraph of the agency's own words: a dateline or
+                    // a photo credit that opens every item is boilerplate too.
+                    let first =
+                        crate::topics::lead(item.summary.as_deref(), item.content.as_deref(), &body);
+                    let mut lead = boilerplate.strip(&first);
+                    if lead.trim().is_empty() {
+                        lead = crate::topics::lead(None, None, &body);
+                    }
+                    store::Incoming {
+                        topics: matcher.tag(&item.title, &lead, &body),
+                        item,
+                        fp,
+                    }
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);

@@ -4,10 +4,11 @@
 //! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
 //! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
-//! - [`text`]: words, folding, stems (shared by dedup, topics, trending).
+//! - [`text`]: words, folding, stems (shared by dedup, topics, trending); [`morph`]: the
+//!   Russian dictionary (lemmas).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
-//! - [`topics`]: stemmed keyword matching; [`trending`]: headline topics of a period.
+//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -25,6 +26,7 @@ pub mod demo;
 pub mod fetch;
 pub mod metrics;
 pub mod model;
+pub mod morph;
 pub mod parse;
 pub mod publish;
 pub mod schedule;

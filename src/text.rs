@@ -31,6 +31,118 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     raw_words(text).map(fold)
 }
 
+/// How a word is written: what says whether it can be a proper name in the middle of a
+/// sentence («королева» cannot be «Королёв»).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    /// «королева»
+    Lower,
+    /// «Королева», «Ростов»
+    Title,
+    /// «МЧС», «СИРИЕЙ», or anything else that says nothing about being a name.
+    Other,
+}
+
+/// One word of a text as written, with what its surroundings say about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// As written.
+    pub raw: &'a str,
+    /// Lowercased, `ё` folded (see [`fold`]).
+    pub folded: String,
+    pub case: Case,
+    /// The first word of the text or of a sentence (after `.`, `!`, `?`, `…`): its capital
+    /// letter says nothing.
+    pub sentence_start: bool,
+    /// Joined to the next word by a hyphen («Ростов-на-Дону», «АЭС-2»).
+    pub hyphen_after: bool,
+}
+
+/// The words of a text in order, as [`raw_words`] splits them, with their case and whether
+/// each starts a sentence.
+pub fn tokens(text: &str) -> Vec<Token<'_>> {
+    let mut out: Vec<Token<'_>> = Vec::new();
+    let mut gap_start = 0;
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_alphanumeric(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                push_token(&mut out, text, s, i, &text[gap_start..s]);
+                gap_start = i;
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        push_token(&mut out, text, s, text.len(), &text[gap_start..s]);
+    }
+    out
+}
+
+/// Abbreviations whose full stop ends no sentence: «г. Орёл», «ул. Кирова», «им. Пушкина».
+const ABBREVIATIONS: &[&str] = &[
+    "г",
+    "гг",
+    "ул",
+    "им",
+    "пос",
+    "пгт",
+    "пр",
+    "просп",
+    "пл",
+    "пер",
+    "наб",
+    "д",
+    "с",
+    "р",
+    "обл",
+    "ст",
+    "св",
+    "мкр",
+];
+
+fn push_token<'a>(out: &mut Vec<Token<'a>>, text: &'a str, from: usize, to: usize, gap: &str) {
+    let raw = &text[from..to];
+    let after_abbreviation = gap.trim_start().starts_with('.')
+        && out
+            .last()
+            .is_some_and(|t| ABBREVIATIONS.contains(&t.folded.as_str()));
+    let sentence_start =
+        out.is_empty() || (gap.contains(['.', '!', '?', '…', '\n']) && !after_abbreviation);
+    if let Some(prev) = out.last_mut() {
+        prev.hyphen_after = gap == "-" || gap == "\u{2011}";
+    }
+    out.push(Token {
+        raw,
+        folded: fold(raw),
+        case: case_of(raw),
+        sentence_start,
+        hyphen_after: false,
+    });
+}
+
+fn case_of(word: &str) -> Case {
+    let mut letters = word.chars().filter(|c| c.is_alphabetic());
+    let Some(first) = letters.next() else {
+        return Case::Other;
+    };
+    let (mut upper, mut lower) = (0, 0);
+    for c in letters {
+        if c.is_uppercase() {
+            upper += 1;
+        } else if c.is_lowercase() {
+            lower += 1;
+        }
+    }
+    match (first.is_uppercase(), upper, lower) {
+        (false, 0, _) => Case::Lower,
+        (true, 0, 1..) => Case::Title,
+        _ => Case::Other,
+    }
+}
+
 /// Snowball stemmers: Russian for Cyrillic words, English for Latin ones. Creating them is
 /// cheap but not free; keep one per long-lived matcher.
 pub struct Stems {
@@ -85,5 +197,32 @@ mod tests {
         assert_eq!(s.stem("Ёлки"), s.stem("елки"));
         assert_eq!(s.stem("elections"), "elect");
         assert!(is_cyrillic("Липецк") && !is_cyrillic("Lipetsk"));
+    }
+
+    #[test]
+    fn tokens_know_case_and_sentence_starts() {
+        let ts = tokens("Королева приехала. В Ростов-на-Дону — «королева» и МЧС");
+        let view: Vec<(&str, Case, bool, bool)> = ts
+            .iter()
+            .map(|t| (t.raw, t.case, t.sentence_start, t.hyphen_after))
+            .collect();
+        assert_eq!(
+            view,
+            [
+                ("Королева", Case::Title, true, false),
+                ("приехала", Case::Lower, false, false),
+                ("В", Case::Other, true, false),
+                ("Ростов", Case::Title, false, true),
+                ("на", Case::Lower, false, true),
+                ("Дону", Case::Title, false, false),
+                ("королева", Case::Lower, false, false),
+                ("и", Case::Lower, false, false),
+                ("МЧС", Case::Other, false, false),
+            ]
+        );
+        assert_eq!(ts[0].folded, "королева");
+        let ts = tokens("Прибыли в г. Орел. Орёл");
+        assert!(!ts[3].sentence_start && ts[4].sentence_start);
+        assert!(tokens("").is_empty());
     }
 }

@@ -4,8 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::morph::{self, Reading};
 use crate::text::Stems;
 use chrono::{DateTime, Duration, Utc};
+use rumorph::Dictionary;
 use serde::Serialize;
 
 use crate::config::Config;
@@ -42,13 +44,17 @@ pub struct Configured {
     pub name: String,
     pub title: String,
     pub stories: u64,
+    /// The agencies that carried those stories.
+    pub agencies: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Discovered {
-    /// The spelling most headlines used.
+    /// The name in its dictionary form («Липецк», whatever forms the headlines used).
     pub term: String,
     pub stories: u64,
+    /// The agencies whose headlines named it.
+    pub agencies: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -63,7 +69,8 @@ pub struct Trending {
 const DISCOVERED: usize = 10;
 const MIN_STORIES: u64 = 2;
 
-/// Reads what the report needs from the store and builds it.
+/// Reads what the report needs from the store and builds it. The Russian dictionary is loaded
+/// (once per process) only when there are headlines to find names in.
 pub fn from_store(
     cfg: &Config,
     conn: &rusqlite::Connection,
@@ -73,25 +80,39 @@ pub fn from_store(
     let since = period.since(now);
     let counts = crate::store::topic_story_counts(conn, since)?;
     let headlines = crate::store::headlines_since(conn, since)?;
-    Ok(trending(cfg, period, now, &counts, &headlines))
+    let dict = if headlines.is_empty() {
+        None
+    } else {
+        morph::dictionary()
+    };
+    Ok(trending(cfg, period, now, &counts, &headlines, dict))
 }
 
-/// Builds the report from per-topic story counts and the (story, headline) pairs of the period.
+/// Builds the report from per-topic (stories, agencies) counts and the (story, source,
+/// headline) rows of the period.
 pub fn trending(
     cfg: &Config,
     period: Period,
     now: DateTime<Utc>,
-    topic_counts: &[(String, u64)],
-    headlines: &[(i64, String)],
+    topic_counts: &[(String, u64, u64)],
+    headlines: &[(i64, String, String)],
+    dict: Option<&Dictionary>,
 ) -> Trending {
-    let counts: HashMap<&str, u64> = topic_counts.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+    let counts: HashMap<&str, (u64, u64)> = topic_counts
+        .iter()
+        .map(|(t, s, a)| (t.as_str(), (*s, *a)))
+        .collect();
     let mut configured: Vec<Configured> = cfg
         .topics
         .iter()
-        .map(|t| Configured {
-            name: t.name.clone(),
-            title: t.title.clone(),
-            stories: counts.get(t.name.as_str()).copied().unwrap_or(0),
+        .map(|t| {
+            let (stories, agencies) = counts.get(t.name.as_str()).copied().unwrap_or((0, 0));
+            Configured {
+                name: t.name.clone(),
+                title: t.title.clone(),
+                stories,
+                agencies,
+            }
         })
         .collect();
     configured.sort_by(|a, b| b.stories.cmp(&a.stories).then_with(|| a.name.cmp(&b.name)));
@@ -99,26 +120,68 @@ pub fn trending(
         period,
         since: period.since(now),
         configured,
-        discovered: discover(cfg, headlines),
+        discovered: discover(cfg, headlines, dict),
+    }
+}
+
+/// What one name is counted under: its dictionary form when the dictionary knows the word,
+/// else its Snowball stem (a new name, «АЭС-2»).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Lemma(String),
+    Stem(String),
+}
+
+/// The key of a word and, when the dictionary knows it, its dictionary form. A name's reading
+/// is preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen).
+fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<String>) {
+    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
+        let any_proper = rs.iter().any(|r| r.proper);
+        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+        // accusative together outweigh the surname Королёва).
+        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+        for r in rs.iter().filter(|r| r.proper || !any_proper) {
+            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                Some((p, _)) => *p += r.prob,
+                None => by_lemma.push((r.prob, r)),
+            }
+        }
+        by_lemma
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, r)| (r.lemma.clone(), r.spelling.clone()))
+    });
+    match best {
+        Some((lemma, spelling)) => (Key::Lemma(lemma), Some(spelling)),
+        None => (Key::Stem(stems.stem(word)), None),
     }
 }
 
 /// Names that several stories' headlines share. A name is a capitalised word that is not the
 /// headline's first word (every headline starts with a capital), or an abbreviation in capitals
-/// anywhere (МЧС, ИГИЛ). Forms of one name are counted together by their Snowball stem
-/// («Липецке», «Липецка»); names a configured topic already covers are left out.
-fn discover(cfg: &Config, headlines: &[(i64, String)]) -> Vec<Discovered> {
+/// anywhere (МЧС, ИГИЛ). Forms of one name are counted together under its dictionary form
+/// («Липецке», «Липецка» → «Липецк»); names a configured topic already covers are left out.
+fn discover(
+    cfg: &Config,
+    headlines: &[(i64, String, String)],
+    dict: Option<&Dictionary>,
+) -> Vec<Discovered> {
     let stems = Stems::new();
-    let stem = |w: &str| stems.stem(w);
-    let covered: HashSet<String> = cfg
+    let covered: HashSet<Key> = cfg
         .topics
         .iter()
         .flat_map(|t| t.keywords.iter())
-        .flat_map(|k| k.split_whitespace().map(&stem).collect::<Vec<_>>())
+        .flat_map(|k| crate::text::raw_words(k).map(|w| key_of(&stems, dict, w).0))
         .collect();
-    let mut stories: HashMap<String, HashSet<i64>> = HashMap::new();
-    let mut spellings: HashMap<String, HashMap<String, u64>> = HashMap::new();
-    for (story, title) in headlines {
+    #[derive(Default)]
+    struct Seen {
+        stories: HashSet<i64>,
+        agencies: HashSet<String>,
+        spellings: HashMap<String, u64>,
+        dictionary_form: Option<String>,
+    }
+    let mut seen: HashMap<Key, Seen> = HashMap::new();
+    for (story, source, title) in headlines {
         let words = title
             .split(|c: char| !c.is_alphanumeric() && c != '-')
             .filter(|w| !w.is_empty());
@@ -131,45 +194,59 @@ fn discover(cfg: &Config, headlines: &[(i64, String)]) -> Vec<Discovered> {
             if !(abbreviation || name) {
                 continue;
             }
-            let key = stem(w);
+            let (key, form) = key_of(&stems, dict, w);
             if covered.contains(&key) {
                 continue;
             }
-            stories.entry(key.clone()).or_default().insert(*story);
-            *spellings
-                .entry(key)
-                .or_default()
-                .entry(w.to_string())
-                .or_default() += 1;
+            let s = seen.entry(key).or_default();
+            s.stories.insert(*story);
+            s.agencies.insert(source.clone());
+            *s.spellings.entry(w.to_string()).or_default() += 1;
+            if !abbreviation {
+                s.dictionary_form = s.dictionary_form.take().or(form);
+            }
         }
     }
-    let mut found: Vec<Discovered> = stories
-        .into_iter()
-        .filter(|(_, s)| s.len() as u64 >= MIN_STORIES)
-        .map(|(key, s)| {
-            // The shortest spelling is most often the dictionary form («Липецк», not
-            // «Липецке»); among equals, the most used.
-            let term = spellings
-                .get(&key)
-                .and_then(|m| {
-                    m.iter().min_by(|a, b| {
+    let mut found: Vec<Discovered> = seen
+        .into_values()
+        .filter(|s| s.stories.len() as u64 >= MIN_STORIES)
+        .filter_map(|s| {
+            let term = match &s.dictionary_form {
+                Some(form) => capitalised(form),
+                // An abbreviation or a word the dictionary lacks: the shortest spelling is most
+                // often the dictionary form; among equals, the most used.
+                None => s
+                    .spellings
+                    .iter()
+                    .min_by(|a, b| {
                         a.0.chars()
                             .count()
                             .cmp(&b.0.chars().count())
                             .then_with(|| b.1.cmp(a.1))
                             .then_with(|| a.0.cmp(b.0))
-                    })
-                })
-                .map_or(key.clone(), |(w, _)| w.clone());
-            Discovered {
+                    })?
+                    .0
+                    .clone(),
+            };
+            Some(Discovered {
                 term,
-                stories: s.len() as u64,
-            }
+                stories: s.stories.len() as u64,
+                agencies: s.agencies.len() as u64,
+            })
         })
         .collect();
     found.sort_by(|a, b| b.stories.cmp(&a.stories).then_with(|| a.term.cmp(&b.term)));
     found.truncate(DISCOVERED);
     found
+}
+
+/// «липецк» → «Липецк».
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -186,42 +263,100 @@ mod tests {
         .unwrap()
     }
 
+    fn rows(rows: &[(i64, &str, &str)]) -> Vec<(i64, String, String)> {
+        rows.iter()
+            .map(|(s, a, t)| (*s, a.to_string(), t.to_string()))
+            .collect()
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     #[test]
     fn configured_topics_rank_by_stories_and_names_are_discovered() {
-        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let counts = [("crisis".to_string(), 4), ("syria".to_string(), 2)];
-        let headlines: Vec<(i64, String)> = [
-            (1, "Снегопад в Липецке: коммунальщики вышли на улицы"),
-            (2, "Губернатор Липецка открыл новую школу"),
-            (3, "МЧС предупредило о гололёде"),
-            (4, "Воронежские спасатели МЧС провели учения"),
-            (5, "Студенты из Сирии приехали в Липецк"),
-            (5, "Студенты из Сирии приехали в Липецк"),
-            (6, "Курская АЭС-2 вышла на мощность"),
-        ]
-        .iter()
-        .map(|(s, t)| (*s, t.to_string()))
-        .collect();
-        let t = trending(&cfg(), Period::Week, now, &counts, &headlines);
+        let counts = [("crisis".to_string(), 4, 3), ("syria".to_string(), 2, 5)];
+        let headlines = rows(&[
+            (
+                1,
+                "lipetsk-news",
+                "Снегопад в Липецке: коммунальщики вышли на улицы",
+            ),
+            (2, "gorod48", "Губернатор Липецка открыл новую школу"),
+            (3, "lipetsk-news", "МЧС предупредило о гололёде"),
+            (4, "vrn-vesti", "Воронежские спасатели МЧС провели учения"),
+            (5, "gorod48", "Студенты из Сирии приехали в Липецк"),
+            (5, "lipetsk-news", "Студенты из Сирии приехали в Липецк"),
+            (6, "kursk-info", "Курская АЭС-2 вышла на мощность"),
+        ]);
+        let t = trending(
+            &cfg(),
+            Period::Week,
+            now(),
+            &counts,
+            &headlines,
+            crate::morph::dictionary(),
+        );
         assert_eq!(t.since.to_rfc3339(), "2026-11-21T12:00:00+00:00");
         assert_eq!(t.configured[0].name, "crisis");
-        assert_eq!(t.configured[1].stories, 2);
-        // Липецке, Липецка, Липецк: one name in three stories; МЧС in two; «Сирии» is a
-        // configured topic; «Снегопад», «Студенты» and «Губернатор» only start headlines.
+        assert_eq!((t.configured[1].stories, t.configured[1].agencies), (2, 5));
+        // Липецке, Липецка, Липецк: one name in three stories from two agencies; МЧС in two
+        // stories; «Сирии» is a configured topic; «Снегопад», «Студенты» and «Губернатор» only
+        // start headlines.
         assert_eq!(
             t.discovered,
             [
                 Discovered {
                     term: "Липецк".into(),
-                    stories: 3
+                    stories: 3,
+                    agencies: 2,
                 },
                 Discovered {
                     term: "МЧС".into(),
-                    stories: 2
+                    stories: 2,
+                    agencies: 2,
                 },
             ]
+        );
+    }
+
+    #[test]
+    fn names_in_their_dictionary_form_even_when_no_headline_used_it() {
+        let headlines = rows(&[
+            (1, "bel-pravda", "Ракетная опасность в Белгороде"),
+            (
+                2,
+                "kursk-info",
+                "Дети из Белгорода отдохнут в Курской области",
+            ),
+            (
+                2,
+                "bel-pravda",
+                "Дети из Белгорода отдохнут в Курской области",
+            ),
+            (3, "mosreg", "Новая больница в Королёве"),
+            (4, "mosreg", "Жители Королева получат ключи"),
+            (5, "mosreg", "Трамваи вернутся в Орле и Ельце"),
+            (6, "orel-news", "Фестиваль в Ельце собрал тысячи гостей"),
+        ]);
+        let t = trending(
+            &cfg(),
+            Period::Day,
+            now(),
+            &[],
+            &headlines,
+            crate::morph::dictionary(),
+        );
+        let terms: Vec<(&str, u64, u64)> = t
+            .discovered
+            .iter()
+            .map(|d| (d.term.as_str(), d.stories, d.agencies))
+            .collect();
+        assert_eq!(
+            terms,
+            [("Белгород", 2, 2), ("Елец", 2, 2), ("Королёв", 2, 1),]
         );
     }
 

@@ -3,10 +3,16 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-/// Every report's id, title and text, for `svodka retag`.
-pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
-    let mut stmt = conn.prepare("SELECT id, title, text FROM items ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+/// (id, title, summary, content, text): what topics are matched on.
+pub type RetagRow = (i64, String, Option<String>, Option<String>, String);
+
+/// Every report with what topics are matched on, for `svodka retag`.
+pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<RetagRow>> {
+    let mut stmt =
+        conn.prepare("SELECT id, title, summary, content, text FROM items ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })?;
     rows.collect()
 }
 
@@ -15,29 +21,34 @@ pub fn item_count(conn: &Connection) -> rusqlite::Result<u64> {
     Ok(n.max(0) as u64)
 }
 
-/// Per configured topic, the stories of the period that carry it.
+/// Per configured topic, the stories of the period that carry it and the agencies that did.
 pub fn topic_story_counts(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(String, u64)>> {
+) -> rusqlite::Result<Vec<(String, u64, u64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT t.topic, count(DISTINCT m.story_id) FROM item_topics t JOIN items m ON m.id = t.item_id
+        "SELECT t.topic, count(DISTINCT coalesce(m.story_id, m.id)), count(DISTINCT m.source)
+         FROM item_topics t JOIN items m ON m.id = t.item_id
          WHERE m.published >= ?1 GROUP BY t.topic",
     )?;
     let rows = stmt.query_map([since.timestamp()], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+        let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+        Ok((r.get(0)?, n(1)?, n(2)?))
     })?;
     rows.collect()
 }
 
-/// The (story, headline) pairs of the period, for discovering topics.
+/// The (story, source, headline) rows of the period, for discovering topics: one per report,
+/// so every agency that carried a story counts.
 pub fn headlines_since(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(i64, String)>> {
+) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT coalesce(story_id, id), title FROM items WHERE published >= ?1 ORDER BY id",
+        "SELECT coalesce(story_id, id), source, title FROM items WHERE published >= ?1 ORDER BY id",
     )?;
-    let rows = stmt.query_map([since.timestamp()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map([since.timestamp()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     rows.collect()
 }

@@ -15,7 +15,7 @@ mod sources;
 mod stories;
 
 pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
-pub use items::{headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
 pub use stories::{load_boilerplate, load_engine, public_id};

@@ -12,3 +12,4 @@ mod quirks;
 mod realfeeds;
 mod store;
 mod stories;
+mod topics;

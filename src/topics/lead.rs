@@ -1,0 +1,134 @@
+//! The lead of an item: its first paragraph, where a headline topic is looked for beside the
+//! title. An agency's footer («© ИА «Липецк-Информ», Липецк») or a list of related links is
+//! never in it.
+
+use crate::parse::normalize::{collapse_whitespace, html_to_text};
+
+/// A lead longer than this is a whole text without paragraphs: it is cut after the last
+/// sentence that ends within it.
+const MAX_CHARS: usize = 400;
+
+/// The lead of an item: the first paragraph with text of its summary (a feed's description is
+/// most often the lead itself), else of its content, else the first sentences of its plain
+/// text; at most [`MAX_CHARS`], cut at a sentence end. Pass text with the source's boilerplate
+/// already removed when there is such text.
+pub fn lead(summary: Option<&str>, content: Option<&str>, text: &str) -> String {
+    let para = [summary, content]
+        .into_iter()
+        .flatten()
+        .find_map(first_paragraph)
+        .unwrap_or_else(|| collapse_whitespace(text));
+    cap(&para)
+}
+
+/// Where a paragraph ends: block tags, two line breaks in a row, a blank line in plain text.
+/// Tags are ASCII, so a lowercased copy keeps the byte offsets of the original.
+fn breaks(html: &str) -> Vec<(usize, usize)> {
+    let lower = html.to_ascii_lowercase();
+    let mut out = Vec::new();
+    for pat in [
+        "<p>", "<p ", "</p>", "<div", "</div>", "</li>", "</h1>", "</h2>", "</h3>", "\n\n",
+        "\r\n\r\n", "<hr",
+    ] {
+        out.extend(lower.match_indices(pat).map(|(i, _)| (i, i + pat.len())));
+    }
+    // `<br>` twice, with only whitespace between: one scan over every `<br`.
+    let brs: Vec<usize> = lower.match_indices("<br").map(|(i, _)| i).collect();
+    for pair in brs.windows(2) {
+        let Some(gt) = lower[pair[0]..].find('>').map(|g| pair[0] + g + 1) else {
+            continue;
+        };
+        if gt <= pair[1] && lower[gt..pair[1]].trim().is_empty() {
+            out.push((pair[0], pair[1]));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The text of the first paragraph that has any, or `None` for markup without text.
+fn first_paragraph(html: &str) -> Option<String> {
+    let mut from = 0;
+    for (start, end) in breaks(html).into_iter().chain([(html.len(), html.len())]) {
+        if start < from {
+            continue;
+        }
+        let text = html_to_text(&html[from..start]);
+        if !text.trim().is_empty() {
+            return Some(text);
+        }
+        from = end;
+    }
+    None
+}
+
+fn cap(text: &str) -> String {
+    let text = text.trim();
+    let Some((limit, _)) = text.char_indices().nth(MAX_CHARS) else {
+        return text.to_string();
+    };
+    let head = &text[..limit];
+    let sentence_end = head
+        .rmatch_indices(['.', '!', '?', '…'])
+        .map(|(i, m)| i + m.len())
+        .find(|&e| head[e..].starts_with(char::is_whitespace));
+    match sentence_end {
+        Some(e) if e > MAX_CHARS / 5 => head[..e].to_string(),
+        _ => head
+            .rfind(char::is_whitespace)
+            .map_or(head, |i| &head[..i])
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_paragraph_of_the_summary_or_the_content() {
+        let html = "<p>В Липецке открыли мост через Воронеж.</p>\n<p>Мост строили два года.</p>\
+                    <p>© ИА «Липецк-Информ», Липецк</p>";
+        assert_eq!(
+            lead(Some(html), None, ""),
+            "В Липецке открыли мост через Воронеж."
+        );
+        assert_eq!(
+            lead(Some("<p> </p>"), Some(html), ""),
+            "В Липецке открыли мост через Воронеж."
+        );
+        assert_eq!(
+            lead(
+                Some("Снег в Ельце.<br/>\n<br />Подробнее на сайте"),
+                None,
+                ""
+            ),
+            "Снег в Ельце."
+        );
+        assert_eq!(
+            lead(Some("Первая строка\n\nВторая"), None, ""),
+            "Первая строка"
+        );
+        // No summary, no content: the first sentences of the plain text.
+        assert_eq!(lead(None, None, "  Просто текст. "), "Просто текст.");
+    }
+
+    #[test]
+    fn a_text_without_paragraphs_is_cut_at_a_sentence() {
+        let sentence = "В Курске отремонтировали ещё один участок улицы Ленина. ";
+        let long = sentence.repeat(20) + "Курские новости, Курск";
+        let l = lead(None, None, &long);
+        assert!(l.ends_with("Ленина."), "{l}");
+        assert!(
+            l.chars().count() <= MAX_CHARS && l.chars().count() > 300,
+            "{l}"
+        );
+        assert!(!l.contains("Курские новости"));
+        let words = "слово ".repeat(200);
+        let l = lead(None, None, &words);
+        assert!(
+            l.chars().count() <= MAX_CHARS && l.ends_with("слово"),
+            "{l}"
+        );
+    }
+}
