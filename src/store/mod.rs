@@ -5,10 +5,12 @@
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
 mod items;
+mod reports;
 mod schema;
 mod sources;
 mod stories;
 
+pub use reports::{ReportRow, StoryRows, story_reports};
 pub use stories::{SIGNATURE_DAYS, forget_old_signatures};
 
 use std::path::Path;
