@@ -229,7 +229,11 @@ pub fn render_story(s: &StoryPage) -> String {
                                 @let text = r.title.as_deref().unwrap_or("тот же текст");
                                 @if let Some(l) = &r.link { a href=(l) rel="nofollow" { (text) } } @else { (text) }
                             }
-                            td { time datetime=(iso_time(r.published)) { (human_time(r.published, year)) } }
+                            td {
+                                time datetime=(iso_time(r.published)) { (human_time(r.published, year)) }
+                                // A copy has no date of its own here: this is when svodka saw it.
+                                @if r.title.is_none() { " " small { "(получено)" } }
+                            }
                         }
                     }
                 }

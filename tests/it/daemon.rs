@@ -10,13 +10,13 @@ use crate::feeds::{item, rss};
 use crate::harness::{App, Origin, Route, config, titles};
 
 /// A running `svodka` process and the address it serves on (read from its log).
-struct Running {
+pub(crate) struct Running {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     log: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
-async fn spawn(args: &[&str], app: Option<&App>) -> Running {
+pub(crate) async fn spawn(args: &[&str], app: Option<&App>) -> Running {
     spawn_with_env(args, app, &[]).await
 }
 
@@ -84,7 +84,7 @@ impl Running {
         assert!(st.success());
     }
 
-    async fn stop(mut self) -> i32 {
+    pub(crate) async fn stop(mut self) -> i32 {
         self.signal("-TERM");
         let st = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
             .await
@@ -93,7 +93,7 @@ impl Running {
         st.code().unwrap_or(-1)
     }
 
-    async fn wait_log(&mut self, needle: &str) {
+    pub(crate) async fn wait_log(&mut self, needle: &str) {
         tokio::time::timeout(Duration::from_secs(20), async {
             loop {
                 let l = self.log.recv().await.expect("svodka exited");
@@ -109,7 +109,7 @@ impl Running {
 
 /// Polls `url` until `ok(body)` holds; the daemon works on its own clock, so tests wait for
 /// what a user would wait for, with a deadline instead of a fixed sleep.
-async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(r) = reqwest::get(url).await
@@ -127,7 +127,7 @@ async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
-fn install_crypto() {
+pub(crate) fn install_crypto() {
     svodka::fetch::install_crypto_provider();
 }
 

@@ -6,6 +6,8 @@ mod daemon;
 mod feeds;
 mod fetching;
 mod harness;
+mod pages;
 mod pipeline;
 mod quirks;
 mod store;
+mod websub;
