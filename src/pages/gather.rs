@@ -104,8 +104,9 @@ pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec
 
 /// `/`: the week's topics, the latest stories, the sources' health.
 pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Front> {
-    let items = store::select_items(conn, None, &[], super::FRONT_STORIES)?;
-    let stories: Vec<StoryRow> = items.iter().map(|it| story_row(cfg, it)).collect();
+    // More than the page lists: the week's most carried stories may be older than the latest.
+    let items = store::select_items(conn, None, &[], super::FRONT_SCAN)?;
+    let mut stories: Vec<StoryRow> = items.iter().map(|it| story_row(cfg, it)).collect();
     // The week ends now, or at the newest story when the sources went quiet: an old database
     // (or the demo's fixed sample dates) still shows what its last week was about.
     let newest = items.iter().map(|i| i.published).max();
@@ -120,6 +121,7 @@ pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::R
             let key = stems.stem(&d.term);
             let story = stories
                 .iter()
+                .take(super::FRONT_STORIES)
                 .find(|s| crate::text::raw_words(&s.title).any(|w| stems.stem(w) == key))
                 .map(|s| s.id);
             TrendName {
@@ -129,8 +131,19 @@ pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::R
             }
         })
         .collect();
+    let week_starts = Period::Week.since(anchor).timestamp();
+    let mut top: Vec<StoryRow> = stories
+        .iter()
+        .filter(|s| s.agencies.len() >= 2 && s.published >= week_starts)
+        .cloned()
+        .collect();
+    // Most agencies first; among equals, the newest (the list is newest first, the sort stable).
+    top.sort_by_key(|s| std::cmp::Reverse(s.agencies.len()));
+    top.truncate(super::FRONT_TOP);
+    stories.truncate(super::FRONT_STORIES);
     Ok(Front {
         site: site(cfg),
+        top,
         week_ends,
         quiet: now.timestamp() - week_ends > 86_400,
         topics: report
@@ -154,7 +167,12 @@ pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Op
     let Some(t) = cfg.topic(name) else {
         return Ok(None);
     };
-    let items = store::select_items(conn, None, &[t.name.clone()], super::TOPIC_STORIES)?;
+    let items = store::select_items(
+        conn,
+        None,
+        std::slice::from_ref(&t.name),
+        super::TOPIC_STORIES,
+    )?;
     Ok(Some(TopicPage {
         site: site(cfg),
         name: t.name.clone(),

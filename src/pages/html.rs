@@ -26,10 +26,14 @@ h2{font-size:1.15rem;margin:1.6rem 0 .6rem;text-transform:uppercase;letter-spaci
 .themes .name a,.themes .name span{background:#f3f3f5;color:var(--fg)}
 .themes small{color:var(--muted)}
 .story{padding:.7rem 0;border-bottom:1px solid var(--line)}
+.story-page h2{text-transform:none;letter-spacing:0;font-size:1.4rem;line-height:1.3}
+td.agency{font-weight:600}
 .story h3{margin:0;font-size:1.05rem;line-height:1.35}
 .story h3 a{color:var(--fg);text-decoration:none}
 .story h3 a:hover{text-decoration:underline}
 .meta{margin:.2rem 0 0;color:var(--muted);font-size:.9rem}
+.meta .count{color:var(--fg);font-weight:600}
+#top{background:#f6f8fb;margin:0 -1rem;padding:.1rem 1rem .4rem;border-radius:.4rem}
 .tags a{font-size:.8rem;padding:.05rem .45rem;border-radius:.6rem;background:var(--tag);text-decoration:none}
 .health{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.3rem;font-size:.85rem}
 .health li{padding:.15rem .55rem;border-radius:.3rem;background:#edf7ee}
@@ -106,6 +110,9 @@ fn story_list(stories: &[StoryRow], year: i32) -> Markup {
                 p.meta {
                     time datetime=(iso_time(s.published)) { (human_time(s.published, year)) }
                     " · "
+                    @if s.agencies.len() > 1 {
+                        strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
+                    }
                     span.agencies { (s.agencies.join(", ")) }
                     (tag_list(&s.topics))
                 }
@@ -170,6 +177,12 @@ pub fn render_front(f: &Front) -> String {
                         }
                     }
                 }
+            }
+        }
+        @if !f.top.is_empty() {
+            section #top {
+                h2 { "Главное: писали несколько агентств" }
+                (story_list(&f.top, year))
             }
         }
         section #stories {
@@ -285,4 +298,67 @@ pub fn render_sources(p: &SourcesPage) -> String {
         }
     };
     page(&p.site, "Источники — Сводка", false, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow};
+    use crate::publish::Target;
+
+    fn front(title: &str, quiet: bool) -> Front {
+        let site = Site {
+            base: "https://news.example".into(),
+            feeds: vec![FeedLinks::new(
+                "https://news.example",
+                &Target::Feed("all".into()),
+                "Все новости",
+            )],
+        };
+        Front {
+            site,
+            // 2026-11-28 12:00 Moscow time.
+            week_ends: 1_795_856_400,
+            quiet,
+            topics: vec![],
+            names: vec![],
+            top: vec![],
+            stories: vec![StoryRow {
+                id: 7,
+                title: title.into(),
+                agencies: vec!["Курьер Придонья".into(), "Липецкий телеграф".into()],
+                published: 1_795_856_400,
+                topics: vec![],
+            }],
+            health: vec![HealthRow {
+                name: "belgorod".into(),
+                title: "Белгородская правда".into(),
+                url: "https://belgorod.example/rss".into(),
+                health: Health::Failing,
+                error: Some("HTTP 502".into()),
+                status: Some(502),
+                error_streak: 3,
+                last_fetch: Some(1_795_856_000),
+                last_success: None,
+                items: 0,
+                moved_to: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn text_from_feeds_is_escaped_and_a_quiet_week_names_its_day() {
+        let html = render_front(&front("<script>alert(1)</script> «Кризис» & итоги", true));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; «Кризис» &amp; итоги"));
+        assert!(
+            html.contains("Главные темы недели (по 28 ноября)"),
+            "{html}"
+        );
+        assert!(html.contains("2 агентства: "));
+        assert!(html.contains("<li class=\"failing\""), "{html}");
+        assert!(html.contains("HTTP 502"));
+        let fresh = render_front(&front("Итоги недели", false));
+        assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
+    }
 }

@@ -17,6 +17,9 @@ use crate::publish::{Format, Target};
 
 /// How many stories the bulletin lists, and how many a topic's page lists.
 pub const FRONT_STORIES: usize = 30;
+/// How many stories the bulletin reads to find the week's most carried ones, and shows of them.
+pub const FRONT_SCAN: usize = 200;
+pub const FRONT_TOP: usize = 5;
 pub const TOPIC_STORIES: usize = 50;
 
 /// One published feed with its URL in every format, for subscribe links and autodiscovery.
@@ -92,6 +95,8 @@ pub struct Front {
     pub quiet: bool,
     pub topics: Vec<TrendTopic>,
     pub names: Vec<TrendName>,
+    /// «Главное»: the week's stories most agencies carried (at least two).
+    pub top: Vec<StoryRow>,
     pub stories: Vec<StoryRow>,
     pub health: Vec<HealthRow>,
 }

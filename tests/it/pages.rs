@@ -113,6 +113,13 @@ async fn the_bulletin_shows_the_weeks_topics_merged_stories_and_a_failing_source
         1,
         "the release is listed once"
     );
+    // «Главное» opens with it: no other story of the week was carried by four agencies.
+    let top = page
+        .select(&sel("#top article.story"))
+        .next()
+        .map(text)
+        .expect("the week's most carried stories");
+    assert!(is_release(&top) && top.contains("4 агентства"), "{top}");
     let tags: Vec<String> = release.select(&sel(".tags a")).map(text).collect();
     assert_eq!(tags, ["Дороги"]);
     let link = release

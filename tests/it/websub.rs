@@ -166,7 +166,7 @@ async fn the_hub_hears_one_ping_per_changed_feed_and_every_feed_announces_it() {
         .filter(|l| l.rel() == "hub")
         .map(|l| l.href().to_string())
         .collect();
-    assert_eq!(hubs, [hub_url.clone()]);
+    assert_eq!(hubs, std::slice::from_ref(&hub_url));
     let atom = until(&format!("{base}/topics/syria.atom"), |_| true).await;
     let atom = atom_syndication::Feed::read_from(atom.as_bytes()).unwrap();
     assert!(
