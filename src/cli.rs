@@ -386,7 +386,7 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
     );
     outln!("merged feed:  http://{addr}/feeds/all.rss");
     outln!("headlines:    http://{addr}/feeds/headlines.rss");
-    outln!("index:        http://{addr}/");
+    outln!("bulletin:     http://{addr}/");
     outln!("stop with Ctrl-C");
     let result = daemon::run(config_path, cfg, listener, shutdown, reload).await;
     // The demo's database is sample data: a clean exit leaves nothing behind.

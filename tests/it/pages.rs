@@ -340,3 +340,80 @@ async fn export_all_writes_the_site_and_leaves_unchanged_files_alone() {
         .unwrap();
     assert_eq!(mtime(&out_dir.join("topics/syria.rss")), before[syria * 2]);
 }
+
+/// Waits until the file at `path` exists and `ok(text)` holds; the daemon writes on its own
+/// clock.
+async fn until_file(path: &std::path::Path, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path)
+            && ok(&text)
+        {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} never became ready",
+            path.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_daemon_publishes_the_site_after_each_change() {
+    install_crypto();
+    let o = Origin::start().await;
+    let first = item("Липецкий «Металлург» вышел в финал Кубка Черноземья")
+        .guid("lp-10")
+        .link("https://lipetsk.test/sport/10");
+    o.route(
+        "/rss.xml",
+        Route::ok(rss(std::slice::from_ref(&first)), "application/rss+xml"),
+    );
+    let app = App::new(&config(
+        &[("lipetsk", o.url("/rss.xml"))],
+        "[publish]\ndir = \"public\"\n\n[schedule]\ncron = \"* * * * * *\"\n",
+    ));
+    let d = spawn(&["run"], Some(&app)).await;
+    let public = app.dir.path().join("public");
+    until_file(&public.join("feeds/all.rss"), |t| t.contains("«Металлург»")).await;
+    until_file(&public.join("index.html"), |t| t.contains("«Металлург»")).await;
+
+    o.route(
+        "/rss.xml",
+        Route::ok(
+            rss(&[
+                first,
+                item("В Ельце отремонтируют мост через Быструю Сосну")
+                    .guid("lp-11")
+                    .link("https://lipetsk.test/city/11"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let feed = until_file(&public.join("feeds/all.rss"), |t| {
+        t.contains("Быструю Сосну")
+    })
+    .await;
+    until_file(&public.join("index.html"), |t| t.contains("Быструю Сосну")).await;
+    // The .gz beside it follows (it is written right after the plain file).
+    let gz = public.join("feeds/all.rss.gz");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while gunzip(&gz) != feed.as_bytes() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the .gz never caught up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // What the daemon published is what it serves.
+    let served = reqwest::get(format!("{}/feeds/all.rss", d.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(served, feed);
+    assert_eq!(d.stop().await, 0);
+}
