@@ -417,3 +417,59 @@ async fn the_daemon_publishes_the_site_after_each_change() {
     assert_eq!(served, feed);
     assert_eq!(d.stop().await, 0);
 }
+
+/// Chromium, when this machine has it (Debian's `chromium`); CI runs without a browser.
+fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH")?
+            .to_str()?
+            .split(':')
+            .map(|dir| std::path::Path::new(dir).join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+#[tokio::test]
+async fn a_browser_renders_the_bulletin() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium on PATH (apt-get install -y chromium)");
+        return;
+    };
+    install_crypto();
+    let (_o, app) = demo_agencies().await;
+    let d = spawn(&["run"], Some(&app)).await;
+    until(&format!("{}/", d.base), |b| b.contains("id=\"top\"")).await;
+    let profile = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=390,1200",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("{}/", d.base))
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("chromium did not finish")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The DOM the browser built (not the bytes sent): the sections a reader sees are there.
+    let dom = Html::parse_document(&String::from_utf8_lossy(&out.stdout));
+    let top = dom.select(&sel("#top article.story")).next().map(text);
+    assert!(top.as_deref().is_some_and(is_release), "{top:?}");
+    assert!(dom.select(&sel("#themes li.topic")).count() >= 3);
+    assert!(dom.select(&sel("#health li.failing")).next().is_some());
+    assert_eq!(d.stop().await, 0);
+}
