@@ -208,7 +208,23 @@ pub async fn export(
     let view = publish::view(&cfg, &conn, &target, format.ext())
         .context("cannot read the items")?
         .ok_or_else(|| anyhow!("nothing to export"))?;
-    out!("{}", format.render(&view));
+    let hub = cfg.server.websub_hub.as_ref().map(|u| u.as_str());
+    out!("{}", format.render(&view, hub));
+    Ok(())
+}
+
+/// `svodka export --all DIR`: the whole site as static files.
+pub fn export_all(path: &Path, dir: &Path) -> Result<()> {
+    let cfg = Config::load(path)?;
+    let conn = open_db(&cfg)?;
+    let files = crate::export::site_files(&cfg, &conn, Utc::now())?;
+    let w = crate::export::write_dir(dir, &files)?;
+    outln!(
+        "{}: {} files written, {} unchanged",
+        dir.display(),
+        w.written,
+        w.unchanged
+    );
     Ok(())
 }
 
@@ -385,7 +401,7 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
     );
     outln!("merged feed:  http://{addr}/feeds/all.rss");
     outln!("headlines:    http://{addr}/feeds/headlines.rss");
-    outln!("index:        http://{addr}/");
+    outln!("bulletin:     http://{addr}/");
     outln!("stop with Ctrl-C");
     let result = daemon::run(config_path, cfg, listener, shutdown, reload).await;
     // The demo's database is sample data: a clean exit leaves nothing behind.

@@ -46,6 +46,7 @@ pub struct Config {
     pub file: PathBuf,
     pub server: Server,
     pub storage: Storage,
+    pub publish: Publish,
     pub schedule: Schedule,
     pub fetch: Fetch,
     pub stories: Stories,
@@ -67,6 +68,15 @@ pub struct Server {
     pub request_timeout: Duration,
     /// Connections served at once; the file limit may lower it (see `server::conn`).
     pub max_connections: usize,
+    /// A WebSub hub: announced in every feed (`rel="hub"`) and pinged after each change.
+    pub websub_hub: Option<Url>,
+}
+
+/// `[publish]`: static files beside the server.
+#[derive(Debug, Clone, Default)]
+pub struct Publish {
+    /// Write every feed and page here after each change (resolved against the config's folder).
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,6 +203,26 @@ impl Config {
                 parsed.as_str().trim_end_matches('/').to_string()
             }
             None => format!("http://{listen}"),
+        };
+        let websub_hub = match raw.server.websub_hub {
+            Some(u) => {
+                let parsed = Url::parse(u.trim())
+                    .map_err(|e| err("server.websub_hub", format!("not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(err("server.websub_hub", "must be an http(s) URL".into()));
+                }
+                Some(parsed)
+            }
+            None => None,
+        };
+        let publish = Publish {
+            dir: match raw.publish.dir {
+                Some(d) if d.trim().is_empty() => {
+                    return Err(err("publish.dir", "is empty".into()));
+                }
+                Some(d) => Some(base_dir.join(d)),
+                None => None,
+            },
         };
 
         let secs = |key: &str, v: u64, max: u64| {
@@ -412,7 +442,9 @@ impl Config {
                 idle_timeout,
                 request_timeout,
                 max_connections: raw.server.max_connections,
+                websub_hub,
             },
+            publish,
             storage: Storage {
                 path: storage_path,
                 retention_days: raw.storage.retention_days,
@@ -467,6 +499,8 @@ struct RawConfig {
     #[serde(default)]
     storage: RawStorage,
     #[serde(default)]
+    publish: RawPublish,
+    #[serde(default)]
     schedule: RawSchedule,
     #[serde(default)]
     fetch: RawFetch,
@@ -489,6 +523,13 @@ struct RawServer {
     idle_timeout_secs: u64,
     request_timeout_secs: u64,
     max_connections: usize,
+    websub_hub: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    dir: Option<String>,
 }
 
 impl Default for RawServer {
@@ -500,6 +541,7 @@ impl Default for RawServer {
             idle_timeout_secs: 60,
             request_timeout_secs: 30,
             max_connections: 10_000,
+            websub_hub: None,
         }
     }
 }
@@ -778,6 +820,36 @@ topics = ["syria"]
             &GOOD.replace("\"Дамаск\"", "\"  \""),
             "topic[0].keywords",
             "blank",
+        );
+    }
+
+    #[test]
+    fn websub_hub_and_publish_dir() {
+        let c = Config::parse(
+            &GOOD.replace(
+                "[storage]",
+                "websub_hub = \"https://hub.example/\"\n\n[publish]\ndir = \"public\"\n\n[storage]",
+            ),
+            Path::new("/etc/svodka/svodka.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.server.websub_hub.as_ref().map(Url::as_str),
+            Some("https://hub.example/")
+        );
+        assert_eq!(
+            c.publish.dir.as_deref(),
+            Some(Path::new("/etc/svodka/public"))
+        );
+        check_err(
+            &GOOD.replace("[storage]", "websub_hub = \"hub.example\"\n[storage]"),
+            "server.websub_hub",
+            "not a URL",
+        );
+        check_err(
+            &format!("{GOOD}\n[publish]\ndirr = \"x\"\n"),
+            "dirr",
+            "unknown field",
         );
     }
 

@@ -40,6 +40,13 @@ pub async fn run(
         cfg.sources.len()
     );
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
+    // Static files and WebSub pings follow each change on their own task.
+    let (publishing, publish_cfg) = tokio::sync::watch::channel(cfg.clone());
+    tokio::spawn(crate::export::follow(
+        db.clone(),
+        publish_cfg,
+        shutdown.clone(),
+    ));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
     if let Some(interval) = sd_notify::watchdog_enabled() {
@@ -118,6 +125,7 @@ pub async fn run(
                 match reload_config(&config_path, &ctx, &busy).await {
                     Ok((new, new_due)) => {
                         state.set_config(new.cfg.clone());
+                        publishing.send_replace(new.cfg.clone());
                         ctx = new;
                         due = new_due;
                         tracing::info!("reloaded {}", config_path.display());

@@ -268,3 +268,50 @@ fn network_error(e: reqwest::Error) -> FetchError {
     }
     FetchError::Network(msg)
 }
+
+/// svodka's own outbound notifications (WebSub pings): a form POST, no redirects followed,
+/// one overall timeout. Kept here so this module stays the only one that knows the client.
+pub struct Poster {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Poster {
+    pub fn new(user_agent: &str, timeout: Duration) -> anyhow::Result<Poster> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent.to_string())
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .build()?;
+        Ok(Poster { client, timeout })
+    }
+
+    /// POSTs `fields` as `application/x-www-form-urlencoded`; a 2xx answer is success.
+    pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)]) -> Result<u16, FetchError> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let send = self
+            .client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send();
+        let resp = match tokio::time::timeout(self.timeout, send).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
+            Ok(Err(e)) => return Err(FetchError::Network(e.to_string())),
+            Err(_) => return Err(FetchError::Timeout(self.timeout)),
+        };
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            Ok(status)
+        } else {
+            Err(FetchError::Status {
+                status,
+                retry_after: None,
+            })
+        }
+    }
+}

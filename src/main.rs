@@ -38,8 +38,9 @@ enum Command {
     },
     /// The daemon: scheduler and HTTP server (SIGHUP reloads the config, SIGTERM stops).
     Run,
-    /// Write one published feed (or topic feed) to stdout.
-    #[command(group(clap::ArgGroup::new("what").required(true).args(["feed", "topic"])))]
+    /// Write one published feed (or topic feed) to stdout, or (--all DIR) every feed, topic
+    /// feed and page as static files.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["feed", "topic", "all"])))]
     Export {
         /// A configured [[feed]] by name.
         #[arg(long)]
@@ -49,6 +50,10 @@ enum Command {
         topic: Option<String>,
         #[arg(long, default_value = "rss", value_parser = ["rss", "atom", "json"])]
         format: String,
+        /// Write every feed in every format, each topic feed, the pages and OPML under DIR
+        /// (with a .gz beside each); files whose bytes did not change are left untouched.
+        #[arg(long, value_name = "DIR", conflicts_with = "format")]
+        all: Option<std::path::PathBuf>,
     },
     /// Each source with its health: last fetch, status, error, streak, next due, items.
     Sources,
@@ -98,10 +103,12 @@ fn main() -> ExitCode {
             Command::Check => cli::check(&config),
             Command::Fetch { source } => cli::fetch(&config, source.as_deref()).await,
             Command::Run => cli::run(&config).await,
+            Command::Export { all: Some(dir), .. } => cli::export_all(&config, &dir),
             Command::Export {
                 feed,
                 topic,
                 format,
+                all: None,
             } => cli::export(&config, feed, topic, &format).await,
             Command::Sources => cli::sources(&config),
             Command::Inspect {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::pages;
 use crate::publish::{self, Format, Target};
 use crate::store::{self, Db};
 
@@ -92,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/feeds/{file}", get(feed))
         .route("/topics/{file}", get(topic))
+        .route("/stories/{id}", get(story_page))
+        .route("/sources", get(sources_page))
         .route("/opml", get(opml))
         .route("/metrics", get(metrics))
         .route("/trending.json", get(trending))
@@ -125,6 +128,10 @@ async fn topic(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    // `/topics/NAME` is the topic's page; `/topics/NAME.rss` (and .atom, .json) its feed.
+    if !file.contains('.') {
+        return topic_page(st, file, headers).await;
+    }
     serve_target(st, file, headers, Target::Topic).await
 }
 
@@ -267,12 +274,13 @@ async fn rendered(
         return Ok(Some(r.clone()));
     }
     let cfg = st.config();
+    let hub = cfg.server.websub_hub.as_ref().map(|u| u.to_string());
     let view = st
         .db
         .read(move |c| publish::view(&cfg, c, &target, format.ext()))
         .await??;
     let Some(view) = view else { return Ok(None) };
-    let body = format.render(&view);
+    let body = format.render(&view, hub.as_deref());
     st.metrics.rendered();
     let etag = etag_of(body.as_bytes());
     let first = previous.is_none();
@@ -334,74 +342,73 @@ fn not_found() -> Response {
 
 async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
-    let cfg2 = cfg.clone();
-    let health = st
+    let page = st
         .db
-        .read(move |c| store::source_health(c, &cfg2.sources))
+        .read(move |c| pages::front(&cfg, c, this_minute()).map(|f| pages::render_front(&f)))
         .await;
-    let health = match health {
-        Ok(Ok(h)) => h,
-        _ => Vec::new(),
+    html_page(&req, page.map(|r| r.map(Some)))
+}
+
+async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
+    let cfg = st.config();
+    let now = this_minute().timestamp();
+    let page = st
+        .db
+        .read(move |c| pages::sources(&cfg, c, now).map(|p| pages::render_sources(&p)))
+        .await;
+    html_page(&req, page.map(|r| r.map(Some)))
+}
+
+async fn story_page(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    req: HeaderMap,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return (StatusCode::NOT_FOUND, "no such story\n").into_response();
     };
-    let esc = |s: &str| html_escape::encode_text(s).into_owned();
-    let attr = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
-    let base = &cfg.server.base_url;
-    let mut head = String::new();
-    let mut feeds = String::new();
-    let targets = cfg
-        .feeds
-        .iter()
-        .map(|f| (Target::Feed(f.name.clone()), f.title.as_str()))
-        .chain(
-            cfg.topics
-                .iter()
-                .map(|t| (Target::Topic(t.name.clone()), t.title.as_str())),
-        );
-    for (t, title) in targets {
-        let mut links = Vec::new();
-        for f in [Format::Rss, Format::Atom, Format::Json] {
-            let url = format!("{base}{}", t.path(f.ext()));
-            let mime = f.content_type().split(';').next().unwrap_or("");
-            head.push_str(&format!(
-                "<link rel=\"alternate\" type=\"{mime}\" title=\"{}\" href=\"{}\">\n",
-                attr(title),
-                attr(&url)
-            ));
-            links.push(format!("<a href=\"{}\">{}</a>", attr(&url), f.ext()));
+    let cfg = st.config();
+    let page = st
+        .db
+        .read(move |c| pages::story(&cfg, c, id).map(|p| p.map(|p| pages::render_story(&p))))
+        .await;
+    html_page(&req, page)
+}
+
+async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
+    if st.config().topic(&name).is_none() {
+        return (StatusCode::NOT_FOUND, "no such topic\n").into_response();
+    }
+    let cfg = st.config();
+    let page = st
+        .db
+        .read(move |c| pages::topic(&cfg, c, &name).map(|p| p.map(|p| pages::render_topic(&p))))
+        .await;
+    html_page(&req, page)
+}
+
+/// A rendered page (or 404 for `None`), with an ETag of its bytes.
+fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<String>>>) -> Response {
+    match page {
+        Ok(Ok(Some(body))) => tagged(req, "text/html; charset=utf-8", body),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such page\n").into_response(),
+        Ok(Err(e)) => {
+            tracing::error!("cannot build a page: {e}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the database\n",
+            )
+                .into_response()
         }
-        let kind = if matches!(t, Target::Topic(_)) {
-            "тема"
-        } else {
-            "лента"
-        };
-        feeds.push_str(&format!(
-            "<li>{kind}: {} — {}</li>\n",
-            esc(title),
-            links.join(" · ")
-        ));
+        Err(e) => {
+            tracing::error!("cannot build a page: {e:#}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the database\n",
+            )
+                .into_response()
+        }
     }
-    let mut sources = String::new();
-    for h in &health {
-        let title = cfg
-            .source(&h.name)
-            .map_or(h.name.as_str(), |s| s.title.as_str());
-        let status = match (&h.state.last_error, h.state.last_status) {
-            (Some(e), _) => format!("ошибка: {}", esc(e)),
-            (None, Some(s)) => format!("HTTP {s}"),
-            (None, None) => "ещё не загружался".to_string(),
-        };
-        sources.push_str(&format!(
-            "<li>{} — {} {}, {}</li>\n",
-            esc(title),
-            h.items,
-            materials(h.items),
-            status
-        ));
-    }
-    let page = format!(
-        "<!doctype html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\"><title>svodka</title>\n{head}</head>\n<body>\n<h1>svodka — сводка региональных новостей</h1>\n<h2>Ленты</h2>\n<p><a href=\"{base}/opml\">OPML: подписаться на все</a></p>\n<ul>\n{feeds}</ul>\n<h2>Источники</h2>\n<ul>\n{sources}</ul>\n</body></html>\n"
-    );
-    tagged(&req, "text/html; charset=utf-8", page)
 }
 
 async fn opml(State(st): State<AppState>, req: HeaderMap) -> Response {
@@ -518,16 +525,6 @@ async fn trending(
     }
 }
 
-/// «1 материал», «3 материала», «5 материалов», «21 материал», «11 материалов».
-fn materials(n: u64) -> &'static str {
-    match (n % 10, n % 100) {
-        (_, 11..=14) => "материалов",
-        (1, _) => "материал",
-        (2..=4, _) => "материала",
-        _ => "материалов",
-    }
-}
-
 /// Now, to the minute: a report's period then starts at the same instant for a minute, and so
 /// its bytes and ETag stay put.
 fn this_minute() -> chrono::DateTime<chrono::Utc> {
@@ -556,28 +553,5 @@ mod tests {
         assert!(!check("gzip;q=0, *"));
         assert!(!check("br"));
         assert!(!accepts_gzip(&HeaderMap::new()));
-    }
-
-    #[test]
-    fn russian_plurals() {
-        let shown: Vec<&str> = [1, 2, 5, 11, 12, 21, 22, 25, 111, 101]
-            .iter()
-            .map(|n| materials(*n))
-            .collect();
-        assert_eq!(
-            shown,
-            [
-                "материал",
-                "материала",
-                "материалов",
-                "материалов",
-                "материалов",
-                "материал",
-                "материала",
-                "материалов",
-                "материалов",
-                "материал"
-            ]
-        );
     }
 }

@@ -72,8 +72,8 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
     e
 }
 
-/// The feed as Atom 1.0 text.
-pub fn render_atom(view: &View) -> String {
+/// The feed as Atom 1.0 text; `hub` is a WebSub hub to announce (`link rel="hub"`).
+pub fn render_atom(view: &View, hub: Option<&str>) -> String {
     let mut f = Feed::default();
     f.set_title(Text::plain(xml_safe(&view.title).into_owned()));
     f.set_subtitle(Some(Text::plain(xml_safe(&view.description).into_owned())));
@@ -87,10 +87,12 @@ pub fn render_atom(view: &View) -> String {
         .unwrap_or(0);
     // The feed changed when svodka last stored something; its entries keep their own dates.
     f.set_updated(date(newest));
-    f.set_links(vec![
+    let mut links = vec![
         link(&view.self_url, "self", Some("application/atom+xml")),
         link(&view.site_url, "alternate", Some("text/html")),
-    ]);
+    ];
+    links.extend(hub.map(|h| link(h, "hub", None)));
+    f.set_links(links);
     let mut g = Generator::default();
     g.set_value("svodka".to_string());
     g.set_version(Some(env!("CARGO_PKG_VERSION").to_string()));

@@ -13,7 +13,17 @@ struct JsonFeed<'a> {
     feed_url: &'a str,
     description: &'a str,
     language: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<JsonItem>,
+}
+
+/// JSON Feed's `hubs`: where a subscriber asks for real-time notification.
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -62,8 +72,8 @@ fn date(ts: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The feed as JSON Feed 1.1 text.
-pub fn render_json(view: &View) -> String {
+/// The feed as JSON Feed 1.1 text; `hub` is a WebSub hub to announce (`hubs`).
+pub fn render_json(view: &View, hub: Option<&str>) -> String {
     let items = view
         .items
         .iter()
@@ -111,6 +121,13 @@ pub fn render_json(view: &View) -> String {
         feed_url: &view.self_url,
         description: &view.description,
         language: "ru",
+        hubs: hub
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .into_iter()
+            .collect(),
         items,
     };
     // Serialising plain strings and numbers cannot fail; an empty object is the fallback anyway.

@@ -100,11 +100,12 @@ impl Format {
         }
     }
 
-    pub fn render(self, view: &View) -> String {
+    /// The feed in this format; `hub` is the WebSub hub every format announces.
+    pub fn render(self, view: &View, hub: Option<&str>) -> String {
         match self {
-            Format::Rss => render_rss(view),
-            Format::Atom => render_atom(view),
-            Format::Json => render_json(view),
+            Format::Rss => render_rss(view, hub),
+            Format::Atom => render_atom(view, hub),
+            Format::Json => render_json(view, hub),
         }
     }
 }

@@ -71,8 +71,8 @@ fn item(view: &View, it: &StoredItem) -> Item {
     out
 }
 
-/// The feed as RSS 2.0 text.
-pub fn render_rss(view: &View) -> String {
+/// The feed as RSS 2.0 text; `hub` is a WebSub hub to announce (`atom:link rel="hub"`).
+pub fn render_rss(view: &View, hub: Option<&str>) -> String {
     let mut ch = Channel::default();
     ch.set_title(xml_safe(&view.title).into_owned());
     ch.set_link(view.site_url.clone());
@@ -87,7 +87,14 @@ pub fn render_rss(view: &View) -> String {
     link.set_rel("self");
     link.set_mime_type(Some("application/rss+xml".to_string()));
     let mut atom = AtomExtension::default();
-    atom.set_links(vec![link]);
+    let mut links = vec![link];
+    if let Some(hub) = hub {
+        let mut l = Link::default();
+        l.set_href(hub.to_string());
+        l.set_rel("hub");
+        links.push(l);
+    }
+    atom.set_links(links);
     ch.set_atom_ext(Some(atom));
     let mut ns = BTreeMap::new();
     ns.insert(

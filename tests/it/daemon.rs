@@ -12,7 +12,7 @@ use crate::harness::{App, Origin, Route, config, titles};
 /// A running `svodka` process and the address it serves on (read from its log).
 pub(crate) struct Running {
     child: Child,
-    pub base: String,
+    pub(crate) base: String,
     log: tokio::sync::mpsc::UnboundedReceiver<String>,
 }
 
@@ -93,7 +93,7 @@ impl Running {
         st.code().unwrap_or(-1)
     }
 
-    async fn wait_log(&mut self, needle: &str) {
+    pub(crate) async fn wait_log(&mut self, needle: &str) {
         tokio::time::timeout(Duration::from_secs(20), async {
             loop {
                 let l = self.log.recv().await.expect("svodka exited");

@@ -1,0 +1,226 @@
+//! Building the pages' structs from the store and the config. The store answers the queries;
+//! this only arranges what it returns.
+
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::{
+    FeedLinks, Front, HealthRow, ReportRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage,
+    TopicTag, TrendName, TrendTopic, classify,
+};
+use crate::config::Config;
+use crate::model::Grouping;
+use crate::publish::Target;
+use crate::store::{self, StoredItem};
+use crate::text::Stems;
+use crate::trending::{self, Period};
+
+/// Every feed and topic feed of the config, with its URLs.
+pub fn site(cfg: &Config) -> Site {
+    let base = &cfg.server.base_url;
+    let feeds = cfg
+        .feeds
+        .iter()
+        .map(|f| FeedLinks::new(base, &Target::Feed(f.name.clone()), &f.title))
+        .chain(
+            cfg.topics
+                .iter()
+                .map(|t| FeedLinks::new(base, &Target::Topic(t.name.clone()), &t.title)),
+        )
+        .collect();
+    Site {
+        base: base.clone(),
+        feeds,
+    }
+}
+
+fn agency(cfg: &Config, name: &str) -> String {
+    cfg.source(name)
+        .map_or_else(|| name.to_string(), |s| s.title.clone())
+}
+
+fn tags(cfg: &Config, topics: &[String]) -> Vec<TopicTag> {
+    topics
+        .iter()
+        .filter_map(|t| cfg.topic(t))
+        .map(|t| TopicTag {
+            name: t.name.clone(),
+            title: t.title.clone(),
+        })
+        .collect()
+}
+
+fn story_row(cfg: &Config, it: &StoredItem) -> StoryRow {
+    StoryRow {
+        id: it.story,
+        title: it.title.clone(),
+        agencies: std::iter::once(it.source.as_str())
+            .chain(it.also())
+            .map(|s| agency(cfg, s))
+            .collect(),
+        published: it.published,
+        topics: tags(cfg, &it.topics),
+    }
+}
+
+/// The sources' health rows, in config order.
+pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec<HealthRow>> {
+    let rows = store::source_health(conn, &cfg.sources)?;
+    let at = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+    Ok(rows
+        .into_iter()
+        .map(|h| {
+            let source = cfg.source(&h.name);
+            let schedule = source
+                .and_then(|s| s.cron.as_ref())
+                .unwrap_or(&cfg.schedule);
+            let period = schedule.period_near(at).num_seconds();
+            let s = h.state;
+            HealthRow {
+                title: source.map_or_else(|| h.name.clone(), |s| s.title.clone()),
+                health: classify(
+                    source.is_some_and(|s| s.enabled),
+                    s.gone,
+                    s.error_streak,
+                    s.last_fetch,
+                    h.last_success,
+                    period,
+                    now,
+                ),
+                name: h.name,
+                url: h.url,
+                error: s.last_error,
+                status: s.last_status,
+                error_streak: s.error_streak,
+                last_fetch: s.last_fetch,
+                last_success: h.last_success,
+                items: h.items,
+                moved_to: s.moved_to,
+            }
+        })
+        .collect())
+}
+
+/// `/`: the week's topics, the latest stories, the sources' health.
+pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Front> {
+    // More than the page lists: the week's most carried stories may be older than the latest.
+    let items = store::select_items(conn, Grouping::Story, None, &[], super::FRONT_SCAN)?;
+    let mut stories: Vec<StoryRow> = items.iter().map(|it| story_row(cfg, it)).collect();
+    // The week ends now, or at the newest story when the sources went quiet: an old database
+    // (or the demo's fixed sample dates) still shows what its last week was about.
+    let newest = items.iter().map(|i| i.published).max();
+    let week_ends = newest.map_or(now.timestamp(), |n| n.min(now.timestamp()));
+    let anchor = DateTime::<Utc>::from_timestamp(week_ends, 0).unwrap_or(now);
+    let report = trending::from_store(cfg, conn, Period::Week, anchor)?;
+    let stems = Stems::new();
+    let names = report
+        .discovered
+        .iter()
+        .map(|d| {
+            let key = stems.stem(&d.term);
+            let story = stories
+                .iter()
+                .take(super::FRONT_STORIES)
+                .find(|s| crate::text::raw_words(&s.title).any(|w| stems.stem(w) == key))
+                .map(|s| s.id);
+            TrendName {
+                term: d.term.clone(),
+                stories: d.stories,
+                story,
+            }
+        })
+        .collect();
+    let week_starts = Period::Week.since(anchor).timestamp();
+    let mut top: Vec<StoryRow> = stories
+        .iter()
+        .filter(|s| s.agencies.len() >= 2 && s.published >= week_starts)
+        .cloned()
+        .collect();
+    // Most agencies first; among equals, the newest (the list is newest first, the sort stable).
+    top.sort_by_key(|s| std::cmp::Reverse(s.agencies.len()));
+    top.truncate(super::FRONT_TOP);
+    stories.truncate(super::FRONT_STORIES);
+    Ok(Front {
+        site: site(cfg),
+        top,
+        week_ends,
+        quiet: now.timestamp() - week_ends > 86_400,
+        topics: report
+            .configured
+            .iter()
+            .filter(|c| c.stories > 0)
+            .map(|c| TrendTopic {
+                name: c.name.clone(),
+                title: c.title.clone(),
+                stories: c.stories,
+            })
+            .collect(),
+        names,
+        stories,
+        health: health(cfg, conn, now.timestamp())?,
+    })
+}
+
+/// `/topics/NAME`, or `None` for a topic the config does not have.
+pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Option<TopicPage>> {
+    let Some(t) = cfg.topic(name) else {
+        return Ok(None);
+    };
+    let items = store::select_items(
+        conn,
+        Grouping::Story,
+        None,
+        std::slice::from_ref(&t.name),
+        super::TOPIC_STORIES,
+    )?;
+    Ok(Some(TopicPage {
+        site: site(cfg),
+        name: t.name.clone(),
+        title: t.title.clone(),
+        keywords: t.keywords.clone(),
+        feed: FeedLinks::new(
+            &cfg.server.base_url,
+            &Target::Topic(t.name.clone()),
+            &t.title,
+        ),
+        stories: items.iter().map(|it| story_row(cfg, it)).collect(),
+    }))
+}
+
+/// `/stories/ID`, or `None` when there is no such story: the lead report, then every other
+/// report in the order they appeared (an agency that carried two reports shows both).
+pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Option<StoryPage>> {
+    let Some(s) = store::story(conn, id)? else {
+        return Ok(None);
+    };
+    let lead = ReportRow {
+        agency: agency(cfg, &s.source),
+        title: Some(s.title.clone()),
+        link: s.link.clone(),
+        published: s.published,
+    };
+    let reports = std::iter::once(lead)
+        .chain(s.others.iter().map(|r| ReportRow {
+            agency: agency(cfg, &r.source),
+            title: Some(r.title.clone()),
+            link: r.link.clone(),
+            published: r.published,
+        }))
+        .collect();
+    Ok(Some(StoryPage {
+        site: site(cfg),
+        id: s.story,
+        title: s.title,
+        topics: tags(cfg, &s.topics),
+        reports,
+    }))
+}
+
+/// `/sources`.
+pub fn sources(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<SourcesPage> {
+    Ok(SourcesPage {
+        site: site(cfg),
+        rows: health(cfg, conn, now)?,
+    })
+}

@@ -1,0 +1,364 @@
+//! The pages' HTML: maud templates over the plain structs of `pages`. One small stylesheet
+//! inside each page, no JavaScript, readable on a phone.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::{
+    Front, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag, human_day,
+    human_time, iso_time, stories_word, year_of,
+};
+use crate::publish::Format;
+
+const CSS: &str = r#"
+:root{--fg:#1d1d1f;--muted:#6b6b70;--line:#e3e3e6;--accent:#1f5fa8;--bad:#b3261e;--warn:#8a5a00;--bg:#fff;--tag:#eef3fa}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.5 -apple-system,"Segoe UI",Roboto,"PT Sans",Arial,sans-serif}
+main,header,footer{max-width:48rem;margin:0 auto;padding:0 1rem}
+header{padding-top:1rem;border-bottom:3px solid var(--fg)}
+header h1{margin:0;font-size:1.8rem;letter-spacing:.02em}
+header h1 a{color:inherit;text-decoration:none}
+header p{margin:.2rem 0 .6rem;color:var(--muted)}
+nav a{margin-right:1rem}
+a{color:var(--accent)}
+h2{font-size:1.15rem;margin:1.6rem 0 .6rem;text-transform:uppercase;letter-spacing:.04em}
+.themes{display:flex;flex-wrap:wrap;gap:.4rem;list-style:none;padding:0;margin:0}
+.themes li a,.themes li span{display:inline-block;padding:.25rem .7rem;border-radius:1rem;background:var(--tag);text-decoration:none}
+.themes .name a,.themes .name span{background:#f3f3f5;color:var(--fg)}
+.themes small{color:var(--muted)}
+.story{padding:.7rem 0;border-bottom:1px solid var(--line)}
+.story-page h2{text-transform:none;letter-spacing:0;font-size:1.4rem;line-height:1.3}
+td.agency{font-weight:600}
+.story h3{margin:0;font-size:1.05rem;line-height:1.35}
+.story h3 a{color:var(--fg);text-decoration:none}
+.story h3 a:hover{text-decoration:underline}
+.meta{margin:.2rem 0 0;color:var(--muted);font-size:.9rem}
+.meta .count{color:var(--fg);font-weight:600}
+#top{background:#f6f8fb;margin:0 -1rem;padding:.1rem 1rem .4rem;border-radius:.4rem}
+.tags a{font-size:.8rem;padding:.05rem .45rem;border-radius:.6rem;background:var(--tag);text-decoration:none}
+.health{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:.3rem;font-size:.85rem}
+.health li{padding:.15rem .55rem;border-radius:.3rem;background:#edf7ee}
+.health li.failing{background:#fde8e6;color:var(--bad);flex-basis:100%}
+.health li.stale{background:#fff4d6;color:var(--warn);flex-basis:100%}
+.health li.gone{background:#eee;color:var(--muted);flex-basis:100%;text-decoration:line-through}
+.health li.never,.health li.disabled{background:#f3f3f5;color:var(--muted)}
+.health .why{display:block;font-size:.8rem;word-break:break-word}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{text-align:left;vertical-align:top;padding:.4rem .3rem;border-bottom:1px solid var(--line)}
+.err{color:var(--bad);word-break:break-word}
+tr.failing td:first-child{border-left:4px solid var(--bad)}
+tr.stale td:first-child{border-left:4px solid var(--warn)}
+tr.gone td:first-child{border-left:4px solid var(--muted)}
+.feeds{padding-left:1.1rem}
+.feeds li{margin:.2rem 0}
+footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.85rem}
+@media (max-width:40rem){body{font-size:15px}header h1{font-size:1.5rem}table,tbody,tr,td{display:block}thead{display:none}td{border:0;padding:.1rem 0}tr{padding:.5rem 0;border-bottom:1px solid var(--line)}}
+"#;
+
+fn mime(f: Format) -> &'static str {
+    f.content_type().split(';').next().unwrap_or("")
+}
+
+/// The frame of every page: head with autodiscovery for `feeds`, header, footer.
+fn page(site: &Site, title: &str, own_feeds: bool, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="ru" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                // Every feed in every format, so a reader pointed at any page finds them.
+                @if own_feeds {
+                    @for f in &site.feeds {
+                        @for (format, url) in &f.urls {
+                            link rel="alternate" type=(mime(*format)) title=(f.title) href=(url);
+                        }
+                    }
+                }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header {
+                    h1 { a href="/" { "Сводка" } }
+                    p { "региональные новости: каждая история один раз, со всеми агентствами" }
+                    nav { a href="/" { "Главная" } a href="/sources" { "Источники" } a href={ (site.base) "/opml" } { "OPML" } }
+                }
+                main { (body) }
+                footer { "svodka " (env!("CARGO_PKG_VERSION")) " · время московское" }
+            }
+        }
+    }
+    .into_string()
+}
+
+fn tag_list(topics: &[TopicTag]) -> Markup {
+    html! {
+        @if !topics.is_empty() {
+            " · "
+            span.tags {
+                @for t in topics { a href={ "/topics/" (t.name) } { (t.title) } " " }
+            }
+        }
+    }
+}
+
+fn story_list(stories: &[StoryRow], year: i32) -> Markup {
+    html! {
+        @for s in stories {
+            article.story {
+                h3 { a href={ "/stories/" (s.id) } { (s.title) } }
+                p.meta {
+                    time datetime=(iso_time(s.published)) { (human_time(s.published, year)) }
+                    " · "
+                    @if s.agencies.len() > 1 {
+                        strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
+                    }
+                    span.agencies { (s.agencies.join(", ")) }
+                    (tag_list(&s.topics))
+                }
+            }
+        }
+        @if stories.is_empty() {
+            p.meta { "Пока ничего: агентства ещё не загружены." }
+        }
+    }
+}
+
+fn health_item(h: &HealthRow) -> Markup {
+    html! {
+        li class=(h.health.class()) title=(h.url) {
+            (h.title) " — " (h.health.label())
+            @if h.health.is_trouble() {
+                @if let Some(e) = &h.error { span.why { (e) } }
+            }
+        }
+    }
+}
+
+fn subscribe(site: &Site) -> Markup {
+    html! {
+        ul.feeds {
+            @for f in &site.feeds {
+                li {
+                    @if f.topic { "тема: " } @else { "лента: " }
+                    (f.title) " — "
+                    @for (i, (format, url)) in f.urls.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href=(url) type=(mime(*format)) { (format.ext()) }
+                    }
+                }
+            }
+            li { a href={ (site.base) "/opml" } { "OPML: подписаться на все ленты сразу" } }
+        }
+    }
+}
+
+/// `/`.
+pub fn render_front(f: &Front) -> String {
+    let year = year_of(f.week_ends);
+    let body = html! {
+        section #themes {
+            h2 { "Главные темы недели" @if f.quiet { " (по " (human_day(f.week_ends)) ")" } }
+            @if f.topics.is_empty() && f.names.is_empty() {
+                p.meta { "За неделю тем не набралось." }
+            } @else {
+                ul.themes {
+                    @for t in &f.topics {
+                        li.topic { a href={ "/topics/" (t.name) } { (t.title) } " " small { (t.stories) " " (stories_word(t.stories)) } }
+                    }
+                    @for n in &f.names {
+                        li.name {
+                            @if let Some(id) = n.story {
+                                a href={ "/stories/" (id) } { (n.term) }
+                            } @else {
+                                span { (n.term) }
+                            }
+                            " " small { (n.stories) " " (stories_word(n.stories)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !f.top.is_empty() {
+            section #top {
+                h2 { "Главное: писали несколько агентств" }
+                (story_list(&f.top, year))
+            }
+        }
+        section #stories {
+            h2 { "Последние новости" }
+            (story_list(&f.stories, year))
+        }
+        section #health {
+            h2 { "Источники" }
+            ul.health { @for h in &f.health { (health_item(h)) } }
+            p.meta { a href="/sources" { "Подробно об источниках →" } }
+        }
+        section #subscribe {
+            h2 { "Подписаться" }
+            (subscribe(&f.site))
+        }
+    };
+    page(&f.site, "Сводка — региональные новости", true, body)
+}
+
+/// `/topics/NAME`.
+pub fn render_topic(t: &TopicPage) -> String {
+    let year = t.stories.first().map_or(2026, |s| year_of(s.published));
+    let body = html! {
+        h2 { "Тема: " (t.title) }
+        p.meta {
+            "Ключевые слова: " (t.keywords.join(", ")) ". Подписаться: "
+            @for (i, (format, url)) in t.feed.urls.iter().enumerate() {
+                @if i > 0 { " · " }
+                a href=(url) type=(mime(*format)) { (format.ext()) }
+            }
+        }
+        section #stories { (story_list(&t.stories, year)) }
+    };
+    // This page announces its own feed first, then the rest.
+    let mut site = t.site.clone();
+    site.feeds.sort_by_key(|f| f.urls != t.feed.urls);
+    page(&site, &format!("{} — Сводка", t.title), true, body)
+}
+
+/// `/stories/ID`.
+pub fn render_story(s: &StoryPage) -> String {
+    let year = s.reports.first().map_or(2026, |r| year_of(r.published));
+    let body = html! {
+        article.story-page {
+            h2 { (s.title) }
+            @if !s.topics.is_empty() {
+                p.meta { "Темы" (tag_list(&s.topics)) }
+            }
+            p.meta { (s.reports.len()) " " (agencies_word(s.reports.len())) }
+            table #reports {
+                thead { tr { th { "Агентство" } th { "Заголовок" } th { "Время" } } }
+                tbody {
+                    @for r in &s.reports {
+                        tr {
+                            td.agency { (r.agency) }
+                            td {
+                                @let text = r.title.as_deref().unwrap_or("тот же текст");
+                                @if let Some(l) = &r.link { a href=(l) rel="nofollow" { (text) } } @else { (text) }
+                            }
+                            td {
+                                time datetime=(iso_time(r.published)) { (human_time(r.published, year)) }
+                                // A copy has no date of its own here: this is when svodka saw it.
+                                @if r.title.is_none() { " " small { "(получено)" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page(&s.site, &format!("{} — Сводка", s.title), false, body)
+}
+
+/// «1 агентство», «3 агентства», «5 агентств».
+fn agencies_word(n: usize) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=14) => "агентств",
+        (1, _) => "агентство",
+        (2..=4, _) => "агентства",
+        _ => "агентств",
+    }
+}
+
+/// `/sources`.
+pub fn render_sources(p: &SourcesPage) -> String {
+    let year = p
+        .rows
+        .iter()
+        .filter_map(|r| r.last_fetch)
+        .max()
+        .map_or(2026, year_of);
+    let when = |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| human_time(t, year));
+    let body = html! {
+        h2 { "Источники" }
+        table #sources {
+            thead { tr { th { "Агентство" } th { "Состояние" } th { "Загрузка" } th { "Материалов" } } }
+            tbody {
+                @for r in &p.rows {
+                    tr class=(r.health.class()) {
+                        td { (r.title) br; small { a href=(r.url) rel="nofollow" { (r.name) } } }
+                        td {
+                            (r.health.label())
+                            @if let Some(s) = r.status { " · HTTP " (s) }
+                            @if r.error_streak > 0 { " · ошибок подряд: " (r.error_streak) }
+                            @if let Some(e) = &r.error { br; span.err { (e) } }
+                            @if let Some(m) = &r.moved_to { br; small { "переехал: " (m) } }
+                        }
+                        td { "последняя: " (when(r.last_fetch)) br; "успешная: " (when(r.last_success)) }
+                        td { (r.items) }
+                    }
+                }
+            }
+        }
+    };
+    page(&p.site, "Источники — Сводка", false, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow};
+    use crate::publish::Target;
+
+    fn front(title: &str, quiet: bool) -> Front {
+        let site = Site {
+            base: "https://news.example".into(),
+            feeds: vec![FeedLinks::new(
+                "https://news.example",
+                &Target::Feed("all".into()),
+                "Все новости",
+            )],
+        };
+        Front {
+            site,
+            // 2026-11-28 12:00 Moscow time.
+            week_ends: 1_795_856_400,
+            quiet,
+            topics: vec![],
+            names: vec![],
+            top: vec![],
+            stories: vec![StoryRow {
+                id: 7,
+                title: title.into(),
+                agencies: vec!["Курьер Придонья".into(), "Липецкий телеграф".into()],
+                published: 1_795_856_400,
+                topics: vec![],
+            }],
+            health: vec![HealthRow {
+                name: "belgorod".into(),
+                title: "Белгородская правда".into(),
+                url: "https://belgorod.example/rss".into(),
+                health: Health::Failing,
+                error: Some("HTTP 502".into()),
+                status: Some(502),
+                error_streak: 3,
+                last_fetch: Some(1_795_856_000),
+                last_success: None,
+                items: 0,
+                moved_to: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn text_from_feeds_is_escaped_and_a_quiet_week_names_its_day() {
+        let html = render_front(&front("<script>alert(1)</script> «Кризис» & итоги", true));
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; «Кризис» &amp; итоги"));
+        assert!(
+            html.contains("Главные темы недели (по 28 ноября)"),
+            "{html}"
+        );
+        assert!(html.contains("2 агентства: "));
+        assert!(html.contains("<li class=\"failing\""), "{html}");
+        assert!(html.contains("HTTP 502"));
+        let fresh = render_front(&front("Итоги недели", false));
+        assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
+    }
+}
