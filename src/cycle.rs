@@ -242,7 +242,10 @@ async fn fetch_source_inner(
             // names the region must not tag every item of the agency.
             let (boilerplate, prepared) = crate::stories::prepare(
                 &learned,
-                p.feed.items.iter().map(|it| (it.title.as_str(), it.text.as_str())),
+                p.feed
+                    .items
+                    .iter()
+                    .map(|it| (it.title.as_str(), it.text.as_str())),
             );
             let incoming: Vec<store::Incoming> = p
                 .feed
@@ -252,8 +255,11 @@ async fn fetch_source_inner(
                 .map(|(item, (body, fp))| {
                     // The lead is the first paragraph of the agency's own words: a dateline or
                     // a photo credit that opens every item is boilerplate too.
-                    let first =
-                        crate::topics::lead(item.summary.as_deref(), item.content.as_deref(), &body);
+                    let first = crate::topics::lead(
+                        item.summary.as_deref(),
+                        item.content.as_deref(),
+                        &body,
+                    );
                     let mut lead = boilerplate.strip(&first);
                     if lead.trim().is_empty() {
                         lead = crate::topics::lead(None, None, &body);

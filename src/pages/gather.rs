@@ -1,7 +1,6 @@
 //! Building the pages' structs from the store and the config. The store answers the queries;
 //! this only arranges what it returns.
 
-
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 

@@ -91,8 +91,7 @@ pub fn parse_feed(
         }
         let read = reading.as_ref().map_or(0, |r| r.feed.entries.len());
         if visible > read {
-            if let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err())
-            {
+            if let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err()) {
                 let got = lenient.feed.entries.len();
                 if got > read || reading.is_err() {
                     repairs.push(format!("read item by item: {got} of {visible} items"));
@@ -195,8 +194,7 @@ fn mark_shared_links(items: &mut [Item]) {
         }
     }
     for it in items.iter_mut() {
-        it.link_shared =
-            it.guid.is_none() && it.link.as_ref().is_some_and(|l| shared.contains(l));
+        it.link_shared = it.guid.is_none() && it.link.as_ref().is_some_and(|l| shared.contains(l));
     }
 }
 

@@ -37,7 +37,9 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
         .map(|l| link(l, "alternate", Some("text/html")))
         .chain(it.others.iter().filter_map(|o| {
             let mut l = link(o.link.as_deref()?, "related", Some("text/html"));
-            l.set_title(Some(xml_safe(&format!("{} — {}", agency(view, &o.source), o.title)).into_owned()));
+            l.set_title(Some(
+                xml_safe(&format!("{} — {}", agency(view, &o.source), o.title)).into_owned(),
+            ));
             Some(l)
         }))
         .collect();

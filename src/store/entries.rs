@@ -60,7 +60,8 @@ impl StoredItem {
     }
 }
 
-const COLUMNS: &str = "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,
+const COLUMNS: &str =
+    "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,
     i.content, i.author, i.image, i.published, i.updated,
     CASE WHEN i.updated > i.first_seen THEN i.updated END";
 
@@ -111,7 +112,10 @@ pub fn select_items(
             format!("SELECT {COLUMNS}, NULL FROM items i WHERE i.copy_id = i.id"),
             "i.copy_id",
         ),
-        Grouping::None => (format!("SELECT {COLUMNS}, NULL FROM items i WHERE 1"), "i.id"),
+        Grouping::None => (
+            format!("SELECT {COLUMNS}, NULL FROM items i WHERE 1"),
+            "i.id",
+        ),
     };
     let member_col = match grouping {
         Grouping::Story => "m.story_id",
@@ -200,7 +204,9 @@ fn fill(
 
 /// One story with every report (`/stories/ID`), or `None` when there is no such story.
 pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>> {
-    let sql = format!("SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1");
+    let sql = format!(
+        "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
     let Some(mut it) = rows.next().transpose()? else {

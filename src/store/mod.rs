@@ -222,7 +222,9 @@ mod tests {
         assert_eq!(rows[1].2.as_deref(), Some("https://c.test/teplo"));
         assert_eq!(rows[0].3, rows[1].3, "one story");
         // The story keeps the GUID its feed entry had (agency a's own key).
-        let entries = db.with(|c| select_items(c, Default::default(), None, &[], 10)).unwrap();
+        let entries = db
+            .with(|c| select_items(c, Default::default(), None, &[], 10))
+            .unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].guid, public_id("a", "guid-7"));
         assert_eq!(entries[0].also(), ["c"]);
@@ -241,7 +243,8 @@ mod tests {
             date_from_first_seen: false,
             link_shared: false,
         };
-        let fp = crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
+        let fp =
+            crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
         let incoming = Incoming {
             item: copy,
             topics: vec![],
@@ -261,7 +264,9 @@ mod tests {
             })
             .unwrap();
         assert_eq!(counts.merged, 1);
-        let entries = db.with(|c| select_items(c, Default::default(), None, &[], 10)).unwrap();
+        let entries = db
+            .with(|c| select_items(c, Default::default(), None, &[], 10))
+            .unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].also(), ["c", "b"]);
     }

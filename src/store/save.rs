@@ -104,7 +104,17 @@ fn save_item(
     let item = &incoming.item;
     let key = item.source_key();
     let hash = content_hash(&item.title, &item.text);
-    if let Some((id, stored_hash, stored_title, story)) = find(tx, source, &key)? {
+    let mut found = find(tx, source, &key)?;
+    if found.is_none()
+        && item.link_shared
+        && let Some(link) = &item.link
+    {
+        // A link this feed now lists for several items was one item's own before (a live
+        // blog that keeps its link): the stored item under that link is the one with the same
+        // title.
+        found = find(tx, source, link)?.filter(|(_, _, title, _)| *title == item.title);
+    }
+    if let Some((id, stored_hash, stored_title, story)) = found {
         if stored_hash == hash && stored_title == item.title {
             counts.unchanged += 1;
             return Ok(());
@@ -121,7 +131,9 @@ fn save_item(
                 "SELECT id, coalesce(copy_id, id), coalesce(story_id, id) FROM items
                  WHERE link = ?1 AND source <> ?2 LIMIT 1",
             )?
-            .query_row(params![l, source], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![l, source], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?,
         None => None,
     };

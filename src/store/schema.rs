@@ -157,7 +157,14 @@ fn upgrade_to_reports(tx: &rusqlite::Transaction) -> rusqlite::Result<()> {
             "SELECT id, source, key, published, first_seen, updated FROM items WHERE story_id = id",
         )?;
         stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?
     };

@@ -61,7 +61,11 @@ pub(crate) fn joined(tx: &Transaction, story: i64, item: i64, now: i64) -> rusql
     let lead: i64 = tx.query_row("SELECT lead FROM stories WHERE id = ?1", [story], |r| {
         r.get(0)
     })?;
-    let lead = if rank(item)? > rank(lead)? { item } else { lead };
+    let lead = if rank(item)? > rank(lead)? {
+        item
+    } else {
+        lead
+    };
     tx.prepare_cached("UPDATE stories SET lead = ?2, updated = ?3 WHERE id = ?1")?
         .execute(params![story, lead, now])?;
     refresh_date(tx, story)
@@ -110,7 +114,9 @@ pub fn load_boilerplate(conn: &Connection, source: &str) -> rusqlite::Result<Boi
             |r| r.get(0),
         )
         .optional()?;
-    Ok(blob.map(|b| Boilerplate::from_bytes(&b)).unwrap_or_default())
+    Ok(blob
+        .map(|b| Boilerplate::from_bytes(&b))
+        .unwrap_or_default())
 }
 
 pub(crate) fn save_boilerplate(

@@ -57,12 +57,54 @@ const STORY_MEMBERS: usize = 16;
 const PRIOR_DOCS: f32 = 400.0;
 /// Words every regional report uses: weighted down from the start.
 const COMMON: &[&str] = &[
-    "област", "район", "город", "регион", "жител", "рубл", "человек", "глав", "администрац",
-    "губернатор", "работ", "нов", "врем", "сегодн", "вчер", "ноябр", "декабр", "октябр", "тысяч",
-    "миллион", "млн", "млрд", "процент", "дом", "улиц", "мест", "част", "заявлен", "информац",
-    "данн", "проект", "мер", "решен", "вопрос", "центр", "служб", "сотрудник", "комментар",
+    "област",
+    "район",
+    "город",
+    "регион",
+    "жител",
+    "рубл",
+    "человек",
+    "глав",
+    "администрац",
+    "губернатор",
+    "работ",
+    "нов",
+    "врем",
+    "сегодн",
+    "вчер",
+    "ноябр",
+    "декабр",
+    "октябр",
+    "тысяч",
+    "миллион",
+    "млн",
+    "млрд",
+    "процент",
+    "дом",
+    "улиц",
+    "мест",
+    "част",
+    "заявлен",
+    "информац",
+    "данн",
+    "проект",
+    "мер",
+    "решен",
+    "вопрос",
+    "центр",
+    "служб",
+    "сотрудник",
+    "комментар",
     // The words of daily rubrics: «Погода на завтра», «Курс валют», «Афиша выходных».
-    "погод", "завтр", "курс", "валют", "афиш", "выходн", "обстановк", "дорожн", "цен",
+    "погод",
+    "завтр",
+    "курс",
+    "валют",
+    "афиш",
+    "выходн",
+    "обстановк",
+    "дорожн",
+    "цен",
 ];
 /// Each day between two reports beyond the first asks for this much more similarity: the
 /// reports of one event cluster within a day; a rubric repeats every day.
@@ -158,8 +200,17 @@ impl Engine {
         let stems = Stems::new();
         let prior = COMMON
             .iter()
-            .map(|w| (fingerprint::term_hash(&stems.stem_folded(w)), 0.3 * PRIOR_DOCS))
-            .chain(COMMON.iter().map(|w| (fingerprint::term_hash(w), 0.3 * PRIOR_DOCS)))
+            .map(|w| {
+                (
+                    fingerprint::term_hash(&stems.stem_folded(w)),
+                    0.3 * PRIOR_DOCS,
+                )
+            })
+            .chain(
+                COMMON
+                    .iter()
+                    .map(|w| (fingerprint::term_hash(w), 0.3 * PRIOR_DOCS)),
+            )
             .collect();
         Engine {
             window,
@@ -525,8 +576,16 @@ impl Engine {
         per_entries
             + posting(&self.by_sample)
             + posting(&self.by_term)
-            + self.by_exact.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
-            + self.stories.values().map(|v| 8 * v.capacity() + 40).sum::<usize>()
+            + self
+                .by_exact
+                .values()
+                .map(|v| 8 * v.capacity() + 48)
+                .sum::<usize>()
+            + self
+                .stories
+                .values()
+                .map(|v| 8 * v.capacity() + 40)
+                .sum::<usize>()
             + self.by_time.len() * 24
             + self.df.len() * 12
     }

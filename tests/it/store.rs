@@ -1,8 +1,8 @@
 //! The store on a real SQLite file: a failed or killed write leaves nothing half-done.
 
 use chrono::Utc;
-use svodka::model::Item;
 use svodka::model::Grouping;
+use svodka::model::Item;
 use svodka::store::{self, FetchState, Incoming};
 
 use crate::feeds::{item, rss};
@@ -56,7 +56,9 @@ fn a_write_that_fails_midway_stores_neither_items_nor_validators() {
     assert!(err.to_string().contains("disk full"));
     assert_eq!(db.with(|c| store::item_count(c)).unwrap(), 0);
     assert_eq!(
-        db.with(|c| store::load_fetch_state(c, "lipetsk")).unwrap().etag,
+        db.with(|c| store::load_fetch_state(c, "lipetsk"))
+            .unwrap()
+            .etag,
         None
     );
 
@@ -108,7 +110,10 @@ fn retention_keeps_a_story_and_its_guid_when_its_lead_expires() {
     assert_eq!(save("a", copy("a", now - day * 2), now - day * 2).new, 1);
     assert_eq!(save("b", copy("b", now - day), now - day).merged, 1);
     assert_eq!(save("c", copy("c", now), now).merged, 1);
-    let select = || db.with(|c| store::select_items(c, Grouping::Story, None, &[], 10)).unwrap();
+    let select = || {
+        db.with(|c| store::select_items(c, Grouping::Story, None, &[], 10))
+            .unwrap()
+    };
     let before = select();
     assert_eq!(before.len(), 1);
     assert_eq!(before[0].source, "a");
@@ -116,7 +121,8 @@ fn retention_keeps_a_story_and_its_guid_when_its_lead_expires() {
 
     // Retention takes a's report; the story passes to b, and readers see the same entry.
     assert_eq!(
-        db.with_engine(|c, e| store::prune(c, Some(e), now - day - day / 2)).unwrap(),
+        db.with_engine(|c, e| store::prune(c, Some(e), now - day - day / 2))
+            .unwrap(),
         1
     );
     let after = select();

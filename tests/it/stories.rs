@@ -56,7 +56,10 @@ fn published(it: &Labelled) -> i64 {
 
 /// Runs the set through the engine: per item, its predicted (copy group, story), and a
 /// function that tells how alike two items looked to the engine at the end.
-fn run(items: &[Labelled], threshold: f32) -> (Vec<(i64, i64)>, impl Fn(usize, usize) -> (f64, f32)) {
+fn run(
+    items: &[Labelled],
+    threshold: f32,
+) -> (Vec<(i64, i64)>, impl Fn(usize, usize) -> (f64, f32)) {
     let mut learned: HashMap<&str, Boilerplate> = HashMap::new();
     for it in items {
         learned.entry(&it.agency).or_default();
@@ -64,10 +67,8 @@ fn run(items: &[Labelled], threshold: f32) -> (Vec<(i64, i64)>, impl Fn(usize, u
     let mut prepared = HashMap::new();
     for (agency, b) in &learned {
         let mine: Vec<&Labelled> = items.iter().filter(|i| i.agency == *agency).collect();
-        let (_, out) = svodka::stories::prepare(
-            b,
-            mine.iter().map(|i| (i.title.as_str(), i.text.as_str())),
-        );
+        let (_, out) =
+            svodka::stories::prepare(b, mine.iter().map(|i| (i.title.as_str(), i.text.as_str())));
         for (it, fp) in mine.iter().zip(out) {
             prepared.insert(it.id.as_str(), fp.1);
         }
@@ -89,7 +90,12 @@ fn run(items: &[Labelled], threshold: f32) -> (Vec<(i64, i64)>, impl Fn(usize, u
             fp,
         });
         if std::env::var("SVODKA_STORY_DEBUG").is_ok_and(|d| d == it.id) {
-            println!("{}: {decision:?} samples {} names {}", it.id, fp.samples.len(), fp.names.len());
+            println!(
+                "{}: {decision:?} samples {} names {}",
+                it.id,
+                fp.samples.len(),
+                fp.names.len()
+            );
         }
         let (copy, story) = match decision {
             Decision::Copy { copy, story, .. } => (copy, story),
@@ -99,12 +105,25 @@ fn run(items: &[Labelled], threshold: f32) -> (Vec<(i64, i64)>, impl Fn(usize, u
         engine.insert(id, &it.agency, at, at, story, copy, fp);
         out.push((copy, story));
     }
-    let fps: Vec<_> = items.iter().map(|it| prepared[it.id.as_str()].clone()).collect();
-    (out, move |i: usize, j: usize| engine.similarity(&fps[i], &fps[j]))
+    let fps: Vec<_> = items
+        .iter()
+        .map(|it| prepared[it.id.as_str()].clone())
+        .collect();
+    (out, move |i: usize, j: usize| {
+        engine.similarity(&fps[i], &fps[j])
+    })
 }
 
-fn score(items: &[Labelled], same_label: impl Fn(usize, usize) -> bool, same_pred: impl Fn(usize, usize) -> bool) -> (Scores, Vec<(usize, usize, bool)>) {
-    let mut s = Scores { tp: 0, fp: 0, fn_: 0 };
+fn score(
+    items: &[Labelled],
+    same_label: impl Fn(usize, usize) -> bool,
+    same_pred: impl Fn(usize, usize) -> bool,
+) -> (Scores, Vec<(usize, usize, bool)>) {
+    let mut s = Scores {
+        tp: 0,
+        fp: 0,
+        fn_: 0,
+    };
     let mut wrong = Vec::new();
     for i in 0..items.len() {
         for j in i + 1..items.len() {
@@ -139,7 +158,11 @@ fn the_engine_finds_copies_and_stories_in_the_labelled_set() {
                 },
                 |i, j| pred[i].1 == pred[j].1,
             );
-            println!("threshold {t:.2}: stories precision {:.3} recall {:.3}", s.precision(), s.recall());
+            println!(
+                "threshold {t:.2}: stories precision {:.3} recall {:.3}",
+                s.precision(),
+                s.recall()
+            );
         }
     }
     let (pred, similarity) = run(&items, svodka::stories::STORY_SIMILARITY);
@@ -185,8 +208,24 @@ fn the_engine_finds_copies_and_stories_in_the_labelled_set() {
         stories.fn_
     );
     show(&story_errors);
-    assert!(copies.precision() >= 0.99, "copy precision {:.3}", copies.precision());
-    assert!(copies.recall() >= 0.95, "copy recall {:.3}", copies.recall());
-    assert!(stories.precision() >= 0.95, "story precision {:.3}", stories.precision());
-    assert!(stories.recall() >= 0.80, "story recall {:.3}", stories.recall());
+    assert!(
+        copies.precision() >= 0.99,
+        "copy precision {:.3}",
+        copies.precision()
+    );
+    assert!(
+        copies.recall() >= 0.95,
+        "copy recall {:.3}",
+        copies.recall()
+    );
+    assert!(
+        stories.precision() >= 0.95,
+        "story precision {:.3}",
+        stories.precision()
+    );
+    assert!(
+        stories.recall() >= 0.80,
+        "story recall {:.3}",
+        stories.recall()
+    );
 }

@@ -214,7 +214,10 @@ fn rss_in_the_userland_namespace_with_yandex_full_text() {
 #[test]
 fn rss_in_the_harvard_namespace() {
     let p = parse(HARVARD.as_bytes());
-    assert_eq!(p.feed.title.as_deref(), Some("Новости Камчатки — Полуостров"));
+    assert_eq!(
+        p.feed.title.as_deref(),
+        Some("Новости Камчатки — Полуостров")
+    );
     assert_eq!(
         titles(&p),
         [
@@ -256,7 +259,11 @@ fn blogger_atom_0_3_with_entries_in_their_own_namespace() {
     // `issued` is the publication date, not `created` or `modified`.
     assert_eq!(a.published.to_rfc3339(), "2026-11-30T17:51:00+00:00");
     assert_eq!(a.author.as_deref(), Some("Краевед"));
-    assert!(a.text.starts_with("Дом купца Мухина построен в 1896 году."), "{}", a.text);
+    assert!(
+        a.text.starts_with("Дом купца Мухина построен в 1896 году."),
+        "{}",
+        a.text
+    );
     assert_eq!(
         p.feed.items[1].content.as_deref(),
         Some("<p>Следы валов видны у Казанской церкви.</p>")
@@ -357,5 +364,8 @@ fn items_in_plain_sight_that_cannot_be_read_are_never_zero_in_silence() {
 #[test]
 fn an_empty_feed_is_simply_empty() {
     let p = parse(b"<rss version=\"2.0\"><channel><title>\xd0\xa2</title></channel></rss>");
-    assert_eq!((p.feed.found, p.feed.items.len(), p.feed.shortfall()), (0, 0, None));
+    assert_eq!(
+        (p.feed.found, p.feed.items.len(), p.feed.shortfall()),
+        (0, 0, None)
+    );
 }
