@@ -457,3 +457,56 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// `svodka stories`: the biggest stories of the period, most agencies first.
+pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
+    let cfg = Config::load(path)?;
+    let period = crate::trending::Period::parse(period)
+        .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
+    let conn = open_db(&cfg)?;
+    let since = period.since(Utc::now()).timestamp();
+    let stories = store::biggest_stories(&conn, since, limit).context("cannot read the stories")?;
+    if stories.is_empty() {
+        outln!(
+            "no story carried by two reports since {}",
+            when(Some(since))
+        );
+    }
+    let agency = |name: &str| {
+        cfg.source(name)
+            .map_or(name, |s| s.title.as_str())
+            .to_string()
+    };
+    for (s, agencies) in &stories {
+        outln!(
+            "{}  ({} {}, {} {})  {}/stories/{}",
+            s.title,
+            agencies,
+            crate::text::plural(*agencies, ["агентство", "агентства", "агентств"]),
+            s.others.len() + 1,
+            crate::text::plural(
+                (s.others.len() + 1) as u64,
+                ["сообщение", "сообщения", "сообщений"]
+            ),
+            cfg.server.base_url,
+            s.story
+        );
+        let lead = std::iter::once((&s.source, s.published, &s.title, &s.link));
+        let others = s
+            .others
+            .iter()
+            .map(|o| (&o.source, o.published, &o.title, &o.link));
+        for (source, published, title, link) in lead.chain(others) {
+            outln!(
+                "  {}  {}: {}{}",
+                when(Some(published)),
+                agency(source),
+                title,
+                link.as_deref()
+                    .map(|l| format!("  <{l}>"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}

@@ -81,6 +81,15 @@ enum Command {
         #[arg(long, default_value = "week", value_parser = ["day", "week", "month"])]
         period: String,
     },
+    /// The biggest stories of the period: those carried by the most agencies, each with its
+    /// lead headline and every report (agency, time, headline, link).
+    Stories {
+        #[arg(long, default_value = "day", value_parser = ["day", "week"])]
+        period: String,
+        /// How many stories to list.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -118,6 +127,7 @@ fn main() -> ExitCode {
             Command::Demo { listen } => cli::demo(listen).await,
             Command::Retag => cli::retag(&config),
             Command::Trending { period } => cli::trending(&config, &period),
+            Command::Stories { period, limit } => cli::stories(&config, &period, limit),
         }
     });
     match result {

@@ -180,6 +180,17 @@ impl Stems {
     }
 }
 
+/// The Russian form of a noun after a number: `plural(3, ["агентство", "агентства",
+/// "агентств"])` is «агентства».
+pub fn plural(n: u64, forms: [&'static str; 3]) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=14) => forms[2],
+        (1, _) => forms[0],
+        (2..=4, _) => forms[1],
+        _ => forms[2],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,6 +208,26 @@ mod tests {
         assert_eq!(s.stem("Ёлки"), s.stem("елки"));
         assert_eq!(s.stem("elections"), "elect");
         assert!(is_cyrillic("Липецк") && !is_cyrillic("Lipetsk"));
+    }
+
+    #[test]
+    fn plurals() {
+        let f = ["агентство", "агентства", "агентств"];
+        let got: Vec<&str> = [1, 3, 5, 11, 21, 112]
+            .iter()
+            .map(|n| plural(*n, f))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "агентство",
+                "агентства",
+                "агентств",
+                "агентств",
+                "агентство",
+                "агентств"
+            ]
+        );
     }
 
     #[test]

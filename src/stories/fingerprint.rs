@@ -15,7 +15,7 @@ use siphasher::sip::SipHasher13;
 use crate::text::{Stems, fold, raw_words, words};
 
 /// The stored form's version: a fingerprint of another version is computed again.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// One shingle in this many is sampled.
 const SAMPLE_MOD: u64 = 4;
 /// Samples kept per report, the first in text order (about 190 words): the beginning of a text
@@ -37,6 +37,8 @@ pub struct Fingerprint {
     pub samples: Vec<u32>,
     /// Hash of the folded words of title and text: short texts are copies only when equal.
     pub exact: u64,
+    /// Hash of the folded words of the title alone: a rubric («Погода на завтра») repeats it.
+    pub title: u64,
     /// Words in the text (boilerplate removed).
     pub words: u32,
     /// Term hash → raw weight (term frequency with title and name boosts), highest first.
@@ -210,9 +212,12 @@ impl Fingerprint {
             }
         }
         let mut exact = SipHasher13::new_with_keys(0x6578_6163_74, 0x7368_6f72_74);
+        let mut title_hash = SipHasher13::new_with_keys(0x7469_746c_65, 0x7275_6272_6963);
         for w in words(title) {
             exact.write(w.as_bytes());
             exact.write_u8(b' ');
+            title_hash.write(w.as_bytes());
+            title_hash.write_u8(b' ');
         }
         exact.write_u8(b'|');
         for w in &body_words {
@@ -265,6 +270,7 @@ impl Fingerprint {
         Fingerprint {
             samples,
             exact: exact.finish(),
+            title: title_hash.finish(),
             words: u32::try_from(body_words.len()).unwrap_or(u32::MAX),
             terms,
             names,
@@ -274,10 +280,11 @@ impl Fingerprint {
     /// Stored form: a version byte, the counts, then the values, little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(
-            18 + 4 * self.samples.len() + 8 * self.terms.len() + 4 * self.names.len(),
+            26 + 4 * self.samples.len() + 8 * self.terms.len() + 4 * self.names.len(),
         );
         b.push(VERSION);
         b.extend_from_slice(&self.exact.to_le_bytes());
+        b.extend_from_slice(&self.title.to_le_bytes());
         b.extend_from_slice(&self.words.to_le_bytes());
         b.extend_from_slice(&(self.samples.len() as u16).to_le_bytes());
         b.extend_from_slice(&(self.terms.len() as u16).to_le_bytes());
@@ -298,13 +305,16 @@ impl Fingerprint {
     /// `None` for a blob of another version or a damaged one (the report is fingerprinted again).
     pub fn from_bytes(b: &[u8]) -> Option<Fingerprint> {
         let (&version, rest) = b.split_first()?;
-        if version != VERSION || rest.len() < 18 {
+        if version != VERSION || rest.len() < 26 {
             return None;
         }
+        let exact = u64::from_le_bytes(rest.get(0..8)?.try_into().ok()?);
+        let title = u64::from_le_bytes(rest.get(8..16)?.try_into().ok()?);
+        // From here on, offsets count from the title (as they did before it was stored).
+        let rest = &rest[8..];
         let u32_at = |i: usize| -> Option<u32> {
             Some(u32::from_le_bytes(rest.get(i..i + 4)?.try_into().ok()?))
         };
-        let exact = u64::from_le_bytes(rest.get(0..8)?.try_into().ok()?);
         let words = u32_at(8)?;
         let ns = u16::from_le_bytes(rest.get(12..14)?.try_into().ok()?) as usize;
         let nt = u16::from_le_bytes(rest.get(14..16)?.try_into().ok()?) as usize;
@@ -328,6 +338,7 @@ impl Fingerprint {
         Some(Fingerprint {
             samples,
             exact,
+            title,
             words,
             terms,
             names,

@@ -106,6 +106,8 @@ const COMMON: &[&str] = &[
     "дорожн",
     "цен",
 ];
+/// Two reports under the same headline further apart than this are a rubric's two issues.
+const RUBRIC_SECS: i64 = 6 * 3600;
 /// Each day between two reports beyond the first asks for this much more similarity: the
 /// reports of one event cluster within a day; a rubric repeats every day.
 const PER_DAY_PENALTY: f32 = 0.1;
@@ -156,6 +158,7 @@ struct Entry {
     story: i64,
     copy: i64,
     exact: u64,
+    title: u64,
     samples: Box<[u32]>,
     /// IDF-weighted, L2-normalised, sorted by term.
     vector: Box<[(u32, f32)]>,
@@ -375,8 +378,12 @@ impl Engine {
             let mut named = false;
             let mut shared_names = 0;
             let mut closest = i64::MAX;
+            let mut rubric = false;
             for id in members.iter().rev().take(STORY_MEMBERS) {
                 if let Some(e) = self.entries.get(id) {
+                    // The same headline hours apart in other words is a rubric («Погода на
+                    // завтра», «Курс валют»), not one event.
+                    rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
                     sum += cosine(&vector, &e.vector);
                     n += 1;
                     let shared = e.names.iter().filter(|x| r.fp.names.contains(x)).count();
@@ -385,7 +392,7 @@ impl Engine {
                     closest = closest.min((e.published - r.published).abs());
                 }
             }
-            if n == 0 {
+            if n == 0 || rubric {
                 continue;
             }
             // Names and numbers the report shares with the story's members speak for the same
@@ -481,6 +488,7 @@ impl Engine {
                 story,
                 copy,
                 exact: fp.exact,
+                title: fp.title,
                 samples: fp.samples.clone().into_boxed_slice(),
                 vector,
                 names: fp.names.clone().into_boxed_slice(),
@@ -605,4 +613,67 @@ fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
         }
     }
     dot
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fp(title: &str, text: &str) -> Fingerprint {
+        Fingerprint::of(title, text, &Stems::new())
+    }
+
+    const HOUR: i64 = 3600;
+
+    #[test]
+    fn the_same_headline_a_day_apart_is_a_rubric_and_hours_apart_one_event() {
+        let a = fp(
+            "Погода на завтра",
+            "Завтра в Тамбове облачно, ночью −6…−8, днём −2…0 градусов. Ветер северо-западный.",
+        );
+        let b = fp(
+            "Погода на завтра",
+            "Завтра в Тамбове облачно, ночью −7…−9, днём −3…−1 градусов. Ветер северо-западный.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "a", 0, 0, 1, 1, &a);
+        let next_day = Report {
+            source: "b",
+            published: 20 * HOUR,
+            fp: &b,
+        };
+        assert_eq!(e.decide(&next_day), Decision::New);
+        let same_morning = Report {
+            source: "b",
+            published: 2 * HOUR,
+            fp: &b,
+        };
+        assert!(matches!(
+            e.decide(&same_morning),
+            Decision::Story { story: 1, .. }
+        ));
+        // An agency's own items never join each other's stories.
+        let own = Report {
+            source: "a",
+            published: 2 * HOUR,
+            fp: &b,
+        };
+        assert_eq!(e.decide(&own), Decision::New);
+    }
+
+    #[test]
+    fn reports_are_held_for_a_window_after_they_were_first_seen() {
+        let a = fp(
+            "Пожар в Ельце",
+            "В Ельце на улице Мира горел склад, пострадавших нет.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "a", 0, 0, 1, 1, &a);
+        e.insert(2, "b", 0, 10 * HOUR, 2, 2, &a);
+        assert_eq!(e.len(), 2);
+        // A report first seen four days later pushes the first two out of the window.
+        e.insert(3, "c", 0, 96 * HOUR, 3, 3, &a);
+        assert_eq!(e.len(), 1);
+        assert!(e.memory_estimate() > 0);
+    }
 }

@@ -229,3 +229,176 @@ fn the_engine_finds_copies_and_stories_in_the_labelled_set() {
         stories.recall()
     );
 }
+
+// Through the real binary: feeds on a local origin, `svodka fetch`, `svodka export`.
+
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, channel, config, titles};
+
+fn hours_ago(h: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc2822()
+}
+
+const WATER_A: &str = "Утром на улице Мичуринской в Тамбове произошёл порыв магистрального водопровода \
+    диаметром 500 мм. Без холодной воды остались жители 40 многоквартирных домов и две школы. Аварийная \
+    бригада «Тамбовского коммунального союза» уже раскопала место порыва, восстановить подачу воды \
+    обещают к 18:00. Движение по Мичуринской от улицы Московской до бульвара Энтузиастов перекрыто.";
+const WATER_B: &str = "Жители сорока домов в северной части Тамбова с утра сидят без воды: на Мичуринской \
+    лопнула труба магистрального водопровода. В «Тамбовском коммунальном союзе» сообщили, что ремонтники \
+    работают на месте аварии и рассчитывают закончить к шести вечера. Автомобилистам советуют объезжать \
+    участок Мичуринской между Московской и бульваром Энтузиастов — там движение закрыто.";
+
+#[tokio::test]
+async fn one_event_told_in_other_words_is_one_story_and_a_rubric_on_two_days_is_two() {
+    let o = Origin::start().await;
+    o.route(
+        "/a.xml",
+        Route::ok(
+            rss(&[
+                item("На Мичуринской в Тамбове прорвало водопровод")
+                    .guid("a-1")
+                    .link("https://tambov-a.test/1")
+                    .desc(WATER_A)
+                    .date(&hours_ago(3)),
+                item("Погода на завтра")
+                    .guid("a-2")
+                    .link("https://tambov-a.test/2")
+                    .desc("Завтра в Тамбове облачно, ночью −6…−8, днём −2…0 градусов. Ветер северо-западный, 5–7 м/с, местами небольшой снег, на дорогах гололедица.")
+                    .date(&hours_ago(30)),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[
+                item("Коммунальная авария оставила без воды сорок домов Тамбова")
+                    .guid("b-1")
+                    .link("https://tambov-b.test/1")
+                    .desc(WATER_B)
+                    .date(&hours_ago(2)),
+                item("Погода на завтра")
+                    .guid("b-2")
+                    .link("https://tambov-b.test/2")
+                    .desc("Завтра в Тамбове пасмурно, ночью −9…−11, днём −3…−5 градусов. Ветер восточный, 3–5 м/с, без осадков, на дорогах гололедица.")
+                    .date(&hours_ago(5)),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = "[[feed]]\nname = \"all\"\n\n[[feed]]\nname = \"every\"\ngroup = \"none\"\n\n\
+                 [[feed]]\nname = \"copies\"\ngroup = \"copy\"\n";
+    let app = App::new(&config(
+        &[("a", o.url("/a.xml")), ("b", o.url("/b.xml"))],
+        extra,
+    ));
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
+    let got = titles(&feed);
+    // The water main once, the two days' weather twice.
+    assert_eq!(got.len(), 3, "{got:#?}");
+    assert_eq!(
+        got.iter().filter(|t| *t == "Погода на завтра").count(),
+        2,
+        "{got:#?}"
+    );
+    let ch = channel(&feed);
+    let water = ch
+        .items()
+        .iter()
+        .find(|i| i.description().is_some_and(|d| d.contains("Мичуринской")))
+        .expect("the water main story");
+    // The earliest report leads; the other agency's report is linked with its own headline.
+    assert_eq!(
+        water.title(),
+        Some("На Мичуринской в Тамбове прорвало водопровод")
+    );
+    let desc = water.description().unwrap_or_default();
+    assert!(
+        desc.contains("<a href=\"https://tambov-b.test/1\">b — Коммунальная авария оставила без воды сорок домов Тамбова</a>"),
+        "{desc}"
+    );
+    // Every report in a feed that does not group; only copies merged in a copy feed (none here).
+    let (_, every, _) = app.svodka(&["export", "--feed", "every"]).await;
+    assert_eq!(titles(&every).len(), 4);
+    let (_, copies, _) = app.svodka(&["export", "--feed", "copies"]).await;
+    assert_eq!(titles(&copies).len(), 4);
+    // `svodka stories` lists the story with both agencies.
+    let (code, out, _) = app.svodka(&["stories", "--period", "day"]).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("На Мичуринской в Тамбове прорвало водопровод  (2 агентства, 2 сообщения)"),
+        "{out}"
+    );
+    assert!(out.contains("b: Коммунальная авария оставила без воды сорок домов Тамбова  <https://tambov-b.test/1>"), "{out}");
+    assert!(!out.contains("Погода"), "{out}");
+}
+
+const RELEASE: &str = "Губернатор Тамбовской области подписал постановление о выделении 860 млн рублей на \
+    капитальный ремонт 37 школ в 2027 году. В список вошли школы Мичуринска, Моршанска, Рассказово и \
+    девяти районов области. Работы начнутся в июне и должны завершиться к 1 сентября, сообщает \
+    пресс-служба администрации Тамбовской области.";
+
+#[tokio::test]
+async fn the_original_agency_leads_its_story_and_the_guid_never_changes() {
+    let o = Origin::start().await;
+    // A re-publisher carries the release first; the administration's own feed, with a higher
+    // priority, is fetched later (and dated later: the re-publisher was quicker).
+    o.route(
+        "/repub.xml",
+        Route::ok(
+            rss(&[item("Школы Тамбовщины отремонтируют за 860 млн")
+                .guid("r-1")
+                .link("https://repub.test/1")
+                .desc(RELEASE)
+                .date(&hours_ago(2))]),
+            "application/rss+xml",
+        ),
+    );
+    o.route(
+        "/gov.xml",
+        Route::ok(
+            rss(&[item("На ремонт 37 школ направят 860 млн рублей")
+                .guid("g-1")
+                .link("https://gov.test/1")
+                .desc(RELEASE)
+                .date(&hours_ago(1))]),
+            "application/rss+xml",
+        ),
+    );
+    let cfg = config(&[("repub", o.url("/repub.xml"))], "").replace(
+        "[[feed]]",
+        &format!(
+            "[[source]]\nname = \"gov\"\nurl = \"{}\"\npriority = 10\n\n[[feed]]",
+            o.url("/gov.xml")
+        ),
+    );
+    let app = App::new(&cfg);
+    app.svodka(&["fetch", "--source", "repub"]).await;
+    let (_, before, _) = app.svodka(&["export", "--feed", "all"]).await;
+    let before = channel(&before);
+    assert_eq!(before.items().len(), 1);
+    let guid = before.items()[0].guid().map(|g| g.value().to_string());
+    let (_, out, _) = app.svodka(&["fetch", "--source", "gov"]).await;
+    assert!(
+        out.contains("gov: 0 new, 0 updated, 0 unchanged, 1 merged"),
+        "{out}"
+    );
+    let (_, after, _) = app.svodka(&["export", "--feed", "all"]).await;
+    let after = channel(&after);
+    assert_eq!(after.items().len(), 1);
+    let it = &after.items()[0];
+    assert_eq!(
+        it.title(),
+        Some("На ремонт 37 школ направят 860 млн рублей"),
+        "the original leads"
+    );
+    assert_eq!(it.link(), Some("https://gov.test/1"));
+    assert_eq!(
+        it.guid().map(|g| g.value().to_string()),
+        guid,
+        "readers must not see it again"
+    );
+}
