@@ -38,8 +38,22 @@ impl Rng {
 }
 
 const COMMON: [&str; 16] = [
-    "области", "сообщили", "жителей", "района", "администрации", "губернатор", "рублей", "году",
-    "города", "работы", "начнутся", "после", "региона", "также", "более", "человек",
+    "области",
+    "сообщили",
+    "жителей",
+    "района",
+    "администрации",
+    "губернатор",
+    "рублей",
+    "году",
+    "города",
+    "работы",
+    "начнутся",
+    "после",
+    "региона",
+    "также",
+    "более",
+    "человек",
 ];
 
 fn word(rng: &mut Rng) -> String {
@@ -47,7 +61,11 @@ fn word(rng: &mut Rng) -> String {
         COMMON[rng.below(16) as usize].to_string()
     } else {
         // Zipf-ish: most words from a small head, some from the long tail.
-        let n = if rng.below(3) == 0 { rng.below(60_000) } else { rng.below(3_000) };
+        let n = if rng.below(3) == 0 {
+            rng.below(60_000)
+        } else {
+            rng.below(3_000)
+        };
         format!("слово{n}")
     }
 }
@@ -68,7 +86,7 @@ fn generate(n: usize) -> Vec<Generated> {
     for i in 0..n {
         let source = format!("agency-{}", rng.below(1_000));
         let roll = rng.below(10);
-        let recent = (i > 50).then(|| i - 1 - rng.below(50.min(i as u64 - 1) as u64) as usize);
+        let recent = (i > 50).then(|| i - 1 - rng.below(50.min(i as u64 - 1)) as usize);
         let g = match (roll, recent) {
             // A copy: another agency's text with a sentence dropped and a word changed.
             (0..=2, Some(j)) => {
@@ -96,7 +114,12 @@ fn generate(n: usize) -> Vec<Generated> {
                 let mut text = String::new();
                 for k in 0..90 {
                     if k % 15 == 0 {
-                        text.push_str(names.get(k / 15 % names.len().max(1)).copied().unwrap_or("Имя0"));
+                        text.push_str(
+                            names
+                                .get(k / 15 % names.len().max(1))
+                                .copied()
+                                .unwrap_or("Имя0"),
+                        );
                     } else {
                         text.push_str(&word(&mut rng));
                     }
@@ -146,8 +169,10 @@ fn peak_kib() -> u64 {
 fn plain_insert(reports: &[Generated]) -> f64 {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let mut conn = rusqlite::Connection::open(dir.path().join("plain.db")).expect("sqlite");
-    conn.pragma_update(None, "journal_mode", "WAL").expect("wal");
-    conn.pragma_update(None, "synchronous", "NORMAL").expect("normal");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .expect("normal");
     conn.execute_batch(
         "CREATE TABLE items (id INTEGER PRIMARY KEY, source TEXT NOT NULL, title TEXT NOT NULL,
                              text TEXT NOT NULL, published INTEGER NOT NULL)",
@@ -158,11 +183,18 @@ fn plain_insert(reports: &[Generated]) -> f64 {
         let tx = conn.transaction().expect("tx");
         {
             let mut stmt = tx
-                .prepare_cached("INSERT INTO items (source, title, text, published) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached(
+                    "INSERT INTO items (source, title, text, published) VALUES (?1, ?2, ?3, ?4)",
+                )
                 .expect("stmt");
             for (k, r) in chunk.iter().enumerate() {
-                stmt.execute(rusqlite::params![r.source, r.title, r.text, (c * 50 + k) as i64])
-                    .expect("insert");
+                stmt.execute(rusqlite::params![
+                    r.source,
+                    r.title,
+                    r.text,
+                    (c * 50 + k) as i64
+                ])
+                .expect("insert");
             }
         }
         tx.commit().expect("commit");

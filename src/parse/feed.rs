@@ -90,17 +90,17 @@ pub fn parse_feed(
             reading = Ok(r);
         }
         let read = reading.as_ref().map_or(0, |r| r.feed.entries.len());
-        if visible > read {
-            if let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err()) {
-                let got = lenient.feed.entries.len();
-                if got > read || reading.is_err() {
-                    repairs.push(format!("read item by item: {got} of {visible} items"));
-                    reading = Ok(lenient);
-                }
-                if got >= read {
-                    // Its reasons name each item it could not read (a cut-off one, say).
-                    unread = reasons;
-                }
+        if visible > read
+            && let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err())
+        {
+            let got = lenient.feed.entries.len();
+            if got > read || reading.is_err() {
+                repairs.push(format!("read item by item: {got} of {visible} items"));
+                reading = Ok(lenient);
+            }
+            if got >= read {
+                // Its reasons name each item it could not read (a cut-off one, say).
+                unread = reasons;
             }
         }
     }

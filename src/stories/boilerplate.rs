@@ -74,7 +74,7 @@ fn units(sentence: &str) -> Vec<u64> {
 
 fn hash_words(ws: &[String]) -> u64 {
     use std::hash::Hasher;
-    let mut h = siphasher::sip::SipHasher13::new_with_keys(0x626f_696c_6572, 0x706c_6174_65);
+    let mut h = siphasher::sip::SipHasher13::new_with_keys(0x626f_696c_6572, 0x0070_6c61_7465);
     for w in ws {
         h.write(w.as_bytes());
         h.write_u8(b' ');

@@ -201,7 +201,7 @@ impl Fingerprint {
         let mut samples = Vec::new();
         for sh in body_words.windows(3) {
             let h = shingle_hash(sh);
-            if h % SAMPLE_MOD == 0 {
+            if h.is_multiple_of(SAMPLE_MOD) {
                 let v = (h >> 32) as u32;
                 if !samples.contains(&v) {
                     samples.push(v);
@@ -211,8 +211,8 @@ impl Fingerprint {
                 }
             }
         }
-        let mut exact = SipHasher13::new_with_keys(0x6578_6163_74, 0x7368_6f72_74);
-        let mut title_hash = SipHasher13::new_with_keys(0x7469_746c_65, 0x7275_6272_6963);
+        let mut exact = SipHasher13::new_with_keys(0x0065_7861_6374, 0x0073_686f_7274);
+        let mut title_hash = SipHasher13::new_with_keys(0x0074_6974_6c65, 0x7275_6272_6963);
         for w in words(title) {
             exact.write(w.as_bytes());
             exact.write_u8(b' ');

@@ -44,7 +44,7 @@ fn load() -> Vec<Labelled> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("a labelled item"))
         .collect();
-    items.sort_by_key(|it| published(it));
+    items.sort_by_key(published);
     items
 }
 
@@ -54,12 +54,12 @@ fn published(it: &Labelled) -> i64 {
         .timestamp()
 }
 
-/// Runs the set through the engine: per item, its predicted (copy group, story), and a
-/// function that tells how alike two items looked to the engine at the end.
-fn run(
-    items: &[Labelled],
-    threshold: f32,
-) -> (Vec<(i64, i64)>, impl Fn(usize, usize) -> (f64, f32)) {
+/// Per item, its predicted (copy group, story).
+type Predicted = Vec<(i64, i64)>;
+
+/// Runs the set through the engine: the prediction, and a function that tells how alike two
+/// items looked to the engine at the end (containment, cosine).
+fn run(items: &[Labelled], threshold: f32) -> (Predicted, impl Fn(usize, usize) -> (f64, f32)) {
     let mut learned: HashMap<&str, Boilerplate> = HashMap::new();
     for it in items {
         learned.entry(&it.agency).or_default();
