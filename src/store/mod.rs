@@ -270,4 +270,46 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].also(), ["c", "b"]);
     }
+
+    #[test]
+    fn a_second_version_database_keeps_its_stories_their_guids_and_every_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let now = chrono::Utc::now().timestamp();
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(schema::MIGRATIONS[0]).unwrap();
+            c.execute_batch(schema::MIGRATIONS[1]).unwrap();
+            c.pragma_update(None, "user_version", 2).unwrap();
+            // Version 2: agency b's near copy joined a's story (story_id = a's item); agency c's
+            // word-for-word copy was only a reference; d's item is a story of its own.
+            c.execute_batch(&format!(
+                "INSERT INTO items (id, source, link, content_hash, title, text, published, first_seen, updated, story_id)
+                   VALUES (1, 'a', 'https://a.test/1', 'h1', 'Отопление дадут 5 октября', 'текст', {now}, {now}, {now}, 1),
+                          (2, 'b', 'https://b.test/9', 'h2', 'Тепло придёт пятого', 'текст', {now}, {now}, {now}, 1),
+                          (3, 'd', 'https://d.test/3', 'h3', 'Другая новость', 'другой текст', {now}, {now}, {now}, 3);
+                 INSERT INTO item_refs (source, key, item_id, link, first_seen)
+                   VALUES ('a', 'a-1', 1, 'https://a.test/1', {now}), ('b', 'b-9', 2, 'https://b.test/9', {now}),
+                          ('c', 'c-5', 1, 'https://c.test/5', {now}), ('d', 'd-3', 3, 'https://d.test/3', {now});
+                 INSERT INTO item_bands VALUES (0, 42, 1), (0, 42, 2);"
+            ))
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(
+            db.with(|c| item_count(c)).unwrap(),
+            4,
+            "c's copy became a report"
+        );
+        let entries = db
+            .with(|c| select_items(c, Default::default(), None, &[], 10))
+            .unwrap();
+        assert_eq!(entries.len(), 2);
+        let story = entries.iter().find(|e| e.source == "a").unwrap();
+        assert_eq!(story.guid, public_id("a", "a-1"));
+        assert_eq!(story.also(), ["b", "c"]);
+        let other = entries.iter().find(|e| e.source == "d").unwrap();
+        assert_eq!(other.guid, public_id("d", "d-3"));
+        assert!(other.others.is_empty());
+    }
 }
