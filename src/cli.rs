@@ -276,6 +276,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
             let fetcher = Fetcher::new(&cfg.fetch)?;
             match fetcher.fetch(&url, &Validators::default()).await {
                 Ok(FetchOutcome::Fetched(f)) => {
+                    let f = *f;
                     outln!("# url: {}", f.final_url);
                     outln!("# status: {}", f.status);
                     if let Some(p) = &f.permanent_redirect {
@@ -385,16 +386,29 @@ pub fn retag(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     let mut conn = open_db(&cfg)?;
     let matcher = Matcher::new(&cfg.topics);
-    let items = store::items_for_retag(&conn).context("cannot read the items")?;
-    let tx = conn.transaction().context("cannot start a transaction")?;
-    let mut tagged = 0;
-    for (id, title, text) in &items {
-        let topics = matcher.tag(title, text);
-        tagged += usize::from(!topics.is_empty());
-        store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
+    // A page of items per transaction: a daemon writing the same database waits for one page
+    // at most (its busy timeout is seconds), never for the whole store.
+    const PAGE: usize = 500;
+    let (mut seen, mut tagged, mut after) = (0, 0, 0);
+    loop {
+        let items =
+            store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
+        let Some(&(last, _, _)) = items.last() else {
+            break;
+        };
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("cannot start a transaction")?;
+        for (id, title, text) in &items {
+            let topics = matcher.tag(title, text);
+            tagged += usize::from(!topics.is_empty());
+            store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
+        }
+        tx.commit().context("cannot save topics")?;
+        seen += items.len();
+        after = last;
     }
-    tx.commit().context("cannot save topics")?;
-    outln!("retagged {} items; {} have topics", items.len(), tagged);
+    outln!("retagged {seen} items; {tagged} have topics");
     Ok(())
 }
 

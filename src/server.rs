@@ -70,11 +70,33 @@ impl AppState {
             .clone()
     }
 
-    /// Serves `config` from now on; every rendered feed is rendered again.
+    /// Serves `config` from now on; every rendered feed is rendered again, and the renderings
+    /// and render turns of feeds and topics the new config no longer has are dropped, so the
+    /// maps hold only what can still be asked for.
     pub fn set_config(&self, config: Arc<Config>) {
+        let known = |t: &Target| match t {
+            Target::Feed(n) => config.feed(n).is_some(),
+            Target::Topic(n) => config.topic(n).is_some(),
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(t, _), _| known(t));
+        self.rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(t, _), _| known(t));
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.config_gen
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// How many renderings and render turns are held (feeds × formats asked for since start).
+    pub fn cached(&self) -> (usize, usize) {
+        (
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            self.rendering.lock().unwrap_or_else(|p| p.into_inner()).len(),
+        )
     }
 
     fn version(&self) -> (u64, u64) {
@@ -467,16 +489,20 @@ fn accepts_gzip(req: &HeaderMap) -> bool {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    let gauges = st.db.read(store::gauges).await;
+    let cfg = st.config();
+    let gauges = st.db.read(move |c| store::gauges(c, &cfg.sources)).await;
     match gauges {
-        Ok(Ok(g)) => (
+        Ok(Ok(mut g)) => {
+            g.rendered = st.cached().0 as u64;
+            (
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            st.metrics.render(g),
-        )
-            .into_response(),
+                st.metrics.render(g),
+            )
+                .into_response()
+        }
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",

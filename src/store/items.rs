@@ -228,10 +228,18 @@ pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Re
     Ok(())
 }
 
-/// Every item's id, title and text, for `svodka retag`.
-pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<(i64, String, String)>> {
-    let mut stmt = conn.prepare("SELECT id, title, text FROM items ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+/// Up to `limit` items' id, title and text after id `after`, in id order, for `svodka retag`
+/// (a page at a time, so neither memory nor one transaction grows with the store).
+pub fn items_for_retag(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, title, text FROM items WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let rows = stmt.query_map(params![after, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
     rows.collect()
 }
 
@@ -327,19 +335,24 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(",")
 }
 
-/// Deletes items older than `before` (by date and by first seen); returns how many. A story
-/// whose first item expires passes to its oldest remaining item, so it stays one story.
-pub fn prune(conn: &mut Connection, before: DateTime<Utc>) -> rusqlite::Result<usize> {
+/// Deletes up to `limit` items older than `before` (by date and by first seen), in one short
+/// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers
+/// get their turn between batches. A story whose first item expires passes to its oldest
+/// remaining item, so it stays one story.
+pub fn prune(conn: &mut Connection, before: DateTime<Utc>, limit: usize) -> rusqlite::Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let cutoff = before.timestamp();
-    let heads: Vec<i64> = {
-        let mut stmt = tx.prepare(
-            "SELECT id FROM items WHERE story_id = id AND published < ?1 AND first_seen < ?1",
+    let expired: Vec<(i64, bool)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, story_id = id FROM items WHERE published < ?1 AND first_seen < ?1
+             ORDER BY id LIMIT ?2",
         )?;
-        stmt.query_map([cutoff], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?
+        stmt.query_map(params![cutoff, limit as i64], |r| {
+            Ok((r.get(0)?, r.get::<_, Option<bool>>(1)?.unwrap_or(false)))
+        })?
+        .collect::<rusqlite::Result<_>>()?
     };
-    for head in heads {
+    for &(head, _) in expired.iter().filter(|(_, is_head)| *is_head) {
         let heir: Option<i64> = tx.query_row(
             "SELECT min(id) FROM items WHERE story_id = ?1 AND id <> ?1
                AND NOT (published < ?2 AND first_seen < ?2)",
@@ -353,12 +366,14 @@ pub fn prune(conn: &mut Connection, before: DateTime<Utc>) -> rusqlite::Result<u
             )?;
         }
     }
-    let n = tx.execute(
-        "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
-        [cutoff],
-    )?;
+    {
+        let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
+        for (id, _) in &expired {
+            delete.execute([id])?;
+        }
+    }
     tx.commit()?;
-    Ok(n)
+    Ok(expired.len())
 }
 
 /// Per configured topic, the stories of the period that carry it.

@@ -23,7 +23,8 @@ pub use items::{
     save_state, select_items, set_topics, topic_story_counts,
 };
 pub use sources::{
-    FetchState, SourceHealth, gauges, load_fetch_state, source_health, sync_sources,
+    FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
+    sync_sources,
 };
 
 /// Opens (creating if needed) the database and brings its schema up to date.
@@ -39,6 +40,9 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+        // A REPLACE into `item_refs` then fires its delete trigger too, so the item counts
+        // kept on `sources` stay exact.
+        .and_then(|_| conn.pragma_update(None, "recursive_triggers", "ON"))
         // 64 MiB of page cache: the story index (item_bands) is written at random keys, and
         // a cache that holds its hot pages saves a read per band per new item.
         .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))

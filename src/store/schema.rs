@@ -73,6 +73,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX item_bands_item ON item_bands(item_id);
     "#,
+    // 3: each source's item count kept on its row, so the index page and `svodka sources` read
+    // one row per source instead of counting its references on every request. Triggers keep
+    // it exact through saves, retention (the cascade from `items`) and other writers.
+    r#"
+    ALTER TABLE sources ADD COLUMN items INTEGER NOT NULL DEFAULT 0;
+    UPDATE sources SET items = (SELECT count(*) FROM item_refs r WHERE r.source = sources.name);
+    CREATE TRIGGER item_refs_counted AFTER INSERT ON item_refs BEGIN
+        UPDATE sources SET items = items + 1 WHERE name = NEW.source;
+    END;
+    CREATE TRIGGER item_refs_uncounted AFTER DELETE ON item_refs BEGIN
+        UPDATE sources SET items = items - 1 WHERE name = OLD.source;
+    END;
+    "#,
 ];
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the

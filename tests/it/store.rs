@@ -124,7 +124,7 @@ fn retention_keeps_a_story_whole_when_its_first_item_expires() {
     assert_eq!(before[0].also, ["b", "c"]);
 
     assert_eq!(
-        store::prune(&mut conn, now - chrono::Duration::days(90)).unwrap(),
+        store::prune(&mut conn, now - chrono::Duration::days(90), 500).unwrap(),
         1
     );
     let after = store::select_items(&conn, None, &[], 10).unwrap();
