@@ -441,6 +441,12 @@ async fn answer(
 
 // ---------------------------------------------------------------------------------------------
 // Children: wall time and peak RSS by wait4.
+//
+// A child's `ru_maxrss` starts from the RSS of the process that spawned it: Linux carries the
+// old address space's high-water mark across `exec`, and a vfork/fork child's old address space
+// is its parent's (this bench holds every generated feed). So children are started through a
+// small helper, this same binary run again with `--measure-child`, whose RSS is a few MiB; it
+// spawns the real child, waits for it with wait4 and writes its peak RSS to a file.
 
 struct Finished {
     wall: Duration,
@@ -463,22 +469,81 @@ fn wait4(pid: u32) -> (bool, i64) {
     )
 }
 
-async fn run_measured(mut cmd: Command, stdout: &Path) -> Finished {
-    let out = std::fs::File::create(stdout).expect("a log file in the bench folder");
-    let started = Instant::now();
-    let child = cmd
-        .stdout(out)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("cannot start the child");
+/// The helper: `--measure-child REPORT PROGRAM ARGS...`. Writes `pid N` when the child has
+/// started and `done MAXRSS_KIB SUCCESS` when it has ended.
+fn measure_child(args: &[String]) -> ! {
+    let (Some(report), Some(program)) = (args.first(), args.get(1)) else {
+        eprintln!("--measure-child REPORT PROGRAM ARGS...");
+        std::process::exit(2);
+    };
+    let child = match Command::new(program).args(&args[2..]).spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cannot start {program}: {e}");
+            std::process::exit(2);
+        }
+    };
     let pid = child.id();
-    // The Child is not waited on by std: wait4 reaps it and reports its peak RSS.
+    let _ = std::fs::write(report, format!("pid {pid}\n"));
     std::mem::forget(child);
-    let (success, peak_rss_kib) = tokio::task::spawn_blocking(move || wait4(pid))
+    let (success, rss) = wait4(pid);
+    let _ = std::fs::write(report, format!("pid {pid}\ndone {rss} {success}\n"));
+    std::process::exit(if success { 0 } else { 1 });
+}
+
+/// Starts `cmd` through the helper; returns the helper's pid and the report file.
+fn spawn_measured(cmd: &Command, stdout: Stdio, stderr: Stdio, report: &Path) -> u32 {
+    let me = std::env::current_exe().expect("the bench binary's path");
+    let mut helper = Command::new(me);
+    helper
+        .arg("--measure-child")
+        .arg(report)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => helper.env(k, v),
+            None => helper.env_remove(k),
+        };
+    }
+    let _ = std::fs::remove_file(report);
+    let child = helper.spawn().expect("cannot start the measuring helper");
+    let pid = child.id();
+    std::mem::forget(child);
+    pid
+}
+
+/// The measured child's pid (once the helper has started it) and, once it ended, its result.
+fn read_report(report: &Path) -> (Option<u32>, Option<(i64, bool)>) {
+    let text = std::fs::read_to_string(report).unwrap_or_default();
+    let mut pid = None;
+    let mut done = None;
+    for line in text.lines() {
+        let w: Vec<&str> = line.split(' ').collect();
+        match w.as_slice() {
+            ["pid", p] => pid = p.parse().ok(),
+            ["done", rss, ok] => done = Some((rss.parse().unwrap_or(0), *ok == "true")),
+            _ => {}
+        }
+    }
+    (pid, done)
+}
+
+async fn run_measured(cmd: Command, stdout: &Path) -> Finished {
+    let out = std::fs::File::create(stdout).expect("a log file in the bench folder");
+    let report = stdout.with_extension("rss");
+    let started = Instant::now();
+    let helper = spawn_measured(&cmd, out.into(), Stdio::inherit(), &report);
+    tokio::task::spawn_blocking(move || wait4(helper))
         .await
         .unwrap_or((false, 0));
+    let wall = started.elapsed();
+    let (peak_rss_kib, success) = read_report(&report).1.unwrap_or((0, false));
     Finished {
-        wall: started.elapsed(),
+        wall,
         peak_rss_kib,
         success,
     }
@@ -558,22 +623,20 @@ fn free_port() -> String {
 /// A running daemon: its pid and address.
 struct Daemon {
     pid: u32,
+    helper: u32,
+    report: PathBuf,
     base: String,
 }
 
 async fn start_daemon(bin: &str, cfg: &Path, listen: &str, log: &Path) -> Daemon {
-    let log = std::fs::File::create(log).expect("a daemon log");
-    let child = Command::new(bin)
-        .arg("run")
+    let log_file = std::fs::File::create(log).expect("a daemon log");
+    let mut cmd = Command::new(bin);
+    cmd.arg("run")
         .arg("--config")
         .arg(cfg)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("cannot start svodka run");
-    let pid = child.id();
-    std::mem::forget(child);
+        .env("RUST_LOG", "warn");
+    let report = log.with_extension("rss");
+    let helper = spawn_measured(&cmd, Stdio::null(), log_file.into(), &report);
     let base = format!("http://{listen}");
     let client = reqwest::Client::new();
     for _ in 0..600 {
@@ -583,19 +646,29 @@ async fn start_daemon(bin: &str, cfg: &Path, listen: &str, log: &Path) -> Daemon
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            return Daemon { pid, base };
+            let pid = read_report(&report)
+                .0
+                .expect("the helper names the daemon's pid");
+            return Daemon {
+                pid,
+                helper,
+                report,
+                base,
+            };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("svodka run did not start serving on {listen}");
 }
 
-/// SIGTERM, then its peak RSS by wait4.
+/// SIGTERM, then its peak RSS.
 async fn stop_daemon(d: Daemon) -> i64 {
     signal(d.pid, libc::SIGTERM);
-    tokio::task::spawn_blocking(move || wait4(d.pid).1)
+    let helper = d.helper;
+    tokio::task::spawn_blocking(move || wait4(helper))
         .await
-        .unwrap_or(0)
+        .unwrap_or((false, 0));
+    read_report(&d.report).1.map_or(0, |(rss, _)| rss)
 }
 
 /// Median and 95th percentile of `rounds` sequential GETs of `url`.
@@ -610,7 +683,10 @@ async fn time_get(client: &reqwest::Client, url: &str, rounds: usize) -> (Durati
         times.push(t.elapsed());
     }
     times.sort();
-    (times[rounds / 2], times[(rounds * 95 / 100).min(rounds - 1)])
+    (
+        times[rounds / 2],
+        times[(rounds * 95 / 100).min(rounds - 1)],
+    )
 }
 
 struct Wrk {
@@ -673,8 +749,20 @@ fn python_peer() -> Result<(), String> {
     }
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--measure-child") {
+        measure_child(&args[2..]);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let n: usize = std::env::var("SVODKA_BENCH_FEEDS")
         .ok()
@@ -688,7 +776,10 @@ async fn main() {
         .tempdir()
         .expect("a temporary folder");
     let work = dir.path().to_path_buf();
-    eprintln!("ingest bench: {n} feeds × {ITEMS_PER_FEED} items in {}", work.display());
+    eprintln!(
+        "ingest bench: {n} feeds × {ITEMS_PER_FEED} items in {}",
+        work.display()
+    );
 
     let now = Utc::now();
     let t = Instant::now();
@@ -751,7 +842,9 @@ async fn main() {
         }
         Ok(()) => {
             let urls = work.join("urls.txt");
-            let list: String = (0..n).map(|i| format!("{origin_url}/rss/{i}.xml\n")).collect();
+            let list: String = (0..n)
+                .map(|i| format!("{origin_url}/rss/{i}.xml\n"))
+                .collect();
             std::fs::write(&urls, list).expect("the peer's url list");
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/ingest_ref.py");
             let mut cmd = Command::new("python3");
@@ -831,7 +924,11 @@ async fn main() {
                 w.rps,
                 w.p99_ms,
                 after - before,
-                if after >= n as u64 { "; the cycle ended inside the window" } else { "" }
+                if after >= n as u64 {
+                    "; the cycle ended inside the window"
+                } else {
+                    ""
+                }
             );
         }
         w
@@ -889,7 +986,10 @@ async fn main() {
         "warm `svodka fetch` (all 304)".into(),
         format!("{:.2} s", warm.wall.as_secs_f64()),
         format!("cold {:.1} s", cold.wall.as_secs_f64()),
-        format!("{:.3}× the cold", warm.wall.as_secs_f64() / cold.wall.as_secs_f64()),
+        format!(
+            "{:.3}× the cold",
+            warm.wall.as_secs_f64() / cold.wall.as_secs_f64()
+        ),
     ));
     rows.push((
         format!("`GET /` with {n} sources (median of 30)"),
@@ -918,7 +1018,10 @@ async fn main() {
                 cold.wall.as_secs_f64(),
                 mib(cold.peak_rss_kib)
             ),
-            format!("{:.2}× the fetch's time", c.as_secs_f64() / cold.wall.as_secs_f64()),
+            format!(
+                "{:.2}× the fetch's time",
+                c.as_secs_f64() / cold.wall.as_secs_f64()
+            ),
         ));
     }
     let mut out = std::io::stdout().lock();

@@ -391,8 +391,7 @@ pub fn retag(path: &Path) -> Result<()> {
     const PAGE: usize = 500;
     let (mut seen, mut tagged, mut after) = (0, 0, 0);
     loop {
-        let items =
-            store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
+        let items = store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
         let Some(&(last, _, _)) = items.last() else {
             break;
         };

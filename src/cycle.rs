@@ -41,7 +41,9 @@ impl Ctx {
 
     /// The configured source of that name.
     pub fn source(&self, name: &str) -> Option<&Source> {
-        self.by_name.get(name).and_then(|&i| self.cfg.sources.get(i))
+        self.by_name
+            .get(name)
+            .and_then(|&i| self.cfg.sources.get(i))
     }
 
     /// The context for a reloaded config. The HTTP client and its semaphores stay when

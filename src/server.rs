@@ -95,7 +95,10 @@ impl AppState {
     pub fn cached(&self) -> (usize, usize) {
         (
             self.cache.lock().unwrap_or_else(|p| p.into_inner()).len(),
-            self.rendering.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            self.rendering
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len(),
         )
     }
 
@@ -280,7 +283,16 @@ async fn rendered(
         .entry(key.clone())
         .or_default()
         .clone();
-    let _turn = turn.lock().await;
+    let _turn = match turn.try_lock() {
+        Ok(t) => t,
+        // Another reader is rendering this feed right now: the rendering from before serves
+        // this request, as it would have a moment earlier, instead of a wait behind the render.
+        // While items stream in, a feed is stale more often than not, and readers would queue.
+        Err(_) => match cached() {
+            Some(r) => return Ok(Some(r)),
+            None => turn.lock().await,
+        },
+    };
     // The data may have moved while we waited; whoever held the turn may have rendered it.
     let version = st.version();
     let previous = cached();
@@ -495,10 +507,10 @@ async fn metrics(State(st): State<AppState>) -> Response {
         Ok(Ok(mut g)) => {
             g.rendered = st.cached().0 as u64;
             (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
                 st.metrics.render(g),
             )
                 .into_response()

@@ -235,8 +235,8 @@ pub fn items_for_retag(
     after: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<(i64, String, String)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, title, text FROM items WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT id, title, text FROM items WHERE id > ?1 ORDER BY id LIMIT ?2")?;
     let rows = stmt.query_map(params![after, limit as i64], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
@@ -339,7 +339,11 @@ fn placeholders(start: usize, n: usize) -> String {
 /// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers
 /// get their turn between batches. A story whose first item expires passes to its oldest
 /// remaining item, so it stays one story.
-pub fn prune(conn: &mut Connection, before: DateTime<Utc>, limit: usize) -> rusqlite::Result<usize> {
+pub fn prune(
+    conn: &mut Connection,
+    before: DateTime<Utc>,
+    limit: usize,
+) -> rusqlite::Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let cutoff = before.timestamp();
     let expired: Vec<(i64, bool)> = {

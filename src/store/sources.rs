@@ -125,7 +125,10 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
     ))?;
     let mut rows: HashMap<String, (FetchState, Option<i64>, i64)> = stmt
         .query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, (state_from(r, 3)?, r.get(1)?, r.get(2)?)))
+            Ok((
+                r.get::<_, String>(0)?,
+                (state_from(r, 3)?, r.get(1)?, r.get(2)?),
+            ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(sources

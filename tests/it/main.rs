@@ -8,4 +8,5 @@ mod fetching;
 mod harness;
 mod pipeline;
 mod quirks;
+mod scale;
 mod store;
