@@ -28,6 +28,8 @@ pub struct FetchState {
 #[derive(Debug, Clone)]
 pub struct SourceHealth {
     pub name: String,
+    /// The configured title (the name when the config gives none).
+    pub title: String,
     pub url: String,
     pub state: FetchState,
     pub last_success: Option<i64>,
@@ -137,6 +139,7 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
             let (state, last_success, items) = rows.remove(&s.name).unwrap_or_default();
             SourceHealth {
                 name: s.name.clone(),
+                title: s.title.clone(),
                 url: s.url.to_string(),
                 state,
                 last_success,
