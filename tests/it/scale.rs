@@ -486,3 +486,61 @@ async fn retag_tags_every_item_past_the_first_page() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.trim(), "retagged 550 items; 550 have topics");
 }
+
+#[test]
+fn source_health_follows_the_config_order_even_after_the_config_was_reordered() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = |name: &str, title: &str| {
+        format!(
+            "[[source]]\nname = \"{name}\"\ntitle = \"{title}\"\nurl = \"https://{name}.test/rss\"\n\n"
+        )
+    };
+    let first = svodka::config::Config::parse(
+        &[
+            source("lipetsk", "Липецкие вести"),
+            source("elets", "Елецкий курьер"),
+            source("dankov", "Данковские новости"),
+        ]
+        .concat(),
+        &dir.path().join("svodka.toml"),
+    )
+    .unwrap();
+    let mut conn = store::open(&dir.path().join("svodka.db")).unwrap();
+    store::sync_sources(&conn, &first.sources).unwrap();
+    let now = Utc::now();
+    for (agency, n) in [("lipetsk", 3), ("elets", 1), ("dankov", 2)] {
+        let items: Vec<_> = (0..n).map(|k| report(agency, k, now)).collect();
+        let mut state = store::load_fetch_state(&conn, agency).unwrap();
+        state.last_fetch = Some(now.timestamp());
+        store::save_fetch(&mut conn, agency, &items, &state, now).unwrap();
+    }
+    // The editor moved Данков first and added Задонск, which was never fetched.
+    let reordered = svodka::config::Config::parse(
+        &[
+            source("dankov", "Данковские новости"),
+            source("lipetsk", "Липецкие вести"),
+            source("zadonsk", "Задонский вестник"),
+            source("elets", "Елецкий курьер"),
+        ]
+        .concat(),
+        &dir.path().join("svodka.toml"),
+    )
+    .unwrap();
+    let shown: Vec<(String, String, u64, bool)> = store::source_health(&conn, &reordered.sources)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.name, h.title, h.items, h.state.last_fetch.is_some()))
+        .collect();
+    let expect = |n: &str, t: &str, items: u64, fetched: bool| {
+        (n.to_string(), t.to_string(), items, fetched)
+    };
+    assert_eq!(
+        shown,
+        [
+            expect("dankov", "Данковские новости", 2, true),
+            expect("lipetsk", "Липецкие вести", 3, true),
+            expect("zadonsk", "Задонский вестник", 0, false),
+            expect("elets", "Елецкий курьер", 1, true),
+        ]
+    );
+}
