@@ -224,10 +224,11 @@ pub fn sources(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     let conn = open_db(&cfg)?;
     let health = store::source_health(&conn, &cfg.sources).context("cannot read source health")?;
-    for h in health {
+    // `source_health` answers in config order: the n-th row is the n-th source.
+    for (h, source) in health.into_iter().zip(&cfg.sources) {
         let s = &h.state;
         let status = s.last_status.map_or("-".to_string(), |c| c.to_string());
-        let enabled = cfg.source(&h.name).is_some_and(|s| s.enabled);
+        let enabled = source.enabled;
         outln!(
             "{}{}\n  url: {}\n  last fetch: {}  status: {}  error streak: {}  items: {}",
             h.name,
