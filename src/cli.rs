@@ -240,10 +240,11 @@ pub fn sources(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     let conn = open_db(&cfg)?;
     let health = store::source_health(&conn, &cfg.sources).context("cannot read source health")?;
-    for h in health {
+    // `source_health` answers in config order: the n-th row is the n-th source.
+    for (h, source) in health.into_iter().zip(&cfg.sources) {
         let s = &h.state;
         let status = s.last_status.map_or("-".to_string(), |c| c.to_string());
-        let enabled = cfg.source(&h.name).is_some_and(|s| s.enabled);
+        let enabled = source.enabled;
         outln!(
             "{}{}\n  url: {}\n  last fetch: {}  status: {}  error streak: {}  items: {}",
             h.name,
@@ -292,6 +293,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
             let fetcher = Fetcher::new(&cfg.fetch)?;
             match fetcher.fetch(&url, &Validators::default()).await {
                 Ok(FetchOutcome::Fetched(f)) => {
+                    let f = *f;
                     outln!("# url: {}", f.final_url);
                     outln!("# status: {}", f.status);
                     if let Some(p) = &f.permanent_redirect {
@@ -416,17 +418,44 @@ pub fn retag(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     let mut conn = open_db(&cfg)?;
     let matcher = Matcher::new(&cfg.topics);
-    let items = store::items_for_retag(&conn).context("cannot read the items")?;
-    let tx = conn.transaction().context("cannot start a transaction")?;
-    let mut tagged = 0;
-    for (id, title, summary, content, text) in &items {
-        let lead = crate::topics::lead(summary.as_deref(), content.as_deref(), text);
-        let topics = matcher.tag(title, &lead, text);
-        tagged += usize::from(!topics.is_empty());
-        store::set_topics(&tx, *id, &topics).context("cannot save topics")?;
+    // A page of items per transaction: a daemon writing the same database waits for one page
+    // at most (its busy timeout is seconds), never for the whole store.
+    const PAGE: usize = 500;
+    let (mut seen, mut tagged, mut after) = (0, 0, 0);
+    // Topics are matched as at ingest: on the text without its source's boilerplate.
+    let mut learned: std::collections::HashMap<String, crate::stories::Boilerplate> =
+        std::collections::HashMap::new();
+    loop {
+        let items = store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
+        let Some(last) = items.last().map(|r| r.id) else {
+            break;
+        };
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .context("cannot start a transaction")?;
+        for r in &items {
+            if !learned.contains_key(&r.source) {
+                let b = store::load_boilerplate(&tx, &r.source)
+                    .context("cannot read the learned boilerplate")?;
+                learned.insert(r.source.clone(), b);
+            }
+            let body = learned[&r.source].strip(&r.text);
+            let topics = crate::cycle::tag(
+                &matcher,
+                &learned[&r.source],
+                &r.title,
+                r.summary.as_deref(),
+                r.content.as_deref(),
+                &body,
+            );
+            tagged += usize::from(!topics.is_empty());
+            store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
+        }
+        tx.commit().context("cannot save topics")?;
+        seen += items.len();
+        after = last;
     }
-    tx.commit().context("cannot save topics")?;
-    outln!("retagged {} items; {} have topics", items.len(), tagged);
+    outln!("retagged {seen} items; {tagged} have topics");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! One fetch cycle: for each source, fetch → parse → tag → store, concurrently, each source on
 //! its own so that one slow or broken source never delays or breaks the others.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
@@ -21,6 +22,9 @@ pub struct Ctx {
     pub fetcher: Arc<Fetcher>,
     pub matcher: Arc<Matcher>,
     pub metrics: Arc<Metrics>,
+    /// Source names to their place in `cfg.sources`: the scheduler looks a source up each time
+    /// one finishes, and a linear search would cost sources² per cycle.
+    by_name: Arc<HashMap<String, usize>>,
 }
 
 impl Ctx {
@@ -30,9 +34,17 @@ impl Ctx {
             metrics,
             fetcher: Arc::new(Fetcher::new(&cfg.fetch)?),
             matcher: Arc::new(Matcher::new(&cfg.topics)),
+            by_name: index_names(&cfg),
             cfg,
             db,
         })
+    }
+
+    /// The configured source of that name.
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.by_name
+            .get(name)
+            .and_then(|&i| self.cfg.sources.get(i))
     }
 
     /// The context for a reloaded config. The HTTP client and its semaphores stay when
@@ -47,12 +59,23 @@ impl Ctx {
         self.db.set_story_window(cfg.stories.window_secs());
         Ok(Ctx {
             matcher,
+            by_name: index_names(&cfg),
             fetcher,
             metrics: self.metrics.clone(),
             db: self.db.clone(),
             cfg,
         })
     }
+}
+
+fn index_names(cfg: &Config) -> Arc<HashMap<String, usize>> {
+    Arc::new(
+        cfg.sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.clone(), i))
+            .collect(),
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,18 +127,34 @@ impl std::fmt::Display for Report {
 
 /// Fetches `sources` now. `force` ignores backoff (a person asked for this fetch); a source
 /// that answered 410 Gone is skipped either way until its URL changes in the config.
+///
+/// Every source gets its own task, but a fetched feed holds one of `fetch.concurrency` places
+/// until it is stored (`fetch::Slot`): fetching waits for the writer instead of piling bodies
+/// and parsed items up in memory, so memory is bounded by the concurrency, not by the number
+/// of sources. The fetch states are read in one go, not one blocking call per source.
 pub async fn run(
     ctx: &Ctx,
     sources: Vec<Source>,
     force: bool,
     cancel: &CancellationToken,
 ) -> Vec<Report> {
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    let mut states = match ctx
+        .db
+        .call(move |c| store::load_fetch_states(c, &names))
+        .await
+    {
+        Ok(Ok(states)) => states.into_iter().map(Some).collect(),
+        // Each task reads its own state then, and reports the error itself.
+        _ => vec![None; sources.len()],
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, source) in sources.into_iter().enumerate() {
         let ctx = ctx.clone();
         let cancel = cancel.clone();
+        let state = states.get_mut(i).and_then(Option::take);
         tasks.spawn(async move {
-            let outcome = fetch_source(&ctx, &source, force, &cancel).await;
+            let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
             (
                 i,
                 Report {
@@ -143,7 +182,20 @@ pub async fn fetch_source(
     force: bool,
     cancel: &CancellationToken,
 ) -> Outcome {
-    let outcome = match fetch_source_inner(ctx, source, force, cancel).await {
+    fetch_source_with(ctx, source, None, force, cancel).await
+}
+
+/// `fetch_source` with the source's fetch state already read (`None`: read it now). The state
+/// may have been read a while before: only this source's own fetch writes it, and the write is
+/// guarded by the URL it was read for.
+pub async fn fetch_source_with(
+    ctx: &Ctx,
+    source: &Source,
+    state: Option<FetchState>,
+    force: bool,
+    cancel: &CancellationToken,
+) -> Outcome {
+    let outcome = match fetch_source_inner(ctx, source, state, force, cancel).await {
         Ok(o) => o,
         Err(e) => {
             tracing::error!(source = %source.name, "{e:#}");
@@ -157,17 +209,22 @@ pub async fn fetch_source(
 async fn fetch_source_inner(
     ctx: &Ctx,
     source: &Source,
+    state: Option<FetchState>,
     force: bool,
     cancel: &CancellationToken,
 ) -> anyhow::Result<Outcome> {
     if cancel.is_cancelled() {
         return Ok(Outcome::Skipped("shutting down".into()));
     }
-    let name = source.name.clone();
-    let state = ctx
-        .db
-        .call(move |c| store::load_fetch_state(c, &name))
-        .await??;
+    let state = match state {
+        Some(s) => s,
+        None => {
+            let name = source.name.clone();
+            ctx.db
+                .call(move |c| store::load_fetch_state(c, &name))
+                .await??
+        }
+    };
     let now = Utc::now();
     if state.gone {
         return Ok(Outcome::Skipped(
@@ -210,9 +267,11 @@ async fn fetch_source_inner(
             save_state(ctx, &source.name, next, true).await?;
             return Ok(Outcome::NotModified);
         }
-        Ok(FetchOutcome::Fetched(f)) => f,
+        Ok(FetchOutcome::Fetched(f)) => *f,
         Err(e) => return fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
     };
+    // This feed's place among `fetch.concurrency`, kept until it is stored (or has failed).
+    let _slot = f.slot;
 
     let base = f.final_url.clone();
     let charset = f
@@ -324,6 +383,26 @@ async fn fetch_source_inner(
             first: skipped.into_iter().next(),
         },
     ))
+}
+
+/// An item's topics, matched on its title and lead (its first paragraph) or, for a topic with
+/// `scope = "text"`, its whole text, with its source's boilerplate removed (`body` already
+/// is): a footer that names the region must not tag every item of the agency, and a dateline
+/// or a photo credit that opens every item is boilerplate too.
+pub fn tag(
+    matcher: &crate::topics::Matcher,
+    boilerplate: &crate::stories::Boilerplate,
+    title: &str,
+    summary: Option<&str>,
+    content: Option<&str>,
+    body: &str,
+) -> Vec<String> {
+    let first = crate::topics::lead(summary, content, body);
+    let mut lead = boilerplate.strip(&first);
+    if lead.trim().is_empty() {
+        lead = crate::topics::lead(None, None, body);
+    }
+    matcher.tag(title, &lead, body)
 }
 
 async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {

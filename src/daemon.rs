@@ -49,44 +49,66 @@ pub async fn run(
     ));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
-    if let Some(interval) = sd_notify::watchdog_enabled() {
-        tokio::spawn(keep_watchdog_fed(interval, shutdown.clone()));
-    }
+    // The watchdog is fed by the scheduler loop below, the loop that does the work: if it
+    // wedges, the pings stop and systemd restarts the service.
+    let mut watchdog = Watchdog::new(sd_notify::watchdog_enabled());
     notify(&[sd_notify::NotifyState::Ready]);
     notify_status(&cfg);
 
     let mut ctx = Ctx::new(cfg, db.clone(), metrics.clone())?;
     let mut due = initial_due(&ctx, Utc::now(), &HashSet::new()).await?;
     // Each source is fetched in its own task, so a slow one never holds back the others'
-    // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
+    // schedules, and the loop stays free to answer SIGHUP and SIGTERM. How many of them hold a
+    // fetched feed at once is bounded by `fetch.concurrency` (see `cycle::run`).
     let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
     let mut running: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut next_prune = Utc::now();
+    let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
     loop {
+        watchdog.feed();
         let now = Utc::now();
         let busy: HashSet<&String> = running.values().collect();
-        let ready: Vec<_> = ctx
-            .cfg
-            .sources
+        // Only the sources that are due: the table is the schedule, so a tick costs the sources
+        // it starts, not every configured source.
+        let mut ready: Vec<String> = due
             .iter()
-            .filter(|s| s.enabled && !busy.contains(&s.name))
-            .filter(|s| due.get(&s.name).is_some_and(|t| *t <= now))
-            .cloned()
+            .filter(|(name, t)| **t <= now && !busy.contains(name))
+            .map(|(name, _)| name.clone())
             .collect();
-        for source in ready {
-            due.remove(&source.name);
-            let (ctx, cancel, name) = (ctx.clone(), shutdown.clone(), source.name.clone());
-            let handle = tasks.spawn(async move {
-                let outcome = cycle::fetch_source(&ctx, &source, false, &cancel).await;
-                cycle::Report {
-                    source: source.name,
-                    outcome,
-                }
-            });
-            running.insert(handle.id(), name);
+        ready.sort();
+        if !ready.is_empty() {
+            let names = ready.clone();
+            // One trip to the database for the whole batch; a source whose state cannot be read
+            // reads it again in its own task and reports the error there.
+            let states = match ctx
+                .db
+                .call(move |c| store::load_fetch_states(c, &names))
+                .await
+            {
+                Ok(Ok(states)) => states.into_iter().map(Some).collect(),
+                _ => vec![None; ready.len()],
+            };
+            for (name, state) in ready.into_iter().zip(states) {
+                due.remove(&name);
+                let Some(source) = ctx.source(&name).filter(|s| s.enabled).cloned() else {
+                    continue;
+                };
+                let (ctx, cancel) = (ctx.clone(), shutdown.clone());
+                let handle = tasks.spawn(async move {
+                    let outcome =
+                        cycle::fetch_source_with(&ctx, &source, state, false, &cancel).await;
+                    cycle::Report {
+                        source: source.name,
+                        outcome,
+                    }
+                });
+                running.insert(handle.id(), name);
+            }
         }
-        if now >= next_prune {
-            prune(&ctx, now).await;
+        if now >= next_prune && pruning.as_ref().is_none_or(|p| p.is_finished()) {
+            // Retention runs beside the loop, in small transactions, so neither the schedule
+            // nor the fetches' writes wait for it.
+            pruning = Some(tokio::spawn(prune(ctx.clone(), now, shutdown.clone())));
             next_prune = now + chrono::Duration::hours(1);
         }
         let next = due
@@ -95,7 +117,10 @@ pub async fn run(
             .copied()
             .unwrap_or(next_prune)
             .min(next_prune);
-        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        let wait = (next - Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .min(watchdog.until_next());
         tokio::select! {
             () = shutdown.cancelled() => break,
             Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
@@ -111,7 +136,7 @@ pub async fn run(
                 if let Some(name) = name {
                     // A source removed from the config, or a schedule that never fires again,
                     // leaves the table rather than looping.
-                    match next_tick(&ctx.cfg, &name, Utc::now()) {
+                    match next_tick(&ctx, &name, Utc::now()) {
                         Some(t) => due.insert(name, t),
                         None => due.remove(&name),
                     };
@@ -145,6 +170,9 @@ pub async fn run(
         if let Ok(report) = joined {
             tracing::info!("{report}");
         }
+    }
+    if let Some(p) = pruning {
+        let _ = p.await;
     }
     server.await.context("the server task failed")??;
     Ok(())
@@ -181,6 +209,41 @@ fn raise_file_limit() {
     }
 }
 
+/// systemd's watchdog, fed from the scheduler loop at half its interval; without
+/// `WATCHDOG_USEC` it does nothing.
+struct Watchdog {
+    every: Option<std::time::Duration>,
+    next: tokio::time::Instant,
+}
+
+impl Watchdog {
+    fn new(interval: Option<std::time::Duration>) -> Watchdog {
+        Watchdog {
+            every: interval.map(|i| i / 2),
+            next: tokio::time::Instant::now(),
+        }
+    }
+
+    fn feed(&mut self) {
+        let Some(every) = self.every else { return };
+        let now = tokio::time::Instant::now();
+        if now >= self.next {
+            notify(&[sd_notify::NotifyState::Watchdog]);
+            self.next = now + every;
+        }
+    }
+
+    /// How long the loop may sleep before the next ping is due.
+    fn until_next(&self) -> std::time::Duration {
+        match self.every {
+            Some(_) => self
+                .next
+                .saturating_duration_since(tokio::time::Instant::now()),
+            None => std::time::Duration::MAX,
+        }
+    }
+}
+
 /// Tells systemd (when it started us with `NOTIFY_SOCKET`); elsewhere a no-op.
 fn notify(states: &[sd_notify::NotifyState]) {
     if let Err(e) = sd_notify::notify(states) {
@@ -196,18 +259,6 @@ fn notify_status(cfg: &Config) {
         cfg.sources.iter().filter(|s| s.enabled).count()
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
-}
-
-/// Pings systemd's watchdog at half its interval while the runtime is alive: a wedged runtime
-/// (every worker blocked) stops the pings and systemd restarts the service.
-async fn keep_watchdog_fed(interval: std::time::Duration, shutdown: CancellationToken) {
-    loop {
-        notify(&[sd_notify::NotifyState::Watchdog]);
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            () = tokio::time::sleep(interval / 2) => {}
-        }
-    }
 }
 
 /// Everything a new config needs before it may replace the running one: the context, the
@@ -269,20 +320,21 @@ async fn initial_due(
     now: DateTime<Utc>,
     busy: &HashSet<String>,
 ) -> Result<HashMap<String, DateTime<Utc>>> {
-    let mut due = HashMap::new();
     // A source being fetched is rescheduled when its fetch ends; a due time now would only
     // make the loop spin while it cannot start.
-    for s in ctx
+    let sources: Vec<&crate::config::Source> = ctx
         .cfg
         .sources
         .iter()
         .filter(|s| s.enabled && !busy.contains(&s.name))
-    {
-        let name = s.name.clone();
-        let state = ctx
-            .db
-            .call(move |c| store::load_fetch_state(c, &name))
-            .await??;
+        .collect();
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    let states = ctx
+        .db
+        .call(move |c| store::load_fetch_states(c, &names))
+        .await??;
+    let mut due = HashMap::new();
+    for (s, state) in sources.into_iter().zip(states) {
         let schedule = s.cron.as_ref().unwrap_or(&ctx.cfg.schedule);
         let stale = state
             .last_fetch
@@ -291,7 +343,7 @@ async fn initial_due(
         let at = if stale {
             Some(now)
         } else {
-            next_tick(&ctx.cfg, &s.name, now)
+            next_tick(ctx, &s.name, now)
         };
         if let Some(at) = at {
             due.insert(s.name.clone(), at);
@@ -300,27 +352,48 @@ async fn initial_due(
     Ok(due)
 }
 
-fn next_tick(cfg: &Config, name: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let s = cfg.source(name).filter(|s| s.enabled)?;
-    let schedule = s.cron.as_ref().unwrap_or(&cfg.schedule);
+fn next_tick(ctx: &Ctx, name: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let s = ctx.source(name).filter(|s| s.enabled)?;
+    let schedule = s.cron.as_ref().unwrap_or(&ctx.cfg.schedule);
     let tick = schedule.next_after(now)?;
     Some(tick + jitter(name, schedule.period_near(tick)))
 }
 
-async fn prune(ctx: &Ctx, now: DateTime<Utc>) {
+/// Reports are removed this many at a time, each batch its own short transaction: the fetches'
+/// writes take turns with retention instead of timing out behind one long transaction.
+const PRUNE_BATCH: usize = 500;
+
+/// Hourly retention, in batches until nothing is left to remove or shutdown begins.
+async fn prune(ctx: Ctx, now: DateTime<Utc>, shutdown: CancellationToken) {
     let before = now - chrono::Duration::days(i64::from(ctx.cfg.storage.retention_days));
-    match ctx
+    let mut removed = 0;
+    while !shutdown.is_cancelled() {
+        match ctx
         .db
-        .call_engine(move |c, engine| store::prune(c, Some(engine), before))
+        .call_engine(move |c, engine| store::prune(c, Some(engine), before, PRUNE_BATCH))
         .await
     {
-        Ok(Ok(0)) => {}
-        Ok(Ok(n)) => {
-            tracing::info!("retention: removed {n} items older than {before}");
-            ctx.db.bump();
+            Ok(Ok(n)) => {
+                removed += n;
+                if n > 0 {
+                    ctx.db.bump();
+                }
+                if n < PRUNE_BATCH {
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!("retention failed: {e}");
+                break;
+            }
+            Err(e) => {
+                tracing::error!("retention failed: {e:#}");
+                break;
+            }
         }
-        Ok(Err(e)) => tracing::error!("retention failed: {e}"),
-        Err(e) => tracing::error!("retention failed: {e:#}"),
+    }
+    if removed > 0 {
+        tracing::info!("retention: removed {removed} items older than {before}");
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::Fetch as FetchConfig;
@@ -29,7 +29,7 @@ pub enum FetchOutcome {
     NotModified {
         permanent_redirect: Option<Url>,
     },
-    Fetched(Fetched),
+    Fetched(Box<Fetched>),
 }
 
 #[derive(Debug)]
@@ -41,7 +41,15 @@ pub struct Fetched {
     pub validators: Validators,
     /// The URL a 301/308 pointed to, when the chain started with one.
     pub permanent_redirect: Option<Url>,
+    /// One of `fetch.concurrency` places, held while this body exists: a fetched feed keeps
+    /// its place through parsing and storing, so the feeds in memory at once are bounded by the
+    /// concurrency and not by the number of sources. Drop it when the feed is stored.
+    pub slot: Slot,
 }
+
+/// A place among the `fetch.concurrency` feeds in flight; freed when dropped.
+#[derive(Debug)]
+pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -110,13 +118,28 @@ impl Fetcher {
         })
     }
 
-    fn host_slot(&self, url: &Url) -> Arc<Semaphore> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    fn host_slot(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         hosts
-            .entry(host)
+            .entry(host.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
             .clone()
+    }
+
+    /// Forgets a host's semaphore when no fetch holds or awaits it, so the map holds only the
+    /// hosts in use rather than every host ever fetched (sources come and go with reloads,
+    /// redirects point to new hosts). Clones are only made under the map's lock, so a count of
+    /// two (the map's and the caller's) means nobody else can be waiting on it.
+    fn release_host(&self, host: &str, sem: Arc<Semaphore>) {
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if Arc::strong_count(&sem) == 2 {
+            hosts.remove(host);
+        }
+    }
+
+    /// How many hosts have a semaphore now (those with fetches running or waiting).
+    pub fn hosts_tracked(&self) -> usize {
+        self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Fetches `url`, conditionally when `validators` are given. Waiting for a free slot does
@@ -126,17 +149,30 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let host = self.host_slot(url);
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let sem = self.host_slot(&host);
+        let result = self.fetch_on(&sem, url, validators).await;
+        self.release_host(&host, sem);
+        result
+    }
+
+    async fn fetch_on(
+        &self,
+        host: &Semaphore,
+        url: &Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
         let _host_permit = host
             .acquire()
             .await
             .map_err(|e| FetchError::Network(e.to_string()))?;
-        let _permit = self
+        let permit = self
             .global
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| FetchError::Network(e.to_string()))?;
-        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators)).await {
+        match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, permit)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(self.timeout)),
         }
@@ -146,6 +182,7 @@ impl Fetcher {
         &self,
         url: &Url,
         validators: &Validators,
+        permit: OwnedSemaphorePermit,
     ) -> Result<FetchOutcome, FetchError> {
         let mut current = url.clone();
         let mut permanent: Option<Url> = None;
@@ -207,7 +244,7 @@ impl Fetcher {
             }
             let headers = resp.headers().clone();
             let body = self.read_body(resp).await?;
-            return Ok(FetchOutcome::Fetched(Fetched {
+            return Ok(FetchOutcome::Fetched(Box::new(Fetched {
                 status: status.as_u16(),
                 final_url: current,
                 body,
@@ -217,7 +254,8 @@ impl Fetcher {
                     last_modified: header_str(&headers, header::LAST_MODIFIED),
                 },
                 permanent_redirect: permanent,
-            }));
+                slot: Slot(permit),
+            })));
         }
         Err(FetchError::TooManyRedirects)
     }

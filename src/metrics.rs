@@ -32,6 +32,8 @@ pub struct Gauges {
     pub sources_never: u64,
     pub items: u64,
     pub stories: u64,
+    /// Renderings held in memory (feed × format); bounded by the configured feeds.
+    pub rendered: u64,
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -137,6 +139,12 @@ impl Metrics {
             "gauge",
             "Stories stored (items grouped across agencies).",
             &[("", g.stories)],
+        );
+        family(
+            "svodka_rendered_feeds",
+            "gauge",
+            "Rendered feeds held in memory (feed or topic × format).",
+            &[("", g.rendered)],
         );
         let version = format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"));
         family(

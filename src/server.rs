@@ -72,11 +72,36 @@ impl AppState {
             .clone()
     }
 
-    /// Serves `config` from now on; every rendered feed is rendered again.
+    /// Serves `config` from now on; every rendered feed is rendered again, and the renderings
+    /// and render turns of feeds and topics the new config no longer has are dropped, so the
+    /// maps hold only what can still be asked for.
     pub fn set_config(&self, config: Arc<Config>) {
+        let known = |t: &Target| match t {
+            Target::Feed(n) => config.feed(n).is_some(),
+            Target::Topic(n) => config.topic(n).is_some(),
+        };
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(t, _), _| known(t));
+        self.rendering
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(t, _), _| known(t));
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.config_gen
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+
+    /// How many renderings and render turns are held (feeds × formats asked for since start).
+    pub fn cached(&self) -> (usize, usize) {
+        (
+            self.cache.lock().unwrap_or_else(|p| p.into_inner()).len(),
+            self.rendering
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len(),
+        )
     }
 
     fn version(&self) -> (u64, u64) {
@@ -266,7 +291,16 @@ async fn rendered(
         .entry(key.clone())
         .or_default()
         .clone();
-    let _turn = turn.lock().await;
+    let _turn = match turn.try_lock() {
+        Ok(t) => t,
+        // Another reader is rendering this feed right now: the rendering from before serves
+        // this request, as it would have a moment earlier, instead of a wait behind the render.
+        // While items stream in, a feed is stale more often than not, and readers would queue.
+        Err(_) => match cached() {
+            Some(r) => return Ok(Some(r)),
+            None => turn.lock().await,
+        },
+    };
     // The data may have moved while we waited; whoever held the turn may have rendered it.
     let version = st.version();
     let previous = cached();
@@ -475,16 +509,20 @@ fn accepts_gzip(req: &HeaderMap) -> bool {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    let gauges = st.db.read(store::gauges).await;
+    let cfg = st.config();
+    let gauges = st.db.read(move |c| store::gauges(c, &cfg.sources)).await;
     match gauges {
-        Ok(Ok(g)) => (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            st.metrics.render(g),
-        )
-            .into_response(),
+        Ok(Ok(mut g)) => {
+            g.rendered = st.cached().0 as u64;
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                st.metrics.render(g),
+            )
+                .into_response()
+        }
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",

@@ -67,10 +67,14 @@ fn story_row(cfg: &Config, it: &StoredItem) -> StoryRow {
 pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec<HealthRow>> {
     let rows = store::source_health(conn, &cfg.sources)?;
     let at = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
+    // One map per page: a lookup in the config's list per source would cost sources² at
+    // ten thousand sources.
+    let by_name: std::collections::HashMap<&str, &crate::config::Source> =
+        cfg.sources.iter().map(|s| (s.name.as_str(), s)).collect();
     Ok(rows
         .into_iter()
         .map(|h| {
-            let source = cfg.source(&h.name);
+            let source = by_name.get(h.name.as_str()).copied();
             let schedule = source
                 .and_then(|s| s.cron.as_ref())
                 .unwrap_or(&cfg.schedule);

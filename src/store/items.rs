@@ -3,15 +3,37 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-/// (id, title, summary, content, text): what topics are matched on.
-pub type RetagRow = (i64, String, Option<String>, Option<String>, String);
+/// What topics are matched on, per report.
+#[derive(Debug, Clone)]
+pub struct RetagRow {
+    pub id: i64,
+    pub source: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub text: String,
+}
 
-/// Every report with what topics are matched on, for `svodka retag`.
-pub fn items_for_retag(conn: &Connection) -> rusqlite::Result<Vec<RetagRow>> {
-    let mut stmt =
-        conn.prepare("SELECT id, title, summary, content, text FROM items ORDER BY id")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+/// Up to `limit` reports after id `after`, in id order, for `svodka retag` (a page at a time,
+/// so neither memory nor one transaction grows with the store).
+pub fn items_for_retag(
+    conn: &Connection,
+    after: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<RetagRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, source, title, summary, content, text FROM items WHERE id > ?1
+         ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![after, limit as i64], |r| {
+        Ok(RetagRow {
+            id: r.get(0)?,
+            source: r.get(1)?,
+            title: r.get(2)?,
+            summary: r.get(3)?,
+            content: r.get(4)?,
+            text: r.get(5)?,
+        })
     })?;
     rows.collect()
 }

@@ -33,7 +33,8 @@ use crate::stories::Engine;
 pub const DEFAULT_WINDOW: i64 = 72 * 3600;
 
 pub use sources::{
-    FetchState, SourceHealth, gauges, load_fetch_state, source_health, sync_sources,
+    FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
+    sync_sources,
 };
 
 /// Opens (creating if needed) the database and brings its schema up to date.

@@ -1,34 +1,38 @@
 //! Retention: reports older than the configured age go; their stories stay whole.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, params};
 
 use crate::stories::Engine;
 
-/// Deletes reports older than `before` (by date and by first seen); returns how many. A story
-/// whose lead expires passes to its best remaining report, keeping its id and GUID; a story
-/// with no report left is removed. The engine forgets the deleted reports.
+/// Deletes up to `limit` reports older than `before` (by date and by first seen), in one short
+/// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers
+/// get their turn between batches. A story whose lead expires passes to its best remaining
+/// report, keeping its id and GUID; a story with no report left is removed. The engine forgets
+/// the deleted reports.
 pub fn prune(
     conn: &mut Connection,
     engine: Option<&mut Engine>,
     before: DateTime<Utc>,
+    limit: usize,
 ) -> rusqlite::Result<usize> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let cutoff = before.timestamp();
-    let (ids, stories): (Vec<i64>, Vec<i64>) = {
-        let mut stmt = tx.prepare(
-            "SELECT id, coalesce(story_id, id) FROM items WHERE published < ?1 AND first_seen < ?1",
+    let expired: Vec<(i64, i64)> = {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, coalesce(story_id, id) FROM items WHERE published < ?1 AND first_seen < ?1
+             ORDER BY id LIMIT ?2",
         )?;
-        stmt.query_map([cutoff], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?
-            .into_iter()
-            .unzip()
+        stmt.query_map(params![cutoff, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
     };
-    let n = tx.execute(
-        "DELETE FROM items WHERE published < ?1 AND first_seen < ?1",
-        [cutoff],
-    )?;
-    let mut stories = stories;
+    {
+        let mut delete = tx.prepare_cached("DELETE FROM items WHERE id = ?1")?;
+        for (id, _) in &expired {
+            delete.execute([id])?;
+        }
+    }
+    let mut stories: Vec<i64> = expired.iter().map(|(_, s)| *s).collect();
     stories.sort_unstable();
     stories.dedup();
     for story in stories {
@@ -36,9 +40,9 @@ pub fn prune(
     }
     tx.commit()?;
     if let Some(engine) = engine {
-        for id in ids {
-            engine.remove(id);
+        for (id, _) in &expired {
+            engine.remove(*id);
         }
     }
-    Ok(n)
+    Ok(expired.len())
 }

@@ -99,6 +99,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
         updated       INTEGER NOT NULL
     );
     "#,
+    // 4: each source's report count kept on its row, so the index page and `svodka sources`
+    // read one row per source instead of counting its reports on every request. Triggers keep
+    // it exact through saves, retention and other writers.
+    r#"
+    ALTER TABLE sources ADD COLUMN items INTEGER NOT NULL DEFAULT 0;
+    UPDATE sources SET items = (SELECT count(*) FROM items i WHERE i.source = sources.name);
+    CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN
+        UPDATE sources SET items = items + 1 WHERE name = NEW.source;
+    END;
+    CREATE TRIGGER items_uncounted AFTER DELETE ON items BEGIN
+        UPDATE sources SET items = items - 1 WHERE name = OLD.source;
+    END;
+    "#,
 ];
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the

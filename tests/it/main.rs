@@ -11,6 +11,7 @@ mod pages;
 mod pipeline;
 mod quirks;
 mod realfeeds;
+mod scale;
 mod store;
 mod stories;
 mod topics;

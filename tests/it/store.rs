@@ -121,7 +121,7 @@ fn retention_keeps_a_story_and_its_guid_when_its_lead_expires() {
 
     // Retention takes a's report; the story passes to b, and readers see the same entry.
     assert_eq!(
-        db.with_engine(|c, e| store::prune(c, Some(e), now - day - day / 2))
+        db.with_engine(|c, e| store::prune(c, Some(e), now - day - day / 2, 500))
             .unwrap(),
         1
     );
