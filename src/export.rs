@@ -179,14 +179,15 @@ pub async fn follow(
     shutdown: CancellationToken,
 ) {
     let mut pinger: Option<Pinger> = None;
-    let mut seen: Option<(u64, usize)> = None;
+    // (data version, reloads seen): what the last rendering was made from.
+    let mut reloads = 0u64;
+    let mut seen: Option<(u64, u64)> = None;
     let mut last_run = tokio::time::Instant::now();
     let mut hashes: Option<BTreeMap<String, u64>> = None;
     loop {
         let cfg = config.borrow_and_update().clone();
         let wanted = cfg.publish.dir.is_some() || cfg.server.websub_hub.is_some();
-        // The config's address tells a reload apart; the data version a change of items.
-        let now_seen = (db.version(), Arc::as_ptr(&cfg) as usize);
+        let now_seen = (db.version(), reloads);
         if wanted && (seen != Some(now_seen) || last_run.elapsed() >= REFRESH) {
             seen = Some(now_seen);
             last_run = tokio::time::Instant::now();
@@ -197,8 +198,8 @@ pub async fn follow(
                 .and_then(|r| r);
             match files {
                 Ok(files) => {
+                    let next = feed_hashes(&files);
                     if let Some(dir) = cfg.publish.dir.clone() {
-                        let files = files.clone();
                         let shown = dir.display().to_string();
                         match tokio::task::spawn_blocking(move || write_dir(&dir, &files)).await {
                             Ok(Ok(w)) if w.written > 0 => {
@@ -209,7 +210,6 @@ pub async fn follow(
                             Err(e) => tracing::error!("cannot publish to {shown}: {e}"),
                         }
                     }
-                    let next = feed_hashes(&files);
                     if let (Some(hub), Some(before)) = (&cfg.server.websub_hub, &hashes) {
                         let changed = websub::changed(before, &next);
                         if !changed.is_empty() {
@@ -233,7 +233,11 @@ pub async fn follow(
         }
         tokio::select! {
             () = shutdown.cancelled() => return,
-            _ = config.changed() => {}
+            changed = config.changed() => match changed {
+                Ok(()) => reloads += 1,
+                // The daemon is gone: nothing more will change.
+                Err(_) => return,
+            },
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
