@@ -70,8 +70,7 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
         .into_iter()
         .map(|a| {
             let tag = a.tag.and_then(|t| dict.tag(t)).unwrap_or("");
-            let grammemes =
-                |names: &[&str]| tag.split([',', ' ']).any(|g| names.contains(&g));
+            let grammemes = |names: &[&str]| tag.split([',', ' ']).any(|g| names.contains(&g));
             let proper = dict.ud_tag(a.ud).is_some_and(|u| u.pos() == "PROPN");
             Reading {
                 lemma: fold(&a.lemma),
