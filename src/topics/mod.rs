@@ -70,81 +70,24 @@ pub struct Matcher {
 
 /// Words after which a name that could be a place or a person is a place («в Иванове», «из
 /// Ростова», «г. Пушкино»).
+#[rustfmt::skip]
 const PLACE_WORDS: &[&str] = &[
-    "в",
-    "во",
-    "из",
-    "изо",
-    "под",
-    "подо",
-    "до",
-    "около",
-    "возле",
-    "близ",
-    "вблизи",
-    "г",
-    "город",
-    "города",
-    "городе",
-    "городу",
-    "городом",
-    "пос",
-    "поселок",
-    "поселке",
-    "поселка",
-    "село",
-    "селе",
-    "села",
-    "деревня",
-    "деревне",
-    "деревни",
-    "станция",
-    "станции",
-    "жители",
-    "жителей",
-    "жителям",
-    "жителями",
-    "мэр",
-    "мэра",
-    "мэрия",
-    "мэрии",
-    "окрестности",
-    "окрестностях",
+    "в", "во", "из", "изо", "под", "подо", "до", "около", "возле", "близ", "вблизи", "г", "город",
+    "города", "городе", "городу", "городом", "пос", "поселок", "поселке", "поселка", "село",
+    "селе", "села", "деревня", "деревне", "деревни", "станция", "станции", "жители", "жителей",
+    "жителям", "жителями", "мэр", "мэра", "мэрия", "мэрии", "окрестности", "окрестностях",
 ];
 
 /// Words before a river's name: «реку Воронеж» is not the town.
 const RIVER_WORDS: &[&str] = &["река", "реки", "реке", "реку", "рекой", "р"];
 
 /// Words before a surname in a street's or a monument's name («улица Кирова», «им. Пушкина»).
+#[rustfmt::skip]
 const STREET_WORDS: &[&str] = &[
-    "улица",
-    "улице",
-    "улицу",
-    "улицы",
-    "улицей",
-    "ул",
-    "проспект",
-    "проспекте",
-    "проспекта",
-    "проспекту",
-    "пр",
-    "площадь",
-    "площади",
-    "пл",
-    "переулок",
-    "переулке",
-    "переулка",
-    "пер",
-    "бульвар",
-    "бульваре",
-    "бульвара",
-    "имени",
-    "им",
-    "памятник",
-    "памятника",
-    "памятнику",
-    "честь",
-    "памяти",
+    "улица", "улице", "улицу", "улицы", "улицей", "ул", "проспект", "проспекте", "проспекта",
+    "проспекту", "пр", "площадь", "площади", "пл", "переулок", "переулке", "переулка", "пер",
+    "бульвар", "бульваре", "бульвара", "имени", "им", "памятник", "памятника", "памятнику",
+    "честь", "памяти",
 ];
 
 /// A text word with its dictionary readings (when it was looked up and known).
@@ -152,8 +95,10 @@ struct Word<'a> {
     token: Token<'a>,
     readings: Option<Vec<Reading>>,
     after_place_word: bool,
-    /// After a street word, an initial or a first name: a surname, not a place.
-    after_person_word: bool,
+    /// The word before, kept for the rare question whether it is a street word, an initial or a
+    /// first name (then this is a surname, not a place): asked only when a place keyword meets
+    /// a person's reading, since asking means another dictionary lookup.
+    prev: Option<Token<'a>>,
     after_river_word: bool,
 }
 
@@ -260,15 +205,17 @@ impl Matcher {
             let prev = out.last();
             let after_place_word =
                 prev.is_some_and(|w| PLACE_WORDS.contains(&w.token.folded.as_str()));
-            let after_person_word =
-                readings.is_some() && prev.is_some_and(|w| self.is_person_word(&w.token));
             let after_river_word =
                 prev.is_some_and(|w| RIVER_WORDS.contains(&w.token.folded.as_str()));
+            let prev = match readings {
+                Some(_) => prev.map(|w| w.token.clone()),
+                None => None,
+            };
             out.push(Word {
                 token,
                 readings,
                 after_place_word,
-                after_person_word,
+                prev,
                 after_river_word,
             });
         }
@@ -307,7 +254,10 @@ impl Matcher {
 
     fn word_matches(&self, k: &KeyWord, w: &Word, single: bool) -> bool {
         match (&k.lemmas, &w.readings) {
-            (Some(lemmas), Some(readings)) => lemma_matches(k, lemmas, w, readings, single),
+            (Some(lemmas), Some(readings)) => {
+                let person_before = || w.prev.as_ref().is_some_and(|t| self.is_person_word(t));
+                lemma_matches(k, lemmas, w, readings, single, person_before)
+            }
             _ => k.guard.matches(&self.stems, &w.token.folded),
         }
     }
@@ -360,6 +310,7 @@ fn lemma_matches(
     w: &Word,
     readings: &[Reading],
     single: bool,
+    person_before: impl FnOnce() -> bool,
 ) -> bool {
     let mid_sentence = !w.token.sentence_start;
     if k.capital && mid_sentence && w.token.case == Case::Lower {
@@ -387,7 +338,7 @@ fn lemma_matches(
         return false;
     }
     let any_person = m.iter().chain(&o).any(|r| r.person);
-    if k.place && any_person && w.after_person_word {
+    if k.place && any_person && person_before() {
         // «улица Кирова», «Сергея Королёва»: a person, even of the town's own name.
         return false;
     }
