@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(e.links[0].href, "https://b.test/1");
         assert_eq!(e.links[0].media_type.as_deref(), Some("text/html"));
         let body = e.content.as_ref().unwrap().body.as_deref().unwrap();
-        assert!(body.contains("Текст<br") && body.contains("дальше"), "{body}");
+        assert!(
+            body.contains("Текст<br") && body.contains("дальше"),
+            "{body}"
+        );
         assert!(f.entries[1].updated.is_some());
     }
 

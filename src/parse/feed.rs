@@ -90,18 +90,17 @@ pub fn parse_feed(
             reading = Ok(r);
         }
         let read = reading.as_ref().map_or(0, |r| r.feed.entries.len());
-        if visible > read {
-            if let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err())
-            {
-                let got = lenient.feed.entries.len();
-                if got > read || reading.is_err() {
-                    repairs.push(format!("read item by item: {got} of {visible} items"));
-                    reading = Ok(lenient);
-                }
-                if got >= read {
-                    // Its reasons name each item it could not read (a cut-off one, say).
-                    unread = reasons;
-                }
+        if visible > read
+            && let Some((lenient, reasons)) = read_by_item(base, &normal, reading.as_ref().err())
+        {
+            let got = lenient.feed.entries.len();
+            if got > read || reading.is_err() {
+                repairs.push(format!("read item by item: {got} of {visible} items"));
+                reading = Ok(lenient);
+            }
+            if got >= read {
+                // Its reasons name each item it could not read (a cut-off one, say).
+                unread = reasons;
             }
         }
     }
@@ -195,8 +194,7 @@ fn mark_shared_links(items: &mut [Item]) {
         }
     }
     for it in items.iter_mut() {
-        it.link_shared =
-            it.guid.is_none() && it.link.as_ref().is_some_and(|l| shared.contains(l));
+        it.link_shared = it.guid.is_none() && it.link.as_ref().is_some_and(|l| shared.contains(l));
     }
 }
 
@@ -369,7 +367,16 @@ fn to_item(
     let content_raw = entry
         .content
         .as_ref()
-        .and_then(|c| c.body.clone())
+        .and_then(|c| {
+            let body = c.body.as_ref()?;
+            // feed-rs writes Atom XHTML back out with `<br></br>`, which an HTML reader takes
+            // for two line breaks.
+            Some(if c.content_type.subty().as_str().starts_with("xhtml") {
+                body.replace("</br>", "")
+            } else {
+                body.clone()
+            })
+        })
         .filter(|c| !c.trim().is_empty())
         .or(full_text)
         .unwrap_or_default();

@@ -114,7 +114,10 @@ pub fn split(xml: &str) -> Split {
             head.push_str(&xml[head_copied..tag.start]);
             head_copied = tag.start;
             if tag.self_closed {
-                raw.extend([(name.ends_with("entry"), Ok(xml[tag.start..=tag.end].to_string()))]);
+                raw.extend([(
+                    name.ends_with("entry"),
+                    Ok(xml[tag.start..=tag.end].to_string()),
+                )]);
                 head_copied = tag.end + 1;
             } else {
                 cur = Some(Open::new(&tag, name));
@@ -279,10 +282,20 @@ mod tests {
         );
         let e: Vec<_> = s.entries.iter().map(|e| e.as_deref().unwrap()).collect();
         let wrap = |t: &str| {
-            format!("<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>{t}</channel></rss>")
+            format!(
+                "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel>{t}</channel></rss>"
+            )
         };
-        assert_eq!(e[0], wrap("<item><title>Мост</title><description>Открыт. <p>Подробнее\n</p></description></item>"));
-        assert_eq!(e[1], wrap("<item><title>Рыба</title><dc:creator>Иванов</dc:creator></item>"));
+        assert_eq!(
+            e[0],
+            wrap(
+                "<item><title>Мост</title><description>Открыт. <p>Подробнее\n</p></description></item>"
+            )
+        );
+        assert_eq!(
+            e[1],
+            wrap("<item><title>Рыба</title><dc:creator>Иванов</dc:creator></item>")
+        );
         assert_eq!(e[2], wrap("<item><title>Без конца</title></item>"));
     }
 
@@ -290,10 +303,15 @@ mod tests {
     fn atom_entries_and_a_cut_off_one() {
         let xml = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Б</title><entry><title>1</title></entry><entry><title>2";
         let s = split(xml);
-        assert_eq!(s.head, "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Б</title></feed>");
+        assert_eq!(
+            s.head,
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>Б</title></feed>"
+        );
         assert_eq!(
             s.entries[0].as_deref(),
-            Ok("<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title>1</title></entry></feed>")
+            Ok(
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><title>1</title></entry></feed>"
+            )
         );
         assert!(s.entries[1].as_ref().is_err_and(|e| e.contains("cut off")));
     }
@@ -301,11 +319,19 @@ mod tests {
     #[test]
     fn deep_nesting_stays_linear() {
         // A walk down the stack at each end tag would be quadratic here.
-        let xml = format!("<rss><item>{}{}</item></rss>", "<a>".repeat(200_000), "</b>".repeat(200_000));
+        let xml = format!(
+            "<rss><item>{}{}</item></rss>",
+            "<a>".repeat(200_000),
+            "</b>".repeat(200_000)
+        );
         let s = split(&xml);
         assert_eq!(s.entries.len(), 1);
         assert_eq!(count_entries(&xml), 1);
-        let xml = format!("<rss>{}{}<item/></rss>", "<a>".repeat(200_000), "</b>".repeat(200_000));
+        let xml = format!(
+            "<rss>{}{}<item/></rss>",
+            "<a>".repeat(200_000),
+            "</b>".repeat(200_000)
+        );
         assert_eq!(split(&xml).entries.len(), 1);
     }
 }

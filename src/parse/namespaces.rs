@@ -78,7 +78,11 @@ pub(super) fn attributes(text: &str) -> Vec<Attr<'_>> {
         }
         let after = &trimmed[eq + 1..];
         let value_rest = after.trim_start();
-        let Some(quote) = value_rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+        let Some(quote) = value_rest
+            .chars()
+            .next()
+            .filter(|c| *c == '"' || *c == '\'')
+        else {
             return out;
         };
         let Some(close) = value_rest[1..].find(quote) else {
@@ -103,7 +107,12 @@ mod tests {
     fn rss_in_a_default_namespace_is_read_without_it() {
         let xml = "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\" xmlns:yandex=\"http://news.yandex.ru\"><channel><title>Лента</title>\
             <item><title>Первая</title><yandex:genre>message</yandex:genre></item></channel></rss>";
-        assert!(feed_rs::parser::parse(xml.as_bytes()).unwrap().entries.is_empty());
+        assert!(
+            feed_rs::parser::parse(xml.as_bytes())
+                .unwrap()
+                .entries
+                .is_empty()
+        );
         let n = normalize(xml);
         assert_eq!(
             n,

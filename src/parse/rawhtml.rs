@@ -208,7 +208,10 @@ mod tests {
         assert_eq!(f.entries.len(), 2);
         let s = f.entries[0].summary.as_ref().unwrap().content.as_str();
         assert!(s.contains("<b>Подрядчик</b> уложился"), "{s}");
-        assert_eq!(f.entries[1].summary.as_ref().unwrap().content, "Изъято 200 кг.");
+        assert_eq!(
+            f.entries[1].summary.as_ref().unwrap().content,
+            "Изъято 200 кг."
+        );
         // Plain text left open is closed too, and a quoted `<item>` inside CDATA is text.
         let plain = "<item><description>Без тега\n</item><item><description><![CDATA[<item>]]></description></item>";
         assert_eq!(

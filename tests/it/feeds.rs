@@ -147,7 +147,11 @@ pub fn userland_yandex(items: &[It]) -> String {
     for i in items {
         s.push_str(&format!("<item>\n<title>{}</title>\n", esc(&i.title)));
         if let Some(l) = &i.link {
-            s.push_str(&format!("<link>{}</link>\n<pdalink>{}</pdalink>\n", esc(l), esc(l)));
+            s.push_str(&format!(
+                "<link>{}</link>\n<pdalink>{}</pdalink>\n",
+                esc(l),
+                esc(l)
+            ));
         }
         if let Some(d) = &i.desc {
             let lead = d.split(". ").next().unwrap_or(d);

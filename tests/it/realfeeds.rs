@@ -116,7 +116,11 @@ async fn the_shapes_that_read_as_nothing_read_through_a_fetch() {
     );
     let ch = channel(&feed);
     let body = |title: &str| {
-        let it = ch.items().iter().find(|i| i.title() == Some(title)).unwrap();
+        let it = ch
+            .items()
+            .iter()
+            .find(|i| i.title() == Some(title))
+            .unwrap();
         format!(
             "{} {}",
             it.description().unwrap_or_default(),
@@ -124,16 +128,25 @@ async fn the_shapes_that_read_as_nothing_read_through_a_fetch() {
         )
     };
     // The Yandex full text, not only the one-sentence description.
-    assert!(body("В Ржеве после реставрации открыли мемориальный комплекс").contains("ветераны и школьники"));
+    assert!(
+        body("В Ржеве после реставрации открыли мемориальный комплекс")
+            .contains("ветераны и школьники")
+    );
     // The description left open ends with its item, and the next item is whole.
-    assert!(body("В Благовещенске завершили ремонт моста через Зею").contains("Подрядчик уложился в срок."));
-    assert!(body("Амурские пограничники задержали браконьеров на Бурее").contains("Изъято более 200"));
+    assert!(
+        body("В Благовещенске завершили ремонт моста через Зею")
+            .contains("Подрядчик уложился в срок.")
+    );
+    assert!(
+        body("Амурские пограничники задержали браконьеров на Бурее").contains("Изъято более 200")
+    );
     assert!(body("Купеческий дом на улице Ленина: «что осталось»").contains("Сейчас в нём аптека"));
 }
 
 /// A CMS template that ran with an empty query: three items in plain sight, nothing in them.
 fn unreadable() -> String {
-    let empty = "<item><title></title><link></link><description></description><pubDate></pubDate></item>\n";
+    let empty =
+        "<item><title></title><link></link><description></description><pubDate></pubDate></item>\n";
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>Губернские ведомости</title><link>https://gubved.test/</link>\n{}</channel></rss>\n",
         empty.repeat(3)
@@ -151,7 +164,9 @@ async fn items_that_cannot_be_read_fail_the_source_in_fetch_sources_and_inspect(
     let cut = rss(&[
         item("Тамбовские аграры начали сев озимых").guid("t1"),
         item("В Мичуринске открыли новую поликлинику").guid("t2"),
-        item("Областная дума приняла бюджет на 2027 год").guid("t3").desc("Документ принят в первом чтении"),
+        item("Областная дума приняла бюджет на 2027 год")
+            .guid("t3")
+            .desc("Документ принят в первом чтении"),
     ]);
     let cut = &cut[..cut.find("Документ").unwrap()];
     o.route("/tambov.xml", Route::ok(cut, "application/rss+xml"));
@@ -248,7 +263,10 @@ async fn one_redirect_link_for_two_stories_and_a_live_blog_that_keeps_its_link()
         .desc("Ограничение продлится до 15 декабря из-за ремонта путепровода.");
     o.route(
         "/vyatka.xml",
-        Route::ok(rss(&[governor.clone(), road.clone()]), "application/rss+xml"),
+        Route::ok(
+            rss(&[governor.clone(), road.clone()]),
+            "application/rss+xml",
+        ),
     );
     let live = "https://primamedia.test/online/ussuriysk-flood/";
     o.route(
@@ -261,7 +279,10 @@ async fn one_redirect_link_for_two_stories_and_a_live_blog_that_keeps_its_link()
         ),
     );
     let app = App::new(&config(
-        &[("vyatka", o.url("/vyatka.xml")), ("prima", o.url("/prima.xml"))],
+        &[
+            ("vyatka", o.url("/vyatka.xml")),
+            ("prima", o.url("/prima.xml")),
+        ],
         "",
     ));
     let (_, out, _) = app.svodka(&["fetch"]).await;
