@@ -367,7 +367,16 @@ fn to_item(
     let content_raw = entry
         .content
         .as_ref()
-        .and_then(|c| c.body.clone())
+        .and_then(|c| {
+            let body = c.body.as_ref()?;
+            // feed-rs writes Atom XHTML back out with `<br></br>`, which an HTML reader takes
+            // for two line breaks.
+            Some(if c.content_type.subty().as_str().starts_with("xhtml") {
+                body.replace("</br>", "")
+            } else {
+                body.clone()
+            })
+        })
         .filter(|c| !c.trim().is_empty())
         .or(full_text)
         .unwrap_or_default();

@@ -369,3 +369,54 @@ fn an_empty_feed_is_simply_empty() {
         (0, 0, None)
     );
 }
+
+#[test]
+fn xhtml_line_breaks_stay_single() {
+    // feed-rs writes XHTML back as `<br></br>`, which an HTML reader sees as two breaks.
+    let x = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>1</id><title>t</title><content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">Дом.<br />Аптека</div></content></entry></feed>";
+    let p = parse(x.as_bytes());
+    assert_eq!(p.feed.items[0].content.as_deref(), Some("Дом.<br>Аптека"));
+}
+
+#[test]
+fn shapes_combined_still_read() {
+    // The UserLand namespace and items after the channel at once: item by item, the Yandex
+    // full text kept (its prefix is declared on the root, which each item's document copies).
+    let siblings = USERLAND_YANDEX
+        .replace("</channel>\n</rss>", "</rss>")
+        .replacen("<item>", "</channel>\n<item>", 1);
+    let p = parse(siblings.as_bytes());
+    assert_eq!(p.feed.title.as_deref(), Some("ИА «Верхневолжье»"));
+    assert_eq!(p.feed.items.len(), 2);
+    assert!(p.feed.items[0].text.contains("ветераны и школьники"));
+    // Atom 0.3 declared only on the entries, not on the root.
+    let bare_root = BLOGGER_ATOM03.replacen(
+        "<feed xmlns='http://purl.org/atom/ns#' version='0.3'",
+        "<feed version='0.3'",
+        1,
+    );
+    assert_eq!(parse(bare_root.as_bytes()).feed.items.len(), 2);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// The fallback readings on damaged copies of every shape: never a panic, never an item
+    /// without a title, and never zero items in silence.
+    #[test]
+    fn damaged_shapes_never_panic_nor_fall_silent(which in 0usize..5, cut in 0usize..4000, at in 0usize..4000, junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..12)) {
+        let shapes = [USERLAND_YANDEX, HARVARD, BLOGGER_ATOM03, RSS091_SIBLINGS, SHARED_LINK];
+        let mut bytes = shapes[which].as_bytes().to_vec();
+        let at = at.min(bytes.len());
+        bytes.splice(at..at, junk);
+        bytes.truncate(cut.min(bytes.len()));
+        if let Ok(p) = parse_feed(&bytes, None, None, None, now()) {
+            for it in &p.feed.items {
+                proptest::prop_assert!(!it.title.is_empty());
+            }
+            if p.feed.items.is_empty() && p.feed.found > 0 {
+                proptest::prop_assert!(p.feed.shortfall().is_some());
+            }
+        }
+    }
+}
