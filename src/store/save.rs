@@ -145,11 +145,7 @@ fn save_item(
             fp: &incoming.fp,
         }),
     };
-    // The engine may still hold a story that retention has since removed.
-    let decision = match decision.story() {
-        Some(s) if !stories::exists(tx, s)? => Decision::New,
-        _ => decision,
-    };
+    let decision = verify(tx, decision)?;
     tx.prepare_cached(
         "INSERT INTO items (source, key, link, content_hash, title, summary, content, text, author,
                             image, published, first_seen, updated, fp)
@@ -187,6 +183,23 @@ fn save_item(
     }
     engine.insert(id, source, published, now, story, copy, &incoming.fp);
     Ok(())
+}
+
+/// The engine's decision checked against the database, which is the authority on
+/// memberships: the engine may still hold a report or a story that retention has since removed,
+/// or a copy group renamed after its first report went.
+fn verify(tx: &Transaction, decision: Decision) -> rusqlite::Result<Decision> {
+    Ok(match decision {
+        Decision::Copy { of, .. } => tx
+            .prepare_cached(
+                "SELECT coalesce(copy_id, id), coalesce(story_id, id) FROM items WHERE id = ?1",
+            )?
+            .query_row([of], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .map_or(Decision::New, |(copy, story)| Decision::Copy { of, copy, story }),
+        Decision::Story { story, .. } if !stories::exists(tx, story)? => Decision::New,
+        d => d,
+    })
 }
 
 /// The source edited its report (a corrected headline, a longer text): keep the first-seen
@@ -237,14 +250,15 @@ fn update(
     engine.remove(id);
     let (mut copy, mut new_story) = (id, story);
     if alone {
-        let decision = engine.decide(&Report {
-            source,
-            published,
-            fp: &incoming.fp,
-        });
-        if let Some(s) = decision.story().filter(|s| *s != story)
-            && stories::exists(tx, s)?
-        {
+        let decision = verify(
+            tx,
+            engine.decide(&Report {
+                source,
+                published,
+                fp: &incoming.fp,
+            }),
+        )?;
+        if let Some(s) = decision.story().filter(|s| *s != story) {
             if let Decision::Copy { copy: c, .. } = decision {
                 copy = c;
             }
