@@ -369,10 +369,10 @@ async fn prune(ctx: Ctx, now: DateTime<Utc>, shutdown: CancellationToken) {
     let mut removed = 0;
     while !shutdown.is_cancelled() {
         match ctx
-        .db
-        .call_engine(move |c, engine| store::prune(c, Some(engine), before, PRUNE_BATCH))
-        .await
-    {
+            .db
+            .call_engine(move |c, engine| store::prune(c, Some(engine), before, PRUNE_BATCH))
+            .await
+        {
             Ok(Ok(n)) => {
                 removed += n;
                 if n > 0 {

@@ -196,7 +196,11 @@ fn verify(tx: &Transaction, decision: Decision) -> rusqlite::Result<Decision> {
             )?
             .query_row([of], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
-            .map_or(Decision::New, |(copy, story)| Decision::Copy { of, copy, story }),
+            .map_or(Decision::New, |(copy, story)| Decision::Copy {
+                of,
+                copy,
+                story,
+            }),
         Decision::Story { story, .. } if !stories::exists(tx, story)? => Decision::New,
         d => d,
     })

@@ -517,8 +517,11 @@ impl Engine {
                 self.stories.remove(&e.story);
             }
         }
-        self.dead_keys += INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
-        if self.dead_keys > 4 * (self.entries.len() + 1) * (INDEX_TERMS + 4) {
+        // Once the dead keys are as many as a window's live ones, one pass drops them all:
+        // amortised, a constant per report, and the index stays within twice the window.
+        const KEYS: usize = INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
+        self.dead_keys += KEYS;
+        if self.dead_keys > (self.entries.len() + 1) * KEYS {
             self.compact();
         }
     }
