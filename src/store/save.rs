@@ -125,20 +125,20 @@ fn save_item(
     }
     let published = item.published.timestamp();
     // The same canonical link from another agency is the same report carried twice.
-    let by_link: Option<(i64, i64, i64)> = match &item.link {
+    let by_link: Option<i64> = match &item.link {
         Some(l) => tx
-            .prepare_cached(
-                "SELECT id, coalesce(copy_id, id), coalesce(story_id, id) FROM items
-                 WHERE link = ?1 AND source <> ?2 LIMIT 1",
-            )?
-            .query_row(params![l, source], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .prepare_cached("SELECT id FROM items WHERE link = ?1 AND source <> ?2 LIMIT 1")?
+            .query_row(params![l, source], |r| r.get(0))
             .optional()?,
         None => None,
     };
     let decision = match by_link {
-        Some((of, copy, story)) => Decision::Copy { of, copy, story },
+        // `verify` reads its copy group and story.
+        Some(of) => Decision::Copy {
+            of,
+            copy: of,
+            story: of,
+        },
         None => engine.decide(&Report {
             source,
             published,
