@@ -272,8 +272,9 @@ impl Engine {
         let mut v: Vec<(u32, f32)> = fp
             .terms
             .iter()
+            // Every term stays, a weight of zero included: `remove` takes back from the IDF
+            // counts exactly the terms `insert` added.
             .map(|&(t, w)| (t, w * self.idf(t)))
-            .filter(|(_, w)| *w > 0.0)
             .collect();
         let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         if norm > 0.0 {
@@ -573,6 +574,11 @@ impl Engine {
         self.dead_keys = 0;
     }
 
+    /// Distinct terms counted for IDF (those of the reports held, and any observed).
+    pub fn terms_counted(&self) -> usize {
+        self.df.len()
+    }
+
     /// A rough count of the bytes the indexes hold, for benchmarks and `/metrics`.
     pub fn memory_estimate(&self) -> usize {
         let entry = std::mem::size_of::<Entry>() + 8 + 16;
@@ -678,5 +684,34 @@ mod tests {
         e.insert(3, "c", 0, 96 * HOUR, 3, 3, &a);
         assert_eq!(e.len(), 1);
         assert!(e.memory_estimate() > 0);
+    }
+
+    #[test]
+    fn memory_follows_the_window_not_the_reports_behind_it() {
+        let mut e = Engine::new(72 * HOUR);
+        let stems = Stems::new();
+        let mut peak_terms = 0;
+        for i in 0..2_000i64 {
+            // Every report its own rare words (as news is), one an hour.
+            let text = format!(
+                "Слово{i} и слово{} встретились в городе Город{} на улице Улица{}, сообщили в ведомстве {}.",
+                i * 7,
+                i % 13,
+                i * 3,
+                i * 11
+            );
+            let f = Fingerprint::of(&format!("Заголовок{i}"), &text, &stems);
+            e.insert(i, "a", i * HOUR, i * HOUR, i, i, &f);
+            if i == 500 {
+                peak_terms = e.terms_counted();
+            }
+        }
+        assert_eq!(e.len(), 73);
+        // The IDF counts hold the window's terms only: fewer than after 500 reports.
+        assert!(
+            e.terms_counted() <= peak_terms,
+            "{} > {peak_terms}",
+            e.terms_counted()
+        );
     }
 }
