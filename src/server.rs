@@ -48,6 +48,9 @@ pub struct AppState {
     /// One render at a time per feed: readers asking for a stale feed together wait for one
     /// rendering instead of each doing it.
     rendering: Arc<Mutex<Turns>>,
+    /// The bulletin as last built, with what it was built from (data version, config
+    /// generation, minute): building it reads the week's headlines, so readers share one.
+    front: Arc<Mutex<Option<((u64, u64, i64), String)>>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
 }
@@ -61,6 +64,7 @@ impl AppState {
             db,
             cache: Arc::new(Mutex::new(HashMap::new())),
             rendering: Arc::new(Mutex::new(HashMap::new())),
+            front: Arc::new(Mutex::new(None)),
             started: SystemTime::now(),
         }
     }
@@ -376,10 +380,29 @@ fn not_found() -> Response {
 
 async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
+    let minute = this_minute();
+    let key = (
+        st.db.version(),
+        st.config_gen.load(std::sync::atomic::Ordering::Acquire),
+        minute.timestamp(),
+    );
+    let cached = {
+        let front = st.front.lock().unwrap_or_else(|p| p.into_inner());
+        front
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, page)| page.clone())
+    };
+    if let Some(page) = cached {
+        return tagged(&req, "text/html; charset=utf-8", page);
+    }
     let page = st
         .db
-        .read(move |c| pages::front(&cfg, c, this_minute()).map(|f| pages::render_front(&f)))
+        .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
         .await;
+    if let Ok(Ok(page)) = &page {
+        *st.front.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, page.clone()));
+    }
     html_page(&req, page.map(|r| r.map(Some)))
 }
 

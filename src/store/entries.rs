@@ -153,34 +153,39 @@ pub fn select_items(
             Grouping::Copy => Some(it.id),
             Grouping::None => None,
         };
-        fill(conn, it, grouping, group)?;
+        fill(conn, it, grouping, group, OTHERS_LISTED)?;
     }
     Ok(items)
 }
 
-/// Topics of all the entry's reports, and its other reports.
+/// Other reports a feed entry lists: a story that fifty agencies carried is one line of fifty
+/// links, not a page of them (its page, `/stories/ID`, lists every report).
+pub const OTHERS_LISTED: usize = 30;
+
+/// Topics of all the entry's reports, and its other reports (at most `limit`, earliest first).
 fn fill(
     conn: &Connection,
     it: &mut StoredItem,
     grouping: Grouping,
     group: Option<i64>,
+    limit: usize,
 ) -> rusqlite::Result<()> {
     let (topics_sql, others_sql) = match grouping {
         Grouping::Story => (
             "SELECT DISTINCT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
              WHERE m.story_id = ?1 ORDER BY t.topic",
             "SELECT source, title, link, published FROM items
-             WHERE story_id = ?1 AND id <> ?2 ORDER BY published, id",
+             WHERE story_id = ?1 AND id <> ?2 ORDER BY published, id LIMIT ?3",
         ),
         Grouping::Copy => (
             "SELECT DISTINCT t.topic FROM item_topics t JOIN items m ON m.id = t.item_id
              WHERE m.copy_id = ?1 ORDER BY t.topic",
             "SELECT source, title, link, published FROM items
-             WHERE copy_id = ?1 AND id <> ?2 ORDER BY published, id",
+             WHERE copy_id = ?1 AND id <> ?2 ORDER BY published, id LIMIT ?3",
         ),
         Grouping::None => (
             "SELECT topic FROM item_topics WHERE item_id = ?1 ORDER BY topic",
-            "SELECT source, title, link, published FROM items WHERE 0 AND ?1 AND ?2",
+            "SELECT source, title, link, published FROM items WHERE 0 AND ?1 AND ?2 AND ?3",
         ),
     };
     let group = group.unwrap_or(it.id);
@@ -190,14 +195,17 @@ fn fill(
         .collect::<rusqlite::Result<_>>()?;
     it.others = conn
         .prepare_cached(others_sql)?
-        .query_map([group, it.id], |r| {
-            Ok(OtherReport {
-                source: r.get(0)?,
-                title: r.get(1)?,
-                link: r.get(2)?,
-                published: r.get(3)?,
-            })
-        })?
+        .query_map(
+            [group, it.id, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(OtherReport {
+                    source: r.get(0)?,
+                    title: r.get(1)?,
+                    link: r.get(2)?,
+                    published: r.get(3)?,
+                })
+            },
+        )?
         .collect::<rusqlite::Result<_>>()?;
     Ok(())
 }
@@ -212,7 +220,7 @@ pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>>
     let Some(mut it) = rows.next().transpose()? else {
         return Ok(None);
     };
-    fill(conn, &mut it, Grouping::Story, Some(id))?;
+    fill(conn, &mut it, Grouping::Story, Some(id), usize::MAX)?;
     Ok(Some(it))
 }
 

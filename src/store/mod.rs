@@ -313,4 +313,45 @@ mod tests {
         assert_eq!(other.guid, public_id("d", "d-3"));
         assert!(other.others.is_empty());
     }
+
+    #[test]
+    fn a_feed_entry_lists_thirty_other_reports_and_the_story_page_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("big.db")).unwrap();
+        for n in 0..41 {
+            let item = crate::model::Item {
+                guid: Some(format!("g{n}")),
+                link: Some(format!("https://agency{n}.test/1")),
+                title: format!("Отопление: версия {n}"),
+                summary: None,
+                content: None,
+                text: TEXT.to_string(),
+                author: None,
+                image: None,
+                published: chrono::Utc::now(),
+                date_from_first_seen: false,
+                link_shared: false,
+            };
+            let state = FetchState::default();
+            db.with_engine(|c, e| {
+                save_fetch(
+                    c,
+                    e,
+                    &format!("agency{n}"),
+                    &[Incoming::new(item, vec![])],
+                    None,
+                    &state,
+                    chrono::Utc::now(),
+                )
+            })
+            .unwrap();
+        }
+        let entries = db
+            .with(|c| select_items(c, Default::default(), None, &[], 10))
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].others.len(), entries::OTHERS_LISTED);
+        let page = db.with(|c| story(c, entries[0].story)).unwrap().unwrap();
+        assert_eq!(page.others.len(), 40);
+    }
 }

@@ -50,8 +50,20 @@ const INDEX_TERMS: usize = 8;
 /// The newest entries scanned per index key: a frequent term cannot make a report walk the
 /// whole window.
 const POSTING_SCAN: usize = 256;
-/// Members of a story a report is compared with (the newest).
+/// Members of a story a report is compared with: its first few (the story's anchor, so a story
+/// cannot drift from one event to the next through its newest members) and its newest.
+const STORY_ANCHORS: usize = 4;
 const STORY_MEMBERS: usize = 16;
+
+/// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
+/// newest, [`STORY_MEMBERS`] in all.
+fn compared(members: &[i64]) -> impl Iterator<Item = &i64> {
+    let anchors = STORY_ANCHORS.min(members.len());
+    let newest = (STORY_MEMBERS - anchors).min(members.len() - anchors);
+    members[..anchors]
+        .iter()
+        .chain(members[members.len() - newest..].iter())
+}
 /// Prior documents for IDF: before the engine has seen much, every term weighs about the same
 /// except the common ones below.
 const PRIOR_DOCS: f32 = 400.0;
@@ -380,7 +392,7 @@ impl Engine {
             let mut shared_names = 0;
             let mut closest = i64::MAX;
             let mut rubric = false;
-            for id in members.iter().rev().take(STORY_MEMBERS) {
+            for id in compared(members) {
                 if let Some(e) = self.entries.get(id) {
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
@@ -405,10 +417,7 @@ impl Engine {
             if !named {
                 // Two reports that both name people, places or figures and share none of
                 // them are about different events (the same rubric in two cities).
-                let members_named = members
-                    .iter()
-                    .rev()
-                    .take(STORY_MEMBERS)
+                let members_named = compared(members)
                     .filter_map(|id| self.entries.get(id))
                     .any(|e| !e.names.is_empty());
                 if members_named && !r.fp.names.is_empty() {
