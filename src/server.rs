@@ -38,6 +38,9 @@ struct Rendered {
 type Cache = HashMap<(Target, Format), Arc<Rendered>>;
 type Turns = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
 
+/// What the bulletin was built from: (data version, config generation, minute).
+type FrontKey = (u64, u64, i64);
+
 /// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
 #[derive(Clone)]
 pub struct AppState {
@@ -50,7 +53,7 @@ pub struct AppState {
     rendering: Arc<Mutex<Turns>>,
     /// The bulletin as last built, with what it was built from (data version, config
     /// generation, minute): building it reads the week's headlines, so readers share one.
-    front: Arc<Mutex<Option<((u64, u64, i64), String)>>>,
+    front: Arc<Mutex<Option<(FrontKey, String)>>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
 }
