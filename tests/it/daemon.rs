@@ -3,7 +3,6 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::feeds::{item, rss};
@@ -38,40 +37,8 @@ async fn spawn_with_env(
     if let Some(app) = app {
         cmd.arg("--config").arg(app.config_path());
     }
-    let mut child = cmd.spawn().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for stream in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-        Box::new(child.stderr.take().unwrap()),
-    ] {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stream).lines();
-            while let Ok(Some(l)) = lines.next_line().await {
-                let _ = tx.send(l);
-            }
-        });
-    }
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let l = rx.recv().await.expect("svodka exited before serving");
-            // Logs to a pipe (the journal, a file) are plain text.
-            assert!(
-                !l.contains('\u{1b}'),
-                "colour codes in a log that is not a terminal: {l:?}"
-            );
-            if let Some(rest) = l.split("serving on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .expect("svodka did not start serving");
-    Running {
-        child,
-        base,
-        log: rx,
-    }
+    let (child, base, log) = crate::harness::start_serving(cmd).await;
+    Running { child, base, log }
 }
 
 impl Running {

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::task::JoinSet;
@@ -45,25 +45,7 @@ async fn start(app: &App) -> Daemon {
     unsafe {
         cmd.pre_exec(|| rlimit::setrlimit(rlimit::Resource::NOFILE, NOFILE, NOFILE));
     }
-    let mut child = cmd.spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    // Read the log all along, so the child never blocks on a full pipe.
-    let (tx, mut log) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok(Some(l)) = lines.next_line().await {
-            let _ = tx.send(l);
-        }
-    });
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let l = log.recv().await.expect("svodka exited before serving");
-            if let Some(rest) = l.split("serving on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .expect("svodka did not start serving");
+    let (child, base, log) = crate::harness::start_serving(cmd).await;
     let addr = base.trim_start_matches("http://").parse().unwrap();
     Daemon {
         child,

@@ -233,3 +233,56 @@ pub fn titles(rss: &str) -> Vec<String> {
 pub fn channel(rss: &str) -> rss::Channel {
     rss::Channel::read_from(rss.as_bytes()).expect("svodka's output must be valid RSS")
 }
+
+/// Starts `cmd` (the real binary, with its log piped) and reads what it writes all along, so
+/// the child never blocks on a full pipe. Returns the child, the base URL of its «serving on»
+/// line, and the log lines that follow.
+pub async fn start_serving(
+    mut cmd: tokio::process::Command,
+) -> (
+    tokio::process::Child,
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = cmd.spawn().unwrap();
+    let (tx, mut log) = tokio::sync::mpsc::unbounded_channel();
+    let streams: Vec<Box<dyn tokio::io::AsyncRead + Unpin + Send>> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for stream in streams {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                let _ = tx.send(l);
+            }
+        });
+    }
+    let base = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let l = log.recv().await.expect("svodka exited before serving");
+            // Logs to a pipe (the journal, a file) are plain text.
+            assert!(
+                !l.contains('\u{1b}'),
+                "colour codes in a log that is not a terminal: {l:?}"
+            );
+            if let Some(rest) = l.split("serving on ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+    })
+    .await
+    .expect("svodka did not start serving");
+    (child, base, log)
+}

@@ -8,7 +8,6 @@ use std::time::Duration;
 use chrono::Utc;
 use svodka::model::Item;
 use svodka::store;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::feeds::{item, rss};
@@ -80,25 +79,7 @@ async fn start(app: &App, env: &[(&str, String)]) -> Daemon {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().unwrap();
-    let (tx, mut log) = tokio::sync::mpsc::unbounded_channel();
-    let stderr = child.stderr.take().unwrap();
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(l)) = lines.next_line().await {
-            let _ = tx.send(l);
-        }
-    });
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            let l = log.recv().await.expect("svodka exited before serving");
-            if let Some(rest) = l.split("serving on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .expect("svodka did not start serving");
+    let (child, base, log) = crate::harness::start_serving(cmd).await;
     Daemon { child, base, log }
 }
 
