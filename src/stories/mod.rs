@@ -53,6 +53,8 @@ const POSTING_SCAN: usize = 256;
 /// Members of a story a report is compared with: its first few (the story's anchor, so a story
 /// cannot drift from one event to the next through its newest members) and its newest.
 const STORY_ANCHORS: usize = 4;
+/// The share of the needed similarity a report must reach against the anchors alone.
+const ANCHOR_SHARE: f32 = 0.8;
 const STORY_MEMBERS: usize = 16;
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
@@ -392,13 +394,19 @@ impl Engine {
             let mut shared_names = 0;
             let mut closest = i64::MAX;
             let mut rubric = false;
-            for id in compared(members) {
+            let (mut anchor_sum, mut anchors) = (0.0, 0);
+            for (k, id) in compared(members).enumerate() {
                 if let Some(e) = self.entries.get(id) {
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
                     rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
-                    sum += cosine(&vector, &e.vector);
+                    let c = cosine(&vector, &e.vector);
+                    sum += c;
                     n += 1;
+                    if k < STORY_ANCHORS {
+                        anchor_sum += c;
+                        anchors += 1;
+                    }
                     let shared = e.names.iter().filter(|x| r.fp.names.contains(x)).count();
                     named |= shared > 0;
                     shared_names += shared;
@@ -425,7 +433,13 @@ impl Engine {
                 }
                 need += NO_NAME_PENALTY;
             }
-            if avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
+            // A big story's newest members may have wandered; the report must still resemble
+            // where the story began. (A story of a few reports is all anchors: the average
+            // above already asks it.)
+            let anchored = members.len() <= STORY_ANCHORS
+                || anchors == 0
+                || anchor_sum / anchors as f32 >= ANCHOR_SHARE * need;
+            if anchored && avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s)) {
                 best = Some((avg, story));
             }
         }
@@ -677,6 +691,47 @@ mod tests {
             fp: &b,
         };
         assert_eq!(e.decide(&own), Decision::New);
+    }
+
+    #[test]
+    fn a_story_does_not_drift_away_from_where_it_began() {
+        let fire = fp(
+            "Пожар на складе в Ельце",
+            "В Ельце на улице Мира загорелся склад стройматериалов. Пожарные МЧС потушили огонь за три часа, пострадавших нет.",
+        );
+        let market = fp(
+            "Ярмарка в Ельце",
+            "На площади Ленина в Ельце открылась ярмарка мёда и выпечки. Фермеры привезли продукцию из пяти районов.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        // The story began with four fire reports; sixteen market reports were added to it
+        // since (as a chain of look-alikes would add them).
+        for i in 0..4 {
+            e.insert(i + 1, &format!("f{i}"), HOUR, HOUR, 1, i + 1, &fire);
+        }
+        for i in 0..16 {
+            e.insert(
+                i + 10,
+                &format!("m{i}"),
+                2 * HOUR,
+                2 * HOUR,
+                1,
+                i + 10,
+                &market,
+            );
+        }
+        // The same fair told in other words: it would join the sixteen, not the story's start.
+        let retold = fp(
+            "Ярмарка в Ельце",
+            "Ярмарка мёда и выпечки открылась в Ельце на площади Ленина: свою продукцию привезли фермеры пяти районов.",
+        );
+        let another_market = Report {
+            source: "z",
+            published: 3 * HOUR,
+            fp: &retold,
+        };
+        let d = e.decide(&another_market);
+        assert_eq!(d.story(), None, "{d:?} {:?}", e.similarity(&retold, &fire));
     }
 
     #[test]
