@@ -142,6 +142,7 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let stems = Stems::new();
+        let mut terms = crate::stories::fingerprint::Terms::new(&stems);
         let mut stmt = tx.prepare(
             "SELECT id, source, published, story_id, copy_id, fp, title,
                     CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
@@ -164,7 +165,8 @@ pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Re
                 None => {
                     let title: String = r.get(6)?;
                     let text: Option<String> = r.get(7)?;
-                    let fp = Fingerprint::of(&title, text.as_deref().unwrap_or(""), &stems);
+                    let fp =
+                        Fingerprint::with_terms(&title, text.as_deref().unwrap_or(""), &mut terms);
                     update.execute(params![id, fp.to_bytes()])?;
                     fp
                 }

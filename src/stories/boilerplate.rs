@@ -50,7 +50,7 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> + '_ {
         out.push(&line[start..]);
         out.into_iter()
             .map(str::trim)
-            .filter(|s| s.chars().any(char::is_alphanumeric))
+            .filter(|s| s.chars().any(crate::text::is_word_char))
     })
 }
 

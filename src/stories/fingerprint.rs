@@ -194,9 +194,44 @@ fn is_stop(w: &str) -> bool {
     STOP.contains(&w)
 }
 
+/// Term hashes of folded words, remembered: an agency's fetch repeats its vocabulary, and the
+/// Snowball stemmer is most of what a fingerprint costs. One per fetch (or per batch).
+pub struct Terms<'a> {
+    stems: &'a Stems,
+    known: std::collections::HashMap<String, u32>,
+}
+
+impl<'a> Terms<'a> {
+    pub fn new(stems: &'a Stems) -> Terms<'a> {
+        Terms {
+            stems,
+            known: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The term of a folded word: its stem's hash, or a number's own.
+    fn term(&mut self, folded: &str, numeric: bool) -> u32 {
+        if let Some(t) = self.known.get(folded) {
+            return *t;
+        }
+        let t = if numeric {
+            term_hash(folded)
+        } else {
+            term_hash(&self.stems.stem_folded(folded))
+        };
+        self.known.insert(folded.to_string(), t);
+        t
+    }
+}
+
 impl Fingerprint {
     /// The fingerprint of a report: its title and its text with boilerplate removed.
     pub fn of(title: &str, body: &str, stems: &Stems) -> Fingerprint {
+        Fingerprint::with_terms(title, body, &mut Terms::new(stems))
+    }
+
+    /// [`Fingerprint::of`], with the term cache of a fetch.
+    pub fn with_terms(title: &str, body: &str, terms_of: &mut Terms) -> Fingerprint {
         let body_words: Vec<String> = words(body).collect();
         let mut samples = Vec::new();
         for sh in body_words.windows(3) {
@@ -248,7 +283,7 @@ impl Fingerprint {
                 let plain_number = numeric
                     && (w.len() < 3
                         || (w.len() == 4 && (w.starts_with("19") || w.starts_with("20"))));
-                let term = term_hash(&if numeric { w } else { stems.stem_folded(&w) });
+                let term = terms_of.term(&w, numeric);
                 *weights.entry(term).or_default() += base * boost;
                 if boost > 1.0 && !plain_number && !names.contains(&term) {
                     names.push(term);

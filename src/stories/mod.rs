@@ -135,10 +135,11 @@ pub fn prepare<'a>(
     let texts: Vec<&str> = reports.clone().map(|(_, text)| text).collect();
     let boilerplate = learned.learn(&texts);
     let stems = Stems::new();
+    let mut terms = fingerprint::Terms::new(&stems);
     let prepared = reports
         .map(|(title, text)| {
             let body = boilerplate.strip(text);
-            let fp = Fingerprint::of(title, &body, &stems);
+            let fp = Fingerprint::with_terms(title, &body, &mut terms);
             (body, fp)
         })
         .collect();
