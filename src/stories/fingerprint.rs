@@ -388,8 +388,12 @@ pub fn containment(a: &[u32], b: &[u32]) -> f64 {
     if small.is_empty() {
         return 0.0;
     }
-    // At most 48 samples a side: comparing every pair beats building a set.
-    let common = small.iter().filter(|s| large.contains(s)).count();
+    let common = if large.len() > 32 {
+        let set: std::collections::HashSet<u32> = large.iter().copied().collect();
+        small.iter().filter(|s| set.contains(s)).count()
+    } else {
+        small.iter().filter(|s| large.contains(s)).count()
+    };
     common as f64 / small.len() as f64
 }
 

@@ -50,8 +50,6 @@ const INDEX_TERMS: usize = 8;
 /// The newest entries scanned per index key: a frequent term cannot make a report walk the
 /// whole window.
 const POSTING_SCAN: usize = 256;
-/// Candidates whose containment is computed, those sharing the most samples first.
-const COPY_CHECKS: usize = 64;
 /// Members of a story a report is compared with: its first few (the story's anchor, so a story
 /// cannot drift from one event to the next through its newest members) and its newest.
 const STORY_ANCHORS: usize = 4;
@@ -329,14 +327,9 @@ impl Engine {
                 }
             }
         }
-        // How many of its samples each candidate shares with the report, as far as the index
-        // tells (it holds each report's first samples).
-        let mut by_samples: HashMap<i64, u32> = HashMap::new();
         for s in &r.fp.samples {
             if let Some(ids) = self.by_sample.get(s) {
-                for id in ids.iter().rev().take(POSTING_SCAN) {
-                    *by_samples.entry(*id).or_default() += 1;
-                }
+                candidates.extend(ids.iter().rev().take(POSTING_SCAN));
             }
         }
         let vector = self.vector(r.fp);
@@ -348,25 +341,11 @@ impl Engine {
                 }
             }
         }
-        // Containment is checked on the candidates that share the most samples (then terms):
-        // a wire text that a thousand agencies carried must not make a report compare itself
-        // with all thousand.
-        let mut ranked: Vec<(u32, u32, i64)> = by_samples
-            .iter()
-            .map(|(id, n)| (*n, by_terms.get(id).copied().unwrap_or(0), *id))
-            .chain(
-                by_terms
-                    .iter()
-                    .filter(|(id, n)| **n >= 2 && !by_samples.contains_key(id))
-                    .map(|(id, n)| (0, *n, *id)),
-            )
-            .filter(|(_, _, id)| self.entries.get(id).is_some_and(|e| near(e, self.window)))
-            .collect();
-        ranked.sort_unstable_by(|a, b| b.cmp(a));
-        candidates.extend(ranked.iter().map(|(_, _, id)| *id));
+        candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
+        candidates.retain(|id| self.entries.get(id).is_some_and(|e| near(e, self.window)));
         if !short {
             let mut best: Option<(f64, i64)> = None;
-            for (_, _, id) in ranked.iter().take(COPY_CHECKS) {
+            for id in &candidates {
                 let Some(e) = self.entries.get(id) else {
                     continue;
                 };
