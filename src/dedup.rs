@@ -6,7 +6,7 @@ use std::hash::Hasher;
 
 use siphasher::sip128::{Hasher128, SipHasher13};
 
-pub use crate::text::words;
+use crate::text::words;
 
 /// A stable hash of the normalized title and text. The keys are fixed so stored hashes stay
 /// valid across versions of svodka and of the hasher crate.

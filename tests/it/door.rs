@@ -3,12 +3,11 @@
 //! kept-alive connections, oversized requests, and fetching while a flood is on.
 
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -31,15 +30,7 @@ struct Daemon {
 async fn start(app: &App) -> Daemon {
     // The test process holds the flood's sockets itself.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_svodka"));
-    cmd.arg("run")
-        .arg("--config")
-        .arg(app.config_path())
-        .env_remove("SVODKA_CONFIG")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = crate::harness::run_command(app);
     // SAFETY: between fork and exec the closure only makes the setrlimit system call, which is
     // async-signal-safe, and allocates nothing.
     unsafe {

@@ -234,6 +234,20 @@ pub fn channel(rss: &str) -> rss::Channel {
     rss::Channel::read_from(rss.as_bytes()).expect("svodka's output must be valid RSS")
 }
 
+/// `svodka run` over the app's config, logging at info to a pipe, killed with the test.
+pub fn run_command(app: &App) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_svodka"));
+    cmd.arg("run")
+        .arg("--config")
+        .arg(app.config_path())
+        .env_remove("SVODKA_CONFIG")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
 /// Starts `cmd` (the real binary, with its log piped) and reads what it writes all along, so
 /// the child never blocks on a full pipe. Returns the child, the base URL of its «serving on»
 /// line, and the log lines that follow.

@@ -2,13 +2,12 @@
 //! watchdog fed by the loop that does the work, retention and retag in small transactions, and
 //! the source health the index page reads in one query.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use chrono::Utc;
 use svodka::model::Item;
 use svodka::store;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 use crate::feeds::{item, rss};
 use crate::harness::{App, Origin, Route, config};
@@ -67,15 +66,7 @@ struct Daemon {
 }
 
 async fn start(app: &App, env: &[(&str, String)]) -> Daemon {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_svodka"));
-    cmd.arg("run")
-        .arg("--config")
-        .arg(app.config_path())
-        .env_remove("SVODKA_CONFIG")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut cmd = crate::harness::run_command(app);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -190,3 +190,62 @@ async fn trending_names_in_dictionary_form_with_agencies() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_dateline_in_every_lead_is_learned_and_tags_nothing() {
+    // An agency opens every text with its dateline, in the same paragraph as the news: the
+    // lead of an item about Елец names Липецк. Learned from the fetch as boilerplate, it goes
+    // before topics are matched.
+    let o = Origin::start().await;
+    let towns = [
+        (
+            "Ельце",
+            "В Ельце открыли каток на площади Победы",
+            "Каток работает до марта, вход бесплатный.",
+        ),
+        (
+            "Грязях",
+            "В Грязях отремонтировали вокзал",
+            "Ремонт обошёлся в 40 млн рублей.",
+        ),
+        (
+            "Данкове",
+            "В Данкове открылась новая поликлиника",
+            "Принимать будут 300 человек в смену.",
+        ),
+        (
+            "Усмани",
+            "В Усмани высадили сто лип",
+            "Деревья появились на улице Ленина.",
+        ),
+        (
+            "Лебедяни",
+            "В Лебедяни прошёл турнир по мини-футболу",
+            "Победила команда местного колледжа.",
+        ),
+        (
+            "Липецке",
+            "В Липецке выпал первый снег",
+            "Снегоуборочная техника вышла на улицы.",
+        ),
+    ];
+    let items: Vec<_> = towns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, title, body))| {
+            item(title).guid(&i.to_string()).desc(&format!(
+                "<p>ЛИПЕЦК, {} декабря — ИА «Липецк-Информ». {body}</p>",
+                i + 1
+            ))
+        })
+        .collect();
+    o.route(
+        "/feed.xml",
+        Route::ok(rss_with("utf-8", &items), "application/rss+xml"),
+    );
+    let extra = "[[topic]]\nname = \"lipetsk\"\ntitle = \"Липецк\"\nkeywords = [\"Липецк\"]\n";
+    let app = App::new(&config(&[("lipetsk-inform", o.url("/feed.xml"))], extra));
+    app.svodka(&["fetch"]).await;
+    let (_, feed, _) = app.svodka(&["export", "--topic", "lipetsk"]).await;
+    assert_eq!(titles(&feed), ["В Липецке выпал первый снег"]);
+}
