@@ -19,7 +19,11 @@
 pub mod boilerplate;
 pub mod fingerprint;
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+// The indexes are keyed by hashes and ids the engine made itself, never by text an outsider
+// chooses: the Fx hash is safe here and several times cheaper than SipHash on these keys.
+use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use boilerplate::Boilerplate;
 pub use fingerprint::{Fingerprint, containment};
@@ -50,6 +54,10 @@ const INDEX_TERMS: usize = 8;
 /// The newest entries scanned per index key: a frequent term cannot make a report walk the
 /// whole window.
 const POSTING_SCAN: usize = 256;
+/// A sampled shingle that this many copy groups of the window share is a stock phrase
+/// («сообщили в пресс-службе регионального правительства»), not evidence of a copy: it is not
+/// followed when looking for copies. A real copy shares many rarer samples with its original.
+const FREQUENT_SAMPLE: usize = 64;
 /// Members of a story a report is compared with: its first few (the story's anchor, so a story
 /// cannot drift from one event to the next through its newest members) and its newest.
 const STORY_ANCHORS: usize = 4;
@@ -174,6 +182,7 @@ struct Entry {
     copy: i64,
     exact: u64,
     title: u64,
+    /// Sorted (containment does not care for their order in the text).
     samples: Box<[u32]>,
     /// IDF-weighted, L2-normalised, sorted by term.
     vector: Box<[(u32, f32)]>,
@@ -184,15 +193,17 @@ struct Entry {
 pub struct Engine {
     window: i64,
     sources: HashMap<String, u32>,
-    entries: HashMap<i64, Entry>,
+    entries: FxHashMap<i64, Entry>,
     /// (first seen, id), oldest first: the order of eviction.
     by_time: BTreeSet<(i64, i64)>,
-    by_sample: HashMap<u32, VecDeque<i64>>,
-    by_exact: HashMap<u64, VecDeque<i64>>,
-    by_term: HashMap<u32, VecDeque<i64>>,
-    stories: HashMap<i64, Vec<i64>>,
-    df: HashMap<u32, u32>,
-    prior: HashMap<u32, f32>,
+    /// Sample → reports, one per copy group in a row: the copies of a wire text carried by
+    /// hundreds of agencies do not make each new copy compare itself with all of them.
+    by_sample: FxHashMap<u32, VecDeque<i64>>,
+    by_exact: FxHashMap<u64, VecDeque<i64>>,
+    by_term: FxHashMap<u32, VecDeque<i64>>,
+    stories: FxHashMap<i64, Vec<i64>>,
+    df: FxHashMap<u32, u32>,
+    prior: FxHashMap<u32, f32>,
     dead_keys: usize,
     /// When the newest report held was first seen: the engine's clock. Reports are held for a
     /// window after they were first seen (not after their date), so a first fetch of several
@@ -233,13 +244,13 @@ impl Engine {
         Engine {
             window,
             sources: HashMap::new(),
-            entries: HashMap::new(),
+            entries: FxHashMap::default(),
             by_time: BTreeSet::new(),
-            by_sample: HashMap::new(),
-            by_exact: HashMap::new(),
-            by_term: HashMap::new(),
-            stories: HashMap::new(),
-            df: HashMap::new(),
+            by_sample: FxHashMap::default(),
+            by_exact: FxHashMap::default(),
+            by_term: FxHashMap::default(),
+            stories: FxHashMap::default(),
+            df: FxHashMap::default(),
             prior,
             dead_keys: 0,
             newest: i64::MIN,
@@ -308,7 +319,7 @@ impl Engine {
     pub fn decide(&self, r: &Report) -> Decision {
         let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
         let source = self.sources.get(r.source).copied();
-        let mut candidates: HashSet<i64> = HashSet::new();
+        let mut candidates: FxHashSet<i64> = FxHashSet::default();
         // Copies first: the same text is the strongest evidence there is.
         let few_samples = r.fp.samples.len() < MIN_SAMPLES;
         let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
@@ -328,12 +339,14 @@ impl Engine {
             }
         }
         for s in &r.fp.samples {
-            if let Some(ids) = self.by_sample.get(s) {
-                candidates.extend(ids.iter().rev().take(POSTING_SCAN));
+            if let Some(ids) = self.by_sample.get(s)
+                && ids.len() <= FREQUENT_SAMPLE
+            {
+                candidates.extend(ids.iter());
             }
         }
         let vector = self.vector(r.fp);
-        let mut by_terms: HashMap<i64, u32> = HashMap::new();
+        let mut by_terms: FxHashMap<i64, u32> = FxHashMap::default();
         for (t, _) in self.index_terms(&vector) {
             if let Some(ids) = self.by_term.get(&t) {
                 for id in ids.iter().rev().take(POSTING_SCAN) {
@@ -344,6 +357,8 @@ impl Engine {
         candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
         candidates.retain(|id| self.entries.get(id).is_some_and(|e| near(e, self.window)));
         if !short {
+            let mut samples = r.fp.samples.clone();
+            samples.sort_unstable();
             let mut best: Option<(f64, i64)> = None;
             for id in &candidates {
                 let Some(e) = self.entries.get(id) else {
@@ -352,7 +367,7 @@ impl Engine {
                 if e.samples.len() < MIN_SAMPLES {
                     continue;
                 }
-                let c = containment(&r.fp.samples, &e.samples);
+                let c = containment_sorted(&samples, &e.samples);
                 let enough = if Some(e.source) == source {
                     c >= SAME_SOURCE_CONTAINMENT && near(e, SAME_SOURCE_COPY_SECS)
                 } else if few_samples {
@@ -378,7 +393,7 @@ impl Engine {
         }
         // Then stories: average linkage over the members of each candidate story, reached
         // through another agency's report.
-        let stories: HashSet<i64> = candidates
+        let stories: FxHashSet<i64> = candidates
             .iter()
             .filter_map(|id| self.entries.get(id))
             .filter(|e| Some(e.source) != source)
@@ -499,7 +514,16 @@ impl Engine {
             self.by_term.entry(t).or_default().push_back(id);
         }
         for s in fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
-            self.by_sample.entry(*s).or_default().push_back(id);
+            let ids = self.by_sample.entry(*s).or_default();
+            // A copy whose group already stands last under this sample adds nothing a later
+            // copy could find (it would only lengthen the list every later copy walks).
+            let same_group = ids
+                .back()
+                .and_then(|last| self.entries.get(last))
+                .is_some_and(|e| e.copy == copy);
+            if !same_group {
+                ids.push_back(id);
+            }
         }
         self.by_exact.entry(fp.exact).or_default().push_back(id);
         self.stories.entry(story).or_default().push(id);
@@ -514,7 +538,11 @@ impl Engine {
                 copy,
                 exact: fp.exact,
                 title: fp.title,
-                samples: fp.samples.clone().into_boxed_slice(),
+                samples: {
+                    let mut s = fp.samples.clone();
+                    s.sort_unstable();
+                    s.into_boxed_slice()
+                },
                 vector,
                 names: fp.names.clone().into_boxed_slice(),
             },
@@ -611,7 +639,7 @@ impl Engine {
             .values()
             .map(|e| entry + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
             .sum();
-        let posting = |m: &HashMap<u32, VecDeque<i64>>| -> usize {
+        let posting = |m: &FxHashMap<u32, VecDeque<i64>>| -> usize {
             m.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
         };
         per_entries
@@ -630,6 +658,25 @@ impl Engine {
             + self.by_time.len() * 24
             + self.df.len() * 12
     }
+}
+
+/// [`containment`] of two sorted sample lists, without building a set: the same value, a
+/// merge of the two instead of a hash of the larger.
+fn containment_sorted(a: &[u32], b: &[u32]) -> f64 {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if small.is_empty() {
+        return 0.0;
+    }
+    let (mut j, mut common) = (0, 0);
+    for s in small {
+        while j < large.len() && large[j] < *s {
+            j += 1;
+        }
+        if j < large.len() && large[j] == *s {
+            common += 1;
+        }
+    }
+    common as f64 / small.len() as f64
 }
 
 fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
@@ -778,5 +825,78 @@ mod tests {
             "{} > {peak_terms}",
             e.terms_counted()
         );
+    }
+    #[test]
+    fn sorted_containment_is_containment() {
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as u32 % 40
+        };
+        for len in [0usize, 1, 5, 33, 48] {
+            for other in [0usize, 3, 16, 48] {
+                let a: Vec<u32> = (0..len).map(|_| next()).collect();
+                let b: Vec<u32> = (0..other).map(|_| next()).collect();
+                let (mut sa, mut sb) = (a.clone(), b.clone());
+                sa.sort_unstable();
+                sb.sort_unstable();
+                assert_eq!(
+                    containment_sorted(&sa, &sb),
+                    containment(&a, &b),
+                    "{a:?} {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_wire_text_in_hundreds_of_feeds_is_one_posting_and_every_copy_is_found() {
+        const TEXT: &str = "Губернатор Липецкой области подписал распоряжение о выделении 4,2 млрд \
+             рублей на ремонт региональных дорог в 2027 году. Работы пройдут на 48 участках общей \
+             протяжённостью более 230 километров. В список вошли трасса Липецк — Грязи и подъезды к \
+             четырнадцати сельским школам. Подрядчиков определят на торгах до первого марта.";
+        const TITLE: &str = "В Липецкой области отремонтируют 230 километров дорог";
+        let release = fp(TITLE, TEXT);
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "agency-0", 0, 0, 1, 1, &release);
+        for i in 2..400i64 {
+            // Each agency adds a line of its own: not the same bytes, the same text.
+            let copy = fp(TITLE, &format!("{TEXT} Читайте также: новости района {i}."));
+            let source = format!("agency-{i}");
+            let r = Report {
+                source: &source,
+                published: i,
+                fp: &copy,
+            };
+            let d = e.decide(&r);
+            assert!(
+                matches!(
+                    d,
+                    Decision::Copy {
+                        copy: 1,
+                        story: 1,
+                        ..
+                    }
+                ),
+                "copy {i}: {d:?}"
+            );
+            e.insert(i, &source, i, i, 1, 1, &copy);
+        }
+        // Every later copy would have walked all the earlier ones.
+        for s in release.samples.iter().take(fingerprint::INDEX_SAMPLES) {
+            assert_eq!(e.by_sample[s].len(), 1);
+        }
+        // A text of its own that shares one stock phrase with the release is not a copy.
+        let other = fp(
+            "В Ельце открылась ярмарка мёда",
+            "На площади Ленина в Ельце открылась ярмарка мёда и выпечки. Фермеры привезли продукцию \
+             из пяти районов, торговля продлится до воскресенья.",
+        );
+        let r = Report {
+            source: "agency-x",
+            published: 10,
+            fp: &other,
+        };
+        assert!(!matches!(e.decide(&r), Decision::Copy { .. }));
     }
 }
