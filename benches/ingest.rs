@@ -223,36 +223,50 @@ const TAIL: [&str; 16] = [
     "Следующий этап начнётся весной.",
 ];
 
-const SURNAMES: [&str; 16] = [
-    "Иванов",
-    "Смирнова",
-    "Кузнецов",
-    "Попова",
-    "Соколов",
-    "Лебедева",
-    "Козлов",
-    "Новикова",
-    "Морозов",
-    "Петрова",
-    "Волков",
-    "Соловьёва",
-    "Васильев",
-    "Зайцева",
-    "Павлов",
-    "Семёнова",
+/// Syllables of surnames and street names: each report names its own people and places, as
+/// real reports do (a small pool of names would make unrelated reports look like one event).
+const HEADS: [&str; 24] = [
+    "Гро", "Бе", "Во", "Дья", "Ер", "Жу", "Зу", "Ки", "Ла", "Ме", "Не", "Ор", "Па", "Ры", "Са",
+    "Ти", "Уша", "Фо", "Ха", "Че", "Ша", "Щер", "Ю", "Я",
+];
+const MIDDLES: [&str; 20] = [
+    "ло", "ра", "ли", "сто", "ни", "ба", "ре", "ку", "мо", "ше", "ло", "ва", "ри", "да", "зо",
+    "ти", "го", "жа", "хо", "лы",
+];
+const ENDINGS: [&str; 6] = ["нов", "рин", "вский", "щенко", "тев", "хин"];
+const INITIALS: [&str; 20] = [
+    "А.", "Б.", "В.", "Г.", "Д.", "Е.", "И.", "К.", "Л.", "М.", "Н.", "О.", "П.", "Р.", "С.", "Т.",
+    "Ф.", "Ю.", "Я.", "Э.",
 ];
 
-/// One report: a headline and a text of five to seven sentences (~100 words).
+/// One of ~2,900 surnames.
+fn surname(rng: &mut Rng) -> String {
+    format!(
+        "{}{}{}",
+        rng.pick(&HEADS),
+        rng.pick(&MIDDLES),
+        rng.pick(&ENDINGS)
+    )
+}
+
+/// A place of its own: a street named after someone and a house number.
+fn address(rng: &mut Rng) -> String {
+    let (head, middle) = (rng.pick(&HEADS), rng.pick(&MIDDLES));
+    let ending = rng.pick(&["нов", "рин", "тев"]);
+    format!("на улице {head}{middle}{ending}а, {}", 1 + rng.below(180))
+}
+
+/// One report: a headline and a text of five to seven sentences (~100 words), about an event of
+/// its own: its own address, people and figures beside the vocabulary every report shares.
 fn report(rng: &mut Rng, city: &str, region_gen: &str) -> (String, String) {
     let who = rng.pick(&WHO);
     let did = rng.pick(&DID);
     let what = rng.pick(&WHAT);
-    let title = format!(
-        "{who} {city} {did} {what} {}",
-        rng.pick(&WHERE).replace("  ", " ")
-    );
-    let mut text = String::new();
-    let sentences = 5 + rng.below(3);
+    let place = address(rng);
+    let person = format!("{} {}", rng.pick(&INITIALS), surname(rng));
+    let title = format!("{who} {city} {did} {what} {place}");
+    let mut text = format!("{who} {did} {what} {place} ({city}), сообщил {person}. ");
+    let sentences = 4 + rng.below(3);
     for i in 0..sentences {
         let n = 3 + rng.below(997);
         let s = match (i + rng.below(5)) % 5 {
@@ -267,13 +281,14 @@ fn report(rng: &mut Rng, city: &str, region_gen: &str) -> (String, String) {
             1 => format!(
                 "По словам {}а {}, на это потребуется {n} млн рублей.",
                 rng.pick(&["начальника управления", "заместителя главы", "депутат"]),
-                rng.pick(&SURNAMES)
+                person
             ),
             2 => format!(
-                "«Мы {} {} и рассчитываем на {n} новых мест», — отметила {}.",
+                "«Мы {} {} и рассчитываем на {n} новых мест», — отметила {} {}.",
                 rng.pick(&["не остановимся", "продолжим работу", "завершим этап"]),
                 rng.pick(&WHERE),
-                rng.pick(&SURNAMES)
+                rng.pick(&INITIALS),
+                surname(rng)
             ),
             3 => format!(
                 "С {} {} в {city} зафиксировано {n} обращений.",

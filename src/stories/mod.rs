@@ -64,6 +64,8 @@ const STORY_ANCHORS: usize = 4;
 /// The share of the needed similarity a report must reach against the anchors alone.
 const ANCHOR_SHARE: f32 = 0.8;
 const STORY_MEMBERS: usize = 16;
+/// Candidate stories compared member by member, the most connected first.
+const STORY_CANDIDATES: usize = 24;
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
 /// newest, [`STORY_MEMBERS`] in all.
@@ -393,14 +395,22 @@ impl Engine {
         }
         // Then stories: average linkage over the members of each candidate story, reached
         // through another agency's report.
-        let stories: FxHashSet<i64> = candidates
-            .iter()
-            .filter_map(|id| self.entries.get(id))
-            .filter(|e| Some(e.source) != source)
-            .map(|e| e.story)
-            .collect();
+        // Each story is weighed by the index keys its reports share with this one; only the
+        // heaviest are compared member by member, so a report costs a bounded amount of work
+        // however many look-alikes the window holds.
+        let mut weights: FxHashMap<i64, u32> = FxHashMap::default();
+        for id in &candidates {
+            if let Some(e) = self.entries.get(id)
+                && Some(e.source) != source
+            {
+                *weights.entry(e.story).or_default() += 1 + by_terms.get(id).copied().unwrap_or(0);
+            }
+        }
+        let mut stories: Vec<(u32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
+        stories.sort_unstable_by(|a, b| b.cmp(a));
+        stories.truncate(STORY_CANDIDATES);
         let mut best: Option<(f32, i64)> = None;
-        for story in stories {
+        for (_, story) in stories {
             let Some(members) = self.stories.get(&story) else {
                 continue;
             };
