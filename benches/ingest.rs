@@ -19,7 +19,8 @@
 //!   whole cold cycle and peak RSS.
 //!
 //! `SVODKA_BENCH_FEEDS` sets N (default 2,000); the targets are stated at 10,000.
-//! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs).
+//! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs);
+//! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -467,20 +468,25 @@ struct Finished {
     wall: Duration,
     peak_rss_kib: i64,
     success: bool,
+    /// User and system CPU seconds.
+    cpu: f64,
 }
 
 /// Waits for `pid` and returns its exit and resource usage; blocks.
-fn wait4(pid: u32) -> (bool, i64) {
+/// Waits for a child: (exited with 0, peak RSS in KiB, CPU seconds of user and system time).
+fn wait4(pid: u32) -> (bool, i64, f64) {
     let mut status = 0;
     // SAFETY: rusage is plain data that wait4 fills in; pid is our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
     if r < 0 {
-        return (false, 0);
+        return (false, 0, 0.0);
     }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         usage.ru_maxrss,
+        secs(usage.ru_utime) + secs(usage.ru_stime),
     )
 }
 
@@ -501,8 +507,8 @@ fn measure_child(args: &[String]) -> ! {
     let pid = child.id();
     let _ = std::fs::write(report, format!("pid {pid}\n"));
     std::mem::forget(child);
-    let (success, rss) = wait4(pid);
-    let _ = std::fs::write(report, format!("pid {pid}\ndone {rss} {success}\n"));
+    let (success, rss, cpu) = wait4(pid);
+    let _ = std::fs::write(report, format!("pid {pid}\ndone {rss} {success} {cpu}\n"));
     std::process::exit(if success { 0 } else { 1 });
 }
 
@@ -532,7 +538,7 @@ fn spawn_measured(cmd: &Command, stdout: Stdio, stderr: Stdio, report: &Path) ->
 }
 
 /// The measured child's pid (once the helper has started it) and, once it ended, its result.
-fn read_report(report: &Path) -> (Option<u32>, Option<(i64, bool)>) {
+fn read_report(report: &Path) -> (Option<u32>, Option<(i64, bool, f64)>) {
     let text = std::fs::read_to_string(report).unwrap_or_default();
     let mut pid = None;
     let mut done = None;
@@ -540,7 +546,13 @@ fn read_report(report: &Path) -> (Option<u32>, Option<(i64, bool)>) {
         let w: Vec<&str> = line.split(' ').collect();
         match w.as_slice() {
             ["pid", p] => pid = p.parse().ok(),
-            ["done", rss, ok] => done = Some((rss.parse().unwrap_or(0), *ok == "true")),
+            ["done", rss, ok, cpu] => {
+                done = Some((
+                    rss.parse().unwrap_or(0),
+                    *ok == "true",
+                    cpu.parse().unwrap_or(0.0),
+                ))
+            }
             _ => {}
         }
     }
@@ -554,13 +566,14 @@ async fn run_measured(cmd: Command, stdout: &Path) -> Finished {
     let helper = spawn_measured(&cmd, out.into(), Stdio::inherit(), &report);
     tokio::task::spawn_blocking(move || wait4(helper))
         .await
-        .unwrap_or((false, 0));
+        .unwrap_or((false, 0, 0.0));
     let wall = started.elapsed();
-    let (peak_rss_kib, success) = read_report(&report).1.unwrap_or((0, false));
+    let (peak_rss_kib, success, cpu) = read_report(&report).1.unwrap_or((0, false, 0.0));
     Finished {
         wall,
         peak_rss_kib,
         success,
+        cpu,
     }
 }
 
@@ -682,8 +695,8 @@ async fn stop_daemon(d: Daemon) -> i64 {
     let helper = d.helper;
     tokio::task::spawn_blocking(move || wait4(helper))
         .await
-        .unwrap_or((false, 0));
-    read_report(&d.report).1.map_or(0, |(rss, _)| rss)
+        .unwrap_or((false, 0, 0.0));
+    read_report(&d.report).1.map_or(0, |(rss, _, _)| rss)
 }
 
 /// Median and 95th percentile of `rounds` sequential GETs of `url`.
@@ -832,9 +845,11 @@ async fn bench() {
     assert_eq!(errors, 0, "sources failed in the cold fetch:\n{out}");
     let cold_rate = cold_items as f64 / cold.wall.as_secs_f64();
     eprintln!(
-        "svodka cold fetch: {:.1} s, {cold_items} items ({new} new, {merged} merged), {cold_rate:.0} items/s, peak RSS {:.0} MiB",
+        "svodka cold fetch: {:.1} s, {cold_items} items ({new} new, {merged} merged), {cold_rate:.0} items/s, peak RSS {:.0} MiB, CPU {:.1} s ({:.0} µs an item)",
         cold.wall.as_secs_f64(),
-        mib(cold.peak_rss_kib)
+        mib(cold.peak_rss_kib),
+        cold.cpu,
+        cold.cpu * 1e6 / cold_items.max(1) as f64
     );
     let served_before = origin.served.not_modified.load(Ordering::Relaxed);
     let mut cmd = Command::new(bin);
@@ -844,10 +859,16 @@ async fn bench() {
     let (_, _, warm_304, _) = fetch_summary(&out);
     let origin_304 = origin.served.not_modified.load(Ordering::Relaxed) - served_before;
     eprintln!(
-        "svodka warm fetch: {:.2} s, {warm_304} of {n} unchanged (origin sent {origin_304} 304s), peak RSS {:.0} MiB",
+        "svodka warm fetch: {:.2} s, {warm_304} of {n} unchanged (origin sent {origin_304} 304s), peak RSS {:.0} MiB, CPU {:.2} s",
         warm.wall.as_secs_f64(),
-        mib(warm.peak_rss_kib)
+        mib(warm.peak_rss_kib),
+        warm.cpu
     );
+
+    if std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("fetch") {
+        eprintln!("SVODKA_BENCH_ONLY=fetch: the peer, the pages and wrk are skipped");
+        return;
+    }
 
     // 2. The Python peer on the same origin.
     let peer = match python_peer() {
@@ -880,9 +901,11 @@ async fn bench() {
             } else {
                 let rate = items as f64 / f.wall.as_secs_f64();
                 eprintln!(
-                    "peer: {:.1} s, {items} items, {rate:.0} items/s, peak RSS {:.0} MiB",
+                    "peer: {:.1} s, {items} items, {rate:.0} items/s, peak RSS {:.0} MiB, CPU {:.1} s ({:.0} µs an item)",
                     f.wall.as_secs_f64(),
-                    mib(f.peak_rss_kib)
+                    mib(f.peak_rss_kib),
+                    f.cpu,
+                    f.cpu * 1e6 / items.max(1) as f64
                 );
                 Some((f, items, rate))
             }

@@ -167,7 +167,7 @@ fn save_item(
         incoming.fp.to_bytes(),
     ])?;
     let id = tx.last_insert_rowid();
-    set_topics(tx, id, &incoming.topics)?;
+    add_topics(tx, id, &incoming.topics)?;
     let (copy, story) = match decision {
         Decision::Copy { copy, story, .. } => (copy, story),
         Decision::Story { story, .. } => (id, story),
@@ -293,6 +293,11 @@ fn update(
 pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
         .execute([id])?;
+    add_topics(conn, id, topics)
+}
+
+/// Adds topics to a report (a new one has none to replace).
+fn add_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
     let mut insert =
         conn.prepare_cached("INSERT OR IGNORE INTO item_topics (item_id, topic) VALUES (?1, ?2)")?;
     for t in topics {

@@ -99,26 +99,26 @@ pub(crate) fn write_fetch_state(
     state: &FetchState,
     success: bool,
 ) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE sources SET etag = ?2, last_modified = ?3, last_fetch = ?4, last_status = ?5,
             last_error = ?6, error_streak = ?7, next_due = ?8, moved_to = ?9, gone = ?10,
             last_success = CASE WHEN ?11 THEN ?4 ELSE last_success END
          WHERE name = ?1 AND url = ?12",
-        params![
-            name,
-            state.etag,
-            state.last_modified,
-            state.last_fetch,
-            state.last_status,
-            state.last_error,
-            state.error_streak,
-            state.next_due,
-            state.moved_to,
-            state.gone,
-            success,
-            state.url,
-        ],
-    )?;
+    )?
+    .execute(params![
+        name,
+        state.etag,
+        state.last_modified,
+        state.last_fetch,
+        state.last_status,
+        state.last_error,
+        state.error_streak,
+        state.next_due,
+        state.moved_to,
+        state.gone,
+        success,
+        state.url,
+    ])?;
     Ok(())
 }
 

@@ -30,18 +30,19 @@ pub(crate) fn create(
     published: i64,
     now: i64,
 ) -> rusqlite::Result<i64> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO stories (guid, lead, published, first_seen, updated)
          VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![public_id(source, key), item, published, now],
-    )?;
+    )?
+    .execute(params![public_id(source, key), item, published, now])?;
     Ok(tx.last_insert_rowid())
 }
 
 /// Whether a story row exists (the engine may still hold a story that retention removed).
 pub(crate) fn exists(tx: &Transaction, story: i64) -> rusqlite::Result<bool> {
     Ok(tx
-        .query_row("SELECT 1 FROM stories WHERE id = ?1", [story], |_| Ok(()))
+        .prepare_cached("SELECT 1 FROM stories WHERE id = ?1")?
+        .query_row([story], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -58,9 +59,9 @@ pub(crate) fn joined(tx: &Transaction, story: i64, item: i64, now: i64) -> rusql
         .query_row([id], |r| Ok((r.get(0)?, -r.get::<_, i64>(1)?, -id)))
         .optional()
     };
-    let lead: i64 = tx.query_row("SELECT lead FROM stories WHERE id = ?1", [story], |r| {
-        r.get(0)
-    })?;
+    let lead: i64 = tx
+        .prepare_cached("SELECT lead FROM stories WHERE id = ?1")?
+        .query_row([story], |r| r.get(0))?;
     let lead = if rank(item)? > rank(lead)? {
         item
     } else {
@@ -73,11 +74,11 @@ pub(crate) fn joined(tx: &Transaction, story: i64, item: i64, now: i64) -> rusql
 
 /// The story's date is its lead's.
 fn refresh_date(tx: &Transaction, story: i64) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE stories SET published = (SELECT published FROM items WHERE id = stories.lead)
          WHERE id = ?1",
-        [story],
-    )?;
+    )?
+    .execute([story])?;
     Ok(())
 }
 

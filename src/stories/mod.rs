@@ -64,6 +64,8 @@ const STORY_ANCHORS: usize = 4;
 /// The share of the needed similarity a report must reach against the anchors alone.
 const ANCHOR_SHARE: f32 = 0.8;
 const STORY_MEMBERS: usize = 16;
+/// Story terms a report reached through them alone must share to be checked as a copy.
+const COPY_TERM_HITS: u32 = 4;
 /// Candidate stories compared member by member, the most connected first.
 const STORY_CANDIDATES: usize = 24;
 
@@ -340,13 +342,19 @@ impl Engine {
                 }
             }
         }
+        // Reports sharing samples, with how many they share: a copy shares at least two (half
+        // of four or more), which one stock phrase alone does not make.
+        let mut sampled: FxHashMap<i64, u32> = FxHashMap::default();
         for s in &r.fp.samples {
             if let Some(ids) = self.by_sample.get(s)
                 && ids.len() <= FREQUENT_SAMPLE
             {
-                candidates.extend(ids.iter());
+                for id in ids {
+                    *sampled.entry(*id).or_default() += 1;
+                }
             }
         }
+        candidates.extend(sampled.keys());
         let vector = self.vector(r.fp);
         let mut by_terms: FxHashMap<i64, u32> = FxHashMap::default();
         for (t, _) in self.index_terms(&vector) {
@@ -367,6 +375,15 @@ impl Engine {
                     continue;
                 };
                 if e.samples.len() < MIN_SAMPLES {
+                    continue;
+                }
+                // A report reached through the story terms alone is a copy only when it shares
+                // most of them (a part of a longer text whose indexed samples lie elsewhere):
+                // the many that share two or three terms are other reports on the subject.
+                let shared = sampled.get(id).copied().unwrap_or(0) as usize;
+                if shared < r.fp.samples.len().min(2)
+                    && by_terms.get(id).copied().unwrap_or(0) < COPY_TERM_HITS
+                {
                     continue;
                 }
                 let c = containment_sorted(&samples, &e.samples);
