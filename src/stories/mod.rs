@@ -19,7 +19,7 @@
 pub mod boilerplate;
 pub mod fingerprint;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 
 // The indexes are keyed by hashes and ids the engine made itself, never by text an outsider
 // chooses: the Fx hash is safe here and several times cheaper than SipHash on these keys.
@@ -202,9 +202,9 @@ pub struct Engine {
     by_time: BTreeSet<(i64, i64)>,
     /// Sample → reports, one per copy group in a row: the copies of a wire text carried by
     /// hundreds of agencies do not make each new copy compare itself with all of them.
-    by_sample: FxHashMap<u32, VecDeque<i64>>,
-    by_exact: FxHashMap<u64, VecDeque<i64>>,
-    by_term: FxHashMap<u32, VecDeque<i64>>,
+    by_sample: FxHashMap<u32, Postings>,
+    by_exact: FxHashMap<u64, Postings>,
+    by_term: FxHashMap<u32, Postings>,
     stories: FxHashMap<i64, Vec<i64>>,
     df: FxHashMap<u32, u32>,
     prior: FxHashMap<u32, f32>,
@@ -328,7 +328,7 @@ impl Engine {
         let few_samples = r.fp.samples.len() < MIN_SAMPLES;
         let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
         if let Some(ids) = self.by_exact.get(&r.fp.exact) {
-            for id in ids.iter().rev().take(POSTING_SCAN) {
+            for id in ids.as_slice().iter().rev().take(POSTING_SCAN) {
                 if let Some(e) = self.entries.get(id)
                     && Some(e.source) != source
                     && near(e, SHORT_COPY_SECS)
@@ -349,7 +349,7 @@ impl Engine {
             if let Some(ids) = self.by_sample.get(s)
                 && ids.len() <= FREQUENT_SAMPLE
             {
-                for id in ids {
+                for id in ids.as_slice() {
                     *sampled.entry(*id).or_default() += 1;
                 }
             }
@@ -359,7 +359,7 @@ impl Engine {
         let mut by_terms: FxHashMap<i64, u32> = FxHashMap::default();
         for (t, _) in self.index_terms(&vector) {
             if let Some(ids) = self.by_term.get(&t) {
-                for id in ids.iter().rev().take(POSTING_SCAN) {
+                for id in ids.as_slice().iter().rev().take(POSTING_SCAN) {
                     *by_terms.entry(*id).or_default() += 1;
                 }
             }
@@ -538,21 +538,21 @@ impl Engine {
             *self.df.entry(*t).or_default() += 1;
         }
         for (t, _) in self.index_terms(&vector) {
-            self.by_term.entry(t).or_default().push_back(id);
+            push(&mut self.by_term, t, id);
         }
         for s in fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
-            let ids = self.by_sample.entry(*s).or_default();
             // A copy whose group already stands last under this sample adds nothing a later
             // copy could find (it would only lengthen the list every later copy walks).
-            let same_group = ids
-                .back()
-                .and_then(|last| self.entries.get(last))
+            let same_group = self
+                .by_sample
+                .get(s)
+                .and_then(|ids| self.entries.get(&ids.last()))
                 .is_some_and(|e| e.copy == copy);
             if !same_group {
-                ids.push_back(id);
+                push(&mut self.by_sample, *s, id);
             }
         }
-        self.by_exact.entry(fp.exact).or_default().push_back(id);
+        push(&mut self.by_exact, fp.exact, id);
         self.stories.entry(story).or_default().push(id);
         self.by_time.insert((seen, id));
         self.entries.insert(
@@ -641,15 +641,15 @@ impl Engine {
     fn compact(&mut self) {
         let live = &self.entries;
         for map in [&mut self.by_sample, &mut self.by_term] {
-            map.retain(|_, ids| {
-                ids.retain(|id| live.contains_key(id));
-                !ids.is_empty()
-            });
+            map.retain(|_, ids| ids.retain(|id| live.contains_key(id)));
+            shrink(map);
         }
-        self.by_exact.retain(|_, ids| {
-            ids.retain(|id| live.contains_key(id));
-            !ids.is_empty()
-        });
+        self.by_exact
+            .retain(|_, ids| ids.retain(|id| live.contains_key(id)));
+        shrink(&mut self.by_exact);
+        shrink(&mut self.entries);
+        shrink(&mut self.stories);
+        shrink(&mut self.df);
         self.dead_keys = 0;
     }
 
@@ -666,17 +666,15 @@ impl Engine {
             .values()
             .map(|e| entry + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
             .sum();
-        let posting = |m: &FxHashMap<u32, VecDeque<i64>>| -> usize {
-            m.values().map(|v| 8 * v.capacity() + 48).sum::<usize>()
-        };
+        fn postings<K>(m: &FxHashMap<K, Postings>) -> usize {
+            // A slot (key, value, control byte) for each bucket, and the lists held apart.
+            m.capacity() * (std::mem::size_of::<(K, Postings)>() + 1)
+                + m.values().map(Postings::heap_bytes).sum::<usize>()
+        }
         per_entries
-            + posting(&self.by_sample)
-            + posting(&self.by_term)
-            + self
-                .by_exact
-                .values()
-                .map(|v| 8 * v.capacity() + 48)
-                .sum::<usize>()
+            + postings(&self.by_sample)
+            + postings(&self.by_term)
+            + postings(&self.by_exact)
             + self
                 .stories
                 .values()
@@ -684,6 +682,87 @@ impl Engine {
                 .sum::<usize>()
             + self.by_time.len() * 24
             + self.df.len() * 12
+    }
+}
+
+/// The reports under one index key, oldest first. Most keys (a shingle sampled from one text)
+/// hold one report: it is kept in the map's slot, without an allocation of its own (a list per
+/// key cost ~50 bytes a key beside the slot).
+#[derive(Debug)]
+enum Postings {
+    One(i64),
+    Many(Vec<i64>),
+}
+
+impl Postings {
+    fn as_slice(&self) -> &[i64] {
+        match self {
+            Postings::One(id) => std::slice::from_ref(id),
+            Postings::Many(ids) => ids,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn last(&self) -> i64 {
+        match self {
+            Postings::One(id) => *id,
+            // Never empty: `retain` drops a list that would be.
+            Postings::Many(ids) => ids.last().copied().unwrap_or(i64::MIN),
+        }
+    }
+
+    /// Keeps the ids `keep` accepts; false when none is left (the key is then dropped).
+    fn retain(&mut self, keep: impl Fn(&i64) -> bool) -> bool {
+        match self {
+            Postings::One(id) => keep(id),
+            Postings::Many(ids) => {
+                ids.retain(keep);
+                match ids.as_slice() {
+                    [] => false,
+                    [one] => {
+                        *self = Postings::One(*one);
+                        true
+                    }
+                    _ => {
+                        ids.shrink_to_fit();
+                        true
+                    }
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Postings::One(_) => 0,
+            Postings::Many(ids) => 8 * ids.capacity() + 16,
+        }
+    }
+}
+
+fn push<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Postings>, key: K, id: i64) {
+    match map.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut o) => match o.get_mut() {
+            Postings::Many(ids) => ids.push(id),
+            one @ Postings::One(_) => {
+                let first = one.last();
+                *one = Postings::Many(vec![first, id]);
+            }
+        },
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(Postings::One(id));
+        }
+    }
+}
+
+/// Gives back a map's room once it holds less than a third of it: a busy window must not set
+/// the memory of every window after it.
+fn shrink<K: std::hash::Hash + Eq, V>(map: &mut FxHashMap<K, V>) {
+    if map.capacity() > 3 * map.len() + 64 {
+        map.shrink_to_fit();
     }
 }
 
