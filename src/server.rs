@@ -38,6 +38,15 @@ struct Rendered {
 type Cache = HashMap<(Target, Format), Arc<Rendered>>;
 type Turns = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
 
+type FeedSources = HashMap<String, Option<Arc<[String]>>>;
+
+fn feed_sources(cfg: &Config) -> FeedSources {
+    cfg.feeds
+        .iter()
+        .map(|f| (f.name.clone(), publish::feed_sources(cfg, f).map(Arc::from)))
+        .collect()
+}
+
 /// What the bulletin was built from: (data version, config generation, minute).
 type FrontKey = (u64, u64, i64);
 
@@ -54,6 +63,9 @@ pub struct AppState {
     /// The bulletin as last built, with what it was built from (data version, config
     /// generation, minute): building it reads the week's headlines, so readers share one.
     front: Arc<Mutex<Option<(FrontKey, String)>>>,
+    /// Each feed's sources (`None`: every source), from the config served: a feed is stale
+    /// when one of its sources moved (`Db::version_of`).
+    feed_sources: Arc<RwLock<FeedSources>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
 }
@@ -62,6 +74,7 @@ impl AppState {
     pub fn new(config: Arc<Config>, db: Db, metrics: Arc<Metrics>) -> AppState {
         AppState {
             metrics,
+            feed_sources: Arc::new(RwLock::new(feed_sources(&config))),
             config: Arc::new(RwLock::new(config)),
             config_gen: Arc::new(std::sync::atomic::AtomicU64::new(0)),
             db,
@@ -95,6 +108,7 @@ impl AppState {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|(t, _), _| known(t));
+        *self.feed_sources.write().unwrap_or_else(|p| p.into_inner()) = feed_sources(&config);
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.config_gen
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -111,11 +125,21 @@ impl AppState {
         )
     }
 
-    fn version(&self) -> (u64, u64) {
-        (
-            self.db.version(),
-            self.config_gen.load(std::sync::atomic::Ordering::Acquire),
-        )
+    /// The version a target's rendering is current at: a feed of some sources moves only with
+    /// them; a feed of every source and a topic move with any change.
+    fn version_for(&self, target: &Target) -> (u64, u64) {
+        let gen_ = self.config_gen.load(std::sync::atomic::Ordering::Acquire);
+        let sources = match target {
+            Target::Feed(name) => self
+                .feed_sources
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(name)
+                .cloned()
+                .flatten(),
+            Target::Topic(_) => None,
+        };
+        (self.db.version_of(sources.as_deref()), gen_)
     }
 }
 
@@ -279,7 +303,7 @@ async fn rendered(
     target: Target,
     format: Format,
 ) -> anyhow::Result<Option<Arc<Rendered>>> {
-    let version = st.version();
+    let version = st.version_for(&target);
     let key = (target.clone(), format);
     let cached = || {
         st.cache
@@ -309,7 +333,7 @@ async fn rendered(
         },
     };
     // The data may have moved while we waited; whoever held the turn may have rendered it.
-    let version = st.version();
+    let version = st.version_for(&target);
     let previous = cached();
     if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
         return Ok(Some(r.clone()));

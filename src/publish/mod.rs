@@ -11,7 +11,7 @@ pub use self::atom::render_atom;
 pub use self::json::render_json;
 pub use self::opml::render_opml;
 pub use self::rss::render_rss;
-pub use select::{Target, View, view};
+pub use select::{Target, View, feed_sources, view};
 
 use crate::store::StoredItem;
 

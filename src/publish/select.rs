@@ -43,6 +43,24 @@ pub struct View {
     pub topics: HashMap<String, String>,
 }
 
+/// The sources a feed lists (`None`: every source). `sources` and `regions` widen each other:
+/// an item passes when any source that carried it is named, or lies in a named region.
+pub fn feed_sources(cfg: &Config, f: &crate::config::Feed) -> Option<Vec<String>> {
+    if f.sources.is_empty() && f.regions.is_empty() {
+        return None;
+    }
+    Some(
+        cfg.sources
+            .iter()
+            .filter(|s| {
+                f.sources.contains(&s.name)
+                    || s.region.as_ref().is_some_and(|r| f.regions.contains(r))
+            })
+            .map(|s| s.name.clone())
+            .collect(),
+    )
+}
+
 /// The view of `target`, or `None` when the config has no such feed or topic.
 pub fn view(
     cfg: &Config,
@@ -55,22 +73,7 @@ pub fn view(
             let Some(f) = cfg.feed(name) else {
                 return Ok(None);
             };
-            // `sources` and `regions` widen each other: an item passes when any source that
-            // carried it is named, or lies in a named region. With neither, every source passes.
-            let sources = if f.sources.is_empty() && f.regions.is_empty() {
-                None
-            } else {
-                Some(
-                    cfg.sources
-                        .iter()
-                        .filter(|s| {
-                            f.sources.contains(&s.name)
-                                || s.region.as_ref().is_some_and(|r| f.regions.contains(r))
-                        })
-                        .map(|s| s.name.clone())
-                        .collect::<Vec<_>>(),
-                )
-            };
+            let sources = feed_sources(cfg, f);
             let description = format!("{} — сводка svodka", f.title);
             (
                 f.title.clone(),

@@ -20,6 +20,7 @@ pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
 pub use stories::{load_boilerplate, load_engine, public_id};
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -76,6 +77,16 @@ pub struct Db {
     window: Arc<AtomicI64>,
     reader: Arc<Mutex<Connection>>,
     version: Arc<AtomicU64>,
+    changes: Arc<Mutex<Changes>>,
+}
+
+/// Where the data moved: the version of the last change that touched every feed, and per
+/// source the version of the last change that touched its feeds. A feed of some sources is
+/// stale only when one of them moved, not whenever any item anywhere arrived.
+#[derive(Default)]
+struct Changes {
+    floor: u64,
+    by_source: HashMap<String, u64>,
 }
 
 impl Db {
@@ -97,6 +108,10 @@ impl Db {
             window: Arc::new(AtomicI64::new(DEFAULT_WINDOW)),
             reader: Arc::new(Mutex::new(reader)),
             version: Arc::new(AtomicU64::new(1)),
+            changes: Arc::new(Mutex::new(Changes {
+                floor: 1,
+                by_source: HashMap::new(),
+            })),
         })
     }
 
@@ -175,8 +190,42 @@ impl Db {
         self.version.load(Ordering::Acquire)
     }
 
+    /// The data moved in a way that may touch any feed (retention, retag, another process).
     pub fn bump(&self) {
-        self.version.fetch_add(1, Ordering::AcqRel);
+        let mut changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        changes.floor = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+    }
+
+    /// The data moved for the feeds of these sources only (see [`Engine::take_touched`]).
+    pub fn bump_touched(&self, touched: &crate::stories::Touched) {
+        match touched {
+            crate::stories::Touched::All => self.bump(),
+            crate::stories::Touched::Sources(names) => {
+                let mut changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+                let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+                for n in names {
+                    match changes.by_source.get_mut(n) {
+                        Some(at) => *at = v,
+                        None => {
+                            changes.by_source.insert(n.clone(), v);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The version a feed of these sources was last touched at (`None`: of every source, so
+    /// any change).
+    pub fn version_of(&self, sources: Option<&[String]>) -> u64 {
+        let Some(sources) = sources else {
+            return self.version();
+        };
+        let changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        sources
+            .iter()
+            .filter_map(|s| changes.by_source.get(s))
+            .fold(changes.floor, |a, b| a.max(*b))
     }
 }
 

@@ -217,7 +217,24 @@ pub struct Engine {
     story_similarity: f32,
     /// Reports counted in `df` but not held.
     observed: usize,
+    /// Source names by their number in `sources`.
+    names: Vec<String>,
+    /// The sources whose published reports changed since [`Engine::take_touched`]: a report's
+    /// own source, and the sources of the story it joined (their entries now list it).
+    touched: FxHashSet<u32>,
+    touched_all: bool,
 }
+
+/// Which sources' feeds a batch of changes touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touched {
+    /// Too many to name: every feed is stale.
+    All,
+    Sources(Vec<String>),
+}
+
+/// Past this many sources touched, or a story this big joined, every feed counts as touched.
+const TOUCHED_MAX: usize = 256;
 
 /// A report the engine is asked about.
 #[derive(Debug, Clone, Copy)]
@@ -260,6 +277,9 @@ impl Engine {
             newest: i64::MIN,
             story_similarity: STORY_SIMILARITY,
             observed: 0,
+            names: Vec::new(),
+            touched: FxHashSet::default(),
+            touched_all: false,
         }
     }
 
@@ -532,7 +552,25 @@ impl Engine {
             return;
         }
         let next = self.sources.len() as u32;
-        let source = *self.sources.entry(source.to_string()).or_insert(next);
+        let source = *self.sources.entry(source.to_string()).or_insert_with(|| {
+            self.names.push(source.to_string());
+            next
+        });
+        self.touched.insert(source);
+        if let Some(members) = self.stories.get(&story) {
+            if members.len() > TOUCHED_MAX {
+                self.touched_all = true;
+            } else {
+                let entries = &self.entries;
+                self.touched.extend(
+                    members
+                        .iter()
+                        .filter_map(|m| entries.get(m))
+                        .map(|e| e.source),
+                );
+            }
+        }
+        self.touched_all |= self.touched.len() > TOUCHED_MAX;
         let vector = self.vector(fp);
         for (t, _) in &fp.terms {
             *self.df.entry(*t).or_default() += 1;
@@ -574,6 +612,21 @@ impl Engine {
                 names: fp.names.clone().into_boxed_slice(),
             },
         );
+    }
+
+    /// The sources touched since the last call (see [`Touched`]), and a fresh start.
+    pub fn take_touched(&mut self) -> Touched {
+        let all = std::mem::take(&mut self.touched_all);
+        let ids = std::mem::take(&mut self.touched);
+        if all {
+            return Touched::All;
+        }
+        let mut names: Vec<String> = ids
+            .into_iter()
+            .filter_map(|i| self.names.get(i as usize).cloned())
+            .collect();
+        names.sort_unstable();
+        Touched::Sources(names)
     }
 
     /// Forgets a report (deleted, or rolled back with its transaction). Index keys pointing to

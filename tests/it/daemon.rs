@@ -482,33 +482,113 @@ async fn systemd_hears_ready_reloading_and_stopping() {
 #[tokio::test]
 async fn readers_asking_together_share_one_rendering() {
     let (_o, _app, mut d, url) = serving("Новость", "").await;
-    let metrics_url = format!("{}/metrics", d.base);
-    let renders = || async {
-        let m = reqwest::get(&metrics_url)
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        m.lines()
-            .find_map(|l| {
-                l.strip_prefix("svodka_feed_renders_total ")?
-                    .parse::<u64>()
-                    .ok()
-            })
-            .unwrap()
-    };
     // A reload makes every rendered feed stale; twenty readers then arrive at once.
     d.signal("-HUP");
     d.wait_log("reloaded").await;
-    let before = renders().await;
+    let before = renders(&d.base).await;
     let client = reqwest::Client::new();
     let asks: Vec<_> = (0..20).map(|_| client.get(&url).send()).collect();
     for r in futures_join(asks).await {
         assert_eq!(r.unwrap().status(), 200);
     }
-    assert_eq!(renders().await, before + 1);
+    assert_eq!(renders(&d.base).await, before + 1);
     assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_new_item_renders_again_only_the_feeds_it_touches() {
+    install_crypto();
+    let o = Origin::start().await;
+    let lipetsk = "В Липецке открыли новую поликлинику на улице Катукова";
+    let tambov = "В Тамбове начали ремонт моста через Цну";
+    let tambov_later = "Тамбовские фермеры собрали рекордный урожай сахарной свёклы";
+    o.route(
+        "/l.xml",
+        Route::ok(
+            rss(&[item(lipetsk)
+                .guid("l1")
+                .desc("Поликлинику на 300 посещений в смену построили за год.")]),
+            "application/rss+xml",
+        ),
+    );
+    o.route(
+        "/t.xml",
+        Route::ok(
+            rss(&[item(tambov)
+                .guid("t1")
+                .desc("Движение по мосту ограничат до конца лета.")]),
+            "application/rss+xml",
+        ),
+    );
+    let extra = format!(
+        "[schedule]\ncron = \"* * * * * *\"\n\n\
+         [[source]]\nname = \"lipetsk\"\nurl = \"{}\"\n\n\
+         [[source]]\nname = \"tambov\"\nurl = \"{}\"\n\n\
+         [[feed]]\nname = \"lipetsk\"\ntitle = \"Липецк\"\nsources = [\"lipetsk\"]\n\n\
+         [[feed]]\nname = \"tambov\"\ntitle = \"Тамбов\"\nsources = [\"tambov\"]\n",
+        o.url("/l.xml"),
+        o.url("/t.xml")
+    );
+    let app = App::new(&config(&[], &extra));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    let l_url = format!("{}/feeds/lipetsk.rss", d.base);
+    let t_url = format!("{}/feeds/tambov.rss", d.base);
+    until(&l_url, |b| b.contains(lipetsk)).await;
+    until(&t_url, |b| b.contains(tambov)).await;
+    let client = reqwest::Client::new();
+    let etag = client.get(&l_url).send().await.unwrap().headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    // Tambov publishes a report of its own; its feed shows it.
+    o.route(
+        "/t.xml",
+        Route::ok(
+            rss(&[
+                item(tambov_later)
+                    .guid("t2")
+                    .desc("Урожай составил 5,1 млн тонн, на 12% больше прошлогоднего."),
+                item(tambov)
+                    .guid("t1")
+                    .desc("Движение по мосту ограничат до конца лета."),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    until(&t_url, |b| b.contains(tambov_later)).await;
+    let before = renders(&d.base).await;
+    // The Lipetsk feed was not touched: it is served as rendered, not rendered again.
+    let r = client
+        .get(&l_url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    assert_eq!(
+        renders(&d.base).await,
+        before,
+        "the Lipetsk feed was rendered again"
+    );
+    assert_eq!(d.stop().await, 0);
+}
+
+/// `svodka_feed_renders_total` from `/metrics`.
+async fn renders(base: &str) -> u64 {
+    let m = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    m.lines()
+        .find_map(|l| {
+            l.strip_prefix("svodka_feed_renders_total ")?
+                .parse::<u64>()
+                .ok()
+        })
+        .unwrap()
 }
 
 /// Awaits all the futures, concurrently.
