@@ -1058,4 +1058,35 @@ mod tests {
         };
         assert!(!matches!(e.decide(&r), Decision::Copy { .. }));
     }
+    #[test]
+    fn a_report_touches_its_own_source_and_the_sources_of_the_story_it_joins() {
+        let mut e = Engine::new(72 * HOUR);
+        let a = fp(
+            "Пожар в Ельце",
+            "В Ельце на улице Мира горел склад, пострадавших нет.",
+        );
+        e.insert(1, "elets-news", 0, 0, 1, 1, &a);
+        e.insert(2, "lipetsk-media", 0, 0, 1, 2, &a);
+        assert_eq!(
+            e.take_touched(),
+            Touched::Sources(vec!["elets-news".into(), "lipetsk-media".into()])
+        );
+        // A third agency joins the story: the feeds of the other two list it now.
+        e.insert(3, "gorod48", 0, 0, 1, 3, &a);
+        assert_eq!(
+            e.take_touched(),
+            Touched::Sources(vec![
+                "elets-news".into(),
+                "gorod48".into(),
+                "lipetsk-media".into()
+            ])
+        );
+        // A story of its own touches only its agency.
+        e.insert(4, "tambov-inform", 0, 0, 4, 4, &a);
+        assert_eq!(
+            e.take_touched(),
+            Touched::Sources(vec!["tambov-inform".into()])
+        );
+        assert_eq!(e.take_touched(), Touched::Sources(vec![]));
+    }
 }

@@ -530,7 +530,7 @@ async fn a_new_item_renders_again_only_the_feeds_it_touches() {
         o.url("/t.xml")
     );
     let app = App::new(&config(&[], &extra));
-    let mut d = spawn(&["run"], Some(&app)).await;
+    let d = spawn(&["run"], Some(&app)).await;
     let l_url = format!("{}/feeds/lipetsk.rss", d.base);
     let t_url = format!("{}/feeds/tambov.rss", d.base);
     until(&l_url, |b| b.contains(lipetsk)).await;
