@@ -211,9 +211,9 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     println!(
-        "| reports | fingerprint µs/report | assign µs/report (all) | assign µs/report (last 10k) | reports/s assigned | plain insert µs/row | assign vs insert | held in window | index bytes/report held | peak RSS MiB | copies | stories joined |"
+        "| reports | fingerprint µs/report | assign µs/report (all) | assign µs/report (last 10k) | reports/s assigned | plain insert µs/row | assign vs insert | held in window | index bytes/report held | the budget's count of them | peak RSS MiB | copies | stories joined |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let stems = Stems::new();
     for n in sizes {
         let reports = generate(n);
@@ -263,7 +263,7 @@ fn main() {
         let plain_secs = plain_insert(&reports);
         let per = |secs: f64, k: usize| secs * 1e6 / k as f64;
         println!(
-            "| {n} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {:.2}× | {} | {} | {} | {copies} | {joined} |",
+            "| {n} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {:.2}× | {} | {} | {} | {} | {copies} | {joined} |",
             per(fp_secs, n),
             per(assign_secs, n),
             per(tail_secs, n.min(10_000)),
@@ -272,6 +272,7 @@ fn main() {
             assign_secs / plain_secs,
             engine.len(),
             engine.memory_estimate() / engine.len().max(1),
+            engine.held_bytes() / engine.len().max(1),
             peak_kib() / 1024,
         );
     }

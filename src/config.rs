@@ -85,15 +85,21 @@ pub struct Storage {
     pub retention_days: u32,
 }
 
-/// `[stories]`: how far apart the reports of one story may be.
+/// `[stories]`: how far apart the reports of one story may be, and what the engine that groups
+/// them may hold in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stories {
     pub window_hours: u32,
+    pub memory_mb: u32,
 }
 
 impl Stories {
     pub fn window_secs(&self) -> i64 {
         i64::from(self.window_hours) * 3600
+    }
+
+    pub fn memory_bytes(&self) -> usize {
+        (self.memory_mb as usize) << 20
     }
 }
 
@@ -265,6 +271,12 @@ impl Config {
             return Err(err(
                 "stories.window_hours",
                 "must be between 1 and 720 (thirty days)".into(),
+            ));
+        }
+        if !(8..=1_048_576).contains(&raw.stories.memory_mb) {
+            return Err(err(
+                "stories.memory_mb",
+                "must be between 8 and 1048576 (a terabyte)".into(),
             ));
         }
         let schedule = Schedule::parse(&raw.schedule.cron).map_err(|e| err("schedule.cron", e))?;
@@ -453,6 +465,7 @@ impl Config {
             fetch,
             stories: Stories {
                 window_hours: raw.stories.window_hours,
+                memory_mb: raw.stories.memory_mb,
             },
             sources,
             topics,
@@ -602,11 +615,15 @@ impl Default for RawFetch {
 #[serde(deny_unknown_fields, default)]
 struct RawStories {
     window_hours: u32,
+    memory_mb: u32,
 }
 
 impl Default for RawStories {
     fn default() -> Self {
-        RawStories { window_hours: 72 }
+        RawStories {
+            window_hours: 72,
+            memory_mb: (crate::store::DEFAULT_BUDGET >> 20) as u32,
+        }
     }
 }
 
@@ -717,6 +734,20 @@ topics = ["syria"]
         assert_eq!(c.sources[0].title, "Липецкие вести");
         assert!(c.sources[0].cron.is_some());
         assert_eq!(c.feeds[0].limit, 100);
+    }
+
+    #[test]
+    fn the_story_engines_memory_is_64_mb_unless_set_and_too_little_is_refused() {
+        let c = Config::parse(GOOD, Path::new("/etc/svodka/svodka.toml")).unwrap();
+        assert_eq!(c.stories.memory_bytes(), 64 << 20);
+        let set = format!("{GOOD}\n[stories]\nmemory_mb = 512\n");
+        let c = Config::parse(&set, Path::new("/etc/svodka/svodka.toml")).unwrap();
+        assert_eq!(c.stories.memory_bytes(), 512 << 20);
+        check_err(
+            &format!("{GOOD}\n[stories]\nmemory_mb = 2\n"),
+            "stories.memory_mb",
+            "between 8 and",
+        );
     }
 
     #[test]

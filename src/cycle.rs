@@ -29,7 +29,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(cfg: Arc<Config>, db: Db, metrics: Arc<Metrics>) -> anyhow::Result<Ctx> {
-        db.set_story_window(cfg.stories.window_secs());
+        db.set_story_limits(cfg.stories.window_secs(), cfg.stories.memory_bytes());
         Ok(Ctx {
             metrics,
             fetcher: Arc::new(Fetcher::new(&cfg.fetch)?),
@@ -56,7 +56,8 @@ impl Ctx {
             Arc::new(Fetcher::new(&cfg.fetch)?)
         };
         let matcher = Arc::new(Matcher::new(&cfg.topics));
-        self.db.set_story_window(cfg.stories.window_secs());
+        self.db
+            .set_story_limits(cfg.stories.window_secs(), cfg.stories.memory_bytes());
         Ok(Ctx {
             matcher,
             by_name: index_names(&cfg),
@@ -139,7 +140,7 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> Vec<Report> {
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
-    let mut states = match ctx
+    let states: Vec<Option<FetchState>> = match ctx
         .db
         .call(move |c| store::load_fetch_states(c, &names))
         .await
@@ -148,31 +149,102 @@ pub async fn run(
         // Each task reads its own state then, and reports the error itself.
         _ => vec![None; sources.len()],
     };
+    let (window, per_host) = task_window(&ctx.cfg);
+    let mut pending: Vec<(usize, (Source, Option<FetchState>))> =
+        sources.into_iter().zip(states).enumerate().collect();
+    let mut hosts: HashMap<String, usize> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
-    for (i, source) in sources.into_iter().enumerate() {
-        let ctx = ctx.clone();
-        let cancel = cancel.clone();
-        let state = states.get_mut(i).and_then(Option::take);
-        tasks.spawn(async move {
-            let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
-            (
-                i,
-                Report {
-                    source: source.name,
-                    outcome,
-                },
-            )
-        });
-    }
     let mut reports = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(r) => reports.push(r),
-            Err(e) => tracing::error!("a fetch task failed: {e}"),
+    loop {
+        // Tasks start as others end, refilled once half the window is free (a pass over what
+        // is left each time), so a cold cycle of ten thousand sources is never ten thousand
+        // tasks.
+        if tasks.len() <= window / 2 && !pending.is_empty() {
+            let (start, left) = pick_fetches(
+                std::mem::take(&mut pending),
+                |(_, (s, _))| &s.url,
+                window - tasks.len(),
+                per_host,
+                &mut hosts,
+            );
+            pending = left;
+            for (host, (i, (source, state))) in start {
+                let ctx = ctx.clone();
+                let cancel = cancel.clone();
+                tasks.spawn(async move {
+                    let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
+                    (
+                        host,
+                        i,
+                        Report {
+                            source: source.name,
+                            outcome,
+                        },
+                    )
+                });
+            }
+        }
+        match tasks.join_next().await {
+            Some(Ok((host, i, r))) => {
+                fetch_ended(&mut hosts, &host);
+                reports.push((i, r));
+            }
+            // A task that panicked cannot say its host: the count stays one too high, which
+            // only slows that host down.
+            Some(Err(e)) => tracing::error!("a fetch task failed: {e}"),
+            None => break,
         }
     }
     reports.sort_by_key(|(i, _)| *i);
     reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// How many fetch tasks may exist at once, and of one host: enough to keep every slot of
+/// `fetch.concurrency` busy while some wait for their host, few enough that the tasks of ten
+/// thousand sources are not all in memory at once (a waiting task holds its whole future,
+/// ~4 KB).
+pub fn task_window(cfg: &Config) -> (usize, usize) {
+    (
+        cfg.fetch.concurrency.saturating_mul(4).max(64),
+        cfg.fetch.per_host.saturating_mul(2).max(2),
+    )
+}
+
+/// Of `ready` (in their order), the fetches to start now with their hosts: at most `room`,
+/// and no host past `per_host` tasks, counting those in `running` (host → tasks), which the
+/// started ones are added to. Returns them and what is left. A host that hangs holds a few
+/// tasks, never the whole window, while the others go on.
+pub fn pick_fetches<T>(
+    ready: Vec<T>,
+    url: impl Fn(&T) -> &url::Url,
+    room: usize,
+    per_host: usize,
+    running: &mut HashMap<String, usize>,
+) -> (Vec<(String, T)>, Vec<T>) {
+    let mut start = Vec::new();
+    let mut left = Vec::new();
+    for item in ready {
+        // The key the fetcher's per-host limit uses.
+        let host = url(&item).host_str().unwrap_or("").to_ascii_lowercase();
+        let on_host = running.get(&host).copied().unwrap_or(0);
+        if start.len() < room && on_host < per_host {
+            running.insert(host.clone(), on_host + 1);
+            start.push((host, item));
+        } else {
+            left.push(item);
+        }
+    }
+    (start, left)
+}
+
+/// A fetch task of `host` ended: it no longer counts against the host in [`pick_fetches`].
+pub fn fetch_ended(running: &mut HashMap<String, usize>, host: &str) {
+    if let Some(n) = running.get_mut(host) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            running.remove(host);
+        }
+    }
 }
 
 /// Fetches one source now and records the outcome on its row.

@@ -22,7 +22,7 @@ pub use stories::{load_boilerplate, load_engine, public_id};
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
@@ -32,6 +32,8 @@ use crate::stories::Engine;
 
 /// The story window until the config says otherwise: three days.
 pub const DEFAULT_WINDOW: i64 = 72 * 3600;
+/// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
+pub const DEFAULT_BUDGET: usize = 64 << 20;
 
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
@@ -51,9 +53,10 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
-        // 64 MiB of page cache: the indexes of `items` are written at random keys (source and
-        // key, link), and a cache that holds their hot pages saves reads per new report.
-        .and_then(|_| conn.pragma_update(None, "cache_size", -65_536))
+        // 16 MiB of page cache: the indexes of `items` are written at random keys (source and
+        // key, link), and a cache that holds their hot pages saves reads per new report; the
+        // file's other pages come from the OS's page cache, a copy and not a disk read.
+        .and_then(|_| conn.pragma_update(None, "cache_size", -16_384))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
     // Saving a report runs about twenty distinct statements; rusqlite keeps sixteen prepared
@@ -75,6 +78,10 @@ pub struct Db {
     engine: Arc<Mutex<Option<Engine>>>,
     /// The story window in seconds (`[stories] window_hours`).
     window: Arc<AtomicI64>,
+    /// What the engine may hold, in bytes (`[stories] memory_mb`).
+    budget: Arc<AtomicUsize>,
+    /// When the log last said the budget cut the window (Unix seconds).
+    budget_said: Arc<AtomicI64>,
     reader: Arc<Mutex<Connection>>,
     version: Arc<AtomicU64>,
     changes: Arc<Mutex<Changes>>,
@@ -106,6 +113,8 @@ impl Db {
             conn: Arc::new(Mutex::new(conn)),
             engine: Arc::new(Mutex::new(None)),
             window: Arc::new(AtomicI64::new(DEFAULT_WINDOW)),
+            budget: Arc::new(AtomicUsize::new(DEFAULT_BUDGET)),
+            budget_said: Arc::new(AtomicI64::new(i64::MIN)),
             reader: Arc::new(Mutex::new(reader)),
             version: Arc::new(AtomicU64::new(1)),
             changes: Arc::new(Mutex::new(Changes {
@@ -123,9 +132,11 @@ impl Db {
         f(&mut guard)
     }
 
-    /// Sets the story window; the engine is rebuilt for it on the next write.
-    pub fn set_story_window(&self, secs: i64) {
-        self.window.store(secs, Ordering::Release);
+    /// Sets the story window (the engine is rebuilt for it on the next write) and what the
+    /// engine may hold in bytes (it forgets its first-seen reports down to it on the next write).
+    pub fn set_story_limits(&self, window_secs: i64, budget_bytes: usize) {
+        self.window.store(window_secs, Ordering::Release);
+        self.budget.store(budget_bytes, Ordering::Release);
     }
 
     /// Runs `f` on the writer connection and the story engine, on the calling thread. When `f`
@@ -137,11 +148,31 @@ impl Db {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
         let window = self.window.load(Ordering::Acquire);
+        let budget = self.budget.load(Ordering::Acquire);
+        let now = chrono::Utc::now().timestamp();
         let mut e = match engine.take() {
             Some(e) if e.window() == window => e,
-            _ => load_engine(&mut conn, window, chrono::Utc::now().timestamp())?,
+            _ => load_engine(&mut conn, window, budget, now)?,
         };
+        if e.budget() != budget {
+            e.set_budget(budget);
+        }
         let result = f(&mut conn, &mut e);
+        if let Some(held) = e.take_budget_cut() {
+            // Once an hour at most: under a steady flow it would cut on every fetch.
+            let said = self.budget_said.load(Ordering::Relaxed);
+            if now.saturating_sub(said) >= 3600 {
+                self.budget_said.store(now, Ordering::Relaxed);
+                tracing::warn!(
+                    window_hours = window / 3600,
+                    memory_mb = budget >> 20,
+                    "the story engine is at [stories] memory_mb: it holds the reports of the last \
+                     {:.1} hours, not the whole window; raise memory_mb to group stories further \
+                     apart",
+                    held as f64 / 3600.0
+                );
+            }
+        }
         if result.is_ok() {
             *engine = Some(e);
         }

@@ -135,10 +135,17 @@ pub(crate) fn save_boilerplate(
     Ok(())
 }
 
-/// Builds the engine from the reports first seen, edited or dated in the last `window` seconds. Reports stored without a
-/// fingerprint (by an older version) are fingerprinted now, and the fingerprint is kept.
-pub fn load_engine(conn: &mut Connection, window: i64, now: i64) -> rusqlite::Result<Engine> {
+/// Builds the engine from the reports first seen, edited or dated in the last `window` seconds,
+/// as many of the newest as `budget` bytes hold. Reports stored without a fingerprint (by an
+/// older version) are fingerprinted now, and the fingerprint is kept.
+pub fn load_engine(
+    conn: &mut Connection,
+    window: i64,
+    budget: usize,
+    now: i64,
+) -> rusqlite::Result<Engine> {
     let mut engine = Engine::new(window);
+    engine.set_budget(budget);
     let since = now - window;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {

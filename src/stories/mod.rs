@@ -223,6 +223,14 @@ pub struct Engine {
     /// own source, and the sources of the story it joined (their entries now list it).
     touched: FxHashSet<u32>,
     touched_all: bool,
+    /// The most bytes the reports may hold (by [`cost`]); past it the first seen are forgotten
+    /// before their window ends.
+    budget: usize,
+    /// Bytes the reports held cost now, by [`cost`].
+    held: usize,
+    /// How long the oldest report forgotten for the budget had been held, since
+    /// [`Engine::take_budget_cut`].
+    budget_cut: Option<i64>,
 }
 
 /// Which sources' feeds a batch of changes touched.
@@ -280,6 +288,43 @@ impl Engine {
             names: Vec::new(),
             touched: FxHashSet::default(),
             touched_all: false,
+            budget: usize::MAX,
+            held: 0,
+            budget_cut: None,
+        }
+    }
+
+    /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
+    /// reports would need more, the first seen are forgotten early. Ten thousand agencies
+    /// carry ~1.5 million reports in 72 hours, ~1.5 GB of indexes; a small machine holds the
+    /// last hours of them instead.
+    pub fn set_budget(&mut self, bytes: usize) {
+        self.budget = bytes;
+        self.keep_to_budget();
+    }
+
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
+    /// What the reports held cost by [`cost`]: about the bytes the indexes take.
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// When the budget forgot reports since the last call: for how long (seconds since first
+    /// seen) the newest of them had been held, which is how far back the engine now reaches.
+    pub fn take_budget_cut(&mut self) -> Option<i64> {
+        self.budget_cut.take()
+    }
+
+    fn keep_to_budget(&mut self) {
+        while self.held > self.budget && self.entries.len() > 1 {
+            let Some(&(seen, id)) = self.by_time.first() else {
+                break;
+            };
+            self.remove(id);
+            self.budget_cut = Some(self.newest.saturating_sub(seen));
         }
     }
 
@@ -593,25 +638,25 @@ impl Engine {
         push(&mut self.by_exact, fp.exact, id);
         self.stories.entry(story).or_default().push(id);
         self.by_time.insert((seen, id));
-        self.entries.insert(
-            id,
-            Entry {
-                source,
-                published,
-                seen,
-                story,
-                copy,
-                exact: fp.exact,
-                title: fp.title,
-                samples: {
-                    let mut s = fp.samples.clone();
-                    s.sort_unstable();
-                    s.into_boxed_slice()
-                },
-                vector,
-                names: fp.names.clone().into_boxed_slice(),
+        let entry = Entry {
+            source,
+            published,
+            seen,
+            story,
+            copy,
+            exact: fp.exact,
+            title: fp.title,
+            samples: {
+                let mut s = fp.samples.clone();
+                s.sort_unstable();
+                s.into_boxed_slice()
             },
-        );
+            vector,
+            names: fp.names.clone().into_boxed_slice(),
+        };
+        self.held += cost(&entry);
+        self.entries.insert(id, entry);
+        self.keep_to_budget();
     }
 
     /// The sources touched since the last call (see [`Touched`]), and a fresh start.
@@ -635,6 +680,7 @@ impl Engine {
         let Some(e) = self.entries.remove(&id) else {
             return;
         };
+        self.held = self.held.saturating_sub(cost(&e));
         self.by_time.remove(&(e.seen, id));
         for (t, _) in e.vector.iter() {
             if let Some(n) = self.df.get_mut(t) {
@@ -645,7 +691,12 @@ impl Engine {
             }
         }
         if let Some(members) = self.stories.get_mut(&e.story) {
-            members.retain(|m| *m != id);
+            // Reports leave the window oldest first: a story's first member, as a rule.
+            if members.first() == Some(&id) {
+                members.remove(0);
+            } else {
+                members.retain(|m| *m != id);
+            }
             if members.is_empty() {
                 self.stories.remove(&e.story);
             }
@@ -738,20 +789,41 @@ impl Engine {
     }
 }
 
+/// About the bytes a report takes in the engine: its entry and slices, and its share of the
+/// index maps (slots at the load a hash map keeps, ~1.6× the keys). Kept as a running sum, so
+/// the budget costs nothing to check; `memory_estimate` counts the maps themselves.
+fn cost(e: &Entry) -> usize {
+    /// A map slot at a hash map's usual load: 1.6 × (key, value, control byte).
+    const fn slot(bytes: usize) -> usize {
+        (bytes + 1) * 8 / 5
+    }
+    const FIXED: usize = slot(8 + std::mem::size_of::<Entry>()) // the entry
+        + 3 * 16 // the allocations of its three slices
+        + fingerprint::INDEX_SAMPLES * slot(4 + std::mem::size_of::<Postings>()) // its samples
+        + slot(8 + std::mem::size_of::<Postings>()) // its exact hash
+        + INDEX_TERMS * 8 // its story terms: ids in lists that other reports share
+        + 48 // its place in the first-seen order
+        + 16; // its place in the story's members
+    FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
+}
+
 /// The reports under one index key, oldest first. Most keys (a shingle sampled from one text)
 /// hold one report: it is kept in the map's slot, without an allocation of its own (a list per
 /// key cost ~50 bytes a key beside the slot).
 #[derive(Debug)]
 enum Postings {
     One(i64),
-    Many(Vec<i64>),
+    /// Boxed: the variant stays one word, so a slot of the sample map is 24 bytes, not 32 (the
+    /// extra allocation is paid only by the few keys that several reports share).
+    #[allow(clippy::box_collection)]
+    Many(Box<Vec<i64>>),
 }
 
 impl Postings {
     fn as_slice(&self) -> &[i64] {
         match self {
             Postings::One(id) => std::slice::from_ref(id),
-            Postings::Many(ids) => ids,
+            Postings::Many(ids) => ids.as_slice(),
         }
     }
 
@@ -791,7 +863,7 @@ impl Postings {
     fn heap_bytes(&self) -> usize {
         match self {
             Postings::One(_) => 0,
-            Postings::Many(ids) => 8 * ids.capacity() + 16,
+            Postings::Many(ids) => 8 * ids.capacity() + 16 + 24,
         }
     }
 }
@@ -802,7 +874,7 @@ fn push<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Postings>, key: K, id: i
             Postings::Many(ids) => ids.push(id),
             one @ Postings::One(_) => {
                 let first = one.last();
-                *one = Postings::Many(vec![first, id]);
+                *one = Postings::Many(Box::new(vec![first, id]));
             }
         },
         std::collections::hash_map::Entry::Vacant(v) => {
@@ -939,6 +1011,88 @@ mod tests {
         };
         let d = e.decide(&another_market);
         assert_eq!(d.story(), None, "{d:?} {:?}", e.similarity(&retold, &fire));
+    }
+
+    #[test]
+    fn a_budget_forgets_the_first_seen_reports_and_says_how_far_back_it_reaches() {
+        const TOWNS: [&str; 8] = [
+            "Ельце",
+            "Данкове",
+            "Задонске",
+            "Лебедяни",
+            "Усмани",
+            "Чаплыгине",
+            "Грязях",
+            "Добром",
+        ];
+        const WORKS: [&str; 5] = [
+            "отремонтируют школу искусств и спортивный зал",
+            "откроют поликлинику для взрослых с дневным стационаром",
+            "построят мост через реку вместо разрушенного паводком",
+            "заменят водопровод под главной площадью и у вокзала",
+            "высадят аллею лип в сквере у дома культуры",
+        ];
+        // Forty reports of different events (a town and a work each, their own sums).
+        let texts: Vec<Fingerprint> = (0..40)
+            .map(|i| {
+                let (town, work) = (TOWNS[i % 8], WORKS[i / 8]);
+                fp(
+                    &format!("В {town} {work}"),
+                    &format!(
+                        "В {town} {work}, сообщили в районной администрации. На это направят \
+                         {} млн рублей, подрядчик {} выбран на торгах, работы завершат к {} \
+                         числу.",
+                        i * 7 + 3,
+                        [
+                            "«Стройинвест»",
+                            "«Липецкдорстрой»",
+                            "«Меридиан»",
+                            "«Эталон»"
+                        ][i % 4],
+                        i % 28 + 1
+                    ),
+                )
+            })
+            .collect();
+        let mut unbounded = Engine::new(72 * HOUR);
+        for (i, f) in texts.iter().enumerate() {
+            let id = i as i64 + 1;
+            unbounded.insert(id, "a", id * 60, id * 60, id, id, f);
+        }
+        assert_eq!(unbounded.len(), 40);
+        assert_eq!(unbounded.take_budget_cut(), None);
+        // Room for about ten of them: the first seen go, the newest stay.
+        let budget = unbounded.held_bytes() / 4;
+        let mut e = Engine::new(72 * HOUR);
+        e.set_budget(budget);
+        for (i, f) in texts.iter().enumerate() {
+            let id = i as i64 + 1;
+            e.insert(id, "a", id * 60, id * 60, id, id, f);
+            assert!(e.held_bytes() <= budget, "{} > {budget}", e.held_bytes());
+        }
+        assert!((8..=12).contains(&e.len()), "{} held", e.len());
+        // The engine now reaches back minutes, not the 72 hours of its window.
+        let reach = e.take_budget_cut().expect("the budget cut the window");
+        assert!(reach > 0 && reach < 15 * 60, "{reach}");
+        // The newest report is still found as a copy; the first is forgotten.
+        let copy_of = |i: usize| Report {
+            source: "b",
+            published: (i as i64 + 1) * 60,
+            fp: &texts[i],
+        };
+        assert!(matches!(
+            e.decide(&copy_of(39)),
+            Decision::Copy { of: 40, .. }
+        ));
+        assert!(matches!(
+            unbounded.decide(&copy_of(0)),
+            Decision::Copy { of: 1, .. }
+        ));
+        let d = e.decide(&copy_of(0));
+        assert!(!matches!(d, Decision::Copy { of: 1, .. }), "{d:?}");
+        // A smaller budget applies at once.
+        e.set_budget(budget / 2);
+        assert!(e.held_bytes() <= budget / 2 && e.len() < 8);
     }
 
     #[test]

@@ -307,6 +307,87 @@ async fn a_reload_forgets_the_feeds_and_sources_it_removed() {
     assert_eq!(metric(&m, "svodka_items"), 8, "{m}");
 }
 
+/// Fetch tasks come in a window (not one per source at once): a host that hangs holds a few of
+/// them, and the sources after it in the config still start as tasks end.
+#[tokio::test]
+async fn a_window_of_fetch_tasks_reaches_every_source_past_a_hanging_host() {
+    svodka::fetch::install_crypto_provider();
+    let o = Origin::start().await;
+    let port = o.addr.port();
+    // One server under two host names: `localhost` hangs for a minute, `127.0.0.1` answers.
+    // The hanging sources sort first, so a window filled in order would be all of them.
+    let mut sources = Vec::new();
+    for i in 0..80 {
+        let name = format!("a-hang{i:02}");
+        o.route(
+            &format!("/{name}.xml"),
+            Route::ok(agency_feed(&name, 1), "application/rss+xml").delay(Duration::from_secs(60)),
+        );
+        sources.push((name.clone(), format!("http://localhost:{port}/{name}.xml")));
+    }
+    for i in 0..100 {
+        let name = format!("b-fast{i:03}");
+        o.route(
+            &format!("/{name}.xml"),
+            Route::ok(agency_feed(&name, 1), "application/rss+xml"),
+        );
+        sources.push((name.clone(), o.url(&format!("/{name}.xml"))));
+    }
+    let sources: Vec<(&str, String)> = sources
+        .iter()
+        .map(|(n, u)| (n.as_str(), u.clone()))
+        .collect();
+    let app = App::new(&config(&sources, "").replace(
+        "[fetch]\ntimeout_secs = 2\n",
+        "[fetch]\ntimeout_secs = 60\nconcurrency = 4\nper_host = 2\n",
+    ));
+    let d = start(&app, &[]).await;
+    // Four places, sixty-four tasks, four of them at most the hanging host's: every fast
+    // source is fetched while the hanging ones still wait for their answer.
+    let m = d
+        .metrics_when(|m| m.contains("svodka_fetches_total{outcome=\"saved\"} 100"))
+        .await;
+    assert_eq!(metric(&m, "svodka_sources{state=\"ok\"}"), 100, "{m}");
+    let asked = (0..80)
+        .filter(|i| !o.seen(&format!("/a-hang{i:02}.xml")).is_empty())
+        .count();
+    assert!(
+        (1..=4).contains(&asked),
+        "{asked} hanging feeds were asked for; the host's share of the window is four"
+    );
+}
+
+/// `svodka fetch` of more sources than its window of tasks reports every one of them.
+#[tokio::test]
+async fn a_fetch_of_more_sources_than_its_window_reports_each() {
+    svodka::fetch::install_crypto_provider();
+    let o = Origin::start().await;
+    let names: Vec<String> = (0..150).map(|i| format!("agency{i:03}")).collect();
+    for n in &names {
+        o.route(
+            &format!("/{n}.xml"),
+            Route::ok(agency_feed(n, 2), "application/rss+xml"),
+        );
+    }
+    let sources: Vec<(&str, String)> = names
+        .iter()
+        .map(|n| (n.as_str(), o.url(&format!("/{n}.xml"))))
+        .collect();
+    let app = App::new(&config(&sources, "").replace(
+        "[fetch]\ntimeout_secs = 2\n",
+        "[fetch]\ntimeout_secs = 20\nconcurrency = 2\nper_host = 2\n",
+    ));
+    let (code, out, err) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{err}");
+    // In the config's order, each stored.
+    let reported: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_once(": ").map(|(n, _)| n))
+        .collect();
+    assert_eq!(reported, names, "{out}");
+    assert!(out.lines().all(|l| !l.contains("error")), "{out}");
+}
+
 #[tokio::test]
 async fn a_hosts_limit_is_forgotten_when_nothing_fetches_from_it() {
     svodka::fetch::install_crypto_provider();
