@@ -241,6 +241,9 @@ pub enum Touched {
     Sources(Vec<String>),
 }
 
+/// Index keys a report adds: its story terms, its samples, its exact hash.
+const KEYS: usize = INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
+
 /// Past this many sources touched, or a story this big joined, every feed counts as touched.
 const TOUCHED_MAX: usize = 256;
 
@@ -388,7 +391,6 @@ impl Engine {
     pub fn decide(&self, r: &Report) -> Decision {
         let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
         let source = self.sources.get(r.source).copied();
-        let mut candidates: FxHashSet<i64> = FxHashSet::default();
         // Copies first: the same text is the strongest evidence there is.
         let few_samples = r.fp.samples.len() < MIN_SAMPLES;
         let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
@@ -407,48 +409,50 @@ impl Engine {
                 }
             }
         }
-        // Reports sharing samples, with how many they share: a copy shares at least two (half
-        // of four or more), which one stock phrase alone does not make.
-        let mut sampled: FxHashMap<i64, u32> = FxHashMap::default();
+        // Reports sharing samples or story terms, with how many of each (one map, sized once:
+        // a frequent term brings hundreds). A copy shares at least two samples (half of four
+        // or more), which one stock phrase alone does not make.
+        let mut hits: FxHashMap<i64, (u32, u32)> =
+            FxHashMap::with_capacity_and_hasher(1024, Default::default());
         for s in &r.fp.samples {
             if let Some(ids) = self.by_sample.get(s)
                 && ids.len() <= FREQUENT_SAMPLE
             {
                 for id in ids.as_slice() {
-                    *sampled.entry(*id).or_default() += 1;
+                    hits.entry(*id).or_default().0 += 1;
                 }
             }
         }
-        candidates.extend(sampled.keys());
         let vector = self.vector(r.fp);
-        let mut by_terms: FxHashMap<i64, u32> = FxHashMap::default();
         for (t, _) in self.index_terms(&vector) {
             if let Some(ids) = self.by_term.get(&t) {
                 for id in ids.as_slice().iter().rev().take(POSTING_SCAN) {
-                    *by_terms.entry(*id).or_default() += 1;
+                    hits.entry(*id).or_default().1 += 1;
                 }
             }
         }
-        candidates.extend(by_terms.iter().filter(|(_, n)| **n >= 2).map(|(id, _)| *id));
-        candidates.retain(|id| self.entries.get(id).is_some_and(|e| near(e, self.window)));
+        // The candidates: a shared sample or two story terms, dated within the window; each
+        // looked up once.
+        let candidates: Vec<(i64, &Entry, u32, u32)> = hits
+            .iter()
+            .filter(|(_, (samples, terms))| *samples > 0 || *terms >= 2)
+            .filter_map(|(id, &(samples, terms))| {
+                let e = self.entries.get(id).filter(|e| near(e, self.window))?;
+                Some((*id, e, samples, terms))
+            })
+            .collect();
         if !short {
             let mut samples = r.fp.samples.clone();
             samples.sort_unstable();
             let mut best: Option<(f64, i64)> = None;
-            for id in &candidates {
-                let Some(e) = self.entries.get(id) else {
-                    continue;
-                };
+            for &(id, e, shared, terms) in &candidates {
                 if e.samples.len() < MIN_SAMPLES {
                     continue;
                 }
                 // A report reached through the story terms alone is a copy only when it shares
                 // most of them (a part of a longer text whose indexed samples lie elsewhere):
                 // the many that share two or three terms are other reports on the subject.
-                let shared = sampled.get(id).copied().unwrap_or(0) as usize;
-                if shared < r.fp.samples.len().min(2)
-                    && by_terms.get(id).copied().unwrap_or(0) < COPY_TERM_HITS
-                {
+                if (shared as usize) < r.fp.samples.len().min(2) && terms < COPY_TERM_HITS {
                     continue;
                 }
                 let c = containment_sorted(&samples, &e.samples);
@@ -461,8 +465,8 @@ impl Engine {
                 } else {
                     c >= COPY_CONTAINMENT
                 };
-                if enough && best.is_none_or(|(b, bid)| (c, *id) > (b, bid)) {
-                    best = Some((c, *id));
+                if enough && best.is_none_or(|(b, bid)| (c, id) > (b, bid)) {
+                    best = Some((c, id));
                 }
             }
             if let Some((_, id)) = best
@@ -480,12 +484,11 @@ impl Engine {
         // Each story is weighed by the index keys its reports share with this one; only the
         // heaviest are compared member by member, so a report costs a bounded amount of work
         // however many look-alikes the window holds.
-        let mut weights: FxHashMap<i64, u32> = FxHashMap::default();
-        for id in &candidates {
-            if let Some(e) = self.entries.get(id)
-                && Some(e.source) != source
-            {
-                *weights.entry(e.story).or_default() += 1 + by_terms.get(id).copied().unwrap_or(0);
+        let mut weights: FxHashMap<i64, u32> =
+            FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
+        for &(_, e, _, terms) in &candidates {
+            if Some(e.source) != source {
+                *weights.entry(e.story).or_default() += 1 + terms;
             }
         }
         let mut stories: Vec<(u32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
@@ -503,7 +506,19 @@ impl Engine {
             let mut closest = i64::MAX;
             let mut rubric = false;
             let (mut anchor_sum, mut anchors) = (0.0, 0);
+            let mut far = false;
             for (k, id) in compared(members).enumerate() {
+                // A story whose anchors are below the share of the least similarity it could
+                // need is not this report's, whatever its newest members say (the check
+                // below would refuse it): most candidates are, and stop after four cosines.
+                if k == STORY_ANCHORS
+                    && members.len() > STORY_ANCHORS
+                    && anchors > 0
+                    && anchor_sum / (anchors as f32) < ANCHOR_SHARE * self.story_similarity
+                {
+                    far = true;
+                    break;
+                }
                 if let Some(e) = self.entries.get(id) {
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
@@ -521,7 +536,7 @@ impl Engine {
                     closest = closest.min((e.published - r.published).abs());
                 }
             }
-            if n == 0 || rubric {
+            if n == 0 || rubric || far {
                 continue;
             }
             // Names and numbers the report shares with the story's members speak for the same
@@ -703,7 +718,6 @@ impl Engine {
         }
         // Once the dead keys are as many as a window's live ones, one pass drops them all:
         // amortised, a constant per report, and the index stays within twice the window.
-        const KEYS: usize = INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
         self.dead_keys += KEYS;
         if self.dead_keys > (self.entries.len() + 1) * KEYS {
             self.compact();
