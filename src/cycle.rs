@@ -150,43 +150,34 @@ pub async fn run(
         _ => vec![None; sources.len()],
     };
     let (window, per_host) = task_window(&ctx.cfg);
-    let mut pending: Vec<(usize, (Source, Option<FetchState>))> =
-        sources.into_iter().zip(states).enumerate().collect();
-    let mut hosts: HashMap<String, usize> = HashMap::new();
+    let mut queue = FetchQueue::new(per_host);
+    for (i, (source, state)) in sources.into_iter().zip(states).enumerate() {
+        let url = source.url.clone();
+        queue.push(&url, (i, source, state));
+    }
     let mut tasks = tokio::task::JoinSet::new();
     let mut reports = Vec::new();
     loop {
-        // Tasks start as others end, refilled once half the window is free (a pass over what
-        // is left each time), so a cold cycle of ten thousand sources is never ten thousand
-        // tasks.
-        if tasks.len() <= window / 2 && !pending.is_empty() {
-            let (start, left) = pick_fetches(
-                std::mem::take(&mut pending),
-                |(_, (s, _))| &s.url,
-                window - tasks.len(),
-                per_host,
-                &mut hosts,
-            );
-            pending = left;
-            for (host, (i, (source, state))) in start {
-                let ctx = ctx.clone();
-                let cancel = cancel.clone();
-                tasks.spawn(async move {
-                    let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
-                    (
-                        host,
-                        i,
-                        Report {
-                            source: source.name,
-                            outcome,
-                        },
-                    )
-                });
-            }
+        // Tasks start as others end, so a cold cycle of ten thousand sources is never ten
+        // thousand tasks.
+        for (host, (i, source, state)) in queue.take(window.saturating_sub(tasks.len())) {
+            let ctx = ctx.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
+                (
+                    host,
+                    i,
+                    Report {
+                        source: source.name,
+                        outcome,
+                    },
+                )
+            });
         }
         match tasks.join_next().await {
             Some(Ok((host, i, r))) => {
-                fetch_ended(&mut hosts, &host);
+                queue.ended(&host);
                 reports.push((i, r));
             }
             // A task that panicked cannot say its host: the count stays one too high, which
@@ -210,40 +201,109 @@ pub fn task_window(cfg: &Config) -> (usize, usize) {
     )
 }
 
-/// Of `ready` (in their order), the fetches to start now with their hosts: at most `room`,
-/// and no host past `per_host` tasks, counting those in `running` (host → tasks), which the
-/// started ones are added to. Returns them and what is left. A host that hangs holds a few
-/// tasks, never the whole window, while the others go on.
-pub fn pick_fetches<T>(
-    ready: Vec<T>,
-    url: impl Fn(&T) -> &url::Url,
-    room: usize,
+/// Sources waiting for a fetch task, queued by host in their order: hosts take turns, and none
+/// has more than its share of tasks at once, so a host that hangs holds a few tasks, never the
+/// whole window, while the others go on. Taking and ending cost the hosts passed over, not
+/// the sources waiting (a pass over ten thousand waiting sources per task would cost seconds
+/// of a cycle).
+pub struct FetchQueue<T> {
+    /// Sources waiting, by host.
+    queues: HashMap<String, std::collections::VecDeque<T>>,
+    /// Hosts with sources waiting, in turn order (each once).
+    turns: std::collections::VecDeque<String>,
+    /// Tasks running per host.
+    running: HashMap<String, usize>,
     per_host: usize,
-    running: &mut HashMap<String, usize>,
-) -> (Vec<(String, T)>, Vec<T>) {
-    let mut start = Vec::new();
-    let mut left = Vec::new();
-    for item in ready {
-        // The key the fetcher's per-host limit uses.
-        let host = url(&item).host_str().unwrap_or("").to_ascii_lowercase();
-        let on_host = running.get(&host).copied().unwrap_or(0);
-        if start.len() < room && on_host < per_host {
-            running.insert(host.clone(), on_host + 1);
-            start.push((host, item));
-        } else {
-            left.push(item);
-        }
-    }
-    (start, left)
+    waiting: usize,
 }
 
-/// A fetch task of `host` ended: it no longer counts against the host in [`pick_fetches`].
-pub fn fetch_ended(running: &mut HashMap<String, usize>, host: &str) {
-    if let Some(n) = running.get_mut(host) {
-        *n = n.saturating_sub(1);
-        if *n == 0 {
-            running.remove(host);
+impl<T> FetchQueue<T> {
+    pub fn new(per_host: usize) -> FetchQueue<T> {
+        FetchQueue {
+            queues: HashMap::new(),
+            turns: std::collections::VecDeque::new(),
+            running: HashMap::new(),
+            per_host: per_host.max(1),
+            waiting: 0,
         }
+    }
+
+    /// Queues a source behind the others of its host.
+    pub fn push(&mut self, url: &url::Url, item: T) {
+        // The key the fetcher's per-host limit uses.
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        self.waiting += 1;
+        let q = self.queues.entry(host.clone()).or_default();
+        if q.is_empty() {
+            self.turns.push_back(host);
+        }
+        q.push_back(item);
+    }
+
+    /// Up to `room` sources to start now, with their hosts: one per host in turn, skipping the
+    /// hosts at their share.
+    pub fn take(&mut self, room: usize) -> Vec<(String, T)> {
+        let mut out = Vec::new();
+        while out.len() < room {
+            let mut gave = false;
+            for _ in 0..self.turns.len() {
+                if out.len() == room {
+                    break;
+                }
+                let Some(host) = self.turns.pop_front() else {
+                    break;
+                };
+                let n = self.running.get(&host).copied().unwrap_or(0);
+                let q = self.queues.get_mut(&host);
+                let item = if n < self.per_host {
+                    q.and_then(|q| q.pop_front())
+                } else {
+                    None
+                };
+                if let Some(item) = item {
+                    self.running.insert(host.clone(), n + 1);
+                    self.waiting -= 1;
+                    out.push((host.clone(), item));
+                    gave = true;
+                }
+                if self.queues.get(&host).is_some_and(|q| !q.is_empty()) {
+                    self.turns.push_back(host);
+                } else {
+                    self.queues.remove(&host);
+                }
+            }
+            if !gave {
+                break;
+            }
+        }
+        out
+    }
+
+    /// A task of `host` ended: the host may start another.
+    pub fn ended(&mut self, host: &str) {
+        if let Some(n) = self.running.get_mut(host) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.running.remove(host);
+            }
+        }
+    }
+
+    /// A host's share from now on (a reload).
+    pub fn set_per_host(&mut self, per_host: usize) {
+        self.per_host = per_host.max(1);
+    }
+
+    /// Sources waiting (not yet taken).
+    pub fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// Forgets the waiting sources (a reload schedules them again); running tasks still count.
+    pub fn clear(&mut self) {
+        self.queues.clear();
+        self.turns.clear();
+        self.waiting = 0;
     }
 }
 
@@ -563,5 +623,44 @@ pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<Source>, Str
             .map(|s| vec![s])
             .ok_or_else(|| format!("no source named {n:?} in {}", cfg.file.display())),
         None => Ok(cfg.sources.iter().filter(|s| s.enabled).cloned().collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FetchQueue;
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).expect("a test URL")
+    }
+
+    #[test]
+    fn hosts_take_turns_and_none_passes_its_share() {
+        let mut q = FetchQueue::new(2);
+        // Five sources of one agency's host first, then two others.
+        for i in 0..5 {
+            q.push(
+                &url(&format!("https://Lipetsk.example/rss/{i}.xml")),
+                format!("l{i}"),
+            );
+        }
+        q.push(&url("https://elets.example/rss.xml"), "e0".to_string());
+        q.push(&url("https://tambov.example/rss.xml"), "t0".to_string());
+        let taken: Vec<String> = q.take(10).into_iter().map(|(_, s)| s).collect();
+        // In turns, the host's order kept, and two of lipetsk at most (its host name folded).
+        assert_eq!(taken, ["l0", "e0", "t0", "l1"]);
+        assert_eq!(q.waiting(), 3);
+        assert!(q.take(10).is_empty(), "lipetsk is at its share");
+        q.ended("lipetsk.example");
+        let next: Vec<(String, String)> = q.take(10);
+        assert_eq!(next, [("lipetsk.example".to_string(), "l2".to_string())]);
+        // Room counts too.
+        q.ended("lipetsk.example");
+        q.ended("lipetsk.example");
+        assert_eq!(q.take(1).len(), 1);
+        assert_eq!(q.waiting(), 1);
+        q.clear();
+        assert_eq!(q.waiting(), 0);
+        assert!(q.take(10).is_empty());
     }
 }

@@ -61,72 +61,59 @@ pub async fn run(
     // schedules, and the loop stays free to answer SIGHUP and SIGTERM. How many of them hold a
     // fetched feed at once is bounded by `fetch.concurrency` (see `cycle::run`).
     let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
-    // Each task's source and host; and how many tasks each host has.
+    // Each task's source and host.
     let mut running: HashMap<tokio::task::Id, (String, String)> = HashMap::new();
-    let mut hosts: HashMap<String, usize> = HashMap::new();
+    // Due sources waiting for room in the window of tasks.
+    let mut queue: cycle::FetchQueue<crate::config::Source> =
+        cycle::FetchQueue::new(cycle::task_window(&ctx.cfg).1);
     let mut next_prune = Utc::now();
     let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         watchdog.feed();
         let now = Utc::now();
-        let (window, per_host) = cycle::task_window(&ctx.cfg);
-        // Sources are started while the window has room, refilled once half of it is free (a
-        // pass over the due table each time); the rest stay due and start as tasks end, so a
-        // cold start of ten thousand sources is not ten thousand tasks.
-        let mut held_back = running.len() > window / 2;
-        if !held_back {
-            let busy: HashSet<&String> = running.values().map(|(name, _)| name).collect();
-            // Only the sources that are due: the table is the schedule, so a tick costs the
-            // sources it starts, not every configured source.
-            let mut ready: Vec<String> = due
-                .iter()
-                .filter(|(name, t)| **t <= now && !busy.contains(name))
-                .map(|(name, _)| name.clone())
-                .collect();
-            ready.sort();
-            let mut sources = Vec::with_capacity(ready.len());
-            for name in ready {
-                match ctx.source(&name).filter(|s| s.enabled) {
-                    Some(source) => sources.push(source.clone()),
-                    None => {
-                        due.remove(&name);
-                    }
-                }
+        // Sources that came due leave the table for the queue. Only those: the table is the
+        // schedule, so a tick costs the sources it starts, not every configured source.
+        let mut came: Vec<String> = due
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(name, _)| name.clone())
+            .collect();
+        came.sort();
+        for name in came {
+            due.remove(&name);
+            if let Some(source) = ctx.source(&name).filter(|s| s.enabled) {
+                queue.push(&source.url, source.clone());
             }
-            let (start, left) = cycle::pick_fetches(
-                sources,
-                |s| &s.url,
-                window - running.len(),
-                per_host,
-                &mut hosts,
-            );
-            held_back = !left.is_empty();
-            if !start.is_empty() {
-                let names: Vec<String> = start.iter().map(|(_, s)| s.name.clone()).collect();
-                // One trip to the database for the batch; a source whose state cannot be read
-                // reads it again in its own task and reports the error there.
-                let states = match ctx
-                    .db
-                    .call(move |c| store::load_fetch_states(c, &names))
-                    .await
-                {
-                    Ok(Ok(states)) => states.into_iter().map(Some).collect(),
-                    _ => vec![None; start.len()],
-                };
-                for ((host, source), state) in start.into_iter().zip(states) {
-                    due.remove(&source.name);
-                    let name = source.name.clone();
-                    let (ctx, cancel) = (ctx.clone(), shutdown.clone());
-                    let handle = tasks.spawn(async move {
-                        let outcome =
-                            cycle::fetch_source_with(&ctx, &source, state, false, &cancel).await;
-                        cycle::Report {
-                            source: source.name,
-                            outcome,
-                        }
-                    });
-                    running.insert(handle.id(), (name, host));
-                }
+        }
+        // As many tasks as the window has room for, hosts taking turns; the rest wait in the
+        // queue and start as tasks end (a cold start of ten thousand sources is not ten
+        // thousand tasks).
+        let window = cycle::task_window(&ctx.cfg).0;
+        let start = queue.take(window.saturating_sub(running.len()));
+        if !start.is_empty() {
+            let names: Vec<String> = start.iter().map(|(_, s)| s.name.clone()).collect();
+            // One trip to the database for the batch; a source whose state cannot be read reads
+            // it again in its own task and reports the error there.
+            let states = match ctx
+                .db
+                .call(move |c| store::load_fetch_states(c, &names))
+                .await
+            {
+                Ok(Ok(states)) => states.into_iter().map(Some).collect(),
+                _ => vec![None; start.len()],
+            };
+            for ((host, source), state) in start.into_iter().zip(states) {
+                let name = source.name.clone();
+                let (ctx, cancel) = (ctx.clone(), shutdown.clone());
+                let handle = tasks.spawn(async move {
+                    let outcome =
+                        cycle::fetch_source_with(&ctx, &source, state, false, &cancel).await;
+                    cycle::Report {
+                        source: source.name,
+                        outcome,
+                    }
+                });
+                running.insert(handle.id(), (name, host));
             }
         }
         if now >= next_prune && pruning.as_ref().is_none_or(|p| p.is_finished()) {
@@ -135,10 +122,9 @@ pub async fn run(
             pruning = Some(tokio::spawn(prune(ctx.clone(), now, shutdown.clone())));
             next_prune = now + chrono::Duration::hours(1);
         }
-        // Sources left due for want of room start when a task ends, not on a timer.
+        // Queued sources start when a task ends, not on a timer.
         let next = due
             .values()
-            .filter(|t| !held_back || **t > now)
             .min()
             .copied()
             .unwrap_or(next_prune)
@@ -155,7 +141,7 @@ pub async fn run(
                     Err(e) => e.id(),
                 };
                 let name = running.remove(&id).map(|(name, host)| {
-                    cycle::fetch_ended(&mut hosts, &host);
+                    queue.ended(&host);
                     name
                 });
                 match joined {
@@ -182,6 +168,9 @@ pub async fn run(
                         publishing.send_replace(new.cfg.clone());
                         ctx = new;
                         due = new_due;
+                        // The queued sources are in the new table, by the new schedule.
+                        queue.clear();
+                        queue.set_per_host(cycle::task_window(&ctx.cfg).1);
                         tracing::info!("reloaded {}", config_path.display());
                     }
                     Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
