@@ -20,7 +20,8 @@
 //!
 //! `SVODKA_BENCH_FEEDS` sets N (default 2,000); the targets are stated at 10,000.
 //! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs);
-//! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling).
+//! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling);
+//! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -871,7 +872,12 @@ async fn bench() {
     }
 
     // 2. The Python peer on the same origin.
-    let peer = match python_peer() {
+    let skip_peer = std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("serve");
+    let peer = match if skip_peer {
+        Err("SVODKA_BENCH_ONLY=serve".to_string())
+    } else {
+        python_peer()
+    } {
         Err(why) => {
             eprintln!("peer skipped: {why}");
             None

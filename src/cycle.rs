@@ -420,7 +420,7 @@ async fn fetch_source_inner(
         .db
         .read(move |c| store::load_boilerplate(c, &name))
         .await??;
-    let parsed = parse_blocking(move || {
+    let parsed = crate::background::spawn(crate::background::Pool::Parse, move || {
         crate::parse::parse_feed(
             &f.body,
             charset.as_deref(),
@@ -521,39 +521,6 @@ async fn fetch_source_inner(
             first: skipped.into_iter().next(),
         },
     ))
-}
-
-/// The threads that parse fetched feeds (decoding, parsing, boilerplate, fingerprints,
-/// topics): as many as there are cores, at a lower priority (nice +5) than the rest of the
-/// process. The single writer is the stage every fetch waits for, and readers of the served
-/// feeds must not queue behind parsing either: with parsing on the shared blocking pool at the
-/// same priority, the writer was off its core a third of the time it held the write lock.
-fn parse_blocking<R: Send + 'static>(
-    f: impl FnOnce() -> R + Send + 'static,
-) -> tokio::task::JoinHandle<R> {
-    static POOL: std::sync::OnceLock<Option<tokio::runtime::Runtime>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .max_blocking_threads(cores)
-            .thread_name("svodka-parse")
-            .on_thread_start(|| {
-                // On Linux the nice value is per thread; raising it needs no privilege. A
-                // failure leaves the thread at the usual priority, which is only slower.
-                // SAFETY: setpriority on the calling thread (who = 0) with a plain integer.
-                unsafe {
-                    libc::setpriority(libc::PRIO_PROCESS, 0, 5);
-                }
-            })
-            .build()
-            .map_err(|e| tracing::warn!("parsing on the shared threads: {e}"))
-            .ok()
-    });
-    match pool {
-        Some(rt) => rt.spawn_blocking(f),
-        None => tokio::task::spawn_blocking(f),
-    }
 }
 
 /// An item's topics, matched on its title and lead (its first paragraph) or, for a topic with

@@ -17,6 +17,7 @@
 //! - [`demo`]: the bundled sample agencies.
 //! - [`cli`]: what each command does; `main.rs` only parses arguments.
 
+pub mod background;
 pub mod cli;
 pub mod config;
 pub mod cycle;

@@ -345,9 +345,23 @@ async fn rendered(
         .read(move |c| publish::view(&cfg, c, &target, format.ext()))
         .await??;
     let Some(view) = view else { return Ok(None) };
-    let body = format.render(&view, hub.as_deref());
+    // Rendering and compressing a feed of a hundred stories takes milliseconds of CPU: off the
+    // runtime's workers, which meanwhile answer every other reader (from the cache).
+    let same_as = previous.as_ref().map(|p| p.etag.clone());
+    let (view, body, etag, gzip) = tokio::task::spawn_blocking(move || {
+        let body = format.render(&view, hub.as_deref());
+        let etag = etag_of(body.as_bytes());
+        let gzip = if same_as.as_deref() == Some(etag.as_str()) {
+            None
+        } else {
+            (body.len() > 200)
+                .then(|| gzip_bytes(body.as_bytes()))
+                .flatten()
+        };
+        (view, body, etag, gzip)
+    })
+    .await?;
     st.metrics.rendered();
-    let etag = etag_of(body.as_bytes());
     let first = previous.is_none();
     let before = previous.as_ref().map(|p| p.last_modified);
     let r = match previous.filter(|p| p.etag == etag) {
@@ -376,9 +390,6 @@ async fn rendered(
                     _ => now,
                 }
             };
-            let gzip = (body.len() > 200)
-                .then(|| gzip_bytes(body.as_bytes()))
-                .flatten();
             Arc::new(Rendered {
                 version,
                 gzip,

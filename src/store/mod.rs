@@ -166,9 +166,10 @@ impl Db {
                 tracing::warn!(
                     window_hours = window / 3600,
                     memory_mb = budget >> 20,
-                    "the story engine is at [stories] memory_mb: it holds the reports of the last \
-                     {:.1} hours, not the whole window; raise memory_mb to group stories further \
-                     apart",
+                    "the story engine is at [stories] memory_mb: it holds {} reports, first seen \
+                     in the last {:.1} hours, not the whole window; raise memory_mb to group \
+                     stories further apart",
+                    e.len(),
                     held as f64 / 3600.0
                 );
             }
@@ -185,7 +186,7 @@ impl Db {
         f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<rusqlite::Result<T>> {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with_engine(f))
+        crate::background::spawn(crate::background::Pool::Write, move || db.with_engine(f))
             .await
             .context("database task failed")
     }
