@@ -58,6 +58,20 @@ fn agency_feed(agency: &str, n: usize) -> String {
     rss(&items)
 }
 
+/// Serves `names` as agencies' feeds of `items` each, and the config's sources for them.
+fn serve_agencies<'a>(o: &Origin, names: &'a [String], items: usize) -> Vec<(&'a str, String)> {
+    for n in names {
+        o.route(
+            &format!("/{n}.xml"),
+            Route::ok(agency_feed(n, items), "application/rss+xml"),
+        );
+    }
+    names
+        .iter()
+        .map(|n| (n.as_str(), o.url(&format!("/{n}.xml"))))
+        .collect()
+}
+
 /// A running `svodka run` and its log lines.
 struct Daemon {
     child: Child,
@@ -363,16 +377,7 @@ async fn a_fetch_of_more_sources_than_its_window_reports_each() {
     svodka::fetch::install_crypto_provider();
     let o = Origin::start().await;
     let names: Vec<String> = (0..150).map(|i| format!("agency{i:03}")).collect();
-    for n in &names {
-        o.route(
-            &format!("/{n}.xml"),
-            Route::ok(agency_feed(n, 2), "application/rss+xml"),
-        );
-    }
-    let sources: Vec<(&str, String)> = names
-        .iter()
-        .map(|n| (n.as_str(), o.url(&format!("/{n}.xml"))))
-        .collect();
+    let sources = serve_agencies(&o, &names, 2);
     let app = App::new(&config(&sources, "").replace(
         "[fetch]\ntimeout_secs = 2\n",
         "[fetch]\ntimeout_secs = 20\nconcurrency = 2\nper_host = 2\n",
@@ -530,16 +535,7 @@ async fn retag_tags_every_item_past_the_first_page() {
     let o = Origin::start().await;
     // More items than one retag page (500), over several agencies' fetches.
     let agencies: Vec<String> = (0..11).map(|i| format!("agency{i}")).collect();
-    for a in &agencies {
-        o.route(
-            &format!("/{a}.xml"),
-            Route::ok(agency_feed(a, 50), "application/rss+xml"),
-        );
-    }
-    let sources: Vec<(&str, String)> = agencies
-        .iter()
-        .map(|a| (a.as_str(), o.url(&format!("/{a}.xml"))))
-        .collect();
+    let sources = serve_agencies(&o, &agencies, 50);
     let app = App::new(&config(&sources, ""));
     let (code, _, err) = app.svodka(&["fetch"]).await;
     assert_eq!(code, 0, "{err}");
