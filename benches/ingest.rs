@@ -868,6 +868,9 @@ async fn bench() {
 
     if std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("fetch") {
         eprintln!("SVODKA_BENCH_ONLY=fetch: the peer, the pages and wrk are skipped");
+        if std::env::var_os("SVODKA_BENCH_KEEP").is_some() {
+            eprintln!("kept {}", dir.keep().display());
+        }
         return;
     }
 
