@@ -716,10 +716,11 @@ impl Engine {
                 self.stories.remove(&e.story);
             }
         }
-        // Once the dead keys are as many as a window's live ones, one pass drops them all:
-        // amortised, a constant per report, and the index stays within twice the window.
+        // Once the dead keys are half as many as the window's live ones, one pass drops them
+        // all: amortised, a constant per report, and the index stays within 1.5 times the
+        // window (a budget that forgets as fast as the window learns keeps it there).
         self.dead_keys += KEYS;
-        if self.dead_keys > (self.entries.len() + 1) * KEYS {
+        if 2 * self.dead_keys > (self.entries.len() + 1) * KEYS {
             self.compact();
         }
     }
