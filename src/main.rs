@@ -93,7 +93,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
     let cli = Cli::parse();
     let daemon_like = matches!(cli.command, Command::Run | Command::Demo { .. });
     cli::init_logging(if daemon_like { "info" } else { "warn" });
@@ -141,18 +140,5 @@ fn main() -> ExitCode {
             eprintln!("svodka: {e:#}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// glibc gives each thread that allocates under contention an arena of its own (up to eight
-/// per core), and memory freed in one is not reused by another: the parse threads allocate
-/// the items the writer frees, and the story engine churns, so the process's memory grew with
-/// the arenas' fragments. Two arenas are enough for this process's few busy threads.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt before any thread is started, with a glibc parameter and a plain value;
-    // a refusal (0) leaves glibc's default, which is only more memory.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
     }
 }
