@@ -230,8 +230,7 @@ impl<T> FetchQueue<T> {
 
     /// Queues a source behind the others of its host.
     pub fn push(&mut self, url: &url::Url, item: T) {
-        // The key the fetcher's per-host limit uses.
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let host = crate::fetch::host_key(url);
         self.waiting += 1;
         let q = self.queues.entry(host.clone()).or_default();
         if q.is_empty() {

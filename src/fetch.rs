@@ -149,7 +149,7 @@ impl Fetcher {
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let host = host_key(url);
         let sem = self.host_slot(&host);
         let result = self.fetch_on(&sem, url, validators).await;
         self.release_host(&host, sem);
@@ -352,4 +352,10 @@ impl Poster {
             })
         }
     }
+}
+
+/// The host a URL counts against in `fetch.per_host` (the scheduler's per-host share of tasks
+/// uses the same key): its name in lower case, the port aside.
+pub fn host_key(url: &Url) -> String {
+    url.host_str().unwrap_or("").to_ascii_lowercase()
 }
