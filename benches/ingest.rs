@@ -236,54 +236,213 @@ const MIDDLES: [&str; 20] = [
     "ти", "го", "жа", "хо", "лы",
 ];
 const ENDINGS: [&str; 6] = ["нов", "рин", "вский", "щенко", "тев", "хин"];
+/// Parts of firms' names.
+const FIRM_HEADS: [&str; 20] = [
+    "Рем",
+    "Строй",
+    "Тепло",
+    "Водо",
+    "Газ",
+    "Энерго",
+    "Дор",
+    "Агро",
+    "Спец",
+    "Гидро",
+    "Мост",
+    "Благо",
+    "Транс",
+    "Электро",
+    "Жил",
+    "Сервис",
+    "Пром",
+    "Лес",
+    "Техно",
+    "Эко",
+];
+const FIRM_MIDDLES: [&str; 20] = [
+    "строй",
+    "монтаж",
+    "сервис",
+    "снаб",
+    "ресурс",
+    "проект",
+    "комплекс",
+    "инвест",
+    "контроль",
+    "техника",
+    "мастер",
+    "альянс",
+    "трест",
+    "сеть",
+    "механика",
+    "сбыт",
+    "тех",
+    "центр",
+    "групп",
+    "регион",
+];
+const FIRM_TAILS: [&str; 12] = [
+    "",
+    "-М",
+    "-Плюс",
+    "-Юг",
+    "-Север",
+    "-48",
+    "-36",
+    "-Центр",
+    "-Регион",
+    "-2000",
+    "-Профи",
+    "-Т",
+];
+
+/// Parts of district towns' names: ten thousand agencies write from hundreds of towns, not
+/// from sixteen regional capitals (a few towns for all of them would make every street and
+/// person a neighbour of every other, and every report a look-alike of hundreds).
+const TOWN_HEADS: [&str; 30] = [
+    "Ново",
+    "Старо",
+    "Красно",
+    "Бело",
+    "Верхне",
+    "Нижне",
+    "Усть-",
+    "Мало",
+    "Сосно",
+    "Берёзо",
+    "Липо",
+    "Каменно",
+    "Ольхо",
+    "Дубо",
+    "Заво",
+    "Лесо",
+    "Луго",
+    "Песко",
+    "Ивано",
+    "Петро",
+    "Никола",
+    "Георгие",
+    "Михайло",
+    "Алексе",
+    "Дмитро",
+    "Богоро",
+    "Вознесе",
+    "Покро",
+    "Троиц",
+    "Спас",
+];
+const TOWN_TAILS: [&str; 30] = [
+    "горск",
+    "дольск",
+    "ямск",
+    "павловск",
+    "поль",
+    "бург",
+    "лужск",
+    "полье",
+    "озёрск",
+    "речинск",
+    "ельск",
+    "хопёрск",
+    "мошенск",
+    "холмск",
+    "борск",
+    "градск",
+    "устюг",
+    "сельск",
+    "кольск",
+    "донск",
+    "вольск",
+    "ключевск",
+    "лесск",
+    "ярск",
+    "брянск",
+    "зерск",
+    "тарск",
+    "мирск",
+    "славск",
+    "дворск",
+];
 const INITIALS: [&str; 20] = [
     "А.", "Б.", "В.", "Г.", "Д.", "Е.", "И.", "К.", "Л.", "М.", "Н.", "О.", "П.", "Р.", "С.", "Т.",
     "Ф.", "Ю.", "Я.", "Э.",
 ];
 
-/// One of ~2,900 surnames.
+/// One of ~50,000 surnames.
 fn surname(rng: &mut Rng) -> String {
     format!(
-        "{}{}{}",
+        "{}{}{}{}",
         rng.pick(&HEADS),
+        rng.pick(&MIDDLES),
         rng.pick(&MIDDLES),
         rng.pick(&ENDINGS)
     )
 }
 
-/// A place of its own: a street named after someone and a house number.
+/// The town agency `i` writes from: one in five in the regional capital, the others in one of
+/// 900 district towns.
+fn town(i: usize, capital: &'static str) -> String {
+    if i.is_multiple_of(5) {
+        return capital.to_string();
+    }
+    let mut rng = Rng(0x7045_0000 + i as u64);
+    format!("{}{}", rng.pick(&TOWN_HEADS), rng.pick(&TOWN_TAILS))
+}
+
+/// A place of its own: one of ~25,000 streets named after someone, and a house number.
 fn address(rng: &mut Rng) -> String {
-    let (head, middle) = (rng.pick(&HEADS), rng.pick(&MIDDLES));
+    let (head, middle, second) = (rng.pick(&HEADS), rng.pick(&MIDDLES), rng.pick(&MIDDLES));
     let ending = rng.pick(&["нов", "рин", "тев"]);
-    format!("на улице {head}{middle}{ending}а, {}", 1 + rng.below(180))
+    // Most houses of a district town have a number under a hundred.
+    format!(
+        "на улице {head}{middle}{second}{ending}а, {}",
+        1 + rng.below(99)
+    )
+}
+
+/// A firm of its own: one of ~40,000 names, as «Ремстройсервис» or «Тепловодмонтаж».
+fn firm(rng: &mut Rng) -> String {
+    format!(
+        "{} «{}{}{}»",
+        rng.pick(&["ООО", "АО", "МУП", "ООО", "ГУП"]),
+        rng.pick(&FIRM_HEADS),
+        rng.pick(&FIRM_MIDDLES),
+        rng.pick(&FIRM_TAILS)
+    )
 }
 
 /// One report: a headline and a text of five to seven sentences (~100 words), about an event of
-/// its own: its own address, people and figures beside the vocabulary every report shares.
+/// its own: its own address, firm, people and figures beside the vocabulary every report shares.
 fn report(rng: &mut Rng, city: &str, region_gen: &str) -> (String, String) {
     let who = rng.pick(&WHO);
     let did = rng.pick(&DID);
     let what = rng.pick(&WHAT);
     let place = address(rng);
     let person = format!("{} {}", rng.pick(&INITIALS), surname(rng));
+    let firm = firm(rng);
     let title = format!("{who} {city} {did} {what} {place}");
-    let mut text = format!("{who} {did} {what} {place} ({city}), сообщил {person}. ");
+    let mut text =
+        format!("{who} {did} {what} {place} ({city}), сообщил {person}. Работы ведёт {firm}. ");
     let sentences = 4 + rng.below(3);
     for i in 0..sentences {
         let n = 3 + rng.below(997);
         let s = match (i + rng.below(5)) % 5 {
             0 => format!(
-                "{} {} {} {} {}.",
-                rng.pick(&WHO),
-                rng.pick(&DID),
-                rng.pick(&WHAT),
-                rng.pick(&WHERE),
-                region_gen
+                "Контракт с {firm} заключён {} {} на {} тыс. рублей, {} {region_gen}.",
+                1 + rng.below(28),
+                rng.pick(&["января", "марта", "мая", "сентября", "ноября"]),
+                100 + rng.below(99_900),
+                rng.pick(&[
+                    "сообщили в правительстве",
+                    "следует из данных портала госзакупок",
+                    "уточнили в администрации",
+                ])
             ),
             1 => format!(
-                "По словам {}а {}, на это потребуется {n} млн рублей.",
+                "По словам {}а {}, на это потребуется {} тыс. рублей.",
                 rng.pick(&["начальника управления", "заместителя главы", "депутат"]),
-                person
+                person,
+                100 + rng.below(99_900)
             ),
             2 => format!(
                 "«Мы {} {} и рассчитываем на {n} новых мест», — отметила {} {}.",
@@ -293,7 +452,7 @@ fn report(rng: &mut Rng, city: &str, region_gen: &str) -> (String, String) {
                 surname(rng)
             ),
             3 => format!(
-                "С {} {} в {city} зафиксировано {n} обращений.",
+                "С {} {} в городе {city} зафиксировано {n} обращений.",
                 1 + rng.below(28),
                 rng.pick(&["января", "марта", "мая", "сентября", "ноября"])
             ),
@@ -317,10 +476,37 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The wire texts carried by the feeds (see [`feed`]): (feed, wire) pairs, each distinct.
+fn wire_items(n: usize) -> Vec<usize> {
+    let wires = (n / 20).max(10);
+    (0..n)
+        .flat_map(|i| {
+            (0..ITEMS_PER_FEED)
+                .filter(|k| k % 17 == 3)
+                .map(move |k| (i * 7 + k) % wires)
+        })
+        .collect()
+}
+
+/// How many press releases the feeds carry.
+fn wires_used(n: usize) -> usize {
+    let mut w = wire_items(n);
+    w.sort_unstable();
+    w.dedup();
+    w.len()
+}
+
+/// How many reports are a later agency's copy of a press release another feed carried first.
+fn wire_copies(n: usize) -> usize {
+    wire_items(n).len() - wires_used(n)
+}
+
 /// Feed `i` of `n`: its own reports plus three wire texts shared with other feeds.
 fn feed(i: usize, n: usize, now: DateTime<Utc>) -> Feed {
     let mut rng = Rng(0x5eed_0000 + i as u64);
-    let (slug, city, region_gen) = REGIONS[i % REGIONS.len()];
+    let (slug, capital, region_gen) = REGIONS[i % REGIONS.len()];
+    let city = town(i, capital);
+    let city = city.as_str();
     let kind = AGENCY_KINDS[(i / REGIONS.len()) % AGENCY_KINDS.len()];
     let host = format!("{slug}-{i}.news.test");
     let agency = format!("{kind} {city} №{i}");
@@ -601,7 +787,8 @@ fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str) -> PathBuf
          [fetch]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\ntimeout_secs = 120\n\n"
     );
     for i in 0..n {
-        let (slug, city, _) = REGIONS[i % REGIONS.len()];
+        let (slug, capital, _) = REGIONS[i % REGIONS.len()];
+        let city = town(i, capital);
         c.push_str(&format!(
             "[[source]]\nname = \"{slug}-{i}\"\ntitle = \"{} {city} №{i}\"\nurl = \"{origin}/rss/{i}.xml\"\nregion = \"{slug}\"\n\n",
             AGENCY_KINDS[(i / REGIONS.len()) % AGENCY_KINDS.len()]
@@ -845,6 +1032,12 @@ async fn bench() {
     assert!(cold.success, "svodka fetch failed");
     assert_eq!(errors, 0, "sources failed in the cold fetch:\n{out}");
     let cold_rate = cold_items as f64 / cold.wall.as_secs_f64();
+    eprintln!(
+        "by construction: {} wire copies of {} press releases; the engine merged {merged} (the rest \
+         are reports of look-alike events it took for one)",
+        wire_copies(n),
+        wires_used(n)
+    );
     eprintln!(
         "svodka cold fetch: {:.1} s, {cold_items} items ({new} new, {merged} merged), {cold_rate:.0} items/s, peak RSS {:.0} MiB, CPU {:.1} s ({:.0} µs an item)",
         cold.wall.as_secs_f64(),

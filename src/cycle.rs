@@ -456,11 +456,8 @@ async fn fetch_source_inner(
                     if lead.trim().is_empty() {
                         lead = crate::topics::lead(None, None, &body);
                     }
-                    store::Incoming {
-                        topics: matcher.tag(&item.title, &lead, &body),
-                        item,
-                        fp,
-                    }
+                    let topics = matcher.tag(&item.title, &lead, &body);
+                    store::Incoming::with_fingerprint(item, topics, fp)
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);
@@ -500,14 +497,20 @@ async fn fetch_source_inner(
     let name = source.name.clone();
     // The write runs to its end even if shutdown begins meanwhile: a transaction either
     // commits whole or rolls back whole.
-    let (counts, touched) = ctx
+    let (counts, touched, items) = ctx
         .db
         .call_engine(move |c, engine| {
             let counts =
                 store::save_fetch(c, engine, &name, &items, boilerplate.as_ref(), &next, now)?;
-            Ok((counts, engine.take_touched()))
+            Ok((counts, engine.take_touched(), items))
         })
         .await??;
+    // The reports were parsed, and their memory taken, on the parse threads: freed there too,
+    // the writer does not wait on their allocator's lock.
+    drop(crate::background::spawn(
+        crate::background::Pool::Parse,
+        move || drop(items),
+    ));
     if counts.new + counts.updated + counts.merged > 0 {
         // Only the feeds of the sources this fetch touched (its own, and those of the stories
         // its reports joined) are rendered again.

@@ -5,6 +5,9 @@
 //! so a binary copied to another machine needs no files beside it. It is checked once, on first
 //! use ([`dictionary`]), and only a process that has topics to match ever asks for it.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 use rumorph::{Dictionary, Source};
@@ -86,6 +89,40 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
     Some(readings)
 }
 
+/// Words whose readings a thread keeps (see [`readings_cached`]): the words of news repeat
+/// (Zipf), and a few thousand of them are most of any text.
+const CACHED_WORDS: usize = 8_192;
+
+/// The readings of words looked up on a thread (`None`: not in the dictionary).
+type Remembered = HashMap<Box<str>, Option<Rc<[Reading]>>>;
+
+thread_local! {
+    /// The dictionary the cache is of (its address), and the readings looked up on this thread.
+    static CACHE: RefCell<(usize, Remembered)> = RefCell::new((0, HashMap::new()));
+}
+
+/// [`readings`], remembered on the calling thread: a dictionary lookup was a seventh of what
+/// parsing a feed cost (topics look up most words of every title and lead). The cache is
+/// emptied whole when full, which keeps it within a couple of megabytes a thread.
+pub fn readings_cached(dict: &Dictionary, word: &str) -> Option<Rc<[Reading]>> {
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let id = dict as *const Dictionary as usize;
+        if cache.0 != id {
+            *cache = (id, HashMap::new());
+        }
+        if let Some(r) = cache.1.get(word) {
+            return r.clone();
+        }
+        let r: Option<Rc<[Reading]>> = readings(dict, word).map(Rc::from);
+        if cache.1.len() >= CACHED_WORDS {
+            cache.1.clear();
+        }
+        cache.1.insert(word.into(), r.clone());
+        r
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +137,23 @@ mod tests {
             .collect();
         l.dedup();
         l
+    }
+
+    #[test]
+    fn remembered_readings_are_the_dictionarys() {
+        let d = dictionary().expect("the built-in dictionary loads");
+        // More words than the cache holds: it empties and fills again on the way.
+        let words: Vec<String> = ["Липецке", "Пушкина", "Пушкино", "елку", "qwerty", "Химок"]
+            .iter()
+            .map(|w| w.to_string())
+            .chain((0..CACHED_WORDS + 10).map(|i| format!("слово{i}")))
+            .collect();
+        for round in 0..2 {
+            for w in &words {
+                let cached = readings_cached(d, w).map(|r| r.to_vec());
+                assert_eq!(cached, readings(d, w), "{w} (round {round})");
+            }
+        }
     }
 
     #[test]

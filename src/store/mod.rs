@@ -30,6 +30,11 @@ use rusqlite::Connection;
 
 use crate::stories::Engine;
 
+/// WAL pages after which the writer checkpoints itself (see [`open`]): 64 MiB of 4 KiB pages.
+const WRITER_AUTOCHECKPOINT: i64 = 16_384;
+/// WAL size after which a checkpoint runs beside the writer (SQLite's default, 1,000 pages).
+const CHECKPOINT_BYTES: u64 = 4 << 20;
+
 /// The story window until the config says otherwise: three days.
 pub const DEFAULT_WINDOW: i64 = 72 * 3600;
 /// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
@@ -59,6 +64,12 @@ pub fn open(path: &Path) -> Result<Connection> {
         .and_then(|_| conn.pragma_update(None, "cache_size", -16_384))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
+    // A connection checkpoints the WAL into the database after its commits once the WAL holds
+    // this many pages (SQLite's default is 1,000). `Db` checkpoints from another thread at
+    // `CHECKPOINT_BYTES`, so that copying pages and syncing the file are not the writer's
+    // time; this is the writer's own backstop should that fall behind.
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_AUTOCHECKPOINT)
+        .with_context(|| format!("cannot set up the database {}", path.display()))?;
     // Saving a report runs about twenty distinct statements; rusqlite keeps sixteen prepared
     // by default, and a statement pushed out is compiled again for every report.
     conn.set_prepared_statement_cache_capacity(64);
@@ -85,6 +96,17 @@ pub struct Db {
     reader: Arc<Mutex<Connection>>,
     version: Arc<AtomicU64>,
     changes: Arc<Mutex<Changes>>,
+    /// The database file and its WAL, and a connection that checkpoints the WAL beside the
+    /// writer (see [`Db::checkpoint_soon`]), opened on first use.
+    path: Arc<(std::path::PathBuf, std::path::PathBuf)>,
+    checkpointer: Arc<Mutex<Option<Connection>>>,
+}
+
+/// The WAL file of the database at `path`.
+fn wal_path(path: &Path) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push("-wal");
+    p.into()
 }
 
 /// Where the data moved: the version of the last change that touched every feed, and per
@@ -121,6 +143,8 @@ impl Db {
                 floor: 1,
                 by_source: HashMap::new(),
             })),
+            path: Arc::new((path.to_path_buf(), wal_path(path))),
+            checkpointer: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -180,15 +204,58 @@ impl Db {
         result
     }
 
+    /// Once the WAL passes `CHECKPOINT_BYTES`, copies it into the database on a parse thread
+    /// with a connection of its own (a passive checkpoint: it never blocks the writer or
+    /// readers). At a checkpoint every thousand pages the writer spent a tenth of its time
+    /// copying pages and syncing the file; beside it, that time is a core's otherwise idle.
+    fn checkpoint_soon(&self) {
+        let big = std::fs::metadata(&self.path.1).is_ok_and(|m| m.len() >= CHECKPOINT_BYTES);
+        if !big {
+            return;
+        }
+        let (path, checkpointer) = (self.path.clone(), self.checkpointer.clone());
+        drop(crate::background::spawn(
+            crate::background::Pool::Parse,
+            move || {
+                // One checkpoint at a time; one already running copies these pages too.
+                let Ok(mut slot) = checkpointer.try_lock() else {
+                    return;
+                };
+                if slot.is_none() {
+                    match Connection::open(&path.0).and_then(|c| {
+                        c.busy_timeout(std::time::Duration::from_secs(10))?;
+                        Ok(c)
+                    }) {
+                        Ok(c) => *slot = Some(c),
+                        Err(e) => {
+                            tracing::warn!("cannot open the database to checkpoint it: {e}");
+                            return;
+                        }
+                    }
+                }
+                if let Some(c) = slot.as_ref()
+                    && let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                {
+                    // The writer's own checkpoints still bound the WAL.
+                    tracing::warn!("cannot checkpoint the database: {e}");
+                }
+            },
+        ));
+    }
+
     /// [`Db::with_engine`] on the blocking pool.
     pub async fn call_engine<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<rusqlite::Result<T>> {
         let db = self.clone();
-        crate::background::spawn(crate::background::Pool::Write, move || db.with_engine(f))
-            .await
-            .context("database task failed")
+        crate::background::spawn(crate::background::Pool::Write, move || {
+            let r = db.with_engine(f);
+            db.checkpoint_soon();
+            r
+        })
+        .await
+        .context("database task failed")
     }
 
     /// Runs `f` on the writer connection on the blocking pool, so the async side never waits
@@ -330,11 +397,7 @@ mod tests {
         };
         let fp =
             crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
-        let incoming = Incoming {
-            item: copy,
-            topics: vec![],
-            fp,
-        };
+        let incoming = Incoming::with_fingerprint(copy, vec![], fp);
         let counts = db
             .with_engine(|c, e| {
                 save_fetch(
@@ -437,5 +500,82 @@ mod tests {
         assert_eq!(entries[0].others.len(), entries::OTHERS_LISTED);
         let page = db.with(|c| story(c, entries[0].story)).unwrap().unwrap();
         assert_eq!(page.others.len(), 40);
+    }
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use super::*;
+
+    /// A report of agency `a` with a text of its own (no two alike, so none is a copy).
+    fn report(k: usize) -> Incoming {
+        let text = format!(
+            "Подрядчик ООО «Дорстрой-{k}» начал ремонт дороги на улице Садовой, {k}. По словам \
+             начальника управления С. Кравцова-{k}, работы обойдутся в {} тыс. рублей и завершатся \
+             к {} октября. {}",
+            1000 + k,
+            1 + k % 28,
+            "Движение по улице ограничат на время работ. ".repeat(20)
+        );
+        let item = crate::model::Item {
+            guid: Some(format!("a-{k}")),
+            link: Some(format!("https://a.test/news/{k}")),
+            title: format!("Ремонт дороги на улице Садовой, {k}"),
+            summary: None,
+            content: None,
+            text,
+            author: None,
+            image: None,
+            published: chrono::Utc::now(),
+            date_from_first_seen: false,
+            link_shared: false,
+        };
+        Incoming::new(item, vec![])
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_wal_is_copied_into_the_database_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("svodka.db");
+        let db = Db::open(&path).unwrap();
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let empty = size(&path);
+        // ~8 MiB of WAL: past the point where the checkpointer starts, far below the
+        // writer's own checkpoint (64 MiB).
+        for fetch in 0..40 {
+            let items: Vec<Incoming> = (0..50).map(|i| report(fetch * 50 + i)).collect();
+            db.call_engine(move |c, e| {
+                save_fetch(
+                    c,
+                    e,
+                    "a",
+                    &items,
+                    None,
+                    &FetchState::default(),
+                    chrono::Utc::now(),
+                )
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        }
+        // The checkpoint runs on a parse thread: give it a moment.
+        let wal = wal_path(&path);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while size(&path) < empty + (2 << 20) && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(
+            size(&path) >= empty + (2 << 20),
+            "the database file is still {} bytes beside a WAL of {} bytes",
+            size(&path),
+            size(&wal)
+        );
+        // Nothing lost: every report is there, read by another connection.
+        let n: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2000);
     }
 }

@@ -27,13 +27,27 @@ pub struct Incoming {
     pub item: Item,
     pub topics: Vec<String>,
     pub fp: Fingerprint,
+    /// The content hash of its title and text (see [`content_hash`]), taken where it is parsed
+    /// and not on the writer's thread.
+    pub hash: String,
 }
 
 impl Incoming {
     /// A report with no boilerplate learned for its source (tests, tools).
     pub fn new(item: Item, topics: Vec<String>) -> Incoming {
         let fp = Fingerprint::of(&item.title, &item.text, &crate::text::Stems::new());
-        Incoming { item, topics, fp }
+        Incoming::with_fingerprint(item, topics, fp)
+    }
+
+    /// A report with its fingerprint taken.
+    pub fn with_fingerprint(item: Item, topics: Vec<String>, fp: Fingerprint) -> Incoming {
+        let hash = content_hash(&item.title, &item.text);
+        Incoming {
+            item,
+            topics,
+            fp,
+            hash,
+        }
     }
 }
 
@@ -103,7 +117,7 @@ fn save_item(
 ) -> rusqlite::Result<()> {
     let item = &incoming.item;
     let key = item.source_key();
-    let hash = content_hash(&item.title, &item.text);
+    let hash = &incoming.hash;
     let mut found = find(tx, source, &key)?;
     if found.is_none()
         && item.link_shared
@@ -115,11 +129,11 @@ fn save_item(
         found = find(tx, source, link)?.filter(|(_, _, title, _)| *title == item.title);
     }
     if let Some((id, stored_hash, stored_title, story)) = found {
-        if stored_hash == hash && stored_title == item.title {
+        if stored_hash == *hash && stored_title == item.title {
             counts.unchanged += 1;
             return Ok(());
         }
-        update(tx, engine, id, story, source, incoming, &hash, now)?;
+        update(tx, engine, id, story, source, incoming, hash, now)?;
         counts.updated += 1;
         return Ok(());
     }

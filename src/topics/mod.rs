@@ -93,7 +93,7 @@ const STREET_WORDS: &[&str] = &[
 /// A text word with its dictionary readings (when it was looked up and known).
 struct Word<'a> {
     token: Token<'a>,
-    readings: Option<Vec<Reading>>,
+    readings: Option<std::rc::Rc<[Reading]>>,
     after_place_word: bool,
     /// The word before, kept for the rare question whether it is a street word, an initial or a
     /// first name (then this is a surname, not a place): asked only when a place keyword meets
@@ -199,7 +199,7 @@ impl Matcher {
                 .next()
                 .is_some_and(|c| self.initials.contains(&c));
             let readings = match self.dict {
-                Some(d) if wanted => morph::readings(d, token.raw),
+                Some(d) if wanted => morph::readings_cached(d, token.raw),
                 _ => None,
             };
             let prev = out.last();
@@ -234,7 +234,7 @@ impl Matcher {
         t.case == Case::Title
             && self
                 .dict
-                .and_then(|d| morph::readings(d, t.raw))
+                .and_then(|d| morph::readings_cached(d, t.raw))
                 .is_some_and(|rs| {
                     let given: f64 = rs.iter().filter(|r| r.given_name).map(|r| r.prob).sum();
                     given >= 0.5
