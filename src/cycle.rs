@@ -505,12 +505,11 @@ async fn fetch_source_inner(
             Ok((counts, engine.take_touched(), items))
         })
         .await??;
-    // The reports were parsed, and their memory taken, on the parse threads: freed there too,
-    // the writer does not wait on their allocator's lock.
-    drop(crate::background::spawn(
-        crate::background::Pool::Parse,
-        move || drop(items),
-    ));
+    // Freed here, not on the writer's thread: the reports were allocated on the parse
+    // threads, and freeing them there made the writer wait on their allocator's lock. (Not on
+    // the parse pool either: queued behind parsing at its lower priority, they were held
+    // longer.)
+    drop(items);
     if counts.new + counts.updated + counts.merged > 0 {
         // Only the feeds of the sources this fetch touched (its own, and those of the stories
         // its reports joined) are rendered again.

@@ -252,6 +252,7 @@ impl Db {
         crate::background::spawn(crate::background::Pool::Write, move || {
             let r = db.with_engine(f);
             db.checkpoint_soon();
+            crate::background::trim_memory();
             r
         })
         .await
