@@ -8,6 +8,12 @@ use rust_stemmers::{Algorithm, Stemmer};
 /// general Unicode lowering was a tenth of what fingerprinting a report cost.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`fold`] appended to `out` (a buffer reused word after word).
+pub fn fold_into(word: &str, out: &mut String) {
     for c in word.chars() {
         match c {
             'A'..='Z' => out.push(c.to_ascii_lowercase()),
@@ -17,7 +23,6 @@ pub fn fold(word: &str) -> String {
             _ => out.extend(c.to_lowercase().map(|l| if l == 'ё' { 'е' } else { l })),
         }
     }
-    out
 }
 
 /// Whether a character belongs to a word: a letter or a digit. ASCII and the Russian alphabet

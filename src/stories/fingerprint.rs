@@ -12,7 +12,7 @@ use std::hash::Hasher;
 
 use siphasher::sip::SipHasher13;
 
-use crate::text::{Stems, fold, raw_words, words};
+use crate::text::{Stems, fold_into, raw_words, words};
 
 /// The stored form's version: a fingerprint of another version is computed again.
 pub const VERSION: u8 = 3;
@@ -191,21 +191,25 @@ const STOP: &[&str] = &[
 ];
 
 fn is_stop(w: &str) -> bool {
-    STOP.contains(&w)
+    // A set, not a scan of the list: every word of every report is asked, and comparing it
+    // with 120 stop words one by one was a tenth of what parsing a feed cost.
+    static SET: std::sync::LazyLock<rustc_hash::FxHashSet<&'static str>> =
+        std::sync::LazyLock::new(|| STOP.iter().copied().collect());
+    SET.contains(w)
 }
 
 /// Term hashes of folded words, remembered: an agency's fetch repeats its vocabulary, and the
 /// Snowball stemmer is most of what a fingerprint costs. One per fetch (or per batch).
 pub struct Terms<'a> {
     stems: &'a Stems,
-    known: std::collections::HashMap<String, u32>,
+    known: rustc_hash::FxHashMap<String, u32>,
 }
 
 impl<'a> Terms<'a> {
     pub fn new(stems: &'a Stems) -> Terms<'a> {
         Terms {
             stems,
-            known: std::collections::HashMap::new(),
+            known: rustc_hash::FxHashMap::default(),
         }
     }
 
@@ -259,16 +263,19 @@ impl Fingerprint {
             exact.write(w.as_bytes());
             exact.write_u8(b' ');
         }
-        let mut weights: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        let mut weights: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
+        let mut w = String::new();
         let mut names: Vec<u32> = Vec::new();
         let mut add = |text: &str, base: f32| {
             let mut sentence_start = true;
             for raw in raw_words(text) {
-                let w = fold(raw);
+                // One buffer for every word of the report, not a string each.
+                w.clear();
+                fold_into(raw, &mut w);
+                let w = w.as_str();
                 let start = sentence_start;
                 sentence_start = false;
-                if is_stop(&w) || (w.chars().count() < 3 && !w.chars().all(|c| c.is_ascii_digit()))
-                {
+                if is_stop(w) || (w.chars().count() < 3 && !w.chars().all(|c| c.is_ascii_digit())) {
                     continue;
                 }
                 let numeric = w.chars().all(|c| c.is_ascii_digit());
@@ -283,7 +290,7 @@ impl Fingerprint {
                 let plain_number = numeric
                     && (w.len() < 3
                         || (w.len() == 4 && (w.starts_with("19") || w.starts_with("20"))));
-                let term = terms_of.term(&w, numeric);
+                let term = terms_of.term(w, numeric);
                 *weights.entry(term).or_default() += base * boost;
                 if boost > 1.0 && !plain_number && !names.contains(&term) {
                     names.push(term);
