@@ -21,7 +21,8 @@
 //! `SVODKA_BENCH_FEEDS` sets N (default 2,000); the issue's targets are stated at 10,000.
 //! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs);
 //! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling);
-//! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows).
+//! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows);
+//! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -786,6 +787,9 @@ fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str) -> PathBuf
          # Every feed is on 127.0.0.1, so one host: per_host as high as the concurrency.\n\
          [fetch]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\ntimeout_secs = 120\n\n"
     );
+    if let Ok(mb) = std::env::var("SVODKA_BENCH_MEMORY_MB") {
+        c.push_str(&format!("[stories]\nmemory_mb = {mb}\n\n"));
+    }
     for i in 0..n {
         let (slug, capital, _) = REGIONS[i % REGIONS.len()];
         let city = town(i, capital);

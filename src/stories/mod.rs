@@ -945,6 +945,23 @@ fn cosine(a: &[(u32, f32)], b: &[(u32, f32)]) -> f32 {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn the_merged_cosine_is_the_plain_sum(
+            a in proptest::collection::btree_map(0u32..64, 0.0f32..1.0, 0..40),
+            b in proptest::collection::btree_map(0u32..64, 0.0f32..1.0, 0..40),
+        ) {
+            let (a, b): (Vec<(u32, f32)>, Vec<(u32, f32)>) =
+                (a.into_iter().collect(), b.into_iter().collect());
+            // Term by term in a's order, as the merge adds them.
+            let plain: f32 = a
+                .iter()
+                .filter_map(|(t, w)| b.iter().find(|(u, _)| u == t).map(|(_, v)| w * v))
+                .fold(0.0, |s, p| s + p);
+            proptest::prop_assert_eq!(cosine(&a, &b), plain);
+        }
+    }
+
     fn fp(title: &str, text: &str) -> Fingerprint {
         Fingerprint::of(title, text, &Stems::new())
     }
