@@ -951,8 +951,8 @@ mod tests {
             a in proptest::collection::btree_map(0u32..64, 0.0f32..1.0, 0..40),
             b in proptest::collection::btree_map(0u32..64, 0.0f32..1.0, 0..40),
         ) {
-            let (a, b): (Vec<(u32, f32)>, Vec<(u32, f32)>) =
-                (a.into_iter().collect(), b.into_iter().collect());
+            let a: Vec<(u32, f32)> = a.into_iter().collect();
+            let b: Vec<(u32, f32)> = b.into_iter().collect();
             // Term by term in a's order, as the merge adds them.
             let plain: f32 = a
                 .iter()
