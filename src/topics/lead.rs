@@ -23,8 +23,8 @@ pub fn lead(summary: Option<&str>, content: Option<&str>, text: &str) -> String 
 
 /// Where a paragraph ends: block tags, two line breaks in a row, a blank line in plain text.
 /// One pass over the text, looking at each `<` and line break (a search per kind of break,
-/// over a lowercased copy, was a twentieth of what parsing a feed cost: the lead is taken for
-/// every report). Tags are matched without regard to ASCII case.
+/// over a lowercased copy, was ~3% of the parse threads' time in a cold cycle: the lead is
+/// taken for every report). Tags are matched without regard to ASCII case.
 fn breaks(html: &str) -> Vec<(usize, usize)> {
     const TAGS: [&str; 10] = [
         "<p>", "<p ", "</p>", "<div", "</div>", "</li>", "</h1>", "</h2>", "</h3>", "<hr",
