@@ -70,7 +70,8 @@ fn build(name: &'static str, threads: usize, nice: i32) -> Option<Runtime> {
 /// forgets ~440,000), and glibc keeps the pages those leave free inside its heaps, scattered
 /// between live allocations, where they count as the process's memory until something else
 /// reuses them. `malloc_trim` returns every whole free page (`MADV_DONTNEED`), not only the top
-/// of the heap. It locks each heap while it walks it, so it runs rarely, after a write.
+/// of the heap. It locks each heap while it walks it, so it runs rarely, and on a parse thread:
+/// the writer, who calls this after a write, is the stage every fetch waits for.
 pub fn trim_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -90,9 +91,11 @@ pub fn trim_memory() {
         {
             return;
         }
-        // SAFETY: malloc_trim takes a plain integer and only touches the allocator's own state.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        drop(spawn(Pool::Parse, || {
+            // SAFETY: malloc_trim takes a plain integer and touches only the allocator's state.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        }));
     }
 }

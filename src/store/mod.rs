@@ -335,6 +335,23 @@ impl Db {
 mod tests {
     use super::*;
 
+    /// A report published now, with no summary, content or image.
+    fn item(guid: &str, link: &str, title: &str, text: &str) -> crate::model::Item {
+        crate::model::Item {
+            guid: Some(guid.into()),
+            link: Some(link.into()),
+            title: title.into(),
+            summary: None,
+            content: None,
+            text: text.into(),
+            author: None,
+            image: None,
+            published: chrono::Utc::now(),
+            date_from_first_seen: false,
+            link_shared: false,
+        }
+    }
+
     const TEXT: &str = "Отопительный сезон в Воронеже начнётся 5 октября: соответствующее постановление \
         подписал глава города. В первую очередь тепло подадут в детские сады, школы и больницы, затем \
         в жилые дома. Управляющие компании должны завершить промывку систем до конца сентября.";
@@ -385,19 +402,12 @@ mod tests {
         assert_eq!(entries[0].also(), ["c"]);
         assert_eq!(entries[0].topics, ["heat"]);
         // The engine is rebuilt from the window: a near copy from a third agency joins.
-        let copy = crate::model::Item {
-            guid: Some("b1".into()),
-            link: Some("https://b.test/1".into()),
-            title: "Тепло дадут пятого октября".into(),
-            summary: None,
-            content: None,
-            text: TEXT.replace("5 октября", "пятого октября"),
-            author: None,
-            image: None,
-            published: chrono::Utc::now(),
-            date_from_first_seen: false,
-            link_shared: false,
-        };
+        let copy = item(
+            "b1",
+            "https://b.test/1",
+            "Тепло дадут пятого октября",
+            &TEXT.replace("5 октября", "пятого октября"),
+        );
         let fp =
             crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
         let incoming = Incoming::with_fingerprint(copy, vec![], fp);
@@ -469,19 +479,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("big.db")).unwrap();
         for n in 0..41 {
-            let item = crate::model::Item {
-                guid: Some(format!("g{n}")),
-                link: Some(format!("https://agency{n}.test/1")),
-                title: format!("Отопление: версия {n}"),
-                summary: None,
-                content: None,
-                text: TEXT.to_string(),
-                author: None,
-                image: None,
-                published: chrono::Utc::now(),
-                date_from_first_seen: false,
-                link_shared: false,
-            };
+            let item = item(
+                &format!("g{n}"),
+                &format!("https://agency{n}.test/1"),
+                &format!("Отопление: версия {n}"),
+                TEXT,
+            );
             let state = FetchState::default();
             db.with_engine(|c, e| {
                 save_fetch(
@@ -504,11 +507,6 @@ mod tests {
         let page = db.with(|c| story(c, entries[0].story)).unwrap().unwrap();
         assert_eq!(page.others.len(), 40);
     }
-}
-
-#[cfg(test)]
-mod checkpoint_tests {
-    use super::*;
 
     /// A report of agency `a` with a text of its own (no two alike, so none is a copy).
     fn report(k: usize) -> Incoming {
@@ -520,20 +518,15 @@ mod checkpoint_tests {
             1 + k % 28,
             "Движение по улице ограничат на время работ. ".repeat(20)
         );
-        let item = crate::model::Item {
-            guid: Some(format!("a-{k}")),
-            link: Some(format!("https://a.test/news/{k}")),
-            title: format!("Ремонт дороги на улице Садовой, {k}"),
-            summary: None,
-            content: None,
-            text,
-            author: None,
-            image: None,
-            published: chrono::Utc::now(),
-            date_from_first_seen: false,
-            link_shared: false,
-        };
-        Incoming::new(item, vec![])
+        Incoming::new(
+            item(
+                &format!("a-{k}"),
+                &format!("https://a.test/news/{k}"),
+                &format!("Ремонт дороги на улице Садовой, {k}"),
+                &text,
+            ),
+            vec![],
+        )
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
