@@ -43,8 +43,10 @@ fn breaks(html: &str) -> Vec<(usize, usize)> {
     for (i, c) in html.match_indices(['<', '\n', '\r']) {
         match c {
             "<" => {
-                if let Some(t) = TAGS.iter().find(|t| at(i, t)) {
-                    out.push((i, i + t.len()));
+                if TAGS.iter().any(|t| at(i, t)) {
+                    // The break ends with its tag: `<p style="…">` or `<div class="…">` must
+                    // not leave its attributes as the paragraph's first words.
+                    out.push((i, tag_end(html, i)));
                 }
                 if at(i, "<br") {
                     // `<br>` twice, with only whitespace between.
@@ -71,6 +73,11 @@ fn breaks(html: &str) -> Vec<(usize, usize)> {
     }
     out.sort_unstable();
     out
+}
+
+/// Where the tag opening at `i` ends: after its `>`, or at the end of a text cut inside it.
+fn tag_end(html: &str, i: usize) -> usize {
+    html[i..].find('>').map_or(html.len(), |g| i + g + 1)
 }
 
 /// The text of the first paragraph that has any, or `None` for markup without text.
@@ -113,7 +120,7 @@ mod tests {
     use super::*;
 
     /// The breaks as a search per kind over a lowercased copy finds them: what `breaks` did
-    /// before it was one pass, and must still give.
+    /// before it was one pass (a tag's break now ending at its `>`), and must still give.
     fn breaks_by_search(html: &str) -> Vec<(usize, usize)> {
         let lower = html.to_ascii_lowercase();
         let mut out = Vec::new();
@@ -121,7 +128,14 @@ mod tests {
             "<p>", "<p ", "</p>", "<div", "</div>", "</li>", "</h1>", "</h2>", "</h3>", "\n\n",
             "\r\n\r\n", "<hr",
         ] {
-            out.extend(lower.match_indices(pat).map(|(i, _)| (i, i + pat.len())));
+            out.extend(lower.match_indices(pat).map(|(i, _)| {
+                let end = if pat.starts_with('<') {
+                    tag_end(html, i)
+                } else {
+                    i + pat.len()
+                };
+                (i, end)
+            }));
         }
         // `<br>` twice, with only whitespace between: one scan over every `<br`.
         let brs: Vec<usize> = lower.match_indices("<br").map(|(i, _)| i).collect();
@@ -177,6 +191,27 @@ mod tests {
         assert_eq!(
             lead(Some("Первая строка\n\nВторая"), None, ""),
             "Первая строка"
+        );
+        // Attributes are the tag's, not the paragraph's first words; a lead-only item whose
+        // first block is a photo has its lead in the next one.
+        assert_eq!(
+            lead(
+                Some(
+                    "<P STYLE=\"text-align: justify;\"><STRONG>ЛИПЕЦК, 1 дек — РИА «Липецк».\
+                     </STRONG> В Грязях закрыли мост.</P>\r\n\r\n<P>Объезд через Казинку.</P>"
+                ),
+                None,
+                ""
+            ),
+            "ЛИПЕЦК, 1 дек — РИА «Липецк». В Грязях закрыли мост."
+        );
+        assert_eq!(
+            lead(
+                None,
+                Some("<div class=\"detail\"><img src=\"/a.jpg\"/></div><div>Только лид.</div>"),
+                ""
+            ),
+            "Только лид."
         );
         // No summary, no content: the first sentences of the plain text.
         assert_eq!(lead(None, None, "  Просто текст. "), "Просто текст.");
