@@ -71,7 +71,7 @@ const STORY_CANDIDATES: usize = 24;
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
 /// newest, [`STORY_MEMBERS`] in all.
-fn compared(members: &[i64]) -> impl Iterator<Item = &i64> {
+fn compared(members: &[Slot]) -> impl Iterator<Item = &Slot> {
     let anchors = STORY_ANCHORS.min(members.len());
     let newest = (STORY_MEMBERS - anchors).min(members.len() - anchors);
     members[..anchors]
@@ -179,6 +179,8 @@ impl Decision {
 }
 
 struct Entry {
+    /// The store's id of the report.
+    id: i64,
     source: u32,
     published: i64,
     seen: i64,
@@ -197,15 +199,23 @@ struct Entry {
 pub struct Engine {
     window: i64,
     sources: HashMap<String, u32>,
-    entries: FxHashMap<i64, Entry>,
-    /// (first seen, id), oldest first: the order of eviction.
-    by_time: BTreeSet<(i64, i64)>,
+    /// The reports held, by their slot.
+    entries: FxHashMap<Slot, Entry>,
+    /// The store's ids of the reports held, and their slots.
+    slots: FxHashMap<i64, Slot>,
+    /// The slot the next report takes.
+    next_slot: Slot,
+    /// Past this slot, the held reports are numbered again from 0 (a test lowers it).
+    slot_limit: Slot,
+    /// (first seen, slot), oldest first: the order of eviction.
+    by_time: BTreeSet<(i64, Slot)>,
     /// Sample → reports, one per copy group in a row: the copies of a wire text carried by
     /// hundreds of agencies do not make each new copy compare itself with all of them.
-    by_sample: FxHashMap<u32, Postings>,
-    by_exact: FxHashMap<u64, Postings>,
-    by_term: FxHashMap<u32, Postings>,
-    stories: FxHashMap<i64, Vec<i64>>,
+    by_sample: Index<u32>,
+    by_exact: Index<u64>,
+    by_term: Index<u32>,
+    /// Story → its members held, first seen first.
+    stories: FxHashMap<i64, Vec<Slot>>,
     df: FxHashMap<u32, u32>,
     prior: FxHashMap<u32, f32>,
     dead_keys: usize,
@@ -277,10 +287,13 @@ impl Engine {
             window,
             sources: HashMap::new(),
             entries: FxHashMap::default(),
+            slots: FxHashMap::default(),
+            next_slot: 0,
+            slot_limit: LIST,
             by_time: BTreeSet::new(),
-            by_sample: FxHashMap::default(),
-            by_exact: FxHashMap::default(),
-            by_term: FxHashMap::default(),
+            by_sample: Index::default(),
+            by_exact: Index::default(),
+            by_term: Index::default(),
             stories: FxHashMap::default(),
             df: FxHashMap::default(),
             prior,
@@ -323,10 +336,10 @@ impl Engine {
 
     fn keep_to_budget(&mut self) {
         while self.held > self.budget && self.entries.len() > 1 {
-            let Some(&(seen, id)) = self.by_time.first() else {
+            let Some(&(seen, slot)) = self.by_time.first() else {
                 break;
             };
-            self.remove(id);
+            self.remove_slot(slot);
             self.budget_cut = Some(self.newest.saturating_sub(seen));
         }
     }
@@ -394,58 +407,59 @@ impl Engine {
         // Copies first: the same text is the strongest evidence there is.
         let few_samples = r.fp.samples.len() < MIN_SAMPLES;
         let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
-        if let Some(ids) = self.by_exact.get(&r.fp.exact) {
-            for id in ids.as_slice().iter().rev().take(POSTING_SCAN) {
-                if let Some(e) = self.entries.get(id)
-                    && Some(e.source) != source
-                    && near(e, SHORT_COPY_SECS)
-                    && e.exact == r.fp.exact
-                {
-                    return Decision::Copy {
-                        of: *id,
-                        copy: e.copy,
-                        story: e.story,
-                    };
-                }
+        for slot in self
+            .by_exact
+            .get(&r.fp.exact)
+            .iter()
+            .rev()
+            .take(POSTING_SCAN)
+        {
+            if let Some(e) = self.entries.get(slot)
+                && Some(e.source) != source
+                && near(e, SHORT_COPY_SECS)
+                && e.exact == r.fp.exact
+            {
+                return Decision::Copy {
+                    of: e.id,
+                    copy: e.copy,
+                    story: e.story,
+                };
             }
         }
         // Reports sharing samples or story terms, with how many of each (one map, sized once:
         // a frequent term brings hundreds). A copy shares at least two samples (half of four
         // or more), which one stock phrase alone does not make.
-        let mut hits: FxHashMap<i64, (u32, u32)> =
+        let mut hits: FxHashMap<Slot, (u32, u32)> =
             FxHashMap::with_capacity_and_hasher(1024, Default::default());
         for s in &r.fp.samples {
-            if let Some(ids) = self.by_sample.get(s)
-                && ids.len() <= FREQUENT_SAMPLE
-            {
-                for id in ids.as_slice() {
-                    hits.entry(*id).or_default().0 += 1;
+            let slots = self.by_sample.get(s);
+            if slots.len() <= FREQUENT_SAMPLE {
+                for slot in slots {
+                    hits.entry(*slot).or_default().0 += 1;
                 }
             }
         }
         let vector = self.vector(r.fp);
         for (t, _) in self.index_terms(&vector) {
-            if let Some(ids) = self.by_term.get(&t) {
-                for id in ids.as_slice().iter().rev().take(POSTING_SCAN) {
-                    hits.entry(*id).or_default().1 += 1;
-                }
+            for slot in self.by_term.get(&t).iter().rev().take(POSTING_SCAN) {
+                hits.entry(*slot).or_default().1 += 1;
             }
         }
         // The candidates: a shared sample or two story terms, dated within the window; each
         // looked up once.
-        let candidates: Vec<(i64, &Entry, u32, u32)> = hits
+        let candidates: Vec<(&Entry, u32, u32)> = hits
             .iter()
             .filter(|(_, (samples, terms))| *samples > 0 || *terms >= 2)
-            .filter_map(|(id, &(samples, terms))| {
-                let e = self.entries.get(id).filter(|e| near(e, self.window))?;
-                Some((*id, e, samples, terms))
+            .filter_map(|(slot, &(samples, terms))| {
+                let e = self.entries.get(slot).filter(|e| near(e, self.window))?;
+                Some((e, samples, terms))
             })
             .collect();
         if !short {
             let mut samples = r.fp.samples.clone();
             samples.sort_unstable();
-            let mut best: Option<(f64, i64)> = None;
-            for &(id, e, shared, terms) in &candidates {
+            let mut best: Option<(f64, i64, &Entry)> = None;
+            for &(e, shared, terms) in &candidates {
                 if e.samples.len() < MIN_SAMPLES {
                     continue;
                 }
@@ -465,13 +479,11 @@ impl Engine {
                 } else {
                     c >= COPY_CONTAINMENT
                 };
-                if enough && best.is_none_or(|(b, bid)| (c, id) > (b, bid)) {
-                    best = Some((c, id));
+                if enough && best.is_none_or(|(b, bid, _)| (c, e.id) > (b, bid)) {
+                    best = Some((c, e.id, e));
                 }
             }
-            if let Some((_, id)) = best
-                && let Some(e) = self.entries.get(&id)
-            {
+            if let Some((_, id, e)) = best {
                 return Decision::Copy {
                     of: id,
                     copy: e.copy,
@@ -486,7 +498,7 @@ impl Engine {
         // however many look-alikes the window holds.
         let mut weights: FxHashMap<i64, u32> =
             FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-        for &(_, e, _, terms) in &candidates {
+        for &(e, _, terms) in &candidates {
             if Some(e.source) != source {
                 *weights.entry(e.story).or_default() += 1 + terms;
             }
@@ -507,7 +519,7 @@ impl Engine {
             let mut rubric = false;
             let (mut anchor_sum, mut anchors) = (0.0, 0);
             let mut far = false;
-            for (k, id) in compared(members).enumerate() {
+            for (k, slot) in compared(members).enumerate() {
                 // A story whose anchors are below the share of the least similarity it could
                 // need is not this report's, whatever its newest members say (the check
                 // below would refuse it): most candidates are, and stop after four cosines.
@@ -519,7 +531,7 @@ impl Engine {
                     far = true;
                     break;
                 }
-                if let Some(e) = self.entries.get(id) {
+                if let Some(e) = self.entries.get(slot) {
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
                     rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
@@ -549,7 +561,7 @@ impl Engine {
                 // Two reports that both name people, places or figures and share none of
                 // them are about different events (the same rubric in two cities).
                 let members_named = compared(members)
-                    .filter_map(|id| self.entries.get(id))
+                    .filter_map(|slot| self.entries.get(slot))
                     .any(|e| !e.names.is_empty());
                 if members_named && !r.fp.names.is_empty() {
                     continue;
@@ -617,6 +629,11 @@ impl Engine {
             next
         });
         self.touched.insert(source);
+        if self.next_slot >= self.slot_limit {
+            self.renumber();
+        }
+        let slot = self.next_slot;
+        self.next_slot += 1;
         if let Some(members) = self.stories.get(&story) {
             if members.len() > TOUCHED_MAX {
                 self.touched_all = true;
@@ -636,7 +653,7 @@ impl Engine {
             *self.df.entry(*t).or_default() += 1;
         }
         for (t, _) in self.index_terms(&vector) {
-            push(&mut self.by_term, t, id);
+            self.by_term.push(t, slot);
         }
         for s in fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
             // A copy whose group already stands last under this sample adds nothing a later
@@ -644,16 +661,18 @@ impl Engine {
             let same_group = self
                 .by_sample
                 .get(s)
-                .and_then(|ids| self.entries.get(&ids.last()))
+                .last()
+                .and_then(|last| self.entries.get(last))
                 .is_some_and(|e| e.copy == copy);
             if !same_group {
-                push(&mut self.by_sample, *s, id);
+                self.by_sample.push(*s, slot);
             }
         }
-        push(&mut self.by_exact, fp.exact, id);
-        self.stories.entry(story).or_default().push(id);
-        self.by_time.insert((seen, id));
+        self.by_exact.push(fp.exact, slot);
+        self.stories.entry(story).or_default().push(slot);
+        self.by_time.insert((seen, slot));
         let entry = Entry {
+            id,
             source,
             published,
             seen,
@@ -670,7 +689,8 @@ impl Engine {
             names: fp.names.clone().into_boxed_slice(),
         };
         self.held += cost(&entry);
-        self.entries.insert(id, entry);
+        self.entries.insert(slot, entry);
+        self.slots.insert(id, slot);
         self.keep_to_budget();
     }
 
@@ -692,11 +712,18 @@ impl Engine {
     /// Forgets a report (deleted, or rolled back with its transaction). Index keys pointing to
     /// it are dropped lazily.
     pub fn remove(&mut self, id: i64) {
-        let Some(e) = self.entries.remove(&id) else {
+        if let Some(&slot) = self.slots.get(&id) {
+            self.remove_slot(slot);
+        }
+    }
+
+    fn remove_slot(&mut self, slot: Slot) {
+        let Some(e) = self.entries.remove(&slot) else {
             return;
         };
+        self.slots.remove(&e.id);
         self.held = self.held.saturating_sub(cost(&e));
-        self.by_time.remove(&(e.seen, id));
+        self.by_time.remove(&(e.seen, slot));
         for (t, _) in e.vector.iter() {
             if let Some(n) = self.df.get_mut(t) {
                 *n = n.saturating_sub(1);
@@ -707,10 +734,10 @@ impl Engine {
         }
         if let Some(members) = self.stories.get_mut(&e.story) {
             // Reports leave the window oldest first: a story's first member, as a rule.
-            if members.first() == Some(&id) {
+            if members.first() == Some(&slot) {
                 members.remove(0);
             } else {
-                members.retain(|m| *m != id);
+                members.retain(|m| *m != slot);
             }
             if members.is_empty() {
                 self.stories.remove(&e.story);
@@ -734,8 +761,8 @@ impl Engine {
         let Some(members) = self.stories.remove(&from) else {
             return;
         };
-        for id in &members {
-            if let Some(e) = self.entries.get_mut(id) {
+        for slot in &members {
+            if let Some(e) = self.entries.get_mut(slot) {
                 e.story = to;
             }
         }
@@ -744,14 +771,14 @@ impl Engine {
 
     /// Drops the reports first seen before `before`.
     pub fn evict_before(&mut self, before: i64) -> usize {
-        let old: Vec<i64> = self
+        let old: Vec<Slot> = self
             .by_time
             .iter()
             .take_while(|(p, _)| *p < before)
-            .map(|(_, id)| *id)
+            .map(|(_, slot)| *slot)
             .collect();
-        for id in &old {
-            self.remove(*id);
+        for slot in &old {
+            self.remove_slot(*slot);
         }
         old.len()
     }
@@ -759,16 +786,82 @@ impl Engine {
     /// Drops index keys of reports no longer held.
     fn compact(&mut self) {
         let live = &self.entries;
-        for map in [&mut self.by_sample, &mut self.by_term] {
-            map.retain(|_, ids| ids.retain(|id| live.contains_key(id)));
-            shrink(map);
-        }
-        self.by_exact
-            .retain(|_, ids| ids.retain(|id| live.contains_key(id)));
-        shrink(&mut self.by_exact);
+        let held = |slot: Slot| live.contains_key(&slot).then_some(slot);
+        self.by_sample.retain_map(held);
+        self.by_term.retain_map(held);
+        self.by_exact.retain_map(held);
         shrink(&mut self.entries);
+        shrink(&mut self.slots);
         shrink(&mut self.stories);
         shrink(&mut self.df);
+        self.dead_keys = 0;
+    }
+
+    /// Panics when an index key leads to a held report that does not have that key, or a held
+    /// report cannot be found under its exact hash and story terms.
+    #[cfg(test)]
+    fn assert_consistent(&self) {
+        for (key, v) in &self.by_sample.map {
+            for slot in self.by_sample.get(key) {
+                if let Some(e) = self.entries.get(slot) {
+                    assert!(
+                        e.samples.contains(key),
+                        "sample {key} {v} leads to {}",
+                        e.id
+                    );
+                }
+            }
+        }
+        for key in self.by_term.map.keys() {
+            for slot in self.by_term.get(key) {
+                if let Some(e) = self.entries.get(slot) {
+                    assert!(
+                        e.vector.iter().any(|(t, _)| t == key),
+                        "term {key} → {}",
+                        e.id
+                    );
+                }
+            }
+        }
+        for (slot, e) in &self.entries {
+            assert_eq!(self.slots.get(&e.id), Some(slot));
+            assert!(self.by_exact.get(&e.exact).contains(slot), "{}", e.id);
+            for (t, _) in self.index_terms(&e.vector) {
+                assert!(self.by_term.get(&t).contains(slot), "{} under {t}", e.id);
+            }
+            assert!(self.stories.get(&e.story).is_some_and(|m| m.contains(slot)));
+            assert!(self.by_time.contains(&(e.seen, *slot)));
+        }
+    }
+
+    /// Numbers the held reports again from 0, first seen first, once the slots ran out (after
+    /// two billion reports: years of a busy daemon), dropping the keys of those not held.
+    fn renumber(&mut self) {
+        let new: FxHashMap<Slot, Slot> = self
+            .by_time
+            .iter()
+            .zip(0..)
+            .map(|(&(_, old), new)| (old, new))
+            .collect();
+        let to = |slot: Slot| new.get(&slot).copied();
+        self.by_sample.retain_map(to);
+        self.by_term.retain_map(to);
+        self.by_exact.retain_map(to);
+        self.entries = std::mem::take(&mut self.entries)
+            .into_iter()
+            .filter_map(|(slot, e)| Some((to(slot)?, e)))
+            .collect();
+        self.slots = self.entries.iter().map(|(slot, e)| (e.id, *slot)).collect();
+        self.held = self.entries.values().map(cost).sum();
+        for members in self.stories.values_mut() {
+            *members = members.iter().filter_map(|&m| to(m)).collect();
+        }
+        self.by_time = self
+            .by_time
+            .iter()
+            .filter_map(|&(seen, slot)| Some((seen, to(slot)?)))
+            .collect();
+        self.next_slot = new.len() as Slot;
         self.dead_keys = 0;
     }
 
@@ -779,28 +872,29 @@ impl Engine {
 
     /// A rough count of the bytes the indexes hold, for benchmarks and `/metrics`.
     pub fn memory_estimate(&self) -> usize {
-        let entry = std::mem::size_of::<Entry>() + 8 + 16;
-        let per_entries: usize = self
+        fn table<K, V>(m: &FxHashMap<K, V>) -> usize {
+            // A bucket (key, value, control byte) for each slot of the table.
+            m.capacity() * (std::mem::size_of::<(K, V)>() + 1)
+        }
+        let slices: usize = self
             .entries
             .values()
-            .map(|e| entry + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
+            .map(|e| 3 * 16 + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
             .sum();
-        fn postings<K>(m: &FxHashMap<K, Postings>) -> usize {
-            // A slot (key, value, control byte) for each bucket, and the lists held apart.
-            m.capacity() * (std::mem::size_of::<(K, Postings)>() + 1)
-                + m.values().map(Postings::heap_bytes).sum::<usize>()
-        }
-        per_entries
-            + postings(&self.by_sample)
-            + postings(&self.by_term)
-            + postings(&self.by_exact)
+        table(&self.entries)
+            + slices
+            + table(&self.slots)
+            + self.by_sample.bytes()
+            + self.by_term.bytes()
+            + self.by_exact.bytes()
+            + table(&self.stories)
             + self
                 .stories
                 .values()
-                .map(|v| 8 * v.capacity() + 40)
+                .map(|v| 4 * v.capacity() + 16)
                 .sum::<usize>()
-            + self.by_time.len() * 24
-            + self.df.len() * 12
+            + self.by_time.len() * 16 * 3 / 2
+            + table(&self.df)
     }
 }
 
@@ -812,89 +906,133 @@ fn cost(e: &Entry) -> usize {
     const fn slot(bytes: usize) -> usize {
         (bytes + 1) * 8 / 5
     }
-    const FIXED: usize = slot(8 + std::mem::size_of::<Entry>()) // the entry
+    const FIXED: usize = slot(std::mem::size_of::<(Slot, Entry)>()) // the entry
+        + slot(std::mem::size_of::<(i64, Slot)>()) // its id
         + 3 * 16 // the allocations of its three slices
-        + fingerprint::INDEX_SAMPLES * slot(4 + std::mem::size_of::<Postings>()) // its samples
-        + slot(8 + std::mem::size_of::<Postings>()) // its exact hash
-        + INDEX_TERMS * 8 // its story terms: ids in lists that other reports share
-        + 48 // its place in the first-seen order
-        + 16; // its place in the story's members
+        + fingerprint::INDEX_SAMPLES * slot(std::mem::size_of::<(u32, u32)>()) // its samples
+        + slot(std::mem::size_of::<(u64, u32)>()) // its exact hash
+        + INDEX_TERMS * 4 // its story terms: slots in lists that other reports share
+        + 24 // its place in the first-seen order
+        + 8; // its place in the story's members
     FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
 }
 
-/// The reports under one index key, oldest first. Most keys (a shingle sampled from one text)
-/// hold one report: it is kept in the map's slot, without an allocation of its own (a list per
-/// key cost ~50 bytes a key beside the slot).
-#[derive(Debug)]
-enum Postings {
-    One(i64),
-    /// Boxed: the variant stays one word, so a slot of the sample map is 24 bytes, not 32 (the
-    /// extra allocation is paid only by the few keys that several reports share).
-    #[allow(clippy::box_collection)]
-    Many(Box<Vec<i64>>),
+/// A report's place in the engine: its number in the order of arrival. The indexes hold
+/// slots, not the store's 64-bit ids: a key and its report fit in 8 bytes of a map's bucket
+/// (with the ids, and a list per key, it took 24; the sample index is most of the engine).
+type Slot = u32;
+
+/// The mark of a posting that is a list (the rest is its place in [`Index::lists`]); slots
+/// stay below it.
+const LIST: u32 = 1 << 31;
+
+/// Index keys and the reports under each, oldest first. Most keys (a shingle sampled from one
+/// text) hold one report: its slot is the map's value. A key that several reports share holds
+/// the mark [`LIST`] and the place of its list in `lists`.
+///
+/// Hand-written: no crate keeps a small-vector map at 8 bytes a key.
+struct Index<K> {
+    map: FxHashMap<K, u32>,
+    /// The lists of shared keys; laid out again (without those that emptied) at each
+    /// [`Index::retain_map`].
+    lists: Vec<Vec<Slot>>,
 }
 
-impl Postings {
-    fn as_slice(&self) -> &[i64] {
-        match self {
-            Postings::One(id) => std::slice::from_ref(id),
-            Postings::Many(ids) => ids.as_slice(),
+impl<K> Default for Index<K> {
+    fn default() -> Self {
+        Index {
+            map: FxHashMap::default(),
+            lists: Vec::new(),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy> Index<K> {
+    /// The reports under `key`, oldest first.
+    fn get(&self, key: &K) -> &[Slot] {
+        match self.map.get(key) {
+            None => &[],
+            Some(v) if v & LIST == 0 => std::slice::from_ref(v),
+            Some(v) => self
+                .lists
+                .get((v & !LIST) as usize)
+                .map_or(&[], Vec::as_slice),
         }
     }
 
-    fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-
-    fn last(&self) -> i64 {
-        match self {
-            Postings::One(id) => *id,
-            // Never empty: `retain` drops a list that would be.
-            Postings::Many(ids) => ids.last().copied().unwrap_or(i64::MIN),
-        }
-    }
-
-    /// Keeps the ids `keep` accepts; false when none is left (the key is then dropped).
-    fn retain(&mut self, keep: impl Fn(&i64) -> bool) -> bool {
-        match self {
-            Postings::One(id) => keep(id),
-            Postings::Many(ids) => {
-                ids.retain(keep);
-                match ids.as_slice() {
-                    [] => false,
-                    [one] => {
-                        *self = Postings::One(*one);
-                        true
+    fn push(&mut self, key: K, slot: Slot) {
+        debug_assert!(slot < LIST);
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(slot);
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let v = *o.get();
+                if v & LIST != 0 {
+                    if let Some(list) = self.lists.get_mut((v & !LIST) as usize) {
+                        list.push(slot);
                     }
-                    _ => {
-                        ids.shrink_to_fit();
-                        true
-                    }
+                } else {
+                    o.insert(LIST | self.lists.len() as u32);
+                    self.lists.push(vec![v, slot]);
                 }
             }
         }
     }
 
-    fn heap_bytes(&self) -> usize {
-        match self {
-            Postings::One(_) => 0,
-            Postings::Many(ids) => 8 * ids.capacity() + 16 + 24,
-        }
-    }
-}
-
-fn push<K: std::hash::Hash + Eq>(map: &mut FxHashMap<K, Postings>, key: K, id: i64) {
-    match map.entry(key) {
-        std::collections::hash_map::Entry::Occupied(mut o) => match o.get_mut() {
-            Postings::Many(ids) => ids.push(id),
-            one @ Postings::One(_) => {
-                let first = one.last();
-                *one = Postings::Many(Box::new(vec![first, id]));
+    /// Keeps the reports `to` gives a slot for (their new slot, or the same), in order; drops
+    /// the keys left with none, and lays the lists out again without the free places.
+    fn retain_map(&mut self, to: impl Fn(Slot) -> Option<Slot>) {
+        let mut old = std::mem::take(&mut self.lists);
+        let lists = &mut self.lists;
+        self.map.retain(|_, v| {
+            if *v & LIST == 0 {
+                return match to(*v) {
+                    Some(slot) => {
+                        *v = slot;
+                        true
+                    }
+                    None => false,
+                };
             }
-        },
-        std::collections::hash_map::Entry::Vacant(v) => {
-            v.insert(Postings::One(id));
-        }
+            let Some(list) = old.get_mut((*v & !LIST) as usize) else {
+                return false;
+            };
+            let mut list = std::mem::take(list);
+            list.retain_mut(|slot| match to(*slot) {
+                Some(new) => {
+                    *slot = new;
+                    true
+                }
+                None => false,
+            });
+            match list.as_slice() {
+                [] => false,
+                [one] => {
+                    *v = *one;
+                    true
+                }
+                _ => {
+                    list.shrink_to_fit();
+                    *v = LIST | lists.len() as u32;
+                    lists.push(list);
+                    true
+                }
+            }
+        });
+        self.lists.shrink_to_fit();
+        shrink(&mut self.map);
+    }
+
+    /// About the bytes the index holds: its table and its lists.
+    fn bytes(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<(K, u32)>() + 1)
+            + self.lists.capacity() * std::mem::size_of::<Vec<Slot>>()
+            + self
+                .lists
+                .iter()
+                .map(|l| 4 * l.capacity() + 16)
+                .sum::<usize>()
     }
 }
 
@@ -1128,6 +1266,108 @@ mod tests {
     }
 
     #[test]
+    fn reports_numbered_again_are_found_as_before() {
+        // Thirty events, told by three agencies two days apart: the window holds two agencies'
+        // reports at a time, and the slots (64 here, two billion in the daemon) run out on the
+        // third, so the held ones are numbered again.
+        const PLACES: [&str; 6] = [
+            "Ельце",
+            "Данкове",
+            "Задонске",
+            "Лебедяни",
+            "Усмани",
+            "Чаплыгине",
+        ];
+        const WORKS: [&str; 5] = [
+            "отремонтируют школу искусств, заменят окна и кровлю спортивного зала",
+            "откроют поликлинику для взрослых с дневным стационаром и аптекой",
+            "построят мост через реку вместо разрушенного весенним паводком",
+            "заменят водопровод под главной площадью и у железнодорожного вокзала",
+            "высадят аллею лип и клёнов в сквере у районного дома культуры",
+        ];
+        const FIRMS: [&str; 4] = ["Стройинвест", "Липецкдорстрой", "Меридиан", "Эталон"];
+        const HEADS: [&str; 7] = [
+            "Сергей Токарев",
+            "Ирина Мальцева",
+            "Андрей Гусев",
+            "Ольга Зуева",
+            "Виктор Лапин",
+            "Наталья Фомина",
+            "Павел Рыжов",
+        ];
+        let texts: Vec<Fingerprint> = (0..30)
+            .map(|i| {
+                let (place, work) = (PLACES[i % 6], WORKS[i / 6]);
+                fp(
+                    &format!("В {place} {work}"),
+                    &format!(
+                        "В {place} {work}, сообщили в районной администрации. На это \
+                         направят {} тысяч рублей, подрядчик «{}» выбран на торгах, \
+                         работы завершат к {} числу. Жители просили об этом с {} года, \
+                         напомнил на встрече с ними глава района {}: обращения собирали \
+                         на сходах и в приёмной партии.",
+                        i * 130 + 70,
+                        FIRMS[i % 4],
+                        i % 28 + 1,
+                        2010 + i % 13,
+                        HEADS[i % 7]
+                    ),
+                )
+            })
+            .collect();
+        let mut plain = Engine::new(72 * HOUR);
+        let mut renumbered = Engine::new(72 * HOUR);
+        renumbered.slot_limit = 64;
+        let mut groups = vec![0; texts.len()];
+        for round in 0..3i64 {
+            // Each agency in its own order: a slot numbered again is another event's.
+            for k in 0..texts.len() {
+                let i = (k + 7 * round as usize) % texts.len();
+                let f = &texts[i];
+                let id = round * 100 + i as i64 + 1;
+                let at = round * 50 * HOUR + k as i64 * 60;
+                let source = format!("agency-{round}");
+                let r = Report {
+                    source: &source,
+                    published: at,
+                    fp: f,
+                };
+                let (a, b) = (plain.decide(&r), renumbered.decide(&r));
+                assert_eq!(a, b, "report {id}");
+                let (copy, story) = match a {
+                    Decision::Copy { copy, story, .. } => (copy, story),
+                    _ => (id, id),
+                };
+                // Each later agency's report is a copy of the first agency's.
+                if round == 0 {
+                    groups[i] = copy;
+                } else {
+                    assert_eq!(copy, groups[i], "report {id}: {a:?}");
+                }
+                plain.insert(id, &source, at, at, story, copy, f);
+                renumbered.insert(id, &source, at, at, story, copy, f);
+                renumbered.assert_consistent();
+            }
+        }
+        assert_eq!((plain.next_slot, renumbered.next_slot), (90, 60));
+        assert_eq!(renumbered.len(), 60);
+        assert_eq!(renumbered.held_bytes(), plain.held_bytes());
+        // Forgetting by id finds the report under its new slot.
+        renumbered.remove(201);
+        assert_eq!(renumbered.len(), 59);
+        let r = Report {
+            source: "agency-9",
+            published: 100 * HOUR,
+            fp: &texts[0],
+        };
+        let d = renumbered.decide(&r);
+        assert!(
+            matches!(d, Decision::Copy { of: 101, copy, .. } if copy == groups[0]),
+            "{d:?}"
+        );
+    }
+
+    #[test]
     fn reports_are_held_for_a_window_after_they_were_first_seen() {
         let a = fp(
             "Пожар в Ельце",
@@ -1229,7 +1469,7 @@ mod tests {
         }
         // Every later copy would have walked all the earlier ones.
         for s in release.samples.iter().take(fingerprint::INDEX_SAMPLES) {
-            assert_eq!(e.by_sample[s].len(), 1);
+            assert_eq!(e.by_sample.get(s).len(), 1);
         }
         // A text of its own that shares one stock phrase with the release is not a copy.
         let other = fp(
