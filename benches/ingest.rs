@@ -22,7 +22,8 @@
 //! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs);
 //! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling);
 //! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows);
-//! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default).
+//! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
+//! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1027,7 +1028,17 @@ async fn bench() {
     // 1. Cold and warm `svodka fetch`.
     let listen = free_port();
     let cfg = config(&work, &origin_url, n, &listen, "cold.db");
-    let mut cmd = Command::new(bin);
+    // `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` (or `perf record …`) runs the cold fetch
+    // under a profiler; its figures are then the profiler's, not svodka's.
+    let mut cmd = match std::env::var("SVODKA_BENCH_WRAP") {
+        Ok(wrap) if !wrap.trim().is_empty() => {
+            let mut words = wrap.split_whitespace();
+            let mut cmd = Command::new(words.next().unwrap_or_default());
+            cmd.args(words).arg(bin);
+            cmd
+        }
+        _ => Command::new(bin),
+    };
     cmd.arg("fetch").arg("--config").arg(&cfg);
     let cold = run_measured(cmd, &work.join("cold.out")).await;
     let out = std::fs::read_to_string(work.join("cold.out")).unwrap_or_default();
