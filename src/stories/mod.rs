@@ -200,7 +200,7 @@ pub struct Engine {
     window: i64,
     sources: HashMap<String, u32>,
     /// The reports held, by their slot.
-    entries: FxHashMap<Slot, Entry>,
+    entries: Held,
     /// The store's ids of the reports held, and their slots.
     slots: FxHashMap<i64, Slot>,
     /// The slot the next report takes.
@@ -286,7 +286,7 @@ impl Engine {
         Engine {
             window,
             sources: HashMap::new(),
-            entries: FxHashMap::default(),
+            entries: Held::default(),
             slots: FxHashMap::default(),
             next_slot: 0,
             slot_limit: LIST,
@@ -629,7 +629,10 @@ impl Engine {
             next
         });
         self.touched.insert(source);
-        if self.next_slot >= self.slot_limit {
+        // Slots run out after two billion reports; a long run of them forgotten out of turn
+        // (a transaction rolled back, a story's reports deleted) leaves holes in `entries`.
+        if self.next_slot >= self.slot_limit || self.entries.span() > 2 * self.entries.len() + 1024
+        {
             self.renumber();
         }
         let slot = self.next_slot;
@@ -790,7 +793,6 @@ impl Engine {
         self.by_sample.retain_map(held);
         self.by_term.retain_map(held);
         self.by_exact.retain_map(held);
-        shrink(&mut self.entries);
         shrink(&mut self.slots);
         shrink(&mut self.stories);
         shrink(&mut self.df);
@@ -823,7 +825,8 @@ impl Engine {
                 }
             }
         }
-        for (slot, e) in &self.entries {
+        for (slot, e) in self.entries.iter() {
+            let slot = &slot;
             assert_eq!(self.slots.get(&e.id), Some(slot));
             assert!(self.by_exact.get(&e.exact).contains(slot), "{}", e.id);
             for (t, _) in self.index_terms(&e.vector) {
@@ -847,11 +850,15 @@ impl Engine {
         self.by_sample.retain_map(to);
         self.by_term.retain_map(to);
         self.by_exact.retain_map(to);
-        self.entries = std::mem::take(&mut self.entries)
+        let mut moved: Vec<(Slot, Entry)> = std::mem::take(&mut self.entries)
             .into_iter()
             .filter_map(|(slot, e)| Some((to(slot)?, e)))
             .collect();
-        self.slots = self.entries.iter().map(|(slot, e)| (e.id, *slot)).collect();
+        moved.sort_unstable_by_key(|(slot, _)| *slot);
+        for (slot, e) in moved {
+            self.entries.insert(slot, e);
+        }
+        self.slots = self.entries.iter().map(|(slot, e)| (e.id, slot)).collect();
         self.held = self.entries.values().map(cost).sum();
         for members in self.stories.values_mut() {
             *members = members.iter().filter_map(|&m| to(m)).collect();
@@ -881,7 +888,7 @@ impl Engine {
             .values()
             .map(|e| 3 * 16 + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
             .sum();
-        table(&self.entries)
+        self.entries.bytes()
             + slices
             + table(&self.slots)
             + self.by_sample.bytes()
@@ -906,7 +913,7 @@ fn cost(e: &Entry) -> usize {
     const fn slot(bytes: usize) -> usize {
         (bytes + 1) * 8 / 5
     }
-    const FIXED: usize = slot(std::mem::size_of::<(Slot, Entry)>()) // the entry
+    const FIXED: usize = std::mem::size_of::<Entry>() * 5 / 4 // the entry, and room for holes
         + slot(std::mem::size_of::<(i64, Slot)>()) // its id
         + 3 * 16 // the allocations of its three slices
         + fingerprint::INDEX_SAMPLES * slot(std::mem::size_of::<(u32, u32)>()) // its samples
@@ -915,6 +922,104 @@ fn cost(e: &Entry) -> usize {
         + 24 // its place in the first-seen order
         + 8; // its place in the story's members
     FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
+}
+
+/// The reports held, in the order of their slots: `list[slot - first]`, `None` for a report
+/// forgotten. Reports are forgotten mostly first seen first, so the holes leave from the
+/// front; the engine numbers the reports again when holes elsewhere pile up. Half the bytes
+/// of a hash map of entries (whose table is a power of two, up to half empty), and a lookup
+/// is an index.
+#[derive(Default)]
+struct Held {
+    first: Slot,
+    list: std::collections::VecDeque<Option<Entry>>,
+    /// Reports held (the `Some` in `list`).
+    live: usize,
+}
+
+impl Held {
+    fn get(&self, slot: &Slot) -> Option<&Entry> {
+        let at = slot.checked_sub(self.first)?;
+        self.list.get(at as usize)?.as_ref()
+    }
+
+    fn get_mut(&mut self, slot: &Slot) -> Option<&mut Entry> {
+        let at = slot.checked_sub(self.first)?;
+        self.list.get_mut(at as usize)?.as_mut()
+    }
+
+    fn contains_key(&self, slot: &Slot) -> bool {
+        self.get(slot).is_some()
+    }
+
+    /// Holds `e` at `slot`, which is past every slot held (holes fill the gap).
+    fn insert(&mut self, slot: Slot, e: Entry) {
+        if self.list.is_empty() {
+            self.first = slot;
+        }
+        let at = slot.saturating_sub(self.first) as usize;
+        while self.list.len() < at {
+            self.list.push_back(None);
+        }
+        if at < self.list.len() {
+            // Not past the end: never asked by the engine; the slot is taken over.
+            if self.list[at].replace(e).is_none() {
+                self.live += 1;
+            }
+            return;
+        }
+        self.list.push_back(Some(e));
+        self.live += 1;
+    }
+
+    fn remove(&mut self, slot: &Slot) -> Option<Entry> {
+        let at = slot.checked_sub(self.first)?;
+        let e = self.list.get_mut(at as usize)?.take()?;
+        self.live -= 1;
+        while self.list.front().is_some_and(Option::is_none) {
+            self.list.pop_front();
+            self.first += 1;
+        }
+        if self.list.is_empty() {
+            self.list = Default::default();
+        } else if self.list.capacity() > 4 * self.list.len() + 1024 {
+            self.list.shrink_to_fit();
+        }
+        Some(e)
+    }
+
+    fn len(&self) -> usize {
+        self.live
+    }
+
+    fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Slots from the first held to the last, holes included.
+    fn span(&self) -> usize {
+        self.list.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Slot, &Entry)> {
+        (self.first..)
+            .zip(&self.list)
+            .filter_map(|(slot, e)| Some((slot, e.as_ref()?)))
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Entry> {
+        self.list.iter().flatten()
+    }
+
+    fn into_iter(self) -> impl Iterator<Item = (Slot, Entry)> {
+        (self.first..)
+            .zip(self.list)
+            .filter_map(|(slot, e)| Some((slot, e?)))
+    }
+
+    fn bytes(&self) -> usize {
+        self.list.capacity() * std::mem::size_of::<Option<Entry>>()
+    }
 }
 
 /// A report's place in the engine: its number in the order of arrival. The indexes hold
@@ -1365,6 +1470,36 @@ mod tests {
             matches!(d, Decision::Copy { of: 101, copy, .. } if copy == groups[0]),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn holes_left_by_reports_forgotten_out_of_turn_are_closed() {
+        let f = fp(
+            "В Ельце ограничат движение по улице Мира",
+            "С понедельника в Ельце на две недели ограничат движение по улице Мира: подрядчик \
+             меняет трубы теплотрассы. Объезд по улицам Коммунаров и Свердлова.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        for id in 1..=3_000 {
+            e.insert(id, &format!("agency-{}", id % 7), 0, id, id, id, &f);
+        }
+        // The first report stays; the others are deleted (a story's reports removed).
+        for id in 2..=3_000 {
+            e.remove(id);
+        }
+        assert_eq!((e.len(), e.entries.span()), (1, 3_000));
+        for id in 3_001..=3_100 {
+            e.insert(id, &format!("agency-{}", id % 7), 0, id, id, id, &f);
+        }
+        assert_eq!(e.len(), 101);
+        assert!(e.entries.span() <= 101, "{} slots", e.entries.span());
+        e.assert_consistent();
+        let r = Report {
+            source: "agency-x",
+            published: 0,
+            fp: &f,
+        };
+        assert!(matches!(e.decide(&r), Decision::Copy { .. }));
     }
 
     #[test]
