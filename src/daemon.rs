@@ -353,7 +353,7 @@ async fn initial_due(
         .await??;
     let mut due = HashMap::new();
     for (s, state) in sources.into_iter().zip(states) {
-        let schedule = s.cron.as_ref().unwrap_or(&ctx.cfg.schedule);
+        let schedule = s.cron.as_deref().unwrap_or(&ctx.cfg.schedule);
         let stale = state
             .last_fetch
             .is_none_or(|t| t < (now - schedule.period_near(now)).timestamp());
@@ -372,7 +372,7 @@ async fn initial_due(
 
 fn next_tick(ctx: &Ctx, name: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let s = ctx.source(name).filter(|s| s.enabled)?;
-    let schedule = s.cron.as_ref().unwrap_or(&ctx.cfg.schedule);
+    let schedule = s.cron.as_deref().unwrap_or(&ctx.cfg.schedule);
     let tick = schedule.next_after(now)?;
     Some(tick + jitter(name, schedule.period_near(tick)))
 }

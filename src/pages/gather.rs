@@ -76,7 +76,7 @@ pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec
         .map(|h| {
             let source = by_name.get(h.name.as_str()).copied();
             let schedule = source
-                .and_then(|s| s.cron.as_ref())
+                .and_then(|s| s.cron.as_deref())
                 .unwrap_or(&cfg.schedule);
             let period = schedule.period_near(at).num_seconds();
             let s = h.state;

@@ -40,7 +40,7 @@ const CHECKPOINT_BYTES: u64 = 32 << 20;
 /// The story window until the config says otherwise: three days.
 pub const DEFAULT_WINDOW: i64 = 72 * 3600;
 /// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
-pub const DEFAULT_BUDGET: usize = 64 << 20;
+pub const DEFAULT_BUDGET: usize = 48 << 20;
 
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
@@ -60,10 +60,11 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
-        // 16 MiB of page cache: the indexes of `items` are written at random keys (source and
+        // 8 MiB of page cache: the indexes of `items` are written at random keys (source and
         // key, link), and a cache that holds their hot pages saves reads per new report; the
-        // file's other pages come from the OS's page cache, a copy and not a disk read.
-        .and_then(|_| conn.pragma_update(None, "cache_size", -16_384))
+        // file's other pages come from the OS's page cache, a copy and not a disk read. 16 MiB
+        // made a cold fetch of 10,000 feeds no faster (BENCHMARKS.md).
+        .and_then(|_| conn.pragma_update(None, "cache_size", -8_192))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
     // A connection checkpoints the WAL into the database after its commits once the WAL holds
