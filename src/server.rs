@@ -50,6 +50,84 @@ fn feed_sources(cfg: &Config) -> FeedSources {
 /// What the bulletin was built from: (data version, config generation, minute).
 type FrontKey = (u64, u64, i64);
 
+/// A page that costs much to make (the bulletin reads a week of headlines: seconds at ten
+/// thousand sources): one request makes it at a time, and while the news comes in (each new
+/// item a new data version) it is made again only once it is older than [`COSTLY_REDO`] times
+/// what it took to make; the others meanwhile get the last one made. A page that takes a
+/// millisecond stays fresh to the millisecond; one that takes five seconds is made at most
+/// every fifty, and never by every reader at once.
+struct Costly<K> {
+    last: Mutex<Option<Made<K>>>,
+    making: tokio::sync::Mutex<()>,
+}
+
+struct Made<K> {
+    key: K,
+    page: String,
+    at: std::time::Instant,
+    took: std::time::Duration,
+}
+
+const COSTLY_REDO: u32 = 10;
+
+impl<K> Default for Costly<K> {
+    fn default() -> Self {
+        Costly {
+            last: Mutex::new(None),
+            making: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<K: PartialEq + Clone> Costly<K> {
+    /// The page for `key`: the last one made when it is for `key`, or recent enough and for a
+    /// key `close` to it; else made by `make`.
+    async fn get<E, F: std::future::Future<Output = Result<String, E>>>(
+        &self,
+        key: K,
+        close: impl Fn(&K, &K) -> bool,
+        make: impl FnOnce() -> F,
+    ) -> Result<String, E> {
+        let usable = |last: &Option<Made<K>>, busy: bool| {
+            last.as_ref()
+                .filter(|m| {
+                    m.key == key
+                        || (close(&m.key, &key) && (busy || m.at.elapsed() < m.took * COSTLY_REDO))
+                })
+                .map(|m| m.page.clone())
+        };
+        let now = |last: &Mutex<Option<Made<K>>>, busy: bool| {
+            usable(&last.lock().unwrap_or_else(|p| p.into_inner()), busy)
+        };
+        if let Some(page) = now(&self.last, false) {
+            return Ok(page);
+        }
+        // Someone is making it: a close page now beats waiting for theirs.
+        let _turn = match self.making.try_lock() {
+            Ok(turn) => turn,
+            Err(_) => {
+                if let Some(page) = now(&self.last, true) {
+                    return Ok(page);
+                }
+                let turn = self.making.lock().await;
+                if let Some(page) = now(&self.last, false) {
+                    return Ok(page);
+                }
+                turn
+            }
+        };
+        let started = std::time::Instant::now();
+        let page = make().await?;
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Made {
+            key,
+            page: page.clone(),
+            at: std::time::Instant::now(),
+            took: started.elapsed(),
+        });
+        Ok(page)
+    }
+}
+
 /// What the handlers share. The config sits behind a lock so SIGHUP can swap it.
 #[derive(Clone)]
 pub struct AppState {
@@ -62,7 +140,9 @@ pub struct AppState {
     rendering: Arc<Mutex<Turns>>,
     /// The bulletin as last built, with what it was built from (data version, config
     /// generation, minute): building it reads the week's headlines, so readers share one.
-    front: Arc<Mutex<Option<(FrontKey, String)>>>,
+    front: Arc<Costly<FrontKey>>,
+    /// `/trending.json` as last made for each period (day, week, month), likewise.
+    trending: Arc<[Costly<FrontKey>; 3]>,
     /// Each feed's sources (`None`: every source), from the config served: a feed is stale
     /// when one of its sources moved (`Db::version_of`).
     feed_sources: Arc<RwLock<FeedSources>>,
@@ -80,7 +160,8 @@ impl AppState {
             db,
             cache: Arc::new(Mutex::new(HashMap::new())),
             rendering: Arc::new(Mutex::new(HashMap::new())),
-            front: Arc::new(Mutex::new(None)),
+            front: Arc::default(),
+            trending: Arc::default(),
             started: SystemTime::now(),
         }
     }
@@ -424,23 +505,28 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
         st.config_gen.load(std::sync::atomic::Ordering::Acquire),
         minute.timestamp(),
     );
-    let cached = {
-        let front = st.front.lock().unwrap_or_else(|p| p.into_inner());
-        front
-            .as_ref()
-            .filter(|(k, _)| *k == key)
-            .map(|(_, page)| page.clone())
-    };
-    if let Some(page) = cached {
-        return tagged(&req, "text/html; charset=utf-8", page);
-    }
+    // Close: the same config, whatever the data and the minute.
     let page = st
-        .db
-        .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
+        .front
+        .get(
+            key,
+            |a, b| a.1 == b.1,
+            || async {
+                let made = st
+                    .db
+                    .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
+                    .await;
+                match made {
+                    Ok(Ok(page)) => Ok(page),
+                    failed => Err(failed),
+                }
+            },
+        )
         .await;
-    if let Ok(Ok(page)) = &page {
-        *st.front.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, page.clone()));
-    }
+    let page = match page {
+        Ok(page) => Ok(Ok(page)),
+        Err(failed) => failed,
+    };
     html_page(&req, page.map(|r| r.map(Some)))
 }
 
@@ -606,17 +692,34 @@ async fn trending(
         return (StatusCode::BAD_REQUEST, "period is day, week or month\n").into_response();
     };
     let cfg = st.config();
-    let report = st
-        .db
-        .read(move |c| crate::trending::from_store(&cfg, c, period, this_minute()))
+    let minute = this_minute();
+    let key = (
+        st.db.version(),
+        st.config_gen.load(std::sync::atomic::Ordering::Acquire),
+        minute.timestamp(),
+    );
+    let made = &st.trending[period as usize];
+    let report = made
+        .get(
+            key,
+            |a, b| a.1 == b.1,
+            || async {
+                match st
+                    .db
+                    .read(move |c| crate::trending::from_store(&cfg, c, period, minute))
+                    .await
+                {
+                    Ok(Ok(t)) => {
+                        Ok(serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()))
+                    }
+                    _ => Err(()),
+                }
+            },
+        )
         .await;
     match report {
-        Ok(Ok(t)) => tagged(
-            &req,
-            "application/json; charset=utf-8",
-            serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()),
-        ),
-        _ => (
+        Ok(json) => tagged(&req, "application/json; charset=utf-8", json),
+        Err(()) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",
         )
@@ -633,6 +736,53 @@ fn this_minute() -> chrono::DateTime<chrono::Utc> {
 
 #[cfg(test)]
 mod tests {
+
+    #[tokio::test]
+    async fn a_costly_page_is_made_once_at_a_time_and_not_for_every_new_item() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let page: Arc<Costly<(u64, u64)>> = Arc::default();
+        let made = Arc::new(AtomicUsize::new(0));
+        let make = |label: &'static str, ms: u64| {
+            let made = made.clone();
+            move || async move {
+                made.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                Ok::<_, ()>(label.to_string())
+            }
+        };
+        let same_config = |a: &(u64, u64), b: &(u64, u64)| a.1 == b.1;
+        // (data version, config generation). The first takes 200 ms to make.
+        let first = page.get((1, 0), same_config, make("v1", 200)).await;
+        assert_eq!(first, Ok("v1".to_string()));
+        // New items came in: within ten times what it took, the page made stays.
+        let again = page.get((2, 0), same_config, make("v2", 200)).await;
+        assert_eq!(again, Ok("v1".to_string()));
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+        // A new config is never served the old page.
+        let reloaded = page.get((2, 1), same_config, make("c1", 10)).await;
+        assert_eq!(reloaded, Ok("c1".to_string()));
+        // It took 10 ms: 100 ms later, new items make it again; readers arriving while it is
+        // made get the last one at once.
+        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        let slow = tokio::spawn({
+            let page = page.clone();
+            let make = make("v3", 300);
+            async move { page.get((3, 1), same_config, make).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let t = std::time::Instant::now();
+        let meanwhile = page.get((3, 1), same_config, make("never", 0)).await;
+        assert_eq!(meanwhile, Ok("c1".to_string()));
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
+        assert_eq!(slow.await.ok(), Some(Ok("v3".to_string())));
+        assert_eq!(made.load(Ordering::SeqCst), 3);
+        // A page that failed to be made is not kept.
+        let failed = page.get((4, 2), same_config, || async { Err(()) }).await;
+        assert_eq!(failed, Err(()));
+        let next = page.get((4, 2), same_config, make("c2", 0)).await;
+        assert_eq!(next, Ok("c2".to_string()));
+    }
+
     use super::*;
 
     #[test]
