@@ -40,6 +40,7 @@ pub async fn run(
         cfg.sources.len()
     );
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
+    tokio::spawn(server::warm(state.clone()));
     // Static files and WebSub pings follow each change on their own task.
     let (publishing, publish_cfg) = tokio::sync::watch::channel(cfg.clone());
     tokio::spawn(crate::export::follow(
