@@ -312,7 +312,7 @@ impl Engine {
 
     /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
     /// reports would need more, the first seen are forgotten early. Ten thousand agencies
-    /// carry ~1.5 million reports in 72 hours, ~1.5 GB of indexes; a small machine holds the
+    /// carry ~1.5 million reports in 72 hours, ~1.2 GB of indexes; a small machine holds the
     /// last hours of them instead.
     pub fn set_budget(&mut self, bytes: usize) {
         self.budget = bytes;
