@@ -126,8 +126,9 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Fetches the sources at these places of `ctx.cfg.sources` now. `force` ignores backoff (a person asked for this fetch); a source
-/// that answered 410 Gone is skipped either way until its URL changes in the config.
+/// Fetches the sources at these places of `ctx.cfg.sources` now. `force` ignores backoff (a
+/// person asked for this fetch); a source that answered 410 Gone is skipped either way until
+/// its URL changes in the config.
 ///
 /// Every source gets its own task, but a fetched feed holds one of `fetch.concurrency` places
 /// until it is stored (`fetch::Slot`): fetching waits for the writer instead of piling bodies
