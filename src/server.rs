@@ -51,14 +51,16 @@ fn feed_sources(cfg: &Config) -> FeedSources {
 type FrontKey = (u64, u64, i64);
 
 /// A page that costs much to make (the bulletin reads a week of headlines: seconds at ten
-/// thousand sources): one request makes it at a time, and while the news comes in (each new
-/// item a new data version) it is made again only once it is older than [`COSTLY_REDO`] times
-/// what it took to make; the others meanwhile get the last one made. A page that takes a
-/// millisecond stays fresh to the millisecond; one that takes five seconds is made at most
-/// every fifty, and never by every reader at once.
+/// thousand sources): one is made at a time, and once made it stands for [`COSTLY_REDO`] times
+/// what it took to make, whatever came in meanwhile (each new item is a new data version).
+/// After that, a page that took [`COSTLY_BEHIND`] or more is still served at once to the next
+/// reader and made again behind them; a cheaper one is made again for that reader. A reader
+/// with nothing close to serve (the first, or after a config change) waits. A page that takes
+/// a millisecond stays fresh to the millisecond; one that takes five seconds is made at most
+/// every fifty, never by every reader at once, and no reader waits for it but the first.
 struct Costly<K> {
     last: Mutex<Option<Made<K>>>,
-    making: tokio::sync::Mutex<()>,
+    making: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Made<K> {
@@ -69,55 +71,75 @@ struct Made<K> {
 }
 
 const COSTLY_REDO: u32 = 10;
+const COSTLY_BEHIND: std::time::Duration = std::time::Duration::from_millis(100);
 
 impl<K> Default for Costly<K> {
     fn default() -> Self {
         Costly {
             last: Mutex::new(None),
-            making: tokio::sync::Mutex::new(()),
+            making: Arc::default(),
         }
     }
 }
 
-impl<K: PartialEq + Clone> Costly<K> {
-    /// The page for `key`: the last one made when it is for `key`, or recent enough and for a
-    /// key `close` to it; else made by `make`.
-    async fn get<E, F: std::future::Future<Output = Result<String, E>>>(
-        &self,
+impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
+    /// The page for `key`: the last one made when it is for `key` or for a key `close` to it
+    /// (made again behind this reader once it is old); else made by `make` now.
+    async fn get<E, F>(
+        self: &Arc<Self>,
         key: K,
         close: impl Fn(&K, &K) -> bool,
-        make: impl FnOnce() -> F,
-    ) -> Result<String, E> {
-        let usable = |last: &Option<Made<K>>, busy: bool| {
-            last.as_ref()
-                .filter(|m| {
-                    m.key == key
-                        || (close(&m.key, &key) && (busy || m.at.elapsed() < m.took * COSTLY_REDO))
-                })
-                .map(|m| m.page.clone())
+        make: F,
+    ) -> Result<String, E>
+    where
+        F: std::future::Future<Output = Result<String, E>> + Send + 'static,
+        E: Send + 'static,
+    {
+        // (the page, whether it is old, whether it costs enough to be made behind a reader).
+        let last = |key: &K| {
+            let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            last.as_ref().and_then(|m| {
+                if m.key == *key {
+                    Some((m.page.clone(), false, false))
+                } else if close(&m.key, key) {
+                    let old = m.at.elapsed() >= m.took * COSTLY_REDO;
+                    Some((m.page.clone(), old, m.took >= COSTLY_BEHIND))
+                } else {
+                    None
+                }
+            })
         };
-        let now = |last: &Mutex<Option<Made<K>>>, busy: bool| {
-            usable(&last.lock().unwrap_or_else(|p| p.into_inner()), busy)
-        };
-        if let Some(page) = now(&self.last, false) {
+        match last(&key) {
+            Some((page, false, _)) => return Ok(page),
+            Some((page, true, true)) => {
+                // Made again behind this reader, unless someone is making it already.
+                if let Ok(turn) = self.making.clone().try_lock_owned() {
+                    let this = self.clone();
+                    tokio::spawn(async move {
+                        let _turn = turn;
+                        // A failure keeps the last page; the next old reader tries again.
+                        let _ = this.make(key, make).await;
+                    });
+                }
+                return Ok(page);
+            }
+            Some((_, true, false)) | None => {}
+        }
+        let _turn = self.making.lock().await;
+        // Made meanwhile by the reader before.
+        if let Some((page, false, _)) = last(&key) {
             return Ok(page);
         }
-        // Someone is making it: a close page now beats waiting for theirs.
-        let _turn = match self.making.try_lock() {
-            Ok(turn) => turn,
-            Err(_) => {
-                if let Some(page) = now(&self.last, true) {
-                    return Ok(page);
-                }
-                let turn = self.making.lock().await;
-                if let Some(page) = now(&self.last, false) {
-                    return Ok(page);
-                }
-                turn
-            }
-        };
+        self.make(key, make).await
+    }
+
+    async fn make<E>(
+        &self,
+        key: K,
+        make: impl std::future::Future<Output = Result<String, E>>,
+    ) -> Result<String, E> {
         let started = std::time::Instant::now();
-        let page = make().await?;
+        let page = make.await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Made {
             key,
             page: page.clone(),
@@ -142,7 +164,7 @@ pub struct AppState {
     /// generation, minute): building it reads the week's headlines, so readers share one.
     front: Arc<Costly<FrontKey>>,
     /// `/trending.json` as last made for each period (day, week, month), likewise.
-    trending: Arc<[Costly<FrontKey>; 3]>,
+    trending: [Arc<Costly<FrontKey>>; 3],
     /// Each feed's sources (`None`: every source), from the config served: a feed is stale
     /// when one of its sources moved (`Db::version_of`).
     feed_sources: Arc<RwLock<FeedSources>>,
@@ -161,7 +183,7 @@ impl AppState {
             cache: Arc::new(Mutex::new(HashMap::new())),
             rendering: Arc::new(Mutex::new(HashMap::new())),
             front: Arc::default(),
-            trending: Arc::default(),
+            trending: Default::default(),
             started: SystemTime::now(),
         }
     }
@@ -517,20 +539,18 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
     // Close: the same config, whatever the data and the minute.
     let page = st
         .front
-        .get(
-            key,
-            |a, b| a.1 == b.1,
-            || async {
-                let made = st
-                    .db
+        .get(key, |a, b| a.1 == b.1, {
+            let db = st.db.clone();
+            async move {
+                let made = db
                     .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
                     .await;
                 match made {
                     Ok(Ok(page)) => Ok(page),
                     failed => Err(failed),
                 }
-            },
-        )
+            }
+        })
         .await;
     let page = match page {
         Ok(page) => Ok(Ok(page)),
@@ -709,12 +729,10 @@ async fn trending(
     );
     let made = &st.trending[period as usize];
     let report = made
-        .get(
-            key,
-            |a, b| a.1 == b.1,
-            || async {
-                match st
-                    .db
+        .get(key, |a, b| a.1 == b.1, {
+            let db = st.db.clone();
+            async move {
+                match db
                     .read(move |c| crate::trending::from_store(&cfg, c, period, minute))
                     .await
                 {
@@ -723,8 +741,8 @@ async fn trending(
                     }
                     _ => Err(()),
                 }
-            },
-        )
+            }
+        })
         .await;
     match report {
         Ok(json) => tagged(&req, "application/json; charset=utf-8", json),
@@ -753,7 +771,7 @@ mod tests {
         let made = Arc::new(AtomicUsize::new(0));
         let make = |label: &'static str, ms: u64| {
             let made = made.clone();
-            move || async move {
+            async move {
                 made.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
                 Ok::<_, ()>(label.to_string())
@@ -767,28 +785,34 @@ mod tests {
         let again = page.get((2, 0), same_config, make("v2", 200)).await;
         assert_eq!(again, Ok("v1".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 1);
-        // A new config is never served the old page.
+        // A new config is never served the old page: this reader waits for its own.
         let reloaded = page.get((2, 1), same_config, make("c1", 10)).await;
         assert_eq!(reloaded, Ok("c1".to_string()));
-        // It took 10 ms: 100 ms later, new items make it again; readers arriving while it is
-        // made get the last one at once.
+        // It took 10 ms: 100 ms later, new items have it made again, for the reader who found
+        // it old (cheap enough to wait for).
         tokio::time::sleep(std::time::Duration::from_millis(120)).await;
-        let slow = tokio::spawn({
-            let page = page.clone();
-            let make = make("v3", 300);
-            async move { page.get((3, 1), same_config, make).await }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let t = std::time::Instant::now();
-        let meanwhile = page.get((3, 1), same_config, make("never", 0)).await;
-        assert_eq!(meanwhile, Ok("c1".to_string()));
-        assert!(t.elapsed() < std::time::Duration::from_millis(100));
-        assert_eq!(slow.await.ok(), Some(Ok("v3".to_string())));
+        let cheap = page.get((3, 1), same_config, make("v3", 10)).await;
+        assert_eq!(cheap, Ok("v3".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 3);
+        // A page that took 150 ms is made again behind the reader who found it old: they and
+        // the readers meanwhile get the last one at once, and none makes another.
+        let costly = page.get((4, 2), same_config, make("s1", 150)).await;
+        assert_eq!(costly, Ok("s1".to_string()));
+        tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+        let t = std::time::Instant::now();
+        let old = page.get((5, 2), same_config, make("s2", 300)).await;
+        assert_eq!(old, Ok("s1".to_string()));
+        let meanwhile = page.get((5, 2), same_config, make("never", 0)).await;
+        assert_eq!(meanwhile, Ok("s1".to_string()));
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let made_behind = page.get((5, 2), same_config, make("never", 0)).await;
+        assert_eq!(made_behind, Ok("s2".to_string()));
+        assert_eq!(made.load(Ordering::SeqCst), 5);
         // A page that failed to be made is not kept.
-        let failed = page.get((4, 2), same_config, || async { Err(()) }).await;
+        let failed = page.get((6, 3), same_config, async { Err(()) }).await;
         assert_eq!(failed, Err(()));
-        let next = page.get((4, 2), same_config, make("c2", 0)).await;
+        let next = page.get((6, 3), same_config, make("c2", 0)).await;
         assert_eq!(next, Ok("c2".to_string()));
     }
 
