@@ -778,6 +778,13 @@ mod tests {
             }
         };
         let same_config = |a: &(u64, u64), b: &(u64, u64)| a.1 == b.1;
+        // Until the last page made is old: ten times what it took (as measured, on a busy
+        // machine more than the sleep asked for).
+        let until_old = |page: &Costly<(u64, u64)>| {
+            let last = page.last.lock().unwrap_or_else(|p| p.into_inner());
+            let took = last.as_ref().map_or(Duration::ZERO, |m| m.took);
+            took * COSTLY_REDO + Duration::from_millis(20)
+        };
         // (data version, config generation). The first takes 200 ms to make.
         let first = page.get((1, 0), same_config, make("v1", 200)).await;
         assert_eq!(first, Ok("v1".to_string()));
@@ -790,7 +797,7 @@ mod tests {
         assert_eq!(reloaded, Ok("c1".to_string()));
         // It took 10 ms: 100 ms later, new items have it made again, for the reader who found
         // it old (cheap enough to wait for).
-        tokio::time::sleep(std::time::Duration::from_millis(120)).await;
+        tokio::time::sleep(until_old(&page)).await;
         let cheap = page.get((3, 1), same_config, make("v3", 10)).await;
         assert_eq!(cheap, Ok("v3".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 3);
@@ -798,14 +805,18 @@ mod tests {
         // the readers meanwhile get the last one at once, and none makes another.
         let costly = page.get((4, 2), same_config, make("s1", 150)).await;
         assert_eq!(costly, Ok("s1".to_string()));
-        tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+        tokio::time::sleep(until_old(&page)).await;
         let t = std::time::Instant::now();
         let old = page.get((5, 2), same_config, make("s2", 300)).await;
         assert_eq!(old, Ok("s1".to_string()));
         let meanwhile = page.get((5, 2), same_config, make("never", 0)).await;
         assert_eq!(meanwhile, Ok("s1".to_string()));
-        assert!(t.elapsed() < std::time::Duration::from_millis(100));
-        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert!(
+            t.elapsed() < Duration::from_millis(250),
+            "{:?}",
+            t.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
         let made_behind = page.get((5, 2), same_config, make("never", 0)).await;
         assert_eq!(made_behind, Ok("s2".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 5);
