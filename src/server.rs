@@ -188,6 +188,15 @@ impl AppState {
         }
     }
 
+    /// What a page made at `minute` is made from: (data version, config generation, minute).
+    fn page_key(&self, minute: chrono::DateTime<chrono::Utc>) -> FrontKey {
+        (
+            self.db.version(),
+            self.config_gen.load(std::sync::atomic::Ordering::Acquire),
+            minute.timestamp(),
+        )
+    }
+
     pub fn config(&self) -> Arc<Config> {
         self.config
             .read()
@@ -531,11 +540,7 @@ pub async fn warm(st: AppState) {
 async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
     let minute = this_minute();
-    let key = (
-        st.db.version(),
-        st.config_gen.load(std::sync::atomic::Ordering::Acquire),
-        minute.timestamp(),
-    );
+    let key = st.page_key(minute);
     // Close: the same config, whatever the data and the minute.
     let page = st
         .front
@@ -722,11 +727,7 @@ async fn trending(
     };
     let cfg = st.config();
     let minute = this_minute();
-    let key = (
-        st.db.version(),
-        st.config_gen.load(std::sync::atomic::Ordering::Acquire),
-        minute.timestamp(),
-    );
+    let key = st.page_key(minute);
     let made = &st.trending[period as usize];
     let report = made
         .get(key, |a, b| a.1 == b.1, {

@@ -287,6 +287,15 @@ fn capitalised(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_quick_letter_checks_answer_as_the_standard_library() {
+        for c in (0..0x3_0000).filter_map(char::from_u32) {
+            assert_eq!(letter(c), c.is_alphabetic(), "{c:?}");
+            assert_eq!(capital(c), c.is_uppercase(), "{c:?}");
+        }
+    }
+
     use super::*;
     use std::path::Path;
 
