@@ -157,6 +157,8 @@ pub struct Feed {
     pub topics: Vec<String>,
     pub limit: usize,
     pub group: crate::model::Grouping,
+    /// A search (`query = "…"`): the feed is the stories it finds, newest first.
+    pub query: Option<String>,
 }
 
 impl Config {
@@ -446,10 +448,11 @@ impl Config {
                 topics: f.topics.clone(),
                 limit: f.limit,
                 group,
+                query: f.query.clone(),
             });
         }
 
-        Ok(Config {
+        let config = Config {
             file: file.to_path_buf(),
             server: Server {
                 listen,
@@ -474,7 +477,19 @@ impl Config {
             sources,
             topics,
             feeds,
-        })
+        };
+        // A feed's query is checked like a reader's, against the sources and topics above.
+        if config.feeds.iter().any(|f| f.query.is_some()) {
+            let lem = crate::search::Lemmatizer::new();
+            for (i, f) in config.feeds.iter().enumerate() {
+                if let Some(q) = &f.query
+                    && let Err(e) = crate::search::Query::parse(q, &config, &lem)
+                {
+                    return Err(err(&format!("feed[{i}].query"), e.to_string()));
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// One line for `svodka check`.
@@ -675,6 +690,7 @@ struct RawFeed {
     #[serde(default = "default_limit")]
     limit: usize,
     group: Option<String>,
+    query: Option<String>,
 }
 
 fn default_limit() -> usize {

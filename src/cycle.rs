@@ -449,6 +449,7 @@ async fn fetch_source_inner(
                     .iter()
                     .map(|it| (it.title.as_str(), it.text.as_str())),
             );
+            let lemmatizer = crate::search::Lemmatizer::new();
             let incoming: Vec<store::Incoming> = p
                 .feed
                 .items
@@ -467,7 +468,10 @@ async fn fetch_source_inner(
                         lead = crate::topics::lead(None, None, &body);
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
-                    store::Incoming::with_fingerprint(item, topics, fp)
+                    let terms = lemmatizer.terms(&item.title, &body);
+                    let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
+                    incoming.terms = Some(terms);
+                    incoming
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);

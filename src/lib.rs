@@ -9,6 +9,7 @@
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
 //! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
+//! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -33,6 +34,7 @@ pub mod pages;
 pub mod parse;
 pub mod publish;
 pub mod schedule;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod stories;

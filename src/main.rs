@@ -90,6 +90,23 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Search the stored reports: words in any form, "a phrase", -word, word*, source:NAME,
+    /// region:NAME, topic:NAME, since:2026-12-01, until:2026-12-07, sort:date. One line per
+    /// story, best first.
+    Search {
+        /// The query (several arguments are joined by spaces); quote one with a -word in it
+        /// (`svodka search 'школа -Елец'`), or put it after `--`.
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Only reports of the last day, week or month (by default, every stored report).
+        #[arg(long, default_value = "all", value_parser = ["day", "week", "month", "all"])]
+        period: String,
+        /// How many stories to list (at most 200).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -128,6 +145,12 @@ fn main() -> ExitCode {
             Command::Retag => cli::retag(&config),
             Command::Trending { period } => cli::trending(&config, &period),
             Command::Stories { period, limit } => cli::stories(&config, &period, limit),
+            Command::Search {
+                query,
+                period,
+                limit,
+                format,
+            } => cli::search(&config, &query.join(" "), &period, limit, &format),
         }
     });
     match result {

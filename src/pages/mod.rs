@@ -8,8 +8,8 @@
 mod gather;
 mod html;
 
-pub use gather::{front, sources, story, topic};
-pub use html::{render_front, render_sources, render_story, render_topic};
+pub use gather::{front, search, search_failed, sources, story, topic};
+pub use html::{render_front, render_search, render_sources, render_story, render_topic};
 
 use chrono::{DateTime, Datelike, FixedOffset, Offset, Utc};
 
@@ -110,6 +110,34 @@ pub struct TopicPage {
     pub keywords: Vec<String>,
     pub feed: FeedLinks,
     pub stories: Vec<StoryRow>,
+}
+
+/// One story a search found: as in a list, with its best report's headline and snippet marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRow {
+    pub story: StoryRow,
+    /// The best matching report's headline, the words found marked.
+    pub title: Vec<(String, bool)>,
+    pub snippet: Vec<(String, bool)>,
+    /// How many of the story's reports matched.
+    pub matched: usize,
+}
+
+/// `/search?q=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub site: Site,
+    pub q: String,
+    /// What is wrong with the query, in the reader's words.
+    pub error: Option<String>,
+    pub found: Vec<FoundRow>,
+    /// The search's own feed, in every format (none for an empty or bad query).
+    pub feed: Option<FeedLinks>,
+    /// Reports stored before the index whose indexing is still to come (ids to go).
+    pub building: Option<i64>,
+    /// More matched than were read: the list is the best of them.
+    pub capped: bool,
+    pub by_date: bool,
 }
 
 /// One agency's report on a story's page.

@@ -112,6 +112,22 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE sources SET items = items - 1 WHERE name = OLD.source;
     END;
     "#,
+    // 5: full-text search. One row per report (rowid = its id) holding its lemmas, written
+    // with it (`store::search::index`), dropped with it by a trigger. Contentless: the text is
+    // in `items`, the index keeps only terms and positions. `search_backfill` is how far the
+    // daemon has indexed the reports stored before this version (`done` up to `upto`).
+    r#"
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, body, more,
+        content = '', contentless_delete = 1,
+        tokenize = 'unicode61 remove_diacritics 0'
+    );
+    CREATE TRIGGER items_unsearched AFTER DELETE ON items BEGIN
+        DELETE FROM search WHERE rowid = OLD.id;
+    END;
+    CREATE TABLE search_backfill (done INTEGER NOT NULL, upto INTEGER NOT NULL);
+    INSERT INTO search_backfill SELECT 0, coalesce(max(id), 0) FROM items;
+    "#,
 ];
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the

@@ -12,6 +12,7 @@ mod pipeline;
 mod quirks;
 mod realfeeds;
 mod scale;
+mod search;
 mod store;
 mod stories;
 mod topics;
