@@ -164,3 +164,42 @@ pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(u
     store::search::backfilled(conn, &out, reached)?;
     Ok((n, upto - reached))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::search::{Find, find};
+
+    #[test]
+    fn a_search_past_its_time_is_interrupted_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = store::open(&dir.path().join("svodka.db")).unwrap();
+        let lem = Lemmatizer::new();
+        for i in 0..2_000 {
+            let t = lem.terms("Пожар на складе", &format!("Горел склад номер {i}."));
+            conn.execute(
+                "INSERT INTO items (id, source, key, content_hash, title, text, published,
+                                    first_seen, updated) VALUES (?1, 'a', ?1, '', '', '', 0, 0, 0)",
+                [i],
+            )
+            .unwrap();
+            store::search::index(&conn, i, &t).unwrap();
+        }
+        let f = Find {
+            fts: "(\"склад\")",
+            cap: RESULT_CAP,
+            ..Find::default()
+        };
+        let all = find(&conn, &f, Duration::from_secs(10)).unwrap();
+        assert_eq!(all.len(), RESULT_CAP, "the result cap");
+        assert!(matches!(
+            find(&conn, &f, Duration::ZERO),
+            Err(FindError::TooSlow)
+        ));
+        // The handler is gone after the search: the next query on the connection runs.
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2_000);
+    }
+}

@@ -367,3 +367,34 @@ async fn an_older_database_is_indexed_in_batches_while_the_daemon_serves() {
     assert!(!err.contains("still being built"), "{err}");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn an_edited_report_is_found_by_its_new_words_only() {
+    install_crypto();
+    let o = Origin::start().await;
+    let feed = |title: &str, text: &str| {
+        Route::ok(
+            rss(&[item(title).guid("1").desc(text)]),
+            "application/rss+xml",
+        )
+    };
+    o.route(
+        "/feed.xml",
+        feed("Пожар в Ельце", "Горел склад на окраине города."),
+    );
+    let app = App::new(&config(&[("lipetsk", o.url("/feed.xml"))], ""));
+    assert_eq!(app.svodka(&["fetch"]).await.0, 0);
+    let (_, out, _) = app.svodka(&["search", "склад"]).await;
+    assert!(out.contains("Пожар в Ельце"), "{out}");
+    // The agency corrected its report: a garage, not a warehouse.
+    o.route(
+        "/feed.xml",
+        feed("Пожар в Ельце потушили", "Горел гараж на окраине города."),
+    );
+    let (_, out, _) = app.svodka(&["fetch"]).await;
+    assert!(out.contains("1 updated"), "{out}");
+    let (_, out, _) = app.svodka(&["search", "склад"]).await;
+    assert!(out.contains("nothing found"), "{out}");
+    let (_, out, _) = app.svodka(&["search", "гаражи"]).await;
+    assert!(out.contains("Пожар в Ельце потушили"), "{out}");
+}
