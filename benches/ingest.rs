@@ -24,6 +24,8 @@
 //! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows);
 //! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
 //! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
+//! `SVODKA_BENCH_INDEX=compare` runs a second cold fetch into a fresh database with the
+//! search index off (`SVODKA_BENCH_NO_INDEX=1`), after the warm one, and prints both CPUs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1073,6 +1075,34 @@ async fn bench() {
         mib(warm.peak_rss_kib),
         warm.cpu
     );
+
+    if std::env::var("SVODKA_BENCH_INDEX").as_deref() == Ok("compare") {
+        let cfg = config(&work, &origin_url, n, &listen, "noindex.db");
+        let mut cmd = Command::new(bin);
+        cmd.arg("fetch")
+            .arg("--config")
+            .arg(&cfg)
+            .env("SVODKA_BENCH_NO_INDEX", "1");
+        let off = run_measured(cmd, &work.join("noindex.out")).await;
+        assert!(off.success, "svodka fetch without the index failed");
+        eprintln!(
+            "search index: cold fetch CPU {:.1} s with it, {:.1} s without (+{:.1}%); wall {:.1} s and {:.1} s; peak RSS {:.0} and {:.0} MiB",
+            cold.cpu,
+            off.cpu,
+            (cold.cpu / off.cpu - 1.0) * 100.0,
+            cold.wall.as_secs_f64(),
+            off.wall.as_secs_f64(),
+            mib(cold.peak_rss_kib),
+            mib(off.peak_rss_kib)
+        );
+        let size = |f: &str| std::fs::metadata(work.join(f)).map_or(0, |m| m.len());
+        eprintln!(
+            "search index: database {:.0} MiB with it, {:.0} MiB without ({:.0} bytes a report), WAL not counted",
+            size("cold.db") as f64 / 1048576.0,
+            size("noindex.db") as f64 / 1048576.0,
+            (size("cold.db") as f64 - size("noindex.db") as f64) / cold_items.max(1) as f64
+        );
+    }
 
     if std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("fetch") {
         eprintln!("SVODKA_BENCH_ONLY=fetch: the peer, the pages and wrk are skipped");

@@ -25,6 +25,14 @@ pub const MAX_LIMIT: usize = 200;
 /// How long one search may run in SQLite.
 pub const TIME_LIMIT: Duration = Duration::from_secs(2);
 
+/// Whether reports are indexed as they are stored: always, except under
+/// `SVODKA_BENCH_NO_INDEX=1`, which the ingest bench sets to measure what indexing costs (a
+/// report stored so is never found by a search).
+pub fn indexing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SVODKA_BENCH_NO_INDEX").is_none())
+}
+
 /// Why a search gave no results list.
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {

@@ -196,7 +196,9 @@ fn save_item(
     ])?;
     let id = tx.last_insert_rowid();
     add_topics(tx, id, &incoming.topics)?;
-    super::search::index(tx, id, &incoming.terms())?;
+    if crate::search::indexing() {
+        super::search::index(tx, id, &incoming.terms())?;
+    }
     let (copy, story) = match decision {
         Decision::Copy { copy, story, .. } => (copy, story),
         Decision::Story { story, .. } => (id, story),
@@ -272,7 +274,9 @@ fn update(
         incoming.fp.to_bytes(),
     ])?;
     set_topics(tx, id, &incoming.topics)?;
-    super::search::index(tx, id, &incoming.terms())?;
+    if crate::search::indexing() {
+        super::search::index(tx, id, &incoming.terms())?;
+    }
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)
     })?;
