@@ -449,8 +449,7 @@ async fn fetch_source_inner(
                     .iter()
                     .map(|it| (it.title.as_str(), it.text.as_str())),
             );
-            let lemmatizer =
-                crate::search::indexing().then(crate::search::Lemmatizer::new);
+            let lemmatizer = crate::search::indexing().then(crate::search::Lemmatizer::new);
             let incoming: Vec<store::Incoming> = p
                 .feed
                 .items
@@ -469,9 +468,7 @@ async fn fetch_source_inner(
                         lead = crate::topics::lead(None, None, &body);
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
-                    let terms = lemmatizer
-                        .as_ref()
-                        .map(|l| l.terms(&item.title, &body));
+                    let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
                     let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
                     incoming.terms = terms;
                     incoming

@@ -211,3 +211,5 @@ mod tests {
         assert_eq!(n, 2_000);
     }
 }
+#[cfg(test)]
+mod labelled;

@@ -13,7 +13,7 @@ pub const MAX_QUERY_BYTES: usize = 512;
 /// The most words and phrases one query may hold: each is a lookup in the index.
 const MAX_TERMS: usize = 24;
 /// The most spellings one phrase is looked for in (each word's readings multiply them).
-const MAX_PHRASE_FORMS: usize = 16;
+const MAX_PHRASE_FORMS: usize = 48;
 /// The shortest prefix (`гу*` would be half the index).
 const MIN_PREFIX_CHARS: usize = 3;
 
@@ -307,11 +307,13 @@ fn word(text: &str, lem: &Lemmatizer) -> Result<Option<Term>, QueryError> {
 
 /// The words of `text` as one term: a word, or a phrase of several.
 fn phrase(text: &str, lem: &Lemmatizer) -> Option<Term> {
-    let mut words: Vec<Vec<String>> = raw_words(text).map(|w| lem.lemmas(w)).collect();
+    let words: Vec<&str> = raw_words(text).collect();
     match words.len() {
         0 => None,
-        1 => words.pop().map(Term::Word),
-        _ => Some(Term::Phrase(words)),
+        1 => Some(Term::Word(lem.lemmas(words[0]))),
+        _ => Some(Term::Phrase(
+            words.iter().map(|w| lem.phrase_lemmas(w)).collect(),
+        )),
     }
 }
 

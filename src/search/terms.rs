@@ -58,6 +58,36 @@ impl Lemmatizer {
         vec![self.stems.stem(word)]
     }
 
+    /// The lemmas a word of a phrase may be indexed under: its own, and the likeliest lemma of
+    /// each form of its lexemes. The index holds one lemma per word of a text, the likeliest of
+    /// that form, which is not always one of the query's form: «Шахтинском» is «шахтинск»
+    /// first, «Шахтинский» only «шахтинский».
+    pub fn phrase_lemmas(&self, word: &str) -> Vec<String> {
+        let mut out = self.lemmas(word);
+        let Some(d) = self.dict else { return out };
+        if morph::readings_cached(d, word).is_none() {
+            return out;
+        }
+        for a in d.analyze(word) {
+            for form in d.forms(&a) {
+                // A capital shifts the estimates toward names: the text may have either.
+                let mut chars = form.word.chars();
+                let capital: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default();
+                for spelling in [form.word.as_str(), capital.as_str()] {
+                    if let Some(first) = self.lemmas(spelling).into_iter().next()
+                        && !out.contains(&first)
+                    {
+                        out.push(first);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The terms of a report's title and text (the text with its source's boilerplate removed).
     pub fn terms(&self, title: &str, text: &str) -> Terms {
         let mut t = Terms::default();
