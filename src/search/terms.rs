@@ -12,8 +12,9 @@ use crate::text::{Stems, raw_words};
 
 /// Words whose lemmas a thread keeps. A report's whole text has a wider vocabulary than the
 /// titles and leads topics look at (morph's own cache holds 8,192 words): a year of regional
-/// news uses a few tens of thousands of forms often. ~60 bytes a word: ~4 MB a thread.
-const CACHED_WORDS: usize = 65_536;
+/// news uses tens of thousands of forms; the most frequent are most of any text (Zipf).
+/// ~150 bytes a word: ~2.5 MB a thread.
+const CACHED_WORDS: usize = 16_384;
 
 /// Words the index leaves out, by their likeliest lemma: prepositions, conjunctions, particles,
 /// pronouns and «быть», a third of a Russian text's words, found in nearly every report (a
