@@ -206,7 +206,7 @@ fn build(path: &std::path::Path, n: usize) {
     let lem = Lemmatizer::new();
     let mut rng = Rng(7);
     let start = chrono::Utc::now().timestamp() - 90 * 86_400;
-    let t = Instant::now();
+    let started = Instant::now();
     // A fetch is one transaction of ~50 reports: the index takes its segments as a daemon's does.
     let batch = 50;
     let mut id = 0i64;
@@ -258,14 +258,14 @@ fn build(path: &std::path::Path, n: usize) {
         tx.commit().expect("commit");
         indexing += t.elapsed();
         if id % 100_000 == 0 && id > 0 {
-            eprintln!("  {id} reports, {:.0} s", t.elapsed().as_secs_f64());
+            eprintln!("  {id} reports, {:.0} s", started.elapsed().as_secs_f64());
         }
     }
     eprintln!(
         "built {n} reports in {:.0} s ({:.0} a second): lemmas {:.1} µs a report, the index's \
          inserts and commits {:.1} µs",
-        t.elapsed().as_secs_f64(),
-        n as f64 / t.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        n as f64 / started.elapsed().as_secs_f64(),
         lemmas.as_secs_f64() * 1e6 / n as f64,
         indexing.as_secs_f64() * 1e6 / n as f64
     );
