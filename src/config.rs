@@ -14,6 +14,11 @@ use url::Url;
 
 use crate::schedule::Schedule;
 
+/// `fetch.user_agent` when none is given: the version and where the operator's site is.
+fn default_user_agent(base_url: &str) -> String {
+    format!("svodka/{} (+{base_url})", env!("CARGO_PKG_VERSION"))
+}
+
 /// A config that was refused: which file, which key, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -60,6 +65,8 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Without a trailing slash, so `format!("{base}/feeds/all.rss")` is right.
     pub base_url: String,
+    /// `base_url` was not given and is `http://` + `listen`: it follows `listen`.
+    pub base_url_from_listen: bool,
     /// From accepting a connection (or the first byte of a next request) to a whole request head.
     pub header_timeout: Duration,
     /// How long a kept-alive connection may wait for its next request.
@@ -110,6 +117,8 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub user_agent: String,
+    /// `user_agent` was not given and names `base_url`: it follows `base_url`.
+    pub user_agent_from_base: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +181,31 @@ impl Config {
         self.feeds.iter().find(|f| f.name == name)
     }
 
+    /// Keeps `listen` (the socket bound at start) in place of this config's, with the base URL
+    /// and user agent derived from it, so links never point where nothing listens. Returns what
+    /// was kept, for the log; empty when this config already had `listen`.
+    pub fn keep_listen(&mut self, listen: SocketAddr) -> Vec<String> {
+        if self.server.listen == listen {
+            return Vec::new();
+        }
+        let mut kept = vec![format!(
+            "server.listen {listen} (the new value {} needs a restart)",
+            self.server.listen
+        )];
+        self.server.listen = listen;
+        if self.server.base_url_from_listen {
+            self.server.base_url = format!("http://{listen}");
+            kept.push(format!(
+                "server.base_url {} (derived from server.listen)",
+                self.server.base_url
+            ));
+            if self.fetch.user_agent_from_base {
+                self.fetch.user_agent = default_user_agent(&self.server.base_url);
+            }
+        }
+        kept
+    }
+
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -201,6 +235,7 @@ impl Config {
             .listen
             .parse()
             .map_err(|e| err("server.listen", format!("not an address:port: {e}")))?;
+        let base_url_from_listen = raw.server.base_url.is_none();
         let base_url = match raw.server.base_url {
             Some(u) => {
                 let parsed = Url::parse(&u)
@@ -304,15 +339,17 @@ impl Config {
                 "must be non-empty printable ASCII (it is an HTTP header)".into(),
             ));
         }
+        let user_agent_from_base = f.user_agent.is_none();
         let user_agent = f
             .user_agent
-            .unwrap_or_else(|| format!("svodka/{} (+{base_url})", env!("CARGO_PKG_VERSION")));
+            .unwrap_or_else(|| default_user_agent(&base_url));
         let fetch = Fetch {
             timeout: Duration::from_secs(f.timeout_secs),
             max_body_bytes: f.max_body_bytes,
             concurrency: f.concurrency,
             per_host: f.per_host,
             user_agent,
+            user_agent_from_base,
         };
 
         let mut sources = Vec::new();
@@ -454,6 +491,7 @@ impl Config {
             server: Server {
                 listen,
                 base_url,
+                base_url_from_listen,
                 header_timeout,
                 idle_timeout,
                 request_timeout,

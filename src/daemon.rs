@@ -287,20 +287,23 @@ async fn reload_config(
     old: &Ctx,
     busy: &HashSet<String>,
 ) -> Result<(Ctx, HashMap<String, DateTime<Utc>>)> {
-    let new = Config::load(path)?;
-    // The listener and the database were opened at start; moving them needs a restart.
-    if new.server.listen != old.cfg.server.listen {
-        tracing::warn!(
-            "server.listen changed to {}; still serving on {} until a restart",
-            new.server.listen,
-            old.cfg.server.listen
-        );
-    }
+    let mut new = Config::load(path)?;
+    // The listener and the database were opened at start; moving them needs a restart. Until
+    // then the running values stay whole, with what derives from them (a base URL taken from
+    // `listen`), so no link points where nothing listens; the rest of the new config applies.
+    let mut kept = new.keep_listen(old.cfg.server.listen);
     if new.storage.path != old.cfg.storage.path {
+        kept.push(format!(
+            "storage.path {} (the new value {} needs a restart)",
+            old.cfg.storage.path.display(),
+            new.storage.path.display()
+        ));
+        new.storage.path = old.cfg.storage.path.clone();
+    }
+    if !kept.is_empty() {
         tracing::warn!(
-            "storage.path changed to {}; still using {} until a restart",
-            new.storage.path.display(),
-            old.cfg.storage.path.display()
+            "reload keeps until a restart: {}; the rest of the new config applies",
+            kept.join("; ")
         );
     }
     let ctx = old.reconfigure(Arc::new(new))?;
