@@ -320,8 +320,18 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     let charset = content_type
         .as_deref()
         .and_then(crate::parse::decode::charset_param);
-    let parsed = crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now)
-        .map_err(|e| anyhow!("{target}: {e}"))?;
+    let parsed = match crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now) {
+        Ok(p) => p,
+        Err(e) => {
+            // A web page: the feeds it announces are what the person was looking for.
+            if let crate::parse::ParseError::HtmlPage { feeds } = &e {
+                for f in feeds {
+                    outln!("# announced feed: {f}");
+                }
+            }
+            return Err(anyhow!("{target}: {e}").into());
+        }
+    };
     outln!("# http charset: {}", charset.unwrap_or("-"));
     let how = match parsed.decoded_by {
         crate::parse::decode::DecodedBy::Override => "the --encoding override",
@@ -417,44 +427,9 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
 pub fn retag(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     let mut conn = open_db(&cfg)?;
-    let matcher = Matcher::new(&cfg.topics);
-    // A page of items per transaction: a daemon writing the same database waits for one page
-    // at most (its busy timeout is seconds), never for the whole store.
-    const PAGE: usize = 500;
-    let (mut seen, mut tagged, mut after) = (0, 0, 0);
-    // Topics are matched as at ingest: on the text without its source's boilerplate.
-    let mut learned: std::collections::HashMap<String, crate::stories::Boilerplate> =
-        std::collections::HashMap::new();
-    loop {
-        let items = store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
-        let Some(last) = items.last().map(|r| r.id) else {
-            break;
-        };
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .context("cannot start a transaction")?;
-        for r in &items {
-            if !learned.contains_key(&r.source) {
-                let b = store::load_boilerplate(&tx, &r.source)
-                    .context("cannot read the learned boilerplate")?;
-                learned.insert(r.source.clone(), b);
-            }
-            let body = learned[&r.source].strip(&r.text);
-            let topics = crate::cycle::tag(
-                &matcher,
-                &learned[&r.source],
-                &r.title,
-                r.summary.as_deref(),
-                r.content.as_deref(),
-                &body,
-            );
-            tagged += usize::from(!topics.is_empty());
-            store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
-        }
-        tx.commit().context("cannot save topics")?;
-        seen += items.len();
-        after = last;
-    }
+    let mut retag = crate::retag::Retagger::new(std::sync::Arc::new(Matcher::new(&cfg.topics)));
+    while retag.page(&mut conn)? {}
+    let (seen, tagged) = (retag.seen, retag.tagged);
     outln!("retagged {seen} items; {tagged} have topics");
     Ok(())
 }

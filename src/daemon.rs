@@ -69,6 +69,8 @@ pub async fn run(
         cycle::FetchQueue::new(cycle::task_window(&ctx.cfg).1);
     let mut next_prune = Utc::now();
     let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
+    // Tagging stored reports for topics a reload added or changed, in the background.
+    let mut retag = shutdown.child_token();
     loop {
         watchdog.feed();
         let now = Utc::now();
@@ -165,6 +167,20 @@ pub async fn run(
                 let busy: HashSet<String> = running.values().map(|(name, _)| name.clone()).collect();
                 match reload_config(&config_path, &ctx, &busy).await {
                     Ok((new, new_due)) => {
+                        let changed = changed_topics(&ctx.cfg, &new.cfg);
+                        if !changed.is_empty() {
+                            // Topics still being tagged by an earlier reload are tagged again
+                            // with this config's matcher, which knows them all.
+                            retag.cancel();
+                            retag = shutdown.child_token();
+                            let mut pending = state.retagging();
+                            pending.extend(changed);
+                            pending.sort();
+                            pending.dedup();
+                            pending.retain(|t| new.cfg.topic(t).is_some());
+                            state.set_retagging(pending.clone());
+                            tokio::spawn(retag_stored(new.clone(), state.clone(), pending, retag.clone()));
+                        }
                         state.set_config(new.cfg.clone());
                         publishing.send_replace(new.cfg.clone());
                         ctx = new;
@@ -313,6 +329,69 @@ async fn reload_config(
         .await??;
     let due = initial_due(&ctx, Utc::now(), busy).await?;
     Ok((ctx, due))
+}
+
+/// The topics of `new` that `old` lacks or matched otherwise: their stored reports need tagging.
+fn changed_topics(old: &Config, new: &Config) -> Vec<String> {
+    new.topics
+        .iter()
+        .filter(|t| {
+            old.topic(&t.name).is_none_or(|o| {
+                (&o.keywords, &o.exclude, o.scope) != (&t.keywords, &t.exclude, t.scope)
+            })
+        })
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+/// Applies the config's topics to every stored report, a page per transaction on the writer's
+/// connection (as `svodka retag` does), so fetches take turns with it. `topics` are the ones
+/// their pages say are still being tagged until this ends.
+async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: CancellationToken) {
+    tracing::info!(
+        "tagging stored items for the topics {} in the background",
+        topics.join(", ")
+    );
+    let mut retag = crate::retag::Retagger::new(ctx.matcher.clone());
+    loop {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let page = ctx
+            .db
+            .call(move |c| {
+                let more = retag.page(c);
+                (retag, more)
+            })
+            .await;
+        match page {
+            Ok((r, Ok(true))) => retag = r,
+            Ok((r, Ok(false))) => {
+                retag = r;
+                break;
+            }
+            Ok((_, Err(e))) => {
+                tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
+                state.set_retagging(Vec::new());
+                return;
+            }
+            Err(e) => {
+                tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
+                state.set_retagging(Vec::new());
+                return;
+            }
+        }
+    }
+    ctx.db.bump();
+    if !cancel.is_cancelled() {
+        state.set_retagging(Vec::new());
+        tracing::info!(
+            "tagged {} stored items for the topics {}; {} have topics",
+            retag.seen,
+            topics.join(", "),
+            retag.tagged
+        );
+    }
 }
 
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's

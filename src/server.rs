@@ -170,6 +170,9 @@ pub struct AppState {
     feed_sources: Arc<RwLock<FeedSources>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
+    /// Topics a reload added or changed whose stored reports are still being tagged: their
+    /// pages say so rather than look empty.
+    retagging: Arc<RwLock<Vec<String>>>,
 }
 
 impl AppState {
@@ -185,7 +188,20 @@ impl AppState {
             front: Arc::default(),
             trending: Default::default(),
             started: SystemTime::now(),
+            retagging: Arc::default(),
         }
+    }
+
+    /// The topics whose stored reports are being tagged (empty when none are).
+    pub fn retagging(&self) -> Vec<String> {
+        self.retagging
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_retagging(&self, topics: Vec<String>) {
+        *self.retagging.write().unwrap_or_else(|p| p.into_inner()) = topics;
     }
 
     /// What a page made at `minute` is made from: (data version, config generation, minute).
@@ -595,9 +611,17 @@ async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
         return (StatusCode::NOT_FOUND, "no such topic\n").into_response();
     }
     let cfg = st.config();
+    let pending = st.retagging().contains(&name);
     let page = st
         .db
-        .read(move |c| pages::topic(&cfg, c, &name).map(|p| p.map(|p| pages::render_topic(&p))))
+        .read(move |c| {
+            pages::topic(&cfg, c, &name).map(|p| {
+                p.map(|mut p| {
+                    p.pending = pending;
+                    pages::render_topic(&p)
+                })
+            })
+        })
         .await;
     html_page(&req, page)
 }

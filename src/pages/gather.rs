@@ -93,6 +93,7 @@ pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec
                 ),
                 name: h.name,
                 url: h.url,
+                reason: s.last_error.as_deref().map(super::short_reason),
                 error: s.last_error,
                 status: s.last_status,
                 error_streak: s.error_streak,
@@ -188,6 +189,7 @@ pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Op
             &t.title,
         ),
         stories: items.iter().map(|it| story_row(cfg, it)).collect(),
+        pending: false,
     }))
 }
 

@@ -4,8 +4,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    Front, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag, human_day,
-    human_time, iso_time, stories_word, year_of,
+    Front, Health, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag,
+    human_day, human_time, iso_time, stories_word, year_of,
 };
 use crate::publish::Format;
 
@@ -102,7 +102,8 @@ fn tag_list(topics: &[TopicTag]) -> Markup {
     }
 }
 
-fn story_list(stories: &[StoryRow], year: i32) -> Markup {
+/// The stories, or `empty` when there are none.
+fn story_list(stories: &[StoryRow], year: i32, empty: Markup) -> Markup {
     html! {
         @for s in stories {
             article.story {
@@ -118,8 +119,31 @@ fn story_list(stories: &[StoryRow], year: i32) -> Markup {
                 }
             }
         }
-        @if stories.is_empty() {
+        @if stories.is_empty() { (empty) }
+    }
+}
+
+/// Why the bulletin lists no story, as far as the sources tell: none configured, none fetched
+/// yet, or every one failing (then with each one's reason).
+fn no_stories(health: &[HealthRow]) -> Markup {
+    let polled: Vec<&HealthRow> = health
+        .iter()
+        .filter(|h| h.health != Health::Disabled)
+        .collect();
+    html! {
+        @if polled.is_empty() {
+            p.meta { "Источников нет: добавьте [[source]] в конфигурацию." }
+        } @else if polled.iter().all(|h| h.health.is_trouble()) {
+            p.err { "Источники не отвечают:" }
+            ul.err {
+                @for h in &polled {
+                    li { (h.title) " — " (h.reason.as_deref().unwrap_or(h.health.label())) }
+                }
+            }
+        } @else if polled.iter().any(|h| h.health == Health::Never) {
             p.meta { "Пока ничего: агентства ещё не загружены." }
+        } @else {
+            p.meta { "Пока ничего: агентства не прислали новостей." }
         }
     }
 }
@@ -129,7 +153,7 @@ fn health_item(h: &HealthRow) -> Markup {
         li class=(h.health.class()) title=(h.url) {
             (h.title) " — " (h.health.label())
             @if h.health.is_trouble() {
-                @if let Some(e) = &h.error { span.why { (e) } }
+                @if let Some(e) = &h.reason { span.why { (e) } }
             }
         }
     }
@@ -182,12 +206,12 @@ pub fn render_front(f: &Front) -> String {
         @if !f.top.is_empty() {
             section #top {
                 h2 { "Главное: писали несколько агентств" }
-                (story_list(&f.top, year))
+                (story_list(&f.top, year, html! {}))
             }
         }
         section #stories {
             h2 { "Последние новости" }
-            (story_list(&f.stories, year))
+            (story_list(&f.stories, year, no_stories(&f.health)))
         }
         section #health {
             h2 { "Источники" }
@@ -214,7 +238,11 @@ pub fn render_topic(t: &TopicPage) -> String {
                 a href=(url) type=(mime(*format)) { (format.ext()) }
             }
         }
-        section #stories { (story_list(&t.stories, year)) }
+        @if t.pending {
+            p.meta.pending { "Тема добавлена недавно: svodka размечает сохранённые новости, они появятся здесь в ближайшие минуты." }
+        }
+        @let empty = html! { @if !t.pending { p.meta { "Новостей на эту тему пока нет." } } };
+        section #stories { (story_list(&t.stories, year, empty)) }
     };
     // This page announces its own feed first, then the rest.
     let mut site = t.site.clone();
@@ -298,7 +326,7 @@ pub fn render_sources(p: &SourcesPage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow};
+    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow, TopicPage};
     use crate::publish::Target;
 
     fn front(title: &str, quiet: bool) -> Front {
@@ -331,6 +359,7 @@ mod tests {
                 url: "https://belgorod.example/rss".into(),
                 health: Health::Failing,
                 error: Some("HTTP 502".into()),
+                reason: Some("ошибка на сервере (502)".into()),
                 status: Some(502),
                 error_streak: 3,
                 last_fetch: Some(1_795_856_000),
@@ -352,8 +381,36 @@ mod tests {
         );
         assert!(html.contains("2 агентства: "));
         assert!(html.contains("<li class=\"failing\""), "{html}");
-        assert!(html.contains("HTTP 502"));
+        assert!(html.contains("ошибка на сервере (502)"));
         let fresh = render_front(&front("Итоги недели", false));
         assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
+    }
+
+    #[test]
+    fn a_topic_being_tagged_says_so_and_an_empty_one_says_it_has_nothing() {
+        let f = front("Итоги", false);
+        let mut t = TopicPage {
+            feed: FeedLinks::new(
+                "https://news.example",
+                &Target::Topic("fires".into()),
+                "Пожары",
+            ),
+            site: f.site,
+            name: "fires".into(),
+            title: "Пожары".into(),
+            keywords: vec!["пожар".into()],
+            stories: vec![],
+            pending: true,
+        };
+        let html = render_topic(&t);
+        assert!(
+            html.contains("svodka размечает сохранённые новости"),
+            "{html}"
+        );
+        assert!(!html.contains("пока нет"), "{html}");
+        t.pending = false;
+        let html = render_topic(&t);
+        assert!(html.contains("Новостей на эту тему пока нет."), "{html}");
+        assert!(!html.contains("ещё не загружены"), "{html}");
     }
 }

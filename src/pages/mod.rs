@@ -110,6 +110,8 @@ pub struct TopicPage {
     pub keywords: Vec<String>,
     pub feed: FeedLinks,
     pub stories: Vec<StoryRow>,
+    /// A reload added or changed the topic and the stored reports are still being tagged.
+    pub pending: bool,
 }
 
 /// One agency's report on a story's page.
@@ -190,7 +192,10 @@ pub struct HealthRow {
     pub title: String,
     pub url: String,
     pub health: Health,
+    /// The last error in full (for `/sources` and the CLI).
     pub error: Option<String>,
+    /// The last error as a few Russian words a reader of the bulletin understands.
+    pub reason: Option<String>,
     pub status: Option<u16>,
     pub error_streak: u32,
     pub last_fetch: Option<i64>,
@@ -223,6 +228,49 @@ pub fn classify(
         Health::Stale
     } else {
         Health::Ok
+    }
+}
+
+/// A fetch error (as `svodka sources` shows it) in a few Russian words: what went wrong, not
+/// the error chain. The full text stays on `/sources` and in the CLI.
+pub fn short_reason(error: &str) -> String {
+    let e = error.to_ascii_lowercase();
+    let status = e
+        .split("http ")
+        .nth(1)
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(404) => return "страница не найдена (404)".into(),
+        Some(410) => return "лента удалена (410)".into(),
+        Some(s @ (401 | 403)) => return format!("доступ закрыт ({s})"),
+        Some(429) => return "сервер просит подождать (429)".into(),
+        Some(s @ 500..=599) => return format!("ошибка на сервере ({s})"),
+        Some(s @ 400..=499) => return format!("сервер отказал ({s})"),
+        _ => {}
+    }
+    if e.contains("html page") {
+        "не лента: HTML-страница".into()
+    } else if e.contains("timed out") {
+        "сервер не отвечает (тайм-аут)".into()
+    } else if e.contains("not a feed") {
+        "не лента: документ не читается".into()
+    } else if e.contains("empty document") {
+        "пустой ответ".into()
+    } else if e.contains("parsed 0 of") {
+        "новости в ленте не читаются".into()
+    } else if e.contains("larger than") {
+        "лента слишком большая".into()
+    } else if e.contains("redirect") {
+        "ошибка перенаправления".into()
+    } else if e.contains("dns") || e.contains("resolve") || e.contains("lookup") {
+        "адрес не найден (DNS)".into()
+    } else if e.contains("certificate") || e.contains("tls") {
+        "ошибка защищённого соединения (TLS)".into()
+    } else if e.contains("connect") || e.contains("sending request") || e.contains("connection") {
+        "сервер не отвечает".into()
+    } else {
+        "ошибка загрузки".into()
     }
 }
 
@@ -328,6 +376,31 @@ mod tests {
         assert_eq!(c(false, false, 0, None, None), Health::Disabled);
         assert_eq!(c(true, false, 0, None, None), Health::Never);
         assert!(Health::Stale.is_trouble() && !Health::Never.is_trouble());
+    }
+
+    #[test]
+    fn errors_in_a_few_russian_words() {
+        let cases = [
+            ("HTTP 404", "страница не найдена (404)"),
+            ("HTTP 503 (retry after 60 s)", "ошибка на сервере (503)"),
+            ("timed out after 30s", "сервер не отвечает (тайм-аут)"),
+            (
+                "error sending request for url (http://127.0.0.1:9/): client error (Connect): tcp connect error: Connection refused (os error 111)",
+                "сервер не отвечает",
+            ),
+            (
+                "an HTML page, not a feed (decoded as UTF-8); it announces a feed: http://a.example/rss",
+                "не лента: HTML-страница",
+            ),
+            (
+                "parsed 0 of 12 items: missing title",
+                "новости в ленте не читаются",
+            ),
+            ("cannot save the items", "ошибка загрузки"),
+        ];
+        for (error, short) in cases {
+            assert_eq!(short_reason(error), short, "{error}");
+        }
     }
 
     #[test]

@@ -42,7 +42,7 @@ async fn spawn_with_env(
 }
 
 impl Running {
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.id().unwrap().to_string();
         let st = std::process::Command::new("kill")
             .args([sig, &pid])

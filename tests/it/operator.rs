@@ -1,0 +1,173 @@
+//! The operator's first hour: what svodka says when something is new, missing or wrong — a
+//! topic added by a reload, sources that all fail, an HTML page given as a feed.
+
+use std::time::Duration;
+
+use scraper::{Html, Selector};
+
+use crate::daemon::{install_crypto, spawn, until};
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, config};
+
+fn text_of(html: &str, selector: &str) -> String {
+    let doc = Html::parse_document(html);
+    doc.select(&Selector::parse(selector).unwrap())
+        .flat_map(|e| e.text())
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Polls `url` until `ok(body)` holds, for at most `secs` seconds.
+async fn until_within(url: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(r) = reqwest::get(url).await
+            && let Ok(body) = r.text().await
+            && ok(&body)
+        {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{url} never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A port nothing listens on (bound, then let go).
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A news site's front page, announcing its feed the way browsers and readers look for it.
+const SITE_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="ru"><head><meta charset="utf-8"><title>Липецкий телеграф</title>
+<link rel="alternate" type="application/rss+xml" title="Новости" href="/rss.xml">
+</head><body><h1>Липецкий телеграф</h1></body></html>"#;
+
+#[tokio::test]
+async fn a_topic_added_by_a_reload_tags_the_stored_items_in_the_background() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[
+                item("Пожар на складе в Липецке потушили за час").guid("1"),
+                item("В Воронеже открыли новый мост").guid("2"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let sources = [("lipetsk", o.url("/feed.xml"))];
+    let app = App::new(&config(&sources, ""));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    until(&format!("{}/feeds/all.rss", d.base), |b| {
+        b.contains("Пожар")
+    })
+    .await;
+
+    // The feed does not change: only tagging what is stored can fill the topic.
+    std::fs::write(
+        app.config_path(),
+        config(
+            &sources,
+            "[[topic]]\nname = \"fires\"\ntitle = \"Пожары\"\nkeywords = [\"пожар\"]\n",
+        ),
+    )
+    .unwrap();
+    d.signal("-HUP");
+    d.wait_log("tagged 2 stored items for the topics fires; 1 have topics")
+        .await;
+    let page = until(&format!("{}/topics/fires", d.base), |b| b.contains("Пожар")).await;
+    let stories = text_of(&page, "#stories");
+    assert!(stories.contains("Пожар на складе"), "{stories}");
+    assert!(!stories.contains("мост"), "{stories}");
+    assert!(!page.contains("ещё не загружены"), "{page}");
+    assert!(
+        !page.contains("размечает"),
+        "done, so no longer said: {page}"
+    );
+    let feed = until(&format!("{}/topics/fires.rss", d.base), |b| {
+        b.contains("Пожар")
+    })
+    .await;
+    assert!(!feed.contains("мост"), "{feed}");
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn when_every_source_fails_the_bulletin_says_so_in_a_few_russian_words() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route("/site", Route::ok(SITE_PAGE, "text/html; charset=utf-8"));
+    let dead = format!("http://127.0.0.1:{}/rss", closed_port());
+    let app = App::new(&config(
+        &[
+            ("missing", o.url("/gone.xml")),
+            ("dead", dead),
+            ("site", o.url("/site")),
+        ],
+        "",
+    ));
+    let d = spawn(&["run"], Some(&app)).await;
+    // The bulletin follows the sources' health to the minute (a failed fetch changes no
+    // data), so this may wait for the next minute.
+    let page = until_within(&format!("{}/", d.base), 75, |b| {
+        b.contains("Источники не отвечают") && b.contains("HTML-страница")
+    })
+    .await;
+    let stories = text_of(&page, "#stories");
+    assert!(!stories.contains("ещё не загружены"), "{stories}");
+    for said in [
+        "missing — страница не найдена (404)",
+        "dead — сервер не отвечает",
+        "site — не лента: HTML-страница",
+    ] {
+        assert!(stories.contains(said), "{said:?} in {stories}");
+    }
+    // The bulletin shows no error chains; /sources keeps the detail.
+    assert!(!page.contains("tcp connect"), "{page}");
+    let sources = reqwest::get(format!("{}/sources", d.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sources.contains("HTTP 404"), "{sources}");
+    assert!(
+        sources.contains(&format!("announces a feed: {}", o.url("/rss.xml"))),
+        "{sources}"
+    );
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn an_html_page_given_as_a_feed_names_the_feed_it_announces() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route("/site", Route::ok(SITE_PAGE, "text/html; charset=utf-8"));
+    let app = App::new(&config(&[("site", o.url("/site"))], ""));
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0);
+    let want = format!(
+        "an HTML page, not a feed; the page announces a feed: {} (use it as the url)",
+        o.url("/rss.xml")
+    );
+    assert!(out.contains(&want), "{out}");
+
+    let (code, out, err) = crate::harness::run_svodka(None, &["inspect", &o.url("/site")]).await;
+    assert_ne!(code, 0);
+    assert!(
+        out.contains(&format!("# announced feed: {}", o.url("/rss.xml"))),
+        "{out}"
+    );
+    assert!(err.contains("an HTML page, not a feed"), "{err}");
+}
