@@ -82,10 +82,18 @@ pub fn init_logging(default: &str) {
 }
 
 pub fn check(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
-    check_storage_folder(&cfg)?;
+    let cfg = load(path)?;
     outln!("{}", cfg.summary());
     Ok(())
+}
+
+/// The config, refused as `check` refuses it, with the database folder checked too: a folder
+/// this user cannot write in is named with its reason before SQLite says only "unable to open
+/// database file".
+fn load(path: &Path) -> Result<Config> {
+    let cfg = Config::load(path)?;
+    check_storage_folder(&cfg)?;
+    Ok(cfg)
 }
 
 /// The database's folder exists, or can be created: its nearest existing ancestor is a folder
@@ -141,7 +149,7 @@ fn open_db(cfg: &Config) -> Result<rusqlite::Connection> {
 }
 
 pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let sources = cycle::pick_sources(&cfg, only).map_err(|e| anyhow!(e))?;
     let db = Db::open(&cfg.storage.path)?;
     db.call({
@@ -158,7 +166,7 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
 }
 
 pub async fn run(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let listener = daemon::bind(&cfg).await?;
     let shutdown = CancellationToken::new();
     let reload =
@@ -173,7 +181,7 @@ pub async fn export(
     topic: Option<String>,
     format: &str,
 ) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let target = match (feed, topic) {
         (Some(f), _) => {
             if cfg.feed(&f).is_none() {
@@ -215,7 +223,7 @@ pub async fn export(
 
 /// `svodka export --all DIR`: the whole site as static files.
 pub fn export_all(path: &Path, dir: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let conn = open_db(&cfg)?;
     let files = crate::export::site_files(&cfg, &conn, Utc::now())?;
     let w = crate::export::write_dir(dir, &files)?;
@@ -237,7 +245,7 @@ fn when(ts: Option<i64>) -> String {
 }
 
 pub fn sources(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let conn = open_db(&cfg)?;
     let health = store::source_health(&conn, &cfg.sources).context("cannot read source health")?;
     // `source_health` answers in config order: the n-th row is the n-th source.
@@ -425,7 +433,7 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
 }
 
 pub fn retag(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let mut conn = open_db(&cfg)?;
     let mut retag = crate::retag::Retagger::new(std::sync::Arc::new(Matcher::new(&cfg.topics)));
     while retag.page(&mut conn)? {}
@@ -435,7 +443,7 @@ pub fn retag(path: &Path) -> Result<()> {
 }
 
 pub fn trending(path: &Path, period: &str) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let period = crate::trending::Period::parse(period)
         .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
     let conn = open_db(&cfg)?;
@@ -464,7 +472,7 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
 
 /// `svodka stories`: the biggest stories of the period, most agencies first.
 pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let period = crate::trending::Period::parse(period)
         .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
     let conn = open_db(&cfg)?;

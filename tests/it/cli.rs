@@ -303,6 +303,20 @@ async fn check_refuses_a_database_folder_that_cannot_exist() {
         err.contains("`storage.path`") && err.contains("/proc"),
         "{err}"
     );
+    // Every command that opens the database says what `check` says, once, and not SQLite's
+    // "unable to open database file".
+    for args in [
+        &["fetch"][..],
+        &["sources"],
+        &["export", "--feed", "all"],
+        &["stories"],
+        &["trending"],
+        &["retag"],
+    ] {
+        let (code, _, other) = app.svodka(args).await;
+        assert_eq!(code, 2, "{args:?}: {other}");
+        assert_eq!(other, err, "{args:?}");
+    }
 }
 
 #[tokio::test]
