@@ -171,3 +171,19 @@ async fn an_html_page_given_as_a_feed_names_the_feed_it_announces() {
     );
     assert!(err.contains("an HTML page, not a feed"), "{err}");
 }
+
+#[tokio::test]
+async fn a_cron_number_out_of_range_names_the_field_and_nicknames_are_accepted() {
+    let bad = App::new(&config(&[], "[schedule]\ncron = \"61 * * * *\"\n"));
+    let (code, _, err) = bad.svodka(&["check"]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "`schedule.cron`: bad cron expression \"61 * * * *\": minute 61: must be 0–59"
+        ),
+        "{err}"
+    );
+    let hourly = App::new(&config(&[], "[schedule]\ncron = \"@hourly\"\n"));
+    let (code, _, err) = hourly.svodka(&["check"]).await;
+    assert_eq!(code, 0, "{err}");
+}
