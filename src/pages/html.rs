@@ -284,6 +284,25 @@ pub fn render_story(s: &StoryPage) -> String {
     page(&s.site, &format!("{} — Сводка", s.title), false, body)
 }
 
+/// The page of a 404: what was not found, in Russian, and the way back. `what` is «Такой
+/// темы нет» and the like; `topics` lists the configured topics (name, title) to pick from.
+pub fn render_not_found(site: &Site, what: &str, topics: &[(String, String)]) -> String {
+    let body = html! {
+        h2 { "Страница не найдена" }
+        p { (what) }
+        @if !topics.is_empty() {
+            p.meta { "Темы: "
+                @for (i, (name, title)) in topics.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/topics/" (name) } { (title) }
+                }
+            }
+        }
+        p { a href="/" { "← На главную" } " · " a href="/sources" { "Источники" } " · " a href={ (site.base) "/opml" } { "Все ленты (OPML)" } }
+    };
+    page(site, "Страница не найдена — Сводка", false, body)
+}
+
 /// «1 агентство», «3 агентства», «5 агентств».
 fn agencies_word(n: usize) -> &'static str {
     crate::text::plural(n as u64, ["агентство", "агентства", "агентств"])

@@ -187,3 +187,52 @@ async fn a_cron_number_out_of_range_names_the_field_and_nicknames_are_accepted()
     let (code, _, err) = hourly.svodka(&["check"]).await;
     assert_eq!(code, 0, "{err}");
 }
+
+#[tokio::test]
+async fn a_missing_page_is_a_page_of_the_site_in_russian_with_links_back() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
+    );
+    let app = App::new(&config(
+        &[("lipetsk", o.url("/feed.xml"))],
+        "[[topic]]\nname = \"fires\"\ntitle = \"Пожары\"\nkeywords = [\"пожар\"]\n",
+    ));
+    let d = spawn(&["run"], Some(&app)).await;
+    for (path, said) in [
+        ("/topics/sport", "Такой темы нет."),
+        ("/topics/sport.rss", "Такой темы нет."),
+        ("/feeds/nope.rss", "Такой ленты нет."),
+        ("/stories/999999", "Такой истории нет"),
+        ("/stories/abc", "Такой истории нет"),
+        ("/nothing/here", "По этому адресу ничего нет."),
+    ] {
+        let r = reqwest::get(format!("{}{path}", d.base)).await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let page = r.text().await.unwrap();
+        assert!(page.contains("<html lang=\"ru\">"), "{path}: {page}");
+        assert!(
+            text_of(&page, "main h2").contains("Страница не найдена"),
+            "{path}"
+        );
+        assert!(text_of(&page, "main").contains(said), "{path}: {page}");
+        let doc = Html::parse_document(&page);
+        let back: Vec<_> = doc
+            .select(&Selector::parse("main a[href=\"/\"]").unwrap())
+            .collect();
+        assert_eq!(back.len(), 1, "{path}: a link home");
+        if path.starts_with("/topics/") {
+            assert!(page.contains("href=\"/topics/fires\""), "{path}: {page}");
+        }
+    }
+    assert_eq!(d.stop().await, 0);
+}
