@@ -236,3 +236,70 @@ async fn a_missing_page_is_a_page_of_the_site_in_russian_with_links_back() {
     }
     assert_eq!(d.stop().await, 0);
 }
+
+#[tokio::test]
+async fn the_bulletin_lists_each_story_once_and_counts_a_place_and_its_adjective_as_one_name() {
+    install_crypto();
+    let o = Origin::start().await;
+    let siren = "Сирена прозвучит в Липецке в полдень в среду";
+    let siren_text = "Городская система оповещения будет проверена в среду в полдень, сообщили в управлении гражданской обороны. Жителей просят не беспокоиться.";
+    o.route(
+        "/a.xml",
+        Route::ok(
+            rss(&[
+                item(siren).guid("a1").desc(siren_text),
+                item("Липецкий завод выпустил новый трактор").guid("a2"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[
+                item(siren).guid("b1").desc(siren_text),
+                item("Жители Липецкой области получат выплаты").guid("b2"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let app = App::new(&config(
+        &[
+            ("gorod48", o.url("/a.xml")),
+            ("lipetsk-news", o.url("/b.xml")),
+        ],
+        "",
+    ));
+    let (code, out, err) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let site = app.dir.path().join("site");
+    let (code, _, err) = app
+        .svodka(&["export", "--all", site.to_str().unwrap()])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(site.join("index.html")).unwrap();
+
+    let top = text_of(&page, "#top");
+    assert!(top.contains(siren), "{top}");
+    let latest = text_of(&page, "#stories");
+    assert!(!latest.contains(siren), "listed twice: {latest}");
+    assert!(latest.contains("Липецкий завод"), "{latest}");
+
+    let themes = text_of(&page, "#themes");
+    assert!(themes.contains("Липецк 3 сюжета"), "{themes}");
+    assert!(!themes.contains("Липецкий"), "{themes}");
+    // The name links to a story whose headline names it.
+    let doc = Html::parse_document(&page);
+    let link = doc
+        .select(&Selector::parse("#themes li.name a").unwrap())
+        .find(|a| a.text().collect::<String>() == "Липецк")
+        .and_then(|a| a.value().attr("href"))
+        .expect("a link for Липецк")
+        .to_string();
+    let story = doc
+        .select(&Selector::parse(&format!("h3 a[href=\"{link}\"]")).unwrap())
+        .next()
+        .map(|a| a.text().collect::<String>())
+        .expect("the linked story is on the page");
+    assert!(story.contains("Липецк"), "{story}");
+}
