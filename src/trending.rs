@@ -322,7 +322,10 @@ fn discover(
     // back in most of them: each spelling is looked up in the dictionary once (a lookup per
     // word made the front page take seconds), and each key counted under one number.
     let mut keys: HashMap<Key, usize> = HashMap::new();
-    let mut spelled: HashMap<&str, Option<(usize, Option<String>, bool)>> = HashMap::new();
+    // Per spelling: its entry, its dictionary form, and whether it is a place's adjective
+    // (`None`: a configured topic covers it).
+    type Spelled = Option<(usize, Option<String>, bool)>;
+    let mut spelled: HashMap<&str, Spelled> = HashMap::new();
     // The entries of places' adjectives, with every place the adjective may be made from.
     let mut adjectives: Vec<(usize, Vec<Key>)> = Vec::new();
     let mut seen: Vec<Seen> = Vec::new();
