@@ -84,6 +84,9 @@ pub fn init_logging(default: &str) {
 pub fn check(path: &Path) -> Result<()> {
     let cfg = load(path)?;
     outln!("{}", cfg.summary());
+    for w in cfg.warnings() {
+        eprintln!("svodka: warning: {}: {w}", cfg.file.display());
+    }
     Ok(())
 }
 
@@ -228,19 +231,24 @@ pub fn export_all(path: &Path, dir: &Path) -> Result<()> {
     let files = crate::export::site_files(&cfg, &conn, Utc::now())?;
     let w = crate::export::write_dir(dir, &files)?;
     outln!(
-        "{}: {} files written, {} unchanged",
+        "{}: {} written, {} unchanged",
         dir.display(),
-        w.written,
+        crate::text::counted(w.written, "file", "files"),
         w.unchanged
     );
     Ok(())
 }
 
-fn when(ts: Option<i64>) -> String {
+/// A time as the CLI prints it: in the configured zone (`server.timezone`), as the pages do.
+fn when(ts: Option<i64>, tz: chrono_tz::Tz) -> String {
     ts.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map_or_else(
             || "never".to_string(),
-            |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            |d| {
+                d.with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string()
+            },
         )
 }
 
@@ -248,6 +256,8 @@ pub fn sources(path: &Path) -> Result<()> {
     let cfg = load(path)?;
     let conn = open_db(&cfg)?;
     let health = store::source_health(&conn, &cfg.sources).context("cannot read source health")?;
+    let tz = cfg.server.timezone;
+    let now = Utc::now();
     // `source_health` answers in config order: the n-th row is the n-th source.
     for (h, source) in health.into_iter().zip(&cfg.sources) {
         let s = &h.state;
@@ -258,7 +268,7 @@ pub fn sources(path: &Path) -> Result<()> {
             h.name,
             if enabled { "" } else { " (disabled)" },
             h.url,
-            when(s.last_fetch),
+            when(s.last_fetch, tz),
             status,
             s.error_streak,
             h.items
@@ -268,11 +278,31 @@ pub fn sources(path: &Path) -> Result<()> {
         } else if !enabled {
             "never (disabled)".to_string()
         } else {
-            when(s.next_due).replace("never", "on schedule")
+            // The daemon fetches at the first tick of the schedule that is not within a
+            // failing source's backoff.
+            let schedule = source.cron.as_deref().unwrap_or(&cfg.schedule);
+            let backoff = s
+                .next_due
+                .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+                .filter(|t| *t > now);
+            let from = backoff.map_or(now, |t| t - chrono::Duration::seconds(1));
+            match schedule.next_after(from) {
+                Some(t) => {
+                    let t = t + crate::schedule::jitter(&source.name, schedule.period_near(t));
+                    let at = when(Some(t.timestamp()), tz);
+                    match backoff {
+                        Some(b) => {
+                            format!("{at} (backing off until {})", when(Some(b.timestamp()), tz))
+                        }
+                        None => at,
+                    }
+                }
+                None => "never (the schedule does not fire again)".to_string(),
+            }
         };
         outln!(
             "  last success: {}  next due: {next_due}",
-            when(h.last_success)
+            when(h.last_success, tz)
         );
         if let Some(e) = &s.last_error {
             outln!("  error: {e}");
@@ -352,6 +382,16 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         crate::parse::decode::DecodedBy::Default => "default (nothing declared; ASCII or UTF-8)",
     };
     outln!("# encoding: {} (from {how})", parsed.encoding);
+    // A forced encoding is used whatever the bytes say; say so when they read otherwise.
+    if let Some(label) = encoding
+        && let Some(likely) = crate::parse::decode::doubt(&bytes, label)
+    {
+        outln!(
+            "# warning: the bytes do not read as {} (--encoding {label}); without it they decode as {}",
+            parsed.encoding,
+            likely.name()
+        );
+    }
     outln!("# format: {}", parsed.feed.format);
     outln!("# title: {}", parsed.feed.title.as_deref().unwrap_or("-"));
     outln!(
@@ -438,7 +478,11 @@ pub fn retag(path: &Path) -> Result<()> {
     let mut retag = crate::retag::Retagger::new(std::sync::Arc::new(Matcher::new(&cfg.topics)));
     while retag.page(&mut conn)? {}
     let (seen, tagged) = (retag.seen, retag.tagged);
-    outln!("retagged {seen} items; {tagged} have topics");
+    outln!(
+        "retagged {}; {tagged} {} topics",
+        crate::text::counted(seen, "item", "items"),
+        if tagged == 1 { "has" } else { "have" }
+    );
     Ok(())
 }
 
@@ -449,7 +493,12 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
     let conn = open_db(&cfg)?;
     let t = crate::trending::from_store(&cfg, &conn, period, Utc::now())
         .context("cannot read the items")?;
-    outln!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
+    outln!(
+        "since {}",
+        t.since
+            .with_timezone(&cfg.server.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
+    );
     outln!("configured topics (stories, agencies):");
     for c in &t.configured {
         outln!(
@@ -481,7 +530,7 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
     if stories.is_empty() {
         outln!(
             "no story carried by two reports since {}",
-            when(Some(since))
+            when(Some(since), cfg.server.timezone)
         );
     }
     let agency = |name: &str| {
@@ -511,7 +560,7 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
         for (source, published, title, link) in lead.chain(others) {
             outln!(
                 "  {}  {}: {}{}",
-                when(Some(published)),
+                when(Some(published), cfg.server.timezone),
                 agency(source),
                 title,
                 link.as_deref()

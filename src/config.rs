@@ -77,6 +77,8 @@ pub struct Server {
     pub max_connections: usize,
     /// A WebSub hub: announced in every feed (`rel="hub"`) and pinged after each change.
     pub websub_hub: Option<Url>,
+    /// The zone times are shown in, on the pages and by the CLI.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// `[publish]`: static files beside the server.
@@ -258,6 +260,15 @@ impl Config {
             }
             None => None,
         };
+        let timezone: chrono_tz::Tz = raw.server.timezone.trim().parse().map_err(|_| {
+            err(
+                "server.timezone",
+                format!(
+                    "unknown time zone {:?}: an IANA name such as \"Europe/Moscow\", \"Asia/Yekaterinburg\" or \"UTC\"",
+                    raw.server.timezone
+                ),
+            )
+        })?;
         let publish = Publish {
             dir: match raw.publish.dir {
                 Some(d) if d.trim().is_empty() => {
@@ -497,6 +508,7 @@ impl Config {
                 request_timeout,
                 max_connections: raw.server.max_connections,
                 websub_hub,
+                timezone,
             },
             publish,
             storage: Storage {
@@ -517,17 +529,35 @@ impl Config {
 
     /// One line for `svodka check`.
     pub fn summary(&self) -> String {
+        use crate::text::counted;
         let enabled = self.sources.iter().filter(|s| s.enabled).count();
         format!(
-            "{}: ok: {} sources ({} enabled), {} topics, {} feeds, schedule {:?}, database {}",
+            "{}: ok: {} ({enabled} enabled), {}, {}, schedule {:?}, database {}",
             self.file.display(),
-            self.sources.len(),
-            enabled,
-            self.topics.len(),
-            self.feeds.len(),
+            counted(self.sources.len(), "source", "sources"),
+            counted(self.topics.len(), "topic", "topics"),
+            counted(self.feeds.len(), "feed", "feeds"),
             self.schedule.as_str(),
             self.storage.path.display()
         )
+    }
+
+    /// What a config allows but a person most likely did not mean: nothing to fetch, or
+    /// nothing to publish. `check` prints these; they refuse nothing.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.sources.is_empty() {
+            w.push("no [[source]]: nothing will be fetched".to_string());
+        } else if !self.sources.iter().any(|s| s.enabled) {
+            w.push("every [[source]] has enabled = false: nothing will be fetched".to_string());
+        }
+        if self.feeds.is_empty() {
+            w.push(
+                "no [[feed]]: nothing is published at /feeds/ (the pages and topic feeds still are)"
+                    .to_string(),
+            );
+        }
+        w
     }
 }
 
@@ -579,6 +609,7 @@ struct RawServer {
     request_timeout_secs: u64,
     max_connections: usize,
     websub_hub: Option<String>,
+    timezone: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -597,6 +628,7 @@ impl Default for RawServer {
             request_timeout_secs: 30,
             max_connections: 10_000,
             websub_hub: None,
+            timezone: "Europe/Moscow".into(),
         }
     }
 }

@@ -288,10 +288,14 @@ fn notify(states: &[sd_notify::NotifyState]) {
 
 fn notify_status(cfg: &Config) {
     let status = format!(
-        "serving {} feeds and {} topics from {} sources",
-        cfg.feeds.len(),
-        cfg.topics.len(),
-        cfg.sources.iter().filter(|s| s.enabled).count()
+        "serving {} and {} from {}",
+        crate::text::counted(cfg.feeds.len(), "feed", "feeds"),
+        crate::text::counted(cfg.topics.len(), "topic", "topics"),
+        crate::text::counted(
+            cfg.sources.iter().filter(|s| s.enabled).count(),
+            "source",
+            "sources"
+        )
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
 }
@@ -386,10 +390,11 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
     if !cancel.is_cancelled() {
         state.set_retagging(Vec::new());
         tracing::info!(
-            "tagged {} stored items for the topics {}; {} have topics",
-            retag.seen,
+            "tagged {} for the topics {}; {} {} topics",
+            crate::text::counted(retag.seen, "stored item", "stored items"),
             topics.join(", "),
-            retag.tagged
+            retag.tagged,
+            if retag.tagged == 1 { "has" } else { "have" }
         );
     }
 }

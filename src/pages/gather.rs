@@ -29,6 +29,7 @@ pub fn site(cfg: &Config) -> Site {
         .collect();
     Site {
         base: base.clone(),
+        tz: cfg.server.timezone,
         feeds,
     }
 }

@@ -8,6 +8,7 @@ use super::{
     human_day, human_time, iso_time, stories_word, year_of,
 };
 use crate::publish::Format;
+use chrono_tz::Tz;
 
 const CSS: &str = r#"
 :root{--fg:#1d1d1f;--muted:#6b6b70;--line:#e3e3e6;--accent:#1f5fa8;--bad:#b3261e;--warn:#8a5a00;--bg:#fff;--tag:#eef3fa}
@@ -84,7 +85,10 @@ fn page(site: &Site, title: &str, own_feeds: bool, body: Markup) -> String {
                     nav { a href="/" { "Главная" } a href="/sources" { "Источники" } a href={ (site.base) "/opml" } { "OPML" } }
                 }
                 main { (body) }
-                footer { "svodka " (env!("CARGO_PKG_VERSION")) " · время московское" }
+                footer {
+                    "svodka " (env!("CARGO_PKG_VERSION")) " · "
+                    @if site.tz == chrono_tz::Tz::Europe__Moscow { "время московское" } @else { "время: " (site.tz.name()) }
+                }
             }
         }
     }
@@ -103,13 +107,13 @@ fn tag_list(topics: &[TopicTag]) -> Markup {
 }
 
 /// The stories, or `empty` when there are none.
-fn story_list(stories: &[StoryRow], year: i32, empty: Markup) -> Markup {
+fn story_list(tz: Tz, stories: &[StoryRow], year: i32, empty: Markup) -> Markup {
     html! {
         @for s in stories {
             article.story {
                 h3 { a href={ "/stories/" (s.id) } { (s.title) } }
                 p.meta {
-                    time datetime=(iso_time(s.published)) { (human_time(s.published, year)) }
+                    time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
                     " · "
                     @if s.agencies.len() > 1 {
                         strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
@@ -179,10 +183,11 @@ fn subscribe(site: &Site) -> Markup {
 
 /// `/`.
 pub fn render_front(f: &Front) -> String {
-    let year = year_of(f.week_ends);
+    let tz = f.site.tz;
+    let year = year_of(tz, f.week_ends);
     let body = html! {
         section #themes {
-            h2 { "Главные темы недели" @if f.quiet { " (по " (human_day(f.week_ends)) ")" } }
+            h2 { "Главные темы недели" @if f.quiet { " (по " (human_day(tz, f.week_ends)) ")" } }
             @if f.topics.is_empty() && f.names.is_empty() {
                 p.meta { "За неделю тем не набралось." }
             } @else {
@@ -206,12 +211,12 @@ pub fn render_front(f: &Front) -> String {
         @if !f.top.is_empty() {
             section #top {
                 h2 { "Главное: писали несколько агентств" }
-                (story_list(&f.top, year, html! {}))
+                (story_list(tz, &f.top, year, html! {}))
             }
         }
         section #stories {
             h2 { "Последние новости" }
-            (story_list(&f.stories, year, no_stories(&f.health)))
+            (story_list(tz, &f.stories, year, no_stories(&f.health)))
         }
         section #health {
             h2 { "Источники" }
@@ -228,7 +233,8 @@ pub fn render_front(f: &Front) -> String {
 
 /// `/topics/NAME`.
 pub fn render_topic(t: &TopicPage) -> String {
-    let year = t.stories.first().map_or(2026, |s| year_of(s.published));
+    let tz = t.site.tz;
+    let year = t.stories.first().map_or(2026, |s| year_of(tz, s.published));
     let body = html! {
         h2 { "Тема: " (t.title) }
         p.meta {
@@ -242,7 +248,7 @@ pub fn render_topic(t: &TopicPage) -> String {
             p.meta.pending { "Тема добавлена недавно: svodka размечает сохранённые новости, они появятся здесь в ближайшие минуты." }
         }
         @let empty = html! { @if !t.pending { p.meta { "Новостей на эту тему пока нет." } } };
-        section #stories { (story_list(&t.stories, year, empty)) }
+        section #stories { (story_list(tz, &t.stories, year, empty)) }
     };
     // This page announces its own feed first, then the rest.
     let mut site = t.site.clone();
@@ -252,7 +258,8 @@ pub fn render_topic(t: &TopicPage) -> String {
 
 /// `/stories/ID`.
 pub fn render_story(s: &StoryPage) -> String {
-    let year = s.reports.first().map_or(2026, |r| year_of(r.published));
+    let tz = s.site.tz;
+    let year = s.reports.first().map_or(2026, |r| year_of(tz, r.published));
     let body = html! {
         article.story-page {
             h2 { (s.title) }
@@ -271,7 +278,7 @@ pub fn render_story(s: &StoryPage) -> String {
                                 @if let Some(l) = &r.link { a href=(l) rel="nofollow" { (text) } } @else { (text) }
                             }
                             td {
-                                time datetime=(iso_time(r.published)) { (human_time(r.published, year)) }
+                                time datetime=(iso_time(tz, r.published)) { (human_time(tz, r.published, year)) }
                                 // A copy has no date of its own here: this is when svodka saw it.
                                 @if r.title.is_none() { " " small { "(получено)" } }
                             }
@@ -315,8 +322,9 @@ pub fn render_sources(p: &SourcesPage) -> String {
         .iter()
         .filter_map(|r| r.last_fetch)
         .max()
-        .map_or(2026, year_of);
-    let when = |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| human_time(t, year));
+        .map_or(2026, |t| year_of(p.site.tz, t));
+    let when =
+        |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| human_time(p.site.tz, t, year));
     let body = html! {
         h2 { "Источники" }
         table #sources {
@@ -351,6 +359,7 @@ mod tests {
     fn front(title: &str, quiet: bool) -> Front {
         let site = Site {
             base: "https://news.example".into(),
+            tz: Tz::Europe__Moscow,
             feeds: vec![FeedLinks::new(
                 "https://news.example",
                 &Target::Feed("all".into()),

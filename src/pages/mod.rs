@@ -11,7 +11,8 @@ mod html;
 pub use gather::{front, site, sources, story, topic};
 pub use html::{render_front, render_not_found, render_sources, render_story, render_topic};
 
-use chrono::{DateTime, Datelike, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
 
 use crate::publish::{Format, Target};
 
@@ -48,6 +49,8 @@ impl FeedLinks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
     pub base: String,
+    /// The zone the pages' times are in (`server.timezone`).
+    pub tz: chrono_tz::Tz,
     pub feeds: Vec<FeedLinks>,
 }
 
@@ -274,11 +277,6 @@ pub fn short_reason(error: &str) -> String {
     }
 }
 
-/// Moscow time: Russian regional news is dated by it, and Russia keeps no summer time.
-fn moscow() -> FixedOffset {
-    FixedOffset::east_opt(3 * 3600).unwrap_or(Utc.fix())
-}
-
 const MONTHS: [&str; 12] = [
     "января",
     "февраля",
@@ -294,12 +292,12 @@ const MONTHS: [&str; 12] = [
     "декабря",
 ];
 
-/// «28 ноября, 14:30» in Moscow time; the year when it is not `this_year`.
-pub fn human_time(ts: i64, this_year: i32) -> String {
+/// «28 ноября, 14:30» in the pages' zone; the year when it is not `this_year`.
+pub fn human_time(tz: Tz, ts: i64, this_year: i32) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else {
         return String::new();
     };
-    let t = t.with_timezone(&moscow());
+    let t = t.with_timezone(&tz);
     let month = MONTHS[t.month0() as usize % 12];
     if t.year() == this_year {
         format!("{} {month}, {}", t.day(), t.format("%H:%M"))
@@ -308,28 +306,28 @@ pub fn human_time(ts: i64, this_year: i32) -> String {
     }
 }
 
-/// «28 ноября» in Moscow time.
-pub fn human_day(ts: i64) -> String {
+/// «28 ноября» in the pages' zone.
+pub fn human_day(tz: Tz, ts: i64) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else {
         return String::new();
     };
-    let t = t.with_timezone(&moscow());
+    let t = t.with_timezone(&tz);
     format!("{} {}", t.day(), MONTHS[t.month0() as usize % 12])
 }
 
 /// The `datetime` attribute of `<time>`.
-pub fn iso_time(ts: i64) -> String {
+pub fn iso_time(tz: Tz, ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
-        .with_timezone(&moscow())
+        .with_timezone(&tz)
         .to_rfc3339()
 }
 
-/// The year of `ts` in Moscow time.
-pub fn year_of(ts: i64) -> i32 {
+/// The year of `ts` in the pages' zone.
+pub fn year_of(tz: Tz, ts: i64) -> i32 {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
-        .with_timezone(&moscow())
+        .with_timezone(&tz)
         .year()
 }
 
@@ -407,10 +405,16 @@ mod tests {
     fn times_are_moscow_time_in_russian() {
         // 2026-11-26 09:30 UTC is 12:30 in Moscow.
         let ts = 1_795_685_400;
-        assert_eq!(human_time(ts, 2026), "26 ноября, 12:30");
-        assert_eq!(human_time(ts, 2027), "26 ноября 2026, 12:30");
-        assert_eq!(human_day(ts), "26 ноября");
-        assert_eq!(iso_time(ts), "2026-11-26T12:30:00+03:00");
+        let msk = Tz::Europe__Moscow;
+        assert_eq!(human_time(msk, ts, 2026), "26 ноября, 12:30");
+        assert_eq!(human_time(msk, ts, 2027), "26 ноября 2026, 12:30");
+        assert_eq!(human_day(msk, ts), "26 ноября");
+        assert_eq!(iso_time(msk, ts), "2026-11-26T12:30:00+03:00");
+        // Another configured zone: Yekaterinburg is two hours ahead of Moscow.
+        assert_eq!(
+            human_time(Tz::Asia__Yekaterinburg, ts, 2026),
+            "26 ноября, 14:30"
+        );
         let words: Vec<&str> = [1, 3, 5, 11, 21, 102].map(stories_word).to_vec();
         assert_eq!(
             words,

@@ -12,7 +12,7 @@ async fn check_prints_a_summary_or_names_the_file_key_and_reason() {
     let (code, out, _) = app.svodka(&["check"]).await;
     assert_eq!(code, 0);
     assert!(
-        out.contains("ok: 1 sources (1 enabled), 0 topics, 1 feeds"),
+        out.contains("ok: 1 source (1 enabled), 0 topics, 1 feed,"),
         "{out}"
     );
 
@@ -211,7 +211,7 @@ async fn retag_applies_changed_topics_to_stored_items() {
     .unwrap();
     let (code, out, _) = app.svodka(&["retag"]).await;
     assert_eq!(code, 0);
-    assert!(out.contains("retagged 1 items; 1 have topics"), "{out}");
+    assert!(out.contains("retagged 1 item; 1 has topics"), "{out}");
     let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
     assert!(
         feed.contains("<category domain=\"http://news.test/topics/syria.rss\">Сирия</category>"),

@@ -463,7 +463,7 @@ async fn systemd_hears_ready_reloading_and_stopping() {
     };
     listen_for("READY=1", &mut heard).await;
     listen_for(
-        "STATUS=serving 1 feeds and 0 topics from 0 sources",
+        "STATUS=serving 1 feed and 0 topics from 0 sources",
         &mut heard,
     )
     .await;

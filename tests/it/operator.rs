@@ -84,7 +84,7 @@ async fn a_topic_added_by_a_reload_tags_the_stored_items_in_the_background() {
     )
     .unwrap();
     d.signal("-HUP");
-    d.wait_log("tagged 2 stored items for the topics fires; 1 have topics")
+    d.wait_log("tagged 2 stored items for the topics fires; 1 has topics")
         .await;
     let page = until(&format!("{}/topics/fires", d.base), |b| b.contains("Пожар")).await;
     let stories = text_of(&page, "#stories");
@@ -302,4 +302,131 @@ async fn the_bulletin_lists_each_story_once_and_counts_a_place_and_its_adjective
         .map(|a| a.text().collect::<String>())
         .expect("the linked story is on the page");
     assert!(story.contains("Липецк"), "{story}");
+}
+
+#[tokio::test]
+async fn check_warns_of_a_config_that_fetches_or_publishes_nothing_and_counts_in_english() {
+    let empty = App::new("");
+    let (code, out, err) = empty.svodka(&["check"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ok: 0 sources (0 enabled), 0 topics, 0 feeds"),
+        "{out}"
+    );
+    assert!(err.contains("warning"), "{err}");
+    assert!(
+        err.contains("no [[source]]: nothing will be fetched"),
+        "{err}"
+    );
+    assert!(err.contains("no [[feed]]: nothing is published"), "{err}");
+
+    let one = App::new(&config(
+        &[("lipetsk", "https://lipetsk.test/rss".into())],
+        "",
+    ));
+    let (code, out, err) = one.svodka(&["check"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ok: 1 source (1 enabled), 0 topics, 1 feed,"),
+        "{out}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+}
+
+#[tokio::test]
+async fn a_forced_encoding_that_garbles_the_text_is_warned_of() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::feeds::rss_with(
+        "windows-1251",
+        &[item("Воронежские аграрии собрали рекордный урожай")
+            .guid("v1")
+            .desc("В Воронежской области завершили уборку зерновых: аграрии собрали больше пяти миллионов тонн, сообщили в региональном министерстве сельского хозяйства.")],
+    );
+    let file = dir.path().join("voronezh.xml");
+    std::fs::write(&file, crate::feeds::to_encoding(&text, "windows-1251")).unwrap();
+    let path = file.to_str().unwrap();
+
+    let (code, out, err) =
+        crate::harness::run_svodka(None, &["inspect", path, "--encoding", "koi8-r"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("# warning: the bytes do not read as KOI8-R (--encoding koi8-r); without it they decode as windows-1251"),
+        "{out}"
+    );
+    let (code, out, err) =
+        crate::harness::run_svodka(None, &["inspect", path, "--encoding", "windows-1251"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("# warning"), "{out}");
+    assert!(out.contains("Воронежские аграрии"), "{out}");
+}
+
+#[tokio::test]
+async fn the_cli_prints_times_in_the_configured_zone_and_a_time_for_next_due() {
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
+    );
+    let sources = [("lipetsk", o.url("/feed.xml"))];
+    let app = App::new(&config(&sources, ""));
+    app.svodka(&["fetch"]).await;
+    let (code, out, err) = app.svodka(&["sources"]).await;
+    assert_eq!(code, 0, "{err}");
+    // Moscow by default, as on the pages.
+    assert!(
+        out.contains(" MSK  status: 200") && !out.contains("UTC"),
+        "{out}"
+    );
+    let due = out
+        .split("next due: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(due, "%Y-%m-%d %H:%M:%S MSK").is_ok(),
+        "{out}"
+    );
+
+    std::fs::write(
+        app.config_path(),
+        config(&sources, "").replace(
+            "[server]\n",
+            "[server]\ntimezone = \"Asia/Yekaterinburg\"\n",
+        ),
+    )
+    .unwrap();
+    let (_, out, _) = app.svodka(&["sources"]).await;
+    assert!(out.contains(" +05  status: 200"), "{out}");
+
+    std::fs::write(
+        app.config_path(),
+        config(&sources, "").replace("[server]\n", "[server]\ntimezone = \"Moscow\"\n"),
+    )
+    .unwrap();
+    let (code, _, err) = app.svodka(&["check"]).await;
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`server.timezone`: unknown time zone \"Moscow\""),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn stories_take_a_month_and_commands_without_a_config_do_not_offer_one() {
+    let app = App::new(&config(&[], ""));
+    let (code, out, err) = app.svodka(&["stories", "--period", "month"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("no story carried by two reports since"),
+        "{out}"
+    );
+    for command in ["inspect", "demo"] {
+        let (code, out, _) = crate::harness::run_svodka(None, &[command, "--help"]).await;
+        assert_eq!(code, 0);
+        assert!(!out.contains("--config"), "{command}: {out}");
+    }
+    let (_, out, _) = crate::harness::run_svodka(None, &["fetch", "--help"]).await;
+    assert!(out.contains("--config"), "{out}");
 }
