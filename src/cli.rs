@@ -108,10 +108,25 @@ fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Under systemd (`StateDirectory=`), the one folder the sandbox lets the service write:
+    // a path outside it is the usual cause, and the fix is to name it.
+    let state_hint = std::env::var_os("STATE_DIRECTORY")
+        .and_then(|dirs| {
+            std::env::split_paths(&dirs)
+                .next()
+                .filter(|d| !cfg.storage.path.starts_with(d))
+        })
+        .map(|d| {
+            format!(
+                "; the service's state folder is {0}: set [storage] path = \"{0}/svodka.db\"",
+                d.display()
+            )
+        })
+        .unwrap_or_default();
     let refuse = |reason: String| ConfigError {
         file: cfg.file.clone(),
         key: "storage.path".into(),
-        reason,
+        reason: format!("{reason}{state_hint}"),
     };
     let mut probe = folder;
     loop {

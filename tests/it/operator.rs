@@ -430,3 +430,51 @@ async fn stories_take_a_month_and_commands_without_a_config_do_not_offer_one() {
     let (_, out, _) = crate::harness::run_svodka(None, &["fetch", "--help"]).await;
     assert!(out.contains("--config"), "{out}");
 }
+
+#[tokio::test]
+async fn under_systemd_check_names_the_state_folder_for_the_database() {
+    let app = App::new(
+        &config(&[], "").replace("path = \"svodka.db\"", "path = \"/proc/svodka/svodka.db\""),
+    );
+    let state = app.dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_svodka"))
+        .args(["check", "--config"])
+        .arg(app.config_path())
+        .env("STATE_DIRECTORY", &state)
+        .env_remove("SVODKA_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the service's state folder is {0}: set [storage] path = \"{0}/svodka.db\"",
+            state.display()
+        )),
+        "{err}"
+    );
+
+    // The unit ships that folder and the hardening `systemd-analyze security` asks for, and the
+    // README's install line points the packaged config at it.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let unit = std::fs::read_to_string(format!("{root}/config/svodka.service")).unwrap();
+    for line in [
+        "StateDirectory=svodka",
+        "ProtectProc=invisible",
+        "ProcSubset=pid",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.contains(
+        r#"sed 's|^path = "svodka.db"|path = "/var/lib/svodka/svodka.db"|' config/svodka.toml"#
+    ));
+    let example = std::fs::read_to_string(format!("{root}/config/svodka.toml")).unwrap();
+    assert!(
+        example
+            .lines()
+            .any(|l| l.starts_with("path = \"svodka.db\""))
+    );
+}
