@@ -158,7 +158,7 @@ async fn an_html_page_given_as_a_feed_names_the_feed_it_announces() {
     let (code, out, _) = app.svodka(&["fetch"]).await;
     assert_eq!(code, 0);
     let want = format!(
-        "an HTML page, not a feed; the page announces a feed: {} (use it as the url)",
+        "site: error: an HTML page, not a feed; the page announces a feed: {} (use it as the url)",
         o.url("/rss.xml")
     );
     assert!(out.contains(&want), "{out}");
