@@ -648,6 +648,11 @@ mod tests {
             now(),
         )
         .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "an HTML page, not a feed; the page announces no feed (look for an RSS link on the site)"
+        );
+        let e = parse_feed(b"<data><x>1</y></data>", None, None, None, now()).unwrap_err();
         assert!(e.to_string().starts_with("not a feed"), "{e}");
     }
 
