@@ -91,7 +91,10 @@ async fn fetch_reports_each_source_and_exits_zero_when_some_fail() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("good: 1 new"), "{out}");
     assert!(out.contains("broken: error: HTTP 500"), "{out}");
-    assert!(out.contains("html: error: cannot parse the feed"), "{out}");
+    assert!(
+        out.contains("html: error: an HTML page, not a feed"),
+        "{out}"
+    );
 
     let (code, out, _) = app.svodka(&["fetch", "--source", "good"]).await;
     assert_eq!(code, 0);
