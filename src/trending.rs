@@ -328,6 +328,7 @@ fn discover(
     let mut spelled: HashMap<&str, Spelled> = HashMap::new();
     // The entries of places' adjectives, with every place the adjective may be made from.
     let mut adjectives: Vec<(usize, Vec<Key>)> = Vec::new();
+    let mut first_words: HashMap<&str, bool> = HashMap::new();
     let mut seen: Vec<Seen> = Vec::new();
     for (story, source, title) in headlines {
         let words = title
@@ -345,15 +346,13 @@ fn discover(
             let name = i > 0 && w.chars().next().is_some_and(capital) && letters >= 3;
             // Opening a headline, where the capital says nothing, a place's adjective
             // («Липецкий завод…») still names the place.
+            // Each spelling is judged once: a week's headlines repeat their first words.
             let place_adjective = i == 0
                 && !abbreviation
                 && looks_relative(w)
-                && dict.is_some_and(|d| {
-                    morph::readings(d, w).is_some_and(|rs| {
-                        rs.iter()
-                            .any(|r| !places_of_adjective(d, &r.lemma).is_empty())
-                    })
-                });
+                && *first_words
+                    .entry(w)
+                    .or_insert_with(|| dict.is_some_and(|d| !adjective_places(d, w).is_empty()));
             if !(abbreviation || name || place_adjective) {
                 continue;
             }
