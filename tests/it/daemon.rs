@@ -769,17 +769,21 @@ async fn a_reload_that_moves_listen_keeps_it_and_the_base_url_derived_from_it() 
     let mut d = spawn(&["run"], Some(&app)).await;
     assert_eq!(d.base, format!("http://127.0.0.1:{old}"));
 
+    // A new address and a new database file: both need a restart.
     std::fs::write(
         app.config_path(),
         cfg(
             moved,
             "[[feed]]\nname = \"fresh\"\ntitle = \"Новая лента\"\n",
-        ),
+        )
+        .replace("path = \"svodka.db\"", "path = \"other.db\""),
     )
     .unwrap();
     d.signal("-HUP");
     d.wait_log(&format!(
-        "reload keeps until a restart: server.listen 127.0.0.1:{old} (the new value 127.0.0.1:{moved} needs a restart); server.base_url http://127.0.0.1:{old} (derived from server.listen)"
+        "reload keeps until a restart: server.listen 127.0.0.1:{old} (the new value 127.0.0.1:{moved} needs a restart); server.base_url http://127.0.0.1:{old} (derived from server.listen); storage.path {} (the new value {} needs a restart); the rest of the new config applies",
+        app.dir.path().join("svodka.db").display(),
+        app.dir.path().join("other.db").display()
     ))
     .await;
     // The rest of the new config applies; the links still point where the server listens.
@@ -800,6 +804,7 @@ async fn a_reload_that_moves_listen_keeps_it_and_the_base_url_derived_from_it() 
         .await
         .unwrap();
     assert!(!fresh.contains(&format!(":{moved}")), "{fresh}");
+    assert!(!app.dir.path().join("other.db").exists());
 
     // Back to the address it serves on: nothing is kept, and the log says no more than that.
     std::fs::write(app.config_path(), cfg(old, "")).unwrap();
