@@ -84,9 +84,24 @@ pub fn init_logging(default: &str) {
 pub fn check(path: &Path) -> Result<()> {
     let cfg = Config::load(path)?;
     check_storage_folder(&cfg)?;
-    outln!("{}", cfg.summary());
+    // An existing database is read as `run` would read it (a missing one is created by `run`):
+    // a damaged file or one from a newer svodka fails here, before systemd starts the service
+    // into a restart loop. A large one is checked for at most a few seconds.
+    let mut note = String::new();
+    if cfg.storage.path.exists()
+        && store::check_file(&cfg.storage.path, CHECK_BUDGET)? == store::FileCheck::Unfinished
+    {
+        note = format!(
+            " (database readable; its full check stopped after {} s)",
+            CHECK_BUDGET.as_secs()
+        );
+    }
+    outln!("{}{note}", cfg.summary());
     Ok(())
 }
+
+/// How long `svodka check` spends on an existing database's `quick_check`.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The database's folder exists, or can be created: its nearest existing ancestor is a folder
 /// this user can write in (tried with a file created and removed at once, since mode bits do

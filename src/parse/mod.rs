@@ -5,6 +5,7 @@ pub mod atom03;
 pub mod decode;
 pub mod feed;
 pub mod lenient;
+pub mod limits;
 pub mod mojibake;
 pub mod namespaces;
 pub mod normalize;
