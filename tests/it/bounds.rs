@@ -196,3 +196,113 @@ async fn check_fails_on_a_damaged_database_as_run_does() {
         );
     }
 }
+
+/// gunzip.
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .expect("a gzip body");
+    out
+}
+
+#[tokio::test]
+async fn pages_and_trending_are_gzipped_for_clients_that_accept_it() {
+    install_crypto();
+    let o = Origin::start().await;
+    let items: Vec<_> = (0..12)
+        .map(|n| {
+            item(&format!(
+                "Ремонт дороги на улице номер {n} завершат к декабрю"
+            ))
+            .guid(&n.to_string())
+            .desc(&"Подрядчик уложит новый асфальт и обновит разметку. ".repeat(5))
+        })
+        .collect();
+    o.route("/feed.xml", Route::ok(rss(&items), "application/rss+xml"));
+    let app = App::new(&config(
+        &[("lipetsk", o.url("/feed.xml"))],
+        "[[topic]]\nname = \"roads\"\ntitle = \"Дороги\"\nkeywords = [\"дорога\"]\n",
+    ));
+    let d = spawn(&["run"], Some(&app)).await;
+    let front = until(&format!("{}/", d.base), |b| b.contains("/stories/")).await;
+    let story = front
+        .split("href=\"/stories/")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let client = plain_client();
+    for path in [
+        "/".to_string(),
+        format!("/stories/{story}"),
+        "/topics/roads".into(),
+        "/sources".into(),
+        "/trending.json?period=day".into(),
+        "/opml".into(),
+    ] {
+        // The pages are made to the minute: compare two readings within one.
+        let second = chrono::Timelike::second(&chrono::Utc::now());
+        if second >= 57 {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(61 - second))).await;
+        }
+        let url = format!("{}{path}", d.base);
+        let plain = client.get(&url).send().await.unwrap();
+        assert_eq!(plain.status(), 200, "{path}");
+        assert_eq!(plain.headers().get("content-encoding"), None, "{path}");
+        assert_eq!(plain.headers()["vary"], "accept-encoding", "{path}");
+        let plain_tag = plain.headers()["etag"].to_str().unwrap().to_string();
+        let plain = plain.bytes().await.unwrap();
+
+        let gz = client
+            .get(&url)
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gz.status(), 200, "{path}");
+        assert_eq!(gz.headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(gz.headers()["vary"], "accept-encoding", "{path}");
+        let gz_tag = gz.headers()["etag"].to_str().unwrap().to_string();
+        assert_ne!(gz_tag, plain_tag, "{path}: one tag for two representations");
+        let zipped = gz.bytes().await.unwrap();
+        assert!(
+            zipped.len() < plain.len(),
+            "{path}: {} ≥ {}",
+            zipped.len(),
+            plain.len()
+        );
+        assert_eq!(gunzip(&zipped), plain.to_vec(), "{path}");
+
+        // Each representation is revalidated with its own tag.
+        let again = client
+            .get(&url)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", &gz_tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        let other = client
+            .get(&url)
+            .header("if-none-match", &gz_tag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            other.status(),
+            200,
+            "{path}: the gzip tag validated identity bytes"
+        );
+        // `gzip;q=0` refuses it.
+        let refused = client
+            .get(&url)
+            .header("accept-encoding", "gzip;q=0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.headers().get("content-encoding"), None, "{path}");
+    }
+    d.stop().await;
+}
