@@ -301,6 +301,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         return Err(anyhow!("unknown encoding {label:?}").into());
     }
     let now = Utc::now();
+    // What is printed names a URL without the password it may carry.
+    let shown = url::Url::parse(target)
+        .map(|u| crate::redirects::without_credentials(&u).to_string())
+        .unwrap_or_else(|_| target.to_string());
     let (bytes, content_type, base) =
         if target.starts_with("http://") || target.starts_with("https://") {
             let url = url::Url::parse(target).with_context(|| format!("not a URL: {target}"))?;
@@ -322,10 +326,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
                 }
                 Ok(FetchOutcome::NotModified { .. }) => {
                     return Err(
-                        anyhow!("{target}: 304 Not Modified to an unconditional request").into(),
+                        anyhow!("{shown}: 304 Not Modified to an unconditional request").into(),
                     );
                 }
-                Err(e) => return Err(anyhow!("cannot fetch {target}: {e}").into()),
+                Err(e) => return Err(anyhow!("cannot fetch {shown}: {e}").into()),
             }
         } else {
             let bytes = std::fs::read(target).with_context(|| format!("cannot read {target}"))?;
@@ -336,7 +340,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         .as_deref()
         .and_then(crate::parse::decode::charset_param);
     let parsed = crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now)
-        .map_err(|e| anyhow!("{target}: {e}"))?;
+        .map_err(|e| anyhow!("{shown}: {e}"))?;
     outln!("# http charset: {}", charset.unwrap_or("-"));
     let how = match parsed.decoded_by {
         crate::parse::decode::DecodedBy::Override => "the --encoding override",
@@ -377,7 +381,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     if parsed.feed.items.is_empty()
         && let Some(s) = shortfall
     {
-        return Err(anyhow!("{target}: {s}").into());
+        return Err(anyhow!("{shown}: {s}").into());
     }
     Ok(())
 }

@@ -110,6 +110,10 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub user_agent: String,
+    /// Follow redirects from a public address to a private one, or to svodka itself.
+    pub allow_private_redirects: bool,
+    /// Where svodka itself answers; the daemon sets the port it actually bound.
+    pub own: crate::redirects::Own,
 }
 
 #[derive(Debug, Clone)]
@@ -313,6 +317,8 @@ impl Config {
             concurrency: f.concurrency,
             per_host: f.per_host,
             user_agent,
+            allow_private_redirects: f.allow_private_redirects,
+            own: crate::redirects::Own::new(listen, &base_url),
         };
 
         let mut sources = Vec::new();
@@ -601,6 +607,7 @@ struct RawFetch {
     concurrency: usize,
     per_host: usize,
     user_agent: Option<String>,
+    allow_private_redirects: bool,
 }
 
 impl Default for RawFetch {
@@ -611,6 +618,7 @@ impl Default for RawFetch {
             concurrency: 32,
             per_host: 2,
             user_agent: None,
+            allow_private_redirects: false,
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::store::{self, Db};
 /// bound, so tests and the demo can use port 0. `config_path` is read again on `reload`.
 pub async fn run(
     config_path: PathBuf,
-    cfg: Config,
+    mut cfg: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
     mut reload: tokio::sync::mpsc::Receiver<()>,
@@ -31,6 +31,8 @@ pub async fn run(
     let db = Db::open(&cfg.storage.path)?;
     db.with(|c| store::sync_sources(c, &cfg.sources))
         .context("cannot record the configured sources")?;
+    // A redirect to the address actually bound (port 0 in the config picks one) is refused.
+    cfg.fetch.own.listen = listener.local_addr()?;
     let cfg = Arc::new(cfg);
     let metrics: Arc<Metrics> = Arc::default();
     let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
@@ -287,7 +289,9 @@ async fn reload_config(
     old: &Ctx,
     busy: &HashSet<String>,
 ) -> Result<(Ctx, HashMap<String, DateTime<Utc>>)> {
-    let new = Config::load(path)?;
+    let mut new = Config::load(path)?;
+    // Still serving where it was bound at start.
+    new.fetch.own.listen = old.cfg.fetch.own.listen;
     // The listener and the database were opened at start; moving them needs a restart.
     if new.server.listen != old.cfg.server.listen {
         tracing::warn!(

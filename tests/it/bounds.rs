@@ -306,3 +306,178 @@ async fn pages_and_trending_are_gzipped_for_clients_that_accept_it() {
     }
     d.stop().await;
 }
+
+/// A port nothing listens on now, for a daemon whose own address the origin must know before
+/// it starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn a_redirect_to_svodka_itself_is_refused_while_local_sources_still_work() {
+    install_crypto();
+    let o = Origin::start().await;
+    let port = free_port();
+    let own = format!("http://127.0.0.1:{port}");
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[item("Мост через Воронеж откроют в пятницу").guid("1")]),
+            "application/rss+xml",
+        ),
+    );
+    // A local source that moved within its own server still works.
+    o.route(
+        "/old.xml",
+        Route::status(302).header("location", "/feed2.xml"),
+    );
+    o.route(
+        "/feed2.xml",
+        Route::ok(
+            rss(&[item("В Липецке выпал первый снег").guid("2")]),
+            "application/rss+xml",
+        ),
+    );
+    // What a hostile source tried: svodka's own merged feed and its metrics.
+    o.route(
+        "/sneaky.xml",
+        Route::status(302).header("location", &format!("{own}/feeds/all.rss")),
+    );
+    o.route(
+        "/peek.xml",
+        Route::status(302).header("location", &format!("{own}/metrics")),
+    );
+    let sources = [
+        ("local", o.url("/feed.xml")),
+        ("moved", o.url("/old.xml")),
+        ("sneaky", o.url("/sneaky.xml")),
+        ("peek", o.url("/peek.xml")),
+    ];
+    let text = config(&sources, "").replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let app = App::new(&text);
+    let d = spawn(&["run"], Some(&app)).await;
+    assert_eq!(d.base, own);
+    let m = until(&format!("{own}/metrics"), |m| {
+        m.contains("svodka_fetches_total{outcome=\"saved\"} 2")
+            && m.contains("svodka_fetches_total{outcome=\"failed\"} 2")
+    })
+    .await;
+    assert!(
+        m.contains("svodka_items_saved_total{kind=\"new\"} 2"),
+        "{m}"
+    );
+    let feed = until(&format!("{own}/feeds/all.rss"), |b| b.contains("снег")).await;
+    assert_eq!(crate::harness::titles(&feed).len(), 2, "{feed}");
+
+    // `svodka fetch` beside the daemon says why, and so does `svodka sources`.
+    let (code, out, err) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        format!(
+            "sneaky: error: redirect to svodka itself refused: {own}/feeds/all.rss ([fetch] allow_private_redirects = true allows it)"
+        ),
+        format!("peek: error: redirect to svodka itself refused: {own}/metrics"),
+        "local: 0 new, 0 updated, 1 unchanged".into(),
+        "moved: 0 new, 0 updated, 1 unchanged".into(),
+    ] {
+        assert!(out.contains(&line), "{line:?} missing from\n{out}");
+    }
+    let (_, sources_out, _) = app.svodka(&["sources"]).await;
+    assert!(
+        sources_out.contains(&format!(
+            "error: redirect to svodka itself refused: {own}/metrics"
+        )),
+        "{sources_out}"
+    );
+
+    // Who needs it may allow it: then the source takes in the merged feed, as it asked.
+    let allowed = App::new(&text.replace("[fetch]\n", "[fetch]\nallow_private_redirects = true\n"));
+    let (code, out, err) = allowed.svodka(&["fetch", "--source", "sneaky"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("sneaky: 2 new"), "{out}");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn no_password_in_a_url_is_printed_or_stored() {
+    install_crypto();
+    let o = Origin::start().await;
+    let addr = o.addr;
+    o.route(
+        "/feed.xml",
+        Route::ok(
+            rss(&[item("Открыт новый мост")
+                .guid("1")
+                .link("http://editor:secret@agency.test/news/1")]),
+            "application/rss+xml",
+        ),
+    );
+    // A redirect that hands out a password, once for good (301) and once to a dead port.
+    o.route(
+        "/moved.xml",
+        Route::status(301).header("location", &format!("http://user:secret@{addr}/feed.xml")),
+    );
+    o.route(
+        "/dead.xml",
+        Route::status(302).header("location", "http://user:secret@127.0.0.1:1/feed.xml"),
+    );
+    let app = App::new(&config(
+        &[
+            ("moved", o.url("/moved.xml")),
+            ("dead", o.url("/dead.xml")),
+            ("private", format!("http://reader:secret@{addr}/feed.xml")),
+        ],
+        "",
+    ));
+    let mut printed = String::new();
+    for args in [
+        &["fetch"][..],
+        &["sources"],
+        &["export", "--feed", "all"],
+        &["export", "--feed", "all", "--format", "json"],
+    ] {
+        let (code, out, err) = app.svodka(args).await;
+        assert_eq!(code, 0, "{args:?}: {err}");
+        printed.push_str(&out);
+        printed.push_str(&err);
+    }
+    // The source behind a password was read with it.
+    assert!(
+        printed.contains("private: 1 new") || printed.contains("private: 0 new"),
+        "{printed}"
+    );
+    assert!(printed.contains("dead: error:"), "{printed}");
+    assert!(printed.contains("agency.test/news/1"), "{printed}");
+    for url in [
+        format!("http://user:secret@{addr}/moved.xml"),
+        format!("http://user:secret@{addr}/dead.xml"),
+    ] {
+        let (_, out, err) = crate::harness::run_svodka(None, &["inspect", &url]).await;
+        printed.push_str(&out);
+        printed.push_str(&err);
+    }
+    assert!(
+        printed.contains(&format!("# url: http://{addr}/feed.xml")),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("secret"),
+        "a password was printed:\n{printed}"
+    );
+    // Nor stored: the database (and its log, if left) hold no password.
+    for file in ["svodka.db", "svodka.db-wal"] {
+        if let Ok(bytes) = std::fs::read(app.dir.path().join(file)) {
+            assert!(
+                !bytes.windows(6).any(|w| w == b"secret"),
+                "a password is stored in {file}"
+            );
+        }
+    }
+}
