@@ -481,3 +481,33 @@ async fn no_password_in_a_url_is_printed_or_stored() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_http_1_1_request_must_name_its_host_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = App::new(&config(&[], ""));
+    let d = spawn(&["run"], Some(&app)).await;
+    let addr = d.base.trim_start_matches("http://").to_string();
+    let ask = |head: &'static str| {
+        let addr = addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = vec![0u8; 12];
+            s.read_exact(&mut answer).await.unwrap();
+            String::from_utf8(answer).unwrap()
+        }
+    };
+    assert_eq!(ask("GET /healthz HTTP/1.1\r\n\r\n").await, "HTTP/1.1 400");
+    assert_eq!(
+        ask("GET /healthz HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n").await,
+        "HTTP/1.1 400"
+    );
+    assert_eq!(
+        ask("GET /healthz HTTP/1.1\r\nHost: news.test\r\n\r\n").await,
+        "HTTP/1.1 200"
+    );
+    // HTTP/1.0 may leave it out.
+    assert_eq!(ask("GET /healthz HTTP/1.0\r\n\r\n").await, "HTTP/1.0 200");
+    d.stop().await;
+}
