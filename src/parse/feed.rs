@@ -171,7 +171,10 @@ pub fn parse_feed(
         repairs,
         feed: ParsedFeed {
             format: format.to_string(),
-            title: feed.title.map(|t| clean_title(&t.content)),
+            title: feed.title.map(|t| {
+                let title = clean_title(limits::prefix(&t.content, limits::RAW_TITLE_BYTES));
+                limits::cut_chars(&title, limits::TITLE_CHARS).unwrap_or(title)
+            }),
             found,
             items,
             skipped,

@@ -394,6 +394,24 @@ impl Db {
 mod tests {
     use super::*;
 
+    #[test]
+    fn checking_a_large_database_stops_at_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (x TEXT); CREATE INDEX t_x ON t(x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+             INSERT INTO t SELECT printf('%08d-%s', i, hex(randomblob(16))) FROM n;",
+        )
+        .unwrap();
+        drop(c);
+        let budget = std::time::Duration::from_millis(1);
+        assert_eq!(check_file(&path, budget).unwrap(), FileCheck::Unfinished);
+        let budget = std::time::Duration::from_secs(120);
+        assert_eq!(check_file(&path, budget).unwrap(), FileCheck::Ok);
+    }
+
     /// A report published now, with no summary, content or image.
     fn item(guid: &str, link: &str, title: &str, text: &str) -> crate::model::Item {
         crate::model::Item {
