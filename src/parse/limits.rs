@@ -138,21 +138,21 @@ pub fn cap_markup(html: &str, budget: &mut Budget) -> Option<String> {
         let end = tag_end(html, lt);
         let tag = &html[lt + 1..end.saturating_sub(1).max(lt + 1)];
         let closing = tag.starts_with('/');
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        let keep = match (name.as_str(), closing) {
-            ("img", false) => take(&mut budget.images),
-            ("a", false) => {
-                let kept = take(&mut budget.links);
-                open_links.push(kept);
-                kept
-            }
-            ("a", true) => open_links.pop().unwrap_or(true),
-            _ => true,
+        let name = tag.trim_start_matches('/');
+        let name = &name[..name
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(name.len())];
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        let keep = if is("img") && !closing {
+            take(&mut budget.images)
+        } else if is("a") && !closing {
+            let kept = take(&mut budget.links);
+            open_links.push(kept);
+            kept
+        } else if is("a") {
+            open_links.pop().unwrap_or(true)
+        } else {
+            true
         };
         if !keep {
             out.push_str(&html[copied..lt]);
