@@ -366,6 +366,12 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     for s in &parsed.feed.skipped {
         outln!("# skipped: {s}");
     }
+    if parsed.feed.shortened > 0 {
+        outln!(
+            "# shortened: {} items had a field cut to its size limit",
+            parsed.feed.shortened
+        );
+    }
     let shortfall = parsed.feed.shortfall();
     if let Some(s) = &shortfall {
         outln!("# warning: {s}");

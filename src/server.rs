@@ -573,14 +573,11 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
 async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
     let now = this_minute().timestamp();
-    let gzip = accepts_gzip(&req);
     let page = st
         .db
-        .read(move |c| {
-            pages::sources(&cfg, c, now).map(|p| Page::new(pages::render_sources(&p), gzip))
-        })
+        .read(move |c| pages::sources(&cfg, c, now).map(|p| Some(pages::render_sources(&p))))
         .await;
-    html_page(&req, page.map(|r| r.map(Some)))
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn story_page(
@@ -592,14 +589,11 @@ async fn story_page(
         return (StatusCode::NOT_FOUND, "no such story\n").into_response();
     };
     let cfg = st.config();
-    let gzip = accepts_gzip(&req);
     let page = st
         .db
-        .read(move |c| {
-            pages::story(&cfg, c, id).map(|p| p.map(|p| Page::new(pages::render_story(&p), gzip)))
-        })
+        .read(move |c| pages::story(&cfg, c, id).map(|p| p.map(|p| pages::render_story(&p))))
         .await;
-    html_page(&req, page)
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
@@ -607,15 +601,28 @@ async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
         return (StatusCode::NOT_FOUND, "no such topic\n").into_response();
     }
     let cfg = st.config();
-    let gzip = accepts_gzip(&req);
     let page = st
         .db
-        .read(move |c| {
-            pages::topic(&cfg, c, &name)
-                .map(|p| p.map(|p| Page::new(pages::render_topic(&p), gzip)))
-        })
+        .read(move |c| pages::topic(&cfg, c, &name).map(|p| p.map(|p| pages::render_topic(&p))))
         .await;
-    html_page(&req, page)
+    html_page(&req, for_reader(&req, page).await)
+}
+
+/// A page made for one reader, compressed when they accept it: after the read, so the reader
+/// connection is not held for it, and a large one on the blocking pool.
+async fn for_reader(
+    req: &HeaderMap,
+    page: anyhow::Result<rusqlite::Result<Option<String>>>,
+) -> anyhow::Result<rusqlite::Result<Option<Page>>> {
+    let gzip = accepts_gzip(req);
+    match page {
+        Ok(Ok(Some(body))) if gzip && body.len() > 64 * 1024 => {
+            Ok(Ok(Some(Page::made_once(body).await)))
+        }
+        Ok(Ok(body)) => Ok(Ok(body.map(|b| Page::new(b, gzip)))),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
 }
 
 /// A rendered page (or 404 for `None`), with an ETag of its bytes.
@@ -670,8 +677,8 @@ impl Page {
         }
     }
 
-    /// A page kept for many readers: compressed at once, on the blocking pool (the bulletin
-    /// of ten thousand sources is megabytes, tens of milliseconds of CPU).
+    /// A page compressed on the blocking pool (the bulletin of ten thousand sources is
+    /// megabytes, tens of milliseconds of CPU).
     async fn made_once(body: String) -> Page {
         match tokio::task::spawn_blocking(move || Page::new(body, true)).await {
             Ok(page) => page,

@@ -99,10 +99,18 @@ async fn a_source_of_megabyte_titles_leaves_the_pages_and_feeds_small() {
     assert!(peak < 120, "peak memory {peak} MiB");
     d.stop().await;
 
-    // What a person running `svodka fetch` sees: the items, and how many were cut.
+    // What a person running `svodka fetch` or `inspect` sees: the items, and how many were cut.
     let (code, out, err) = app.svodka(&["fetch"]).await;
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("9 unchanged, 0 merged, 9 shortened"), "{out}");
+    let url = o.url("/huge.xml");
+    let (code, out, err) = crate::harness::run_svodka(None, &["inspect", &url]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("# shortened: 9 items had a field cut to its size limit"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
 }
 
 #[tokio::test]
