@@ -160,12 +160,12 @@ async fn check_fails_on_a_damaged_database_as_run_does() {
     // A fresh database passes, and so does none at all (`run` creates it).
     let (code, out, err) = app.svodka(&["check"]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("ok: 1 sources"), "{out}");
+    assert!(out.contains("ok: 1 source"), "{out}");
     let (code, _, err) = app.svodka(&["sources"]).await;
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = app.svodka(&["check"]).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("ok: 1 sources"), "{out}");
+    assert!(out.contains("ok: 1 source"), "{out}");
 
     let db = app.dir.path().join("svodka.db");
     let good = std::fs::read(&db).unwrap();
