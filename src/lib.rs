@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: TOML → validated, typed `Config`.
 //! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
-//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
+//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client);
+//!   [`redirects`]: where a redirect may lead.
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
 //! - [`text`]: words, folding, stems (shared by dedup, topics, trending); [`morph`]: the
 //!   Russian dictionary (lemmas).
@@ -11,7 +12,7 @@
 //! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
 //! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources.
+//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`daemon`]: scheduler + server + signals.
@@ -33,6 +34,8 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod redirects;
+pub mod retag;
 pub mod schedule;
 pub mod search;
 pub mod server;

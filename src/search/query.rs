@@ -2,7 +2,7 @@
 //! `word*`, filters (`source:`, `region:`, `topic:`, `since:`, `until:`, `sort:date`), and the
 //! FTS5 expression it becomes. Pure: the config and the dictionary are its only inputs.
 
-use chrono::{FixedOffset, NaiveDate, TimeZone};
+use chrono::{NaiveDate, TimeZone};
 
 use super::terms::Lemmatizer;
 use crate::config::Config;
@@ -78,20 +78,15 @@ pub struct Query {
     pub by_date: bool,
 }
 
-/// Moscow time, as the pages show dates.
-fn moscow() -> FixedOffset {
-    FixedOffset::east_opt(3 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
-fn day_start(value: &str) -> Result<i64, QueryError> {
+/// The start of a day in the time zone the pages show dates in (`server.timezone`).
+fn day_start(value: &str, tz: chrono_tz::Tz) -> Result<i64, QueryError> {
     let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map_err(|_| QueryError::BadDate(value.to_string()))?;
     let midnight = date
         .and_hms_opt(0, 0, 0)
         .ok_or_else(|| QueryError::BadDate(value.to_string()))?;
-    moscow()
-        .from_local_datetime(&midnight)
-        .single()
+    tz.from_local_datetime(&midnight)
+        .earliest()
         .map(|t| t.timestamp())
         .ok_or_else(|| QueryError::BadDate(value.to_string()))
 }
@@ -197,8 +192,10 @@ impl Query {
                         }
                         query.topics.push(value);
                     }
-                    "since" => query.since = Some(day_start(&value)?),
-                    "until" => query.until = Some(day_start(&value)? + 86_400),
+                    "since" => query.since = Some(day_start(&value, cfg.server.timezone)?),
+                    "until" => {
+                        query.until = Some(day_start(&value, cfg.server.timezone)? + 86_400)
+                    }
                     "sort" => match value.as_str() {
                         "date" => query.by_date = true,
                         "rank" => query.by_date = false,
