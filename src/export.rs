@@ -77,8 +77,20 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
             ));
         }
     }
-    for id in stories {
-        if let Some(p) = pages::story(cfg, conn, id)? {
+    // Then the stories those pages list under «Развитие сюжета» (one step: a page written
+    // only for that may link on to a page that is not).
+    let mut linked: BTreeSet<i64> = BTreeSet::new();
+    for id in &stories {
+        if let Some(p) = pages::story(cfg, conn, *id)? {
+            linked.extend(p.related.iter().map(|r| r.id));
+            files.push(page(
+                &format!("stories/{id}/index.html"),
+                pages::render_story(&p),
+            ));
+        }
+    }
+    for id in linked.difference(&stories) {
+        if let Some(p) = pages::story(cfg, conn, *id)? {
             files.push(page(
                 &format!("stories/{id}/index.html"),
                 pages::render_story(&p),

@@ -8,7 +8,8 @@
 //!   Russian dictionary (lemmas).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
-//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
+//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
+//!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -35,6 +36,7 @@ pub mod publish;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod storyline;
 pub mod stories;
 pub mod text;
 pub mod topics;

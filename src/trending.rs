@@ -127,15 +127,16 @@ pub fn trending(
 /// What one name is counted under: its dictionary form when the dictionary knows the word,
 /// else its Snowball stem (a new name, «АЭС-2»).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Lemma(String),
     Stem(String),
 }
 
-/// The key of a word and, when the dictionary knows it, its dictionary form. A name's reading
-/// is preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen).
-fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<String>) {
-    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
+/// The key of a word and, when the dictionary knows it, its reading: the likeliest lemma, a
+/// name's reading preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the
+/// queen). The storyline reads the kind of name (person, place, organisation) from it.
+pub(crate) fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<Reading>) {
+    let best = dict.and_then(|d| morph::readings_cached(d, word)).and_then(|rs| {
         let any_proper = rs.iter().any(|r| r.proper);
         // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
         // accusative together outweigh the surname Королёва).
@@ -149,10 +150,10 @@ fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<
         by_lemma
             .into_iter()
             .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, r)| (r.lemma.clone(), r.spelling.clone()))
+            .map(|(_, r)| r.clone())
     });
     match best {
-        Some((lemma, spelling)) => (Key::Lemma(lemma), Some(spelling)),
+        Some(r) => (Key::Lemma(r.lemma.clone()), Some(r)),
         None => (Key::Stem(stems.stem(word)), None),
     }
 }
@@ -173,9 +174,7 @@ fn capital(c: char) -> bool {
     }
 }
 
-/// Names that several stories' headlines share. A name is a capitalised word that is not the
-/// headline's first word (every headline starts with a capital), or an abbreviation in capitals
-/// anywhere (МЧС, ИГИЛ). Forms of one name are counted together under its dictionary form
+/// Names that several stories' headlines share (see [`name_words`]). Forms of one name are counted together under its dictionary form
 /// («Липецке», «Липецка» → «Липецк»); names a configured topic already covers are left out.
 fn discover(
     cfg: &Config,
@@ -203,24 +202,10 @@ fn discover(
     let mut spelled: HashMap<&str, Option<(usize, Option<String>)>> = HashMap::new();
     let mut seen: Vec<Seen> = Vec::new();
     for (story, source, title) in headlines {
-        let words = title
-            .split(|c: char| !letter(c) && !c.is_numeric() && c != '-')
-            .filter(|w| !w.is_empty());
-        for (i, w) in words.enumerate() {
-            let w = w.trim_matches('-');
-            // Neither a name nor an abbreviation without a capital: most words go here.
-            if !w.chars().any(capital) {
-                continue;
-            }
-            let letters = w.chars().filter(|&c| letter(c)).count();
-            let upper = w.chars().filter(|&c| capital(c)).count();
-            let abbreviation = letters >= 2 && upper == letters;
-            let name = i > 0 && w.chars().next().is_some_and(capital) && letters >= 3;
-            if !(abbreviation || name) {
-                continue;
-            }
+        for (w, abbreviation) in name_words(title) {
             let known = spelled.entry(w).or_insert_with(|| {
-                let (key, form) = key_of(&stems, dict, w);
+                let (key, reading) = key_of(&stems, dict, w);
+                let form = reading.map(|r| r.spelling);
                 if covered.contains(&key) {
                     return None;
                 }
@@ -274,6 +259,54 @@ fn discover(
     found.sort_by(|a, b| b.stories.cmp(&a.stories).then_with(|| a.term.cmp(&b.term)));
     found.truncate(DISCOVERED);
     found
+}
+
+/// Abbreviations written with a point before a name: «г. Липецк», «ул. Ленина», «им. Пушкина».
+const ABBREVIATIONS: &[&str] = &[
+    "г", "гг", "ул", "им", "пр", "пл", "обл", "ст", "св", "пос", "дер", "просп",
+];
+
+/// The words of a text that may be names, each with whether it is an abbreviation: a
+/// capitalised word that does not open a sentence (every sentence starts with a capital; a
+/// headline is one sentence), or a word in capitals anywhere (МЧС, ИГИЛ). A point after an
+/// initial («В. Путин») or a short abbreviation («г. Липецк») ends no sentence; a quotation
+/// after a colon opens one.
+pub(crate) fn name_words(text: &str) -> impl Iterator<Item = (&str, bool)> + '_ {
+    let is_part = |c: char| letter(c) || c.is_numeric() || c == '-';
+    let mut rest = text;
+    let mut opens = true;
+    let mut short = false;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find(is_part)?;
+            let gap = &rest[..start];
+            let after = &rest[start..];
+            let len = after.find(|c: char| !is_part(c)).unwrap_or(after.len());
+            let word = &after[..len];
+            rest = &after[len..];
+            if (gap.contains(['.', '!', '?', '…']) && !short)
+                || gap.contains('\n')
+                || (gap.contains(':') && gap.contains(['«', '"', '“']))
+            {
+                opens = true;
+            }
+            let first = std::mem::replace(&mut opens, false);
+            let w = word.trim_matches('-');
+            let letters = w.chars().filter(|&c| letter(c)).count();
+            // An initial, or an abbreviation that stands before names, when a point follows.
+            short = letters == 1 || ABBREVIATIONS.contains(&w);
+            // Neither a name nor an abbreviation without a capital: most words go here.
+            if !w.chars().any(capital) {
+                continue;
+            }
+            let upper = w.chars().filter(|&c| capital(c)).count();
+            let abbreviation = letters >= 2 && upper == letters;
+            let name = !first && w.chars().next().is_some_and(capital) && letters >= 3;
+            if abbreviation || name {
+                return Some((w, abbreviation));
+            }
+        }
+    })
 }
 
 /// «липецк» → «Липецк».

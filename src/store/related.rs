@@ -1,0 +1,202 @@
+//! The storyline in SQL: each report's names (`item_entities`, written with the report), how many
+//! reports name each (`entities`, kept by triggers), and the stories related to a story — those
+//! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
+//! [`crate::storyline::related`]).
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::storyline::{Entity, Kind, Shared};
+
+/// How far apart in time two related stories' reports may be.
+pub const RELATED_DAYS: i64 = 30;
+/// Related stories listed per story: the strongest, shown newest first.
+pub const RELATED_LISTED: usize = 10;
+/// A story's names looked for candidates, the rarest first.
+const NAMES_LOOKED_UP: usize = 16;
+/// Reports read per name, the newest first: a specific name is named by few reports, and this
+/// bounds the work for the one that is not.
+const POSTINGS: i64 = 500;
+
+/// A story of the same affair: its page, its lead headline and date, its agencies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelatedStory {
+    pub story: i64,
+    /// The story's GUID (its entry's id in every feed).
+    pub guid: String,
+    pub title: String,
+    pub published: i64,
+    /// The sources that carried it, the lead's first.
+    pub sources: Vec<String>,
+    /// How strongly it is related (the sum of the shared names' inverse document frequencies).
+    pub strength: f64,
+}
+
+/// Adds a new report's names.
+pub(crate) fn add_entities(
+    conn: &Connection,
+    id: i64,
+    entities: &[Entity],
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO item_entities (item_id, entity, kind) VALUES (?1, ?2, ?3)",
+    )?;
+    for e in entities {
+        insert.execute(params![id, e.name, e.kind.code()])?;
+    }
+    Ok(())
+}
+
+/// Replaces an edited report's names.
+pub(crate) fn set_entities(
+    conn: &Connection,
+    id: i64,
+    entities: &[Entity],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM item_entities WHERE item_id = ?1")?
+        .execute([id])?;
+    add_entities(conn, id, entities)
+}
+
+/// How many reports the store holds: the per-source counts the triggers keep, or a count when
+/// the reports' sources have no rows (a database written by tools).
+fn total_reports(conn: &Connection) -> rusqlite::Result<u64> {
+    let kept: i64 = conn
+        .prepare_cached("SELECT coalesce(sum(items), 0) FROM sources")?
+        .query_row([], |r| r.get(0))?;
+    if kept > 0 {
+        return Ok(kept as u64);
+    }
+    let counted: i64 = conn
+        .prepare_cached("SELECT count(*) FROM items")?
+        .query_row([], |r| r.get(0))?;
+    Ok(counted.max(0) as u64)
+}
+
+/// The stories related to `story`, newest first (at most [`RELATED_LISTED`]: the strongest).
+pub fn related(conn: &Connection, story: i64) -> rusqlite::Result<Vec<RelatedStory>> {
+    let total = total_reports(conn)?;
+    related_with(conn, story, total)
+}
+
+/// The related stories of each of `stories` (a feed's entries), keyed by story.
+pub fn related_many(
+    conn: &Connection,
+    stories: &[i64],
+) -> rusqlite::Result<HashMap<i64, Vec<RelatedStory>>> {
+    let total = total_reports(conn)?;
+    let mut out = HashMap::new();
+    for &s in stories {
+        if !out.contains_key(&s) {
+            out.insert(s, related_with(conn, s, total)?);
+        }
+    }
+    Ok(out)
+}
+
+fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<Vec<RelatedStory>> {
+    let Some(at) = conn
+        .prepare_cached("SELECT published FROM stories WHERE id = ?1")?
+        .query_row([story], |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(Vec::new());
+    };
+    // The story's names over all its reports, with how many reports name each. A name one
+    // report reads as a person and another as a place counts as the person.
+    let mut names: Vec<(String, Shared)> = conn
+        .prepare_cached(
+            "SELECT e.entity, min(e.kind), coalesce(n.reports, 0) FROM items i
+             JOIN item_entities e ON e.item_id = i.id
+             LEFT JOIN entities n ON n.entity = e.entity
+             WHERE i.story_id = ?1 GROUP BY e.entity",
+        )?
+        .query_map([story], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Shared {
+                    kind: Kind::from_code(r.get(1)?),
+                    reports: r.get::<_, i64>(2)?.max(0) as u64,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    names.retain(|(_, s)| crate::storyline::specific(s.reports, total));
+    names.sort_by_key(|(_, s)| s.reports);
+    names.truncate(NAMES_LOOKED_UP);
+    let span = RELATED_DAYS * 86_400;
+    let mut shared: HashMap<i64, Vec<usize>> = HashMap::new();
+    {
+        let mut postings = conn.prepare_cached(
+            "SELECT i.story_id FROM item_entities e JOIN items i ON i.id = e.item_id
+             WHERE e.entity = ?1 AND i.published BETWEEN ?2 AND ?3 AND i.story_id <> ?4
+             ORDER BY e.item_id DESC LIMIT ?5",
+        )?;
+        for (n, (name, _)) in names.iter().enumerate() {
+            let rows = postings.query_map(
+                params![name, at - span, at + span, story, POSTINGS],
+                |r| r.get::<_, Option<i64>>(0),
+            )?;
+            for s in rows {
+                let Some(s) = s? else { continue };
+                let found = shared.entry(s).or_default();
+                if found.last() != Some(&n) {
+                    found.push(n);
+                }
+            }
+        }
+    }
+    let mut linked: Vec<(i64, f64)> = shared
+        .into_iter()
+        .filter_map(|(s, found)| {
+            let of: Vec<Shared> = found.iter().map(|&n| names[n].1).collect();
+            crate::storyline::related(&of, total).map(|strength| (s, strength))
+        })
+        .collect();
+    linked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    linked.truncate(RELATED_LISTED);
+    let mut out = Vec::with_capacity(linked.len());
+    for (s, strength) in linked {
+        let head = conn
+            .prepare_cached(
+                "SELECT s.guid, i.title, s.published, i.source FROM stories s
+                 JOIN items i ON i.id = s.lead WHERE s.id = ?1",
+            )?
+            .query_row([s], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((guid, title, published, lead)) = head else {
+            continue;
+        };
+        let mut sources = vec![lead];
+        let others = conn
+            .prepare_cached(
+                "SELECT source FROM items WHERE story_id = ?1
+                 GROUP BY source ORDER BY min(published), source",
+            )?
+            .query_map([s], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        for o in others {
+            if !sources.contains(&o) {
+                sources.push(o);
+            }
+        }
+        out.push(RelatedStory {
+            story: s,
+            guid,
+            title,
+            published,
+            sources,
+            strength,
+        });
+    }
+    out.sort_by(|a, b| b.published.cmp(&a.published).then(b.story.cmp(&a.story)));
+    Ok(out)
+}
