@@ -54,6 +54,8 @@ pub struct Reading {
     pub place: bool,
     /// An organisation's name (OpenCorpora's `Orgn`).
     pub org: bool,
+    /// An adjective (full form): in «Южной Кореи» the name's kind is the noun's.
+    pub adjective: bool,
 }
 
 /// The dictionary readings of a word as written (its capital letter shifts the estimates toward
@@ -86,6 +88,7 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
                 given_name: grammemes(&["Name", "Patr"]),
                 place: grammemes(&["Geox"]),
                 org: grammemes(&["Orgn"]),
+                adjective: grammemes(&["ADJF"]),
             }
         })
         .collect();

@@ -135,23 +135,29 @@ pub(crate) enum Key {
 /// The key of a word and, when the dictionary knows it, its reading: the likeliest lemma, a
 /// name's reading preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the
 /// queen). The storyline reads the kind of name (person, place, organisation) from it.
-pub(crate) fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<Reading>) {
-    let best = dict.and_then(|d| morph::readings_cached(d, word)).and_then(|rs| {
-        let any_proper = rs.iter().any(|r| r.proper);
-        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
-        // accusative together outweigh the surname Королёва).
-        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
-        for r in rs.iter().filter(|r| r.proper || !any_proper) {
-            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
-                Some((p, _)) => *p += r.prob,
-                None => by_lemma.push((r.prob, r)),
+pub(crate) fn key_of(
+    stems: &Stems,
+    dict: Option<&Dictionary>,
+    word: &str,
+) -> (Key, Option<Reading>) {
+    let best = dict
+        .and_then(|d| morph::readings_cached(d, word))
+        .and_then(|rs| {
+            let any_proper = rs.iter().any(|r| r.proper);
+            // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+            // accusative together outweigh the surname Королёва).
+            let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+            for r in rs.iter().filter(|r| r.proper || !any_proper) {
+                match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                    Some((p, _)) => *p += r.prob,
+                    None => by_lemma.push((r.prob, r)),
+                }
             }
-        }
-        by_lemma
-            .into_iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, r)| r.clone())
-    });
+            by_lemma
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, r)| r.clone())
+        });
     match best {
         Some(r) => (Key::Lemma(r.lemma.clone()), Some(r)),
         None => (Key::Stem(stems.stem(word)), None),
@@ -263,7 +269,18 @@ fn discover(
 
 /// Abbreviations written with a point before a name: «г. Липецк», «ул. Ленина», «им. Пушкина».
 const ABBREVIATIONS: &[&str] = &[
-    "г", "гг", "ул", "им", "пр", "пл", "обл", "ст", "св", "пос", "дер", "просп",
+    "г",
+    "гг",
+    "ул",
+    "им",
+    "пр",
+    "пл",
+    "обл",
+    "ст",
+    "св",
+    "пос",
+    "дер",
+    "просп",
 ];
 
 /// The words of a text that may be names, each with whether it is an abbreviation: a
@@ -272,14 +289,22 @@ const ABBREVIATIONS: &[&str] = &[
 /// initial («В. Путин») or a short abbreviation («г. Липецк») ends no sentence; a quotation
 /// after a colon opens one.
 pub(crate) fn name_words(text: &str) -> impl Iterator<Item = (&str, bool)> + '_ {
+    name_phrases(text).map(|(w, abbreviation, _)| (w, abbreviation))
+}
+
+/// [`name_words`], each also with whether it continues the name before it (only spaces
+/// between them: «Южной Кореи», «Сергея Кротова»).
+pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool)> + '_ {
     let is_part = |c: char| letter(c) || c.is_numeric() || c == '-';
     let mut rest = text;
     let mut opens = true;
     let mut short = false;
+    let mut was_name = false;
     std::iter::from_fn(move || {
         loop {
             let start = rest.find(is_part)?;
             let gap = &rest[..start];
+            let follows = std::mem::replace(&mut was_name, false) && gap.trim().is_empty();
             let after = &rest[start..];
             let len = after.find(|c: char| !is_part(c)).unwrap_or(after.len());
             let word = &after[..len];
@@ -293,8 +318,12 @@ pub(crate) fn name_words(text: &str) -> impl Iterator<Item = (&str, bool)> + '_ 
             let first = std::mem::replace(&mut opens, false);
             let w = word.trim_matches('-');
             let letters = w.chars().filter(|&c| letter(c)).count();
-            // An initial, or an abbreviation that stands before names, when a point follows.
-            short = letters == 1 || ABBREVIATIONS.contains(&w);
+            // An initial («А.», «Дж.»), or an abbreviation that stands before names, when a
+            // point follows.
+            short =
+                (letters <= 2 && w.chars().next().is_some_and(capital) && letters > upper_of(w))
+                    || letters == 1
+                    || ABBREVIATIONS.contains(&w);
             // Neither a name nor an abbreviation without a capital: most words go here.
             if !w.chars().any(capital) {
                 continue;
@@ -303,10 +332,15 @@ pub(crate) fn name_words(text: &str) -> impl Iterator<Item = (&str, bool)> + '_ 
             let abbreviation = letters >= 2 && upper == letters;
             let name = !first && w.chars().next().is_some_and(capital) && letters >= 3;
             if abbreviation || name {
-                return Some((w, abbreviation));
+                was_name = true;
+                return Some((w, abbreviation, follows));
             }
         }
     })
+}
+
+fn upper_of(w: &str) -> usize {
+    w.chars().filter(|&c| capital(c)).count()
 }
 
 /// «липецк» → «Липецк».

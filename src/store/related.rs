@@ -31,6 +31,8 @@ pub struct RelatedStory {
     pub sources: Vec<String>,
     /// How strongly it is related (the sum of the shared names' inverse document frequencies).
     pub strength: f64,
+    /// The specific names the two stories share, in their dictionary form, the rarest first.
+    pub names: Vec<String>,
 }
 
 /// Adds a new report's names.
@@ -40,10 +42,11 @@ pub(crate) fn add_entities(
     entities: &[Entity],
 ) -> rusqlite::Result<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT OR IGNORE INTO item_entities (item_id, entity, kind) VALUES (?1, ?2, ?3)",
+        "INSERT OR IGNORE INTO item_entities (item_id, entity, kind, title)
+         VALUES (?1, ?2, ?3, ?4)",
     )?;
     for e in entities {
-        insert.execute(params![id, e.name, e.kind.code()])?;
+        insert.execute(params![id, e.name, e.kind.code(), e.title])?;
     }
     Ok(())
 }
@@ -107,7 +110,7 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
     // report reads as a person and another as a place counts as the person.
     let mut names: Vec<(String, Shared)> = conn
         .prepare_cached(
-            "SELECT e.entity, min(e.kind), coalesce(n.reports, 0) FROM items i
+            "SELECT e.entity, min(e.kind), coalesce(n.reports, 0), max(e.title) FROM items i
              JOIN item_entities e ON e.item_id = i.id
              LEFT JOIN entities n ON n.entity = e.entity
              WHERE i.story_id = ?1 GROUP BY e.entity",
@@ -118,46 +121,81 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
                 Shared {
                     kind: Kind::from_code(r.get(1)?),
                     reports: r.get::<_, i64>(2)?.max(0) as u64,
+                    titles: u8::from(r.get::<_, bool>(3)?),
                 },
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
     names.retain(|(_, s)| crate::storyline::specific(s.reports, total));
+    // The title words are not looked up: a candidate must share a name first.
+    let (words, mut names): (Vec<_>, Vec<_>) =
+        names.into_iter().partition(|(_, s)| s.kind == Kind::Word);
     names.sort_by_key(|(_, s)| s.reports);
     names.truncate(NAMES_LOOKED_UP);
     let span = RELATED_DAYS * 86_400;
-    let mut shared: HashMap<i64, Vec<usize>> = HashMap::new();
+    // Candidate story → (the story's name, whether the candidate's title has it).
+    let mut shared: HashMap<i64, Vec<(usize, bool)>> = HashMap::new();
     {
         let mut postings = conn.prepare_cached(
-            "SELECT i.story_id FROM item_entities e JOIN items i ON i.id = e.item_id
+            "SELECT i.story_id, e.title FROM item_entities e JOIN items i ON i.id = e.item_id
              WHERE e.entity = ?1 AND i.published BETWEEN ?2 AND ?3 AND i.story_id <> ?4
              ORDER BY e.item_id DESC LIMIT ?5",
         )?;
         for (n, (name, _)) in names.iter().enumerate() {
-            let rows = postings.query_map(
-                params![name, at - span, at + span, story, POSTINGS],
-                |r| r.get::<_, Option<i64>>(0),
-            )?;
-            for s in rows {
-                let Some(s) = s? else { continue };
+            let rows = postings
+                .query_map(params![name, at - span, at + span, story, POSTINGS], |r| {
+                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, bool>(1)?))
+                })?;
+            for row in rows {
+                let (Some(s), title) = row? else { continue };
                 let found = shared.entry(s).or_default();
-                if found.last() != Some(&n) {
-                    found.push(n);
+                match found.last_mut() {
+                    Some((m, t)) if *m == n => *t |= title,
+                    _ => found.push((n, title)),
                 }
             }
         }
     }
-    let mut linked: Vec<(i64, f64)> = shared
-        .into_iter()
-        .filter_map(|(s, found)| {
-            let of: Vec<Shared> = found.iter().map(|&n| names[n].1).collect();
-            crate::storyline::related(&of, total).map(|strength| (s, strength))
-        })
-        .collect();
+    let mut linked: Vec<(i64, f64, Vec<usize>)> = Vec::new();
+    let mut words_of = conn.prepare_cached(
+        "SELECT DISTINCT e.entity FROM items i JOIN item_entities e ON e.item_id = i.id
+         WHERE i.story_id = ?1 AND e.kind = ?2",
+    )?;
+    for (s, found) in shared {
+        let mut of: Vec<Shared> = Vec::new();
+        let mut first_words: Vec<&str> = Vec::new();
+        for &(n, title) in &found {
+            // «мид рф» and «мид россия» are one name told two ways.
+            let first = names[n].0.split(' ').next().unwrap_or_default();
+            if first_words.contains(&first) {
+                continue;
+            }
+            first_words.push(first);
+            of.push(Shared {
+                titles: names[n].1.titles + u8::from(title),
+                ..names[n].1
+            });
+        }
+        if !crate::storyline::names_relate(&of, total) {
+            continue;
+        }
+        let theirs: Vec<String> = words_of
+            .query_map(params![s, Kind::Word.code()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        of.extend(
+            words
+                .iter()
+                .filter(|(w, _)| theirs.contains(w))
+                .map(|(_, w)| Shared { titles: 2, ..*w }),
+        );
+        if let Some(strength) = crate::storyline::related(&of, total) {
+            linked.push((s, strength, found.into_iter().map(|(n, _)| n).collect()));
+        }
+    }
     linked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
     linked.truncate(RELATED_LISTED);
     let mut out = Vec::with_capacity(linked.len());
-    for (s, strength) in linked {
+    for (s, strength, found) in linked {
         let head = conn
             .prepare_cached(
                 "SELECT s.guid, i.title, s.published, i.source FROM stories s
@@ -195,6 +233,7 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
             published,
             sources,
             strength,
+            names: found.iter().map(|&n| names[n].0.clone()).collect(),
         });
     }
     out.sort_by(|a, b| b.published.cmp(&a.published).then(b.story.cmp(&a.story)));

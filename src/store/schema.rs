@@ -113,13 +113,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 5: the storyline. The names (people, places, organisations) of each report's title and
-    // lead, and how many reports name each, kept by triggers so rarity is one lookup. The
+    // lead (`title`: named in the title), and how many reports name each, kept by triggers so rarity is one lookup. The
     // reports' rows cascade to theirs, so retention removes them with the report.
     r#"
     CREATE TABLE item_entities (
         item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
         entity        TEXT NOT NULL,
         kind          INTEGER NOT NULL,
+        title         INTEGER NOT NULL,
         PRIMARY KEY (item_id, entity)
     ) WITHOUT ROWID;
     CREATE INDEX item_entities_entity ON item_entities(entity, item_id);
