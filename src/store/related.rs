@@ -239,3 +239,60 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
     out.sort_by(|a, b| b.published.cmp(&a.published).then(b.story.cmp(&a.story)));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Db, FetchState, Incoming, prune, save_fetch};
+
+    fn count(db: &Db, sql: &str) -> i64 {
+        db.with(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+    }
+
+    #[test]
+    fn names_are_counted_with_their_reports_and_go_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.db")).unwrap();
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(200);
+        let item = crate::model::Item {
+            guid: Some("1".into()),
+            link: Some("https://a.test/1".into()),
+            title: "В Липецке задержан директор МУП Шатохин".into(),
+            summary: None,
+            content: None,
+            text: "Директора МУП Олега Шатохина задержали в Липецке.".into(),
+            author: None,
+            image: None,
+            published: long_ago,
+            date_from_first_seen: false,
+            link_shared: false,
+        };
+        let mut incoming = Incoming::new(item.clone(), vec![]);
+        incoming.entities = crate::storyline::entities(&item.title, &item.text);
+        assert!(incoming.entities.iter().any(|e| e.name == "шатохин"));
+        let state = FetchState {
+            url: String::new(),
+            etag: None,
+            last_modified: None,
+            last_fetch: None,
+            last_status: None,
+            last_error: None,
+            error_streak: 0,
+            next_due: None,
+            moved_to: None,
+            gone: false,
+        };
+        db.with_engine(|c, e| save_fetch(c, e, "a", &[incoming], None, &state, long_ago))
+            .unwrap();
+        assert_eq!(
+            count(&db, "SELECT reports FROM entities WHERE entity = 'шатохин'"),
+            1
+        );
+        let n = db
+            .with(|c| prune(c, None, chrono::Utc::now() - chrono::Duration::days(90), 500))
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(count(&db, "SELECT count(*) FROM item_entities"), 0);
+        assert_eq!(count(&db, "SELECT count(*) FROM entities"), 0);
+    }
+}

@@ -14,5 +14,6 @@ mod realfeeds;
 mod scale;
 mod store;
 mod stories;
+mod storyline;
 mod topics;
 mod websub;
