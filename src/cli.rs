@@ -450,6 +450,15 @@ pub fn retag(path: &Path) -> Result<()> {
             );
             tagged += usize::from(!topics.is_empty());
             store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
+            // The storyline's names too, as at ingest: a store from before they were kept
+            // gets them here.
+            let first = crate::topics::lead(r.summary.as_deref(), r.content.as_deref(), &body);
+            let mut lead = learned[&r.source].strip(&first);
+            if lead.trim().is_empty() {
+                lead = crate::topics::lead(None, None, &body);
+            }
+            let names = crate::storyline::entities(&r.title, &lead);
+            store::set_entities(&tx, r.id, &names).context("cannot save names")?;
         }
         tx.commit().context("cannot save topics")?;
         seen += items.len();

@@ -17,7 +17,9 @@ mod stories;
 
 pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
 pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
-pub use related::{RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many};
+pub use related::{
+    RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
+};
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
 pub use stories::{load_boilerplate, load_engine, public_id};

@@ -51,12 +51,8 @@ pub(crate) fn add_entities(
     Ok(())
 }
 
-/// Replaces an edited report's names.
-pub(crate) fn set_entities(
-    conn: &Connection,
-    id: i64,
-    entities: &[Entity],
-) -> rusqlite::Result<()> {
+/// Replaces a report's names (an edit, `svodka retag`).
+pub fn set_entities(conn: &Connection, id: i64, entities: &[Entity]) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM item_entities WHERE item_id = ?1")?
         .execute([id])?;
     add_entities(conn, id, entities)
@@ -289,7 +285,14 @@ mod tests {
             1
         );
         let n = db
-            .with(|c| prune(c, None, chrono::Utc::now() - chrono::Duration::days(90), 500))
+            .with(|c| {
+                prune(
+                    c,
+                    None,
+                    chrono::Utc::now() - chrono::Duration::days(90),
+                    500,
+                )
+            })
             .unwrap();
         assert_eq!(n, 1);
         assert_eq!(count(&db, "SELECT count(*) FROM item_entities"), 0);
