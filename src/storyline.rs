@@ -201,17 +201,24 @@ pub fn specific(reports: u64, total: u64) -> bool {
 /// How strongly two stories that share these names and title words are related, or `None`
 /// when they are not. Related: a specific name in both titles — a rare person or name, or with
 /// a second specific name, one of the two not a place — and a specific word in both
-/// titles (the matter: «арест», «строительство»). Places alone never relate two stories (two
-/// fires in one town are two affairs), nor do names their leads alone mention, nor one actor's
-/// unrelated doings. The strength is the sum of the names' inverse document frequencies.
+/// titles (the matter: «арест», «строительство»); or one place in both titles and two such
+/// words, one of them rare. A shared place alone never relates two stories (two fires in one
+/// town are two affairs), nor do names their leads alone mention, nor one actor's unrelated
+/// doings. The strength is the sum of the names' inverse document frequencies.
 pub fn related(shared: &[Shared], total: u64) -> Option<f64> {
-    let matter = shared
+    let n = total.max(FLOOR) as f64;
+    let words: Vec<&Shared> = shared
         .iter()
-        .any(|s| s.kind == Kind::Word && s.titles == 2 && specific(s.reports, total));
-    if !matter || !names_relate(shared, total) {
+        .filter(|s| s.kind == Kind::Word && s.titles == 2 && specific(s.reports, total))
+        .collect();
+    // One place in both titles and the same rare matter («жёсткая посадка на Камчатке»,
+    // «магазин пиротехники в Орле»).
+    let place_and_matter = place_anchor(shared, total)
+        && words.len() >= 2
+        && words.iter().any(|w| (w.reports as f64) <= RARE * n);
+    if words.is_empty() || !(names_relate(shared, total) || place_and_matter) {
         return None;
     }
-    let n = total.max(FLOOR) as f64;
     Some(
         shared
             .iter()
@@ -219,6 +226,13 @@ pub fn related(shared: &[Shared], total: u64) -> Option<f64> {
             .map(|s| (n / s.reports.max(1) as f64).ln())
             .sum(),
     )
+}
+
+/// Whether a specific place stands in both titles: with the same rare matter, that relates.
+pub fn place_anchor(shared: &[Shared], total: u64) -> bool {
+    shared
+        .iter()
+        .any(|s| s.kind == Kind::Place && s.titles == 2 && specific(s.reports, total))
 }
 
 /// The names' half of [`related`] (words are not looked at).

@@ -172,7 +172,9 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
                 ..names[n].1
             });
         }
-        if !crate::storyline::names_relate(&of, total) {
+        if !crate::storyline::names_relate(&of, total)
+            && !crate::storyline::place_anchor(&of, total)
+        {
             continue;
         }
         let theirs: Vec<String> = words_of
