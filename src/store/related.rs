@@ -87,8 +87,8 @@ pub fn related_many(
     let total = total_reports(conn)?;
     let mut out = HashMap::new();
     for &s in stories {
-        if !out.contains_key(&s) {
-            out.insert(s, related_with(conn, s, total)?);
+        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(s) {
+            e.insert(related_with(conn, s, total)?);
         }
     }
     Ok(out)
@@ -240,7 +240,6 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::store::{Db, FetchState, Incoming, prune, save_fetch};
 
     fn count(db: &Db, sql: &str) -> i64 {
