@@ -11,7 +11,7 @@
 //! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
 //!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources.
+//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`daemon`]: scheduler + server + signals.
@@ -33,6 +33,7 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod retag;
 pub mod schedule;
 pub mod server;
 pub mod store;

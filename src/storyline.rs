@@ -3,7 +3,7 @@
 //! people, places and organisations, weighed by how rare each name is in the store. Pure: the
 //! store hands in how many reports name each entity.
 //!
-//! Entities are the names of a report's title and lead ([`crate::trending::name_words`]: a
+//! Entities are the names of a report's title and lead ([`crate::trending::name_phrases`]: a
 //! capitalised word past a sentence's start, an abbreviation), in their dictionary form, of the
 //! kind the dictionary's grammemes say (Surn, Geox, Orgn). First names and patronymics are left
 //! out: «Владимир» tells no affair from another.
@@ -11,7 +11,7 @@
 use rumorph::Dictionary;
 
 use crate::text::Stems;
-use crate::trending::{Key, key_of, name_phrases};
+use crate::trending::{Key, name_phrases, reading_of};
 
 /// What kind of name an entity is. Stored as its [`Kind::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +84,7 @@ pub fn entities_with(dict: Option<&Dictionary>, title: &str, lead: &str) -> Vec<
             if !follows {
                 flush(&mut phrase, in_title, &mut out);
             }
-            let (key, reading) = key_of(&stems, dict, word);
+            let (key, reading) = reading_of(&stems, dict, word);
             let kind = match &reading {
                 Some(r) if r.place => Kind::Place,
                 _ if abbreviation => Kind::Org,

@@ -132,35 +132,169 @@ pub(crate) enum Key {
     Stem(String),
 }
 
-/// The key of a word and, when the dictionary knows it, its reading: the likeliest lemma, a
-/// name's reading preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the
-/// queen). The storyline reads the kind of name (person, place, organisation) from it.
-pub(crate) fn key_of(
+/// The key of a word and, when the dictionary knows it, its dictionary form (see
+/// [`reading_of`]).
+fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<String>) {
+    let (key, reading) = reading_of(stems, dict, word);
+    (key, reading.map(|r| r.spelling))
+}
+
+/// The key of a word and, when the dictionary knows it, its reading. A name's reading is
+/// preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen), and a
+/// place's adjective reads as the place («Липецкой» → Липецк). The storyline takes the kind of
+/// name (person, place, organisation) from it.
+pub(crate) fn reading_of(
     stems: &Stems,
     dict: Option<&Dictionary>,
     word: &str,
 ) -> (Key, Option<Reading>) {
-    let best = dict
-        .and_then(|d| morph::readings_cached(d, word))
-        .and_then(|rs| {
-            let any_proper = rs.iter().any(|r| r.proper);
-            // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
-            // accusative together outweigh the surname Королёва).
-            let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
-            for r in rs.iter().filter(|r| r.proper || !any_proper) {
-                match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
-                    Some((p, _)) => *p += r.prob,
-                    None => by_lemma.push((r.prob, r)),
-                }
+    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
+        let any_proper = rs.iter().any(|r| r.proper);
+        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+        // accusative together outweigh the surname Королёва).
+        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+        for r in rs.iter().filter(|r| r.proper || !any_proper) {
+            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                Some((p, _)) => *p += r.prob,
+                None => by_lemma.push((r.prob, r)),
             }
-            by_lemma
-                .into_iter()
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .map(|(_, r)| r.clone())
-        });
+        }
+        by_lemma
+            .into_iter()
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, r)| r.clone())
+    });
     match best {
+        // «Липецкий», «Воронежские»: the adjective of a place is a mention of the place.
+        Some(r)
+            if let Some(place) =
+                dict.and_then(|d| places_of_adjective(d, &r.lemma).into_iter().next()) =>
+        {
+            let place = Reading {
+                lemma: place.0.clone(),
+                spelling: place.1,
+                proper: true,
+                place: true,
+                adjective: false,
+                ..r
+            };
+            (Key::Lemma(place.lemma.clone()), Some(place))
+        }
         Some(r) => (Key::Lemma(r.lemma.clone()), Some(r)),
         None => (Key::Stem(stems.stem(word)), None),
+    }
+}
+
+/// The places a relative adjective may be made from («липецкий» → Липецк, «воронежский» →
+/// Воронеж, «рязанский» → Рязань, «елецкий» → Елец (or the village Елецк), «сирийский» →
+/// Сирия), as (lemma, spelling): the usual ways Russian makes such adjectives, each tried
+/// against the dictionary, which must know the result as a place. Empty for any other word.
+fn places_of_adjective(dict: &Dictionary, lemma: &str) -> Vec<(String, String)> {
+    let Some(stem) = ["ский", "цкий", "ской", "цкой"]
+        .iter()
+        .find(|e| lemma.ends_with(*e))
+        .map(|_| &lemma[..lemma.len() - "ий".len()])
+    else {
+        return Vec::new();
+    };
+    let before = |suffix: &str| stem.strip_suffix(suffix);
+    let candidates = [
+        Some(stem.to_string()),                   // липецк-ий, курск-ий
+        before("ск").map(str::to_string),         // воронеж-ский
+        before("ск").map(|b| format!("{b}ь")),    // рязан-ский
+        before("ск").map(|b| format!("{b}о")),    // иванов-ский
+        before("цк").map(|b| format!("{b}ц")),    // елец-кий
+        before("ьск").map(|b| format!("{b}а")),   // туль-ский
+        before("ийск").map(|b| format!("{b}ия")), // сир-ийский
+        before("овск").map(|b| format!("{b}ва")), // моск-овский
+    ];
+    let mut places: Vec<(String, String)> = Vec::new();
+    for c in candidates.into_iter().flatten() {
+        let Some(readings) = morph::readings(dict, &capitalised(&c)) else {
+            continue;
+        };
+        if let Some(r) = readings
+            .into_iter()
+            .find(|r| r.place && r.lemma == crate::text::fold(&c))
+            && !places.iter().any(|p| p.0 == r.lemma)
+        {
+            places.push((r.lemma, r.spelling));
+        }
+    }
+    places
+}
+
+/// The places a word may name as a relative adjective, over all its readings.
+fn adjective_places(dict: &Dictionary, word: &str) -> Vec<Key> {
+    let mut keys: Vec<Key> = Vec::new();
+    for r in morph::readings(dict, word).unwrap_or_default() {
+        for (lemma, _) in places_of_adjective(dict, &r.lemma) {
+            let k = Key::Lemma(lemma);
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+/// Whether a word may be a relative adjective («Липецкий», «Воронежские», «Елецкой»): «ск» or
+/// «цк» before a short ending. A quick test, so that most first words of headlines are never
+/// looked up.
+fn looks_relative(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let tail: String = lower
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    tail.contains("ск") || tail.contains("цк")
+}
+
+/// Which stories' headlines mention which names, for linking a discovered name to a story that
+/// carries it (by its key: «в Липецке» mentions Липецк; «Липецкий» does too, «липа» does not).
+pub struct Mentions {
+    stories: Vec<(i64, HashSet<Key>)>,
+}
+
+impl Mentions {
+    pub fn new<'a>(
+        dict: Option<&Dictionary>,
+        stories: impl IntoIterator<Item = (i64, &'a str)>,
+    ) -> Mentions {
+        let stems = Stems::new();
+        Mentions {
+            stories: stories
+                .into_iter()
+                .map(|(id, title)| {
+                    let keys = title
+                        .split(|c: char| !letter(c) && !c.is_numeric() && c != '-')
+                        .map(|w| w.trim_matches('-'))
+                        .filter(|w| w.chars().any(capital))
+                        .flat_map(|w| {
+                            let mut ks = vec![key_of(&stems, dict, w).0];
+                            if let Some(d) = dict.filter(|_| looks_relative(w)) {
+                                ks.extend(adjective_places(d, w));
+                            }
+                            ks
+                        })
+                        .collect();
+                    (id, keys)
+                })
+                .collect(),
+        }
+    }
+
+    /// The first story (in the order given) whose headline mentions `term`.
+    pub fn first(&self, dict: Option<&Dictionary>, term: &str) -> Option<i64> {
+        let key = key_of(&Stems::new(), dict, term).0;
+        self.stories
+            .iter()
+            .find(|(_, keys)| keys.contains(&key))
+            .map(|(id, _)| *id)
     }
 }
 
@@ -180,7 +314,9 @@ fn capital(c: char) -> bool {
     }
 }
 
-/// Names that several stories' headlines share (see [`name_words`]). Forms of one name are counted together under its dictionary form
+/// Names that several stories' headlines share. A name is a capitalised word that is not the
+/// headline's first word (every headline starts with a capital), or an abbreviation in capitals
+/// anywhere (МЧС, ИГИЛ). Forms of one name are counted together under its dictionary form
 /// («Липецке», «Липецка» → «Липецк»); names a configured topic already covers are left out.
 fn discover(
     cfg: &Config,
@@ -200,18 +336,49 @@ fn discover(
         agencies: HashSet<&'a str>,
         spellings: HashMap<&'a str, u64>,
         dictionary_form: Option<String>,
+        /// Some headline names it other than by an adjective.
+        named: bool,
     }
     // A week of ten thousand agencies is half a million headlines, and the same names come
     // back in most of them: each spelling is looked up in the dictionary once (a lookup per
     // word made the front page take seconds), and each key counted under one number.
     let mut keys: HashMap<Key, usize> = HashMap::new();
-    let mut spelled: HashMap<&str, Option<(usize, Option<String>)>> = HashMap::new();
+    // Per spelling: its entry, its dictionary form, and whether it is a place's adjective
+    // (`None`: a configured topic covers it).
+    type Spelled = Option<(usize, Option<String>, bool)>;
+    let mut spelled: HashMap<&str, Spelled> = HashMap::new();
+    // The entries of places' adjectives, with every place the adjective may be made from.
+    let mut adjectives: Vec<(usize, Vec<Key>)> = Vec::new();
+    let mut first_words: HashMap<&str, bool> = HashMap::new();
     let mut seen: Vec<Seen> = Vec::new();
     for (story, source, title) in headlines {
-        for (w, abbreviation) in name_words(title) {
+        let words = title
+            .split(|c: char| !letter(c) && !c.is_numeric() && c != '-')
+            .filter(|w| !w.is_empty());
+        for (i, w) in words.enumerate() {
+            let w = w.trim_matches('-');
+            // Neither a name nor an abbreviation without a capital: most words go here.
+            if !w.chars().any(capital) {
+                continue;
+            }
+            let letters = w.chars().filter(|&c| letter(c)).count();
+            let upper = w.chars().filter(|&c| capital(c)).count();
+            let abbreviation = letters >= 2 && upper == letters;
+            let name = i > 0 && w.chars().next().is_some_and(capital) && letters >= 3;
+            // Opening a headline, where the capital says nothing, a place's adjective
+            // («Липецкий завод…») still names the place.
+            // Each spelling is judged once: a week's headlines repeat their first words.
+            let place_adjective = i == 0
+                && !abbreviation
+                && looks_relative(w)
+                && *first_words
+                    .entry(w)
+                    .or_insert_with(|| dict.is_some_and(|d| !adjective_places(d, w).is_empty()));
+            if !(abbreviation || name || place_adjective) {
+                continue;
+            }
             let known = spelled.entry(w).or_insert_with(|| {
-                let (key, reading) = key_of(&stems, dict, w);
-                let form = reading.map(|r| r.spelling);
+                let (key, form) = key_of(&stems, dict, w);
                 if covered.contains(&key) {
                     return None;
                 }
@@ -220,18 +387,48 @@ fn discover(
                 if at == seen.len() {
                     seen.push(Seen::default());
                 }
-                Some((at, form))
+                let places = match dict {
+                    Some(d) if looks_relative(w) => adjective_places(d, w),
+                    _ => Vec::new(),
+                };
+                let adjective = !places.is_empty();
+                if adjective {
+                    adjectives.push((at, places));
+                }
+                Some((at, form, adjective))
             });
-            let Some((at, form)) = known else {
+            let Some((at, form, adjective)) = known else {
                 continue;
             };
             let s = &mut seen[*at];
+            s.named |= !*adjective;
             s.stories.insert(*story);
             s.agencies.insert(source);
             *s.spellings.entry(w).or_default() += 1;
             if !abbreviation && s.dictionary_form.is_none() {
                 s.dictionary_form = form.clone();
             }
+        }
+    }
+    // An adjective that may come from several places («Елецкий»: Елец or Елецк) joins the
+    // one the headlines name, when its first guess is named by nothing but adjectives.
+    for (i, places) in adjectives {
+        if seen[i].named {
+            continue;
+        }
+        let Some(j) = places
+            .iter()
+            .filter_map(|k| keys.get(k).copied())
+            .find(|&j| j != i && seen[j].named)
+        else {
+            continue;
+        };
+        let from = std::mem::take(&mut seen[i]);
+        let to = &mut seen[j];
+        to.stories.extend(from.stories);
+        to.agencies.extend(from.agencies);
+        for (w, n) in from.spellings {
+            *to.spellings.entry(w).or_default() += n;
         }
     }
     let mut found: Vec<Discovered> = seen
@@ -283,17 +480,11 @@ const ABBREVIATIONS: &[&str] = &[
     "просп",
 ];
 
-/// The words of a text that may be names, each with whether it is an abbreviation: a
-/// capitalised word that does not open a sentence (every sentence starts with a capital; a
-/// headline is one sentence), or a word in capitals anywhere (МЧС, ИГИЛ). A point after an
-/// initial («В. Путин») or a short abbreviation («г. Липецк») ends no sentence; a quotation
-/// after a colon opens one.
-pub(crate) fn name_words(text: &str) -> impl Iterator<Item = (&str, bool)> + '_ {
-    name_phrases(text).map(|(w, abbreviation, _)| (w, abbreviation))
-}
-
-/// [`name_words`], each also with whether it continues the name before it (only spaces
-/// between them: «Южной Кореи», «Сергея Кротова»).
+/// The words of a text that may be names, each with whether it is an abbreviation and whether
+/// it continues the name before it (only spaces between them: «Южной Кореи»): a capitalised
+/// word that does not open a sentence (every sentence starts with a capital), or a word in
+/// capitals anywhere (МЧС, ИГИЛ). A point after an initial («В. Путин», «Дж.») or a short
+/// abbreviation («г. Липецк») ends no sentence; a quotation after a colon opens one.
 pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool)> + '_ {
     let is_part = |c: char| letter(c) || c.is_numeric() || c == '-';
     let mut rest = text;
@@ -318,17 +509,14 @@ pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool
             let first = std::mem::replace(&mut opens, false);
             let w = word.trim_matches('-');
             let letters = w.chars().filter(|&c| letter(c)).count();
-            // An initial («А.», «Дж.»), or an abbreviation that stands before names, when a
-            // point follows.
-            short =
-                (letters <= 2 && w.chars().next().is_some_and(capital) && letters > upper_of(w))
-                    || letters == 1
-                    || ABBREVIATIONS.contains(&w);
+            let upper = w.chars().filter(|&c| capital(c)).count();
+            short = (letters <= 2 && w.chars().next().is_some_and(capital) && letters > upper)
+                || letters == 1
+                || ABBREVIATIONS.contains(&w);
             // Neither a name nor an abbreviation without a capital: most words go here.
-            if !w.chars().any(capital) {
+            if upper == 0 {
                 continue;
             }
-            let upper = w.chars().filter(|&c| capital(c)).count();
             let abbreviation = letters >= 2 && upper == letters;
             let name = !first && w.chars().next().is_some_and(capital) && letters >= 3;
             if abbreviation || name {
@@ -337,10 +525,6 @@ pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool
             }
         }
     })
-}
-
-fn upper_of(w: &str) -> usize {
-    w.chars().filter(|&c| capital(c)).count()
 }
 
 /// «липецк» → «Липецк».
@@ -470,6 +654,38 @@ mod tests {
             terms,
             [("Белгород", 2, 2), ("Елец", 2, 2), ("Королёв", 2, 1),]
         );
+    }
+
+    #[test]
+    fn an_adjective_of_a_place_counts_as_the_place() {
+        let headlines = rows(&[
+            (1, "lipetsk-news", "Сирена прозвучит в Липецке в полдень"),
+            (2, "gorod48", "Липецкий завод выпустил новый трактор"),
+            (3, "gorod48", "Жители Липецкой области получат выплаты"),
+            (4, "vrn-vesti", "Воронежские спасатели провели учения"),
+            (5, "vrn-vesti", "Мост в Воронеже откроют в мае"),
+            (6, "ryazan", "Рязанский кремль закроют на реставрацию"),
+            (7, "ryazan", "Автобусы в Рязани подорожают"),
+            (8, "elets", "Елецкий фестиваль собрал гостей"),
+            (9, "elets", "В Ельце открыли музей"),
+        ]);
+        let dict = crate::morph::dictionary();
+        let t = trending(&cfg(), Period::Day, now(), &[], &headlines, dict);
+        let terms: Vec<(&str, u64)> = t
+            .discovered
+            .iter()
+            .map(|d| (d.term.as_str(), d.stories))
+            .collect();
+        assert_eq!(
+            terms,
+            [("Липецк", 3), ("Воронеж", 2), ("Елец", 2), ("Рязань", 2)]
+        );
+        // A name links to a headline that names it, in any form; not to one that shares a stem.
+        let m = Mentions::new(dict, [(1, "Липа зацвела в сквере"), (2, "Завод в Липецке")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(2));
+        let m = Mentions::new(dict, [(3, "Липецкий трактор"), (4, "Новый мост")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(3));
+        assert_eq!(m.first(dict, "Воронеж"), None);
     }
 
     #[test]
