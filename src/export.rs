@@ -65,8 +65,14 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
         }
     }
     let front = pages::front(cfg, conn, now)?;
-    // The story pages the site links to: those on the front page and on the topics' pages.
-    let mut stories: BTreeSet<i64> = front.stories.iter().map(|s| s.id).collect();
+    // The story pages the site links to: those on the front page (its most carried ones and
+    // the latest) and on the topics' pages.
+    let mut stories: BTreeSet<i64> = front
+        .top
+        .iter()
+        .chain(&front.stories)
+        .map(|s| s.id)
+        .collect();
     files.push(page("index.html", pages::render_front(&front)));
     for t in &cfg.topics {
         if let Some(p) = pages::topic(cfg, conn, &t.name)? {
