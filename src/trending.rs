@@ -148,22 +148,25 @@ pub(crate) fn reading_of(
     dict: Option<&Dictionary>,
     word: &str,
 ) -> (Key, Option<Reading>) {
-    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
-        let any_proper = rs.iter().any(|r| r.proper);
-        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
-        // accusative together outweigh the surname Королёва).
-        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
-        for r in rs.iter().filter(|r| r.proper || !any_proper) {
-            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
-                Some((p, _)) => *p += r.prob,
-                None => by_lemma.push((r.prob, r)),
+    // Cached: the storyline reads the names of every report on the parse threads.
+    let best = dict
+        .and_then(|d| morph::readings_cached(d, word))
+        .and_then(|rs| {
+            let any_proper = rs.iter().any(|r| r.proper);
+            // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+            // accusative together outweigh the surname Королёва).
+            let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+            for r in rs.iter().filter(|r| r.proper || !any_proper) {
+                match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                    Some((p, _)) => *p += r.prob,
+                    None => by_lemma.push((r.prob, r)),
+                }
             }
-        }
-        by_lemma
-            .into_iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, r)| r.clone())
-    });
+            by_lemma
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, r)| r.clone())
+        });
     match best {
         // «Липецкий», «Воронежские»: the adjective of a place is a mention of the place.
         Some(r)
@@ -210,15 +213,15 @@ fn places_of_adjective(dict: &Dictionary, lemma: &str) -> Vec<(String, String)> 
     ];
     let mut places: Vec<(String, String)> = Vec::new();
     for c in candidates.into_iter().flatten() {
-        let Some(readings) = morph::readings(dict, &capitalised(&c)) else {
+        let Some(readings) = morph::readings_cached(dict, &capitalised(&c)) else {
             continue;
         };
         if let Some(r) = readings
-            .into_iter()
+            .iter()
             .find(|r| r.place && r.lemma == crate::text::fold(&c))
             && !places.iter().any(|p| p.0 == r.lemma)
         {
-            places.push((r.lemma, r.spelling));
+            places.push((r.lemma.clone(), r.spelling.clone()));
         }
     }
     places
