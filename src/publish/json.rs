@@ -40,8 +40,8 @@ struct JsonItem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
     authors: Vec<Author>,
-    /// The other agencies' reports of the story (a JSON Feed extension: keys starting with
-    /// an underscore are for publishers).
+    /// The other agencies' reports of the story and the stories of its affair (a JSON Feed
+    /// extension: keys starting with an underscore are for publishers).
     #[serde(rename = "_svodka", skip_serializing_if = "Option::is_none")]
     svodka: Option<Extension>,
 }
