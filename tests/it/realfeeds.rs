@@ -235,8 +235,7 @@ async fn a_source_whose_items_cannot_be_read_shows_as_failing_in_metrics_and_on_
         "",
     ));
     let d = spawn(&["run"], Some(&app)).await;
-    // Both sources tried: the readable one is stored after its names are read, which loads
-    // the dictionary first, so it may finish after the failing one.
+    // The two sources are fetched in their own tasks: wait for both.
     let metrics = until(&format!("{}/metrics", d.base), |b| {
         b.contains("svodka_sources{state=\"failing\"} 1")
             && b.contains("svodka_sources{state=\"ok\"} 1")
