@@ -16,5 +16,6 @@ mod realfeeds;
 mod scale;
 mod store;
 mod stories;
+mod storyline;
 mod topics;
 mod websub;
