@@ -474,8 +474,10 @@ async fn fetch_source_inner(
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
                     let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
+                    let entities = crate::storyline::entities(&item.title, &lead);
                     let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
                     incoming.terms = terms;
+                    incoming.entities = entities;
                     incoming
                 })
                 .collect();

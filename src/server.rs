@@ -879,7 +879,11 @@ async fn search_page(
     let q = p.q.unwrap_or_default();
     let failed = |status: StatusCode, e: String| {
         let page = pages::render_search(&pages::search_failed(&cfg, &q, Some(e)));
-        let mut r = tagged(&req, "text/html; charset=utf-8", &Page::new(page, accepts_gzip(&req)));
+        let mut r = tagged(
+            &req,
+            "text/html; charset=utf-8",
+            &Page::new(page, accepts_gzip(&req)),
+        );
         *r.status_mut() = status;
         r
     };
@@ -889,7 +893,11 @@ async fn search_page(
     }
     if q.trim().is_empty() {
         let page = pages::render_search(&pages::search_failed(&cfg, "", None));
-        return tagged(&req, "text/html; charset=utf-8", &Page::new(page, accepts_gzip(&req)));
+        return tagged(
+            &req,
+            "text/html; charset=utf-8",
+            &Page::new(page, accepts_gzip(&req)),
+        );
     }
     let now = chrono::Utc::now().timestamp();
     let made = st

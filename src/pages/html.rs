@@ -304,6 +304,13 @@ pub fn render_story(s: &StoryPage) -> String {
                     }
                 }
             }
+            // Other events of the same affair: related, never merged.
+            @if !s.related.is_empty() {
+                section #storyline {
+                    h2 { "Развитие сюжета" }
+                    (story_list(tz, &s.related, year, html! {}))
+                }
+            }
         }
     };
     page(&s.site, &format!("{} — Сводка", s.title), false, body)
@@ -339,7 +346,10 @@ fn found_row(tz: Tz, f: &FoundRow, year: i32) -> Markup {
 /// `/search?q=…`.
 pub fn render_search(p: &SearchPage) -> String {
     let tz = p.site.tz;
-    let year = p.found.first().map_or(2026, |f| year_of(tz, f.story.published));
+    let year = p
+        .found
+        .first()
+        .map_or(2026, |f| year_of(tz, f.story.published));
     let body = html! {
         h2 { "Поиск" }
         @if let Some(e) = &p.error {

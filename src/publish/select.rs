@@ -106,10 +106,11 @@ pub fn view(
         Target::Feed(name) => cfg.feed(name).and_then(|f| f.query.as_deref()),
         Target::Topic(_) => None,
     };
-    let items = match query {
+    let mut items = match query {
         Some(q) => query_items(cfg, conn, q, sources, &topics, limit)?,
         None => store::select_items(conn, group, sources.as_deref(), &topics, limit)?,
     };
+    add_related(conn, ext, &mut items)?;
     let base = &cfg.server.base_url;
     Ok(Some(view_of(
         cfg,
@@ -118,6 +119,19 @@ pub fn view(
         format!("{base}{}", target.path(ext)),
         items,
     )))
+}
+
+/// Atom and JSON Feed link each entry to the stories of its affair; RSS has no place for them
+/// (its entries already link the story's own reports).
+fn add_related(conn: &Connection, ext: &str, items: &mut [StoredItem]) -> rusqlite::Result<()> {
+    if matches!(ext, "atom" | "json") {
+        let stories: Vec<i64> = items.iter().map(|it| it.story).collect();
+        let mut related = store::related_many(conn, &stories)?;
+        for it in items.iter_mut() {
+            it.related = related.remove(&it.story).unwrap_or_default();
+        }
+    }
+    Ok(())
 }
 
 /// A `[[feed]]` that is a search: its stories newest first, narrowed by the feed's sources,
@@ -181,6 +195,8 @@ pub fn search_view(
     now: i64,
 ) -> Result<View, crate::search::SearchError> {
     let results = crate::search::run(cfg, conn, q, SEARCH_FEED_ITEMS, true, now)?;
+    let mut items: Vec<StoredItem> = results.stories.into_iter().map(|f| f.entry).collect();
+    add_related(conn, ext, &mut items)?;
     let base = &cfg.server.base_url;
     let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     Ok(view_of(
@@ -188,7 +204,7 @@ pub fn search_view(
         format!("Поиск: {q}"),
         format!("Поиск «{q}» — сводка svodka, каждая история один раз"),
         format!("{base}/search.{ext}?q={encoded}"),
-        results.stories.into_iter().map(|f| f.entry).collect(),
+        items,
     ))
 }
 

@@ -193,9 +193,7 @@ impl Query {
                         query.topics.push(value);
                     }
                     "since" => query.since = Some(day_start(&value, cfg.server.timezone)?),
-                    "until" => {
-                        query.until = Some(day_start(&value, cfg.server.timezone)? + 86_400)
-                    }
+                    "until" => query.until = Some(day_start(&value, cfg.server.timezone)? + 86_400),
                     "sort" => match value.as_str() {
                         "date" => query.by_date = true,
                         "rank" => query.by_date = false,

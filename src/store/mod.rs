@@ -1,14 +1,15 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
 //! queries by concern: `save` (a fetch's reports, their copy groups and stories), `entries`
 //! (what feeds and pages publish), `stories` (story rows, boilerplate, rebuilding the engine),
-//! `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state),
-//! `search` (the full-text index).
+//! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and
+//! rows for retag and trending), `sources` (fetch state), `search` (the full-text index).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
 mod entries;
 mod items;
+mod related;
 mod retention;
 mod save;
 mod schema;
@@ -18,6 +19,9 @@ mod stories;
 
 pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story, story_entries};
 pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use related::{
+    RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
+};
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
 pub use schema::NewerSchema;

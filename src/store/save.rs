@@ -33,6 +33,8 @@ pub struct Incoming {
     /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
     /// is parsed; `None`: taken from the whole text when it is saved.
     pub terms: Option<crate::search::Terms>,
+    /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
+    pub entities: Vec<crate::storyline::Entity>,
 }
 
 impl Incoming {
@@ -50,6 +52,7 @@ impl Incoming {
             topics,
             fp,
             hash,
+            entities: Vec::new(),
             terms: None,
         }
     }
@@ -199,6 +202,7 @@ fn save_item(
     if crate::search::indexing() {
         super::search::index(tx, id, &incoming.terms())?;
     }
+    super::related::add_entities(tx, id, &incoming.entities)?;
     let (copy, story) = match decision {
         Decision::Copy { copy, story, .. } => (copy, story),
         Decision::Story { story, .. } => (id, story),
@@ -277,6 +281,7 @@ fn update(
     if crate::search::indexing() {
         super::search::index(tx, id, &incoming.terms())?;
     }
+    super::related::set_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)
     })?;

@@ -17,5 +17,6 @@ mod scale;
 mod search;
 mod store;
 mod stories;
+mod storyline;
 mod topics;
 mod websub;
