@@ -53,6 +53,8 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
     pub feeds: Vec<Feed>,
+    /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `digest::config`).
+    pub delivery: crate::digest::config::Delivery,
 }
 
 #[derive(Debug, Clone)]
@@ -170,6 +172,10 @@ impl Config {
 
     pub fn feed(&self, name: &str) -> Option<&Feed> {
         self.feeds.iter().find(|f| f.name == name)
+    }
+
+    pub fn digest(&self, name: &str) -> Option<&crate::digest::config::Digest> {
+        self.delivery.digests.iter().find(|d| d.name == name)
     }
 
     /// Reads and validates a config file.
@@ -449,7 +455,20 @@ impl Config {
             });
         }
 
+        let delivery = crate::digest::config::validate(
+            &crate::digest::config::Ctx {
+                file,
+                base_dir,
+                sources: &sources,
+                topics: &topics,
+            },
+            raw.smtp,
+            raw.digest,
+            raw.alert,
+        )?;
+
         Ok(Config {
+            delivery,
             file: file.to_path_buf(),
             server: Server {
                 listen,
@@ -494,7 +513,7 @@ impl Config {
 }
 
 /// Names appear in URLs (`/feeds/NAME.rss`) and on the command line, so they are slugs.
-fn check_slug(s: &str) -> Result<(), String> {
+pub(crate) fn check_slug(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -529,6 +548,11 @@ struct RawConfig {
     topic: Vec<RawTopic>,
     #[serde(default)]
     feed: Vec<RawFeed>,
+    smtp: Option<crate::digest::config::RawSmtp>,
+    #[serde(default)]
+    digest: Vec<crate::digest::config::RawDigest>,
+    #[serde(default)]
+    alert: Vec<crate::digest::config::RawAlert>,
 }
 
 #[derive(Deserialize)]

@@ -88,6 +88,13 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
     let sources = pages::sources(cfg, conn, now.timestamp())?;
     files.push(page("sources/index.html", pages::render_sources(&sources)));
     files.push(page("opml", publish::render_opml(cfg)));
+    for (path, bytes, feed_url) in crate::digest::site_files(cfg, conn)? {
+        files.push(File {
+            path,
+            bytes,
+            feed_url,
+        });
+    }
     Ok(files)
 }
 

@@ -90,6 +90,17 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         limit: usize,
     },
+    /// Print an edition of a configured [[digest]]: the newest, or that of --date.
+    Digest {
+        name: String,
+        /// The edition's date (2026-12-07), or its whole key.
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "text", value_parser = ["html", "text", "md"])]
+        format: String,
+    },
+    /// Each [[digest]]: its editions, the next one due, and editions not yet mailed.
+    Digests,
 }
 
 fn main() -> ExitCode {
@@ -128,6 +139,10 @@ fn main() -> ExitCode {
             Command::Retag => cli::retag(&config),
             Command::Trending { period } => cli::trending(&config, &period),
             Command::Stories { period, limit } => cli::stories(&config, &period, limit),
+            Command::Digest { name, date, format } => {
+                cli::digest(&config, &name, date.as_deref(), &format)
+            }
+            Command::Digests => cli::digests(&config),
         }
     });
     match result {

@@ -21,6 +21,9 @@ pub struct Metrics {
     responses_200: AtomicU64,
     responses_304: AtomicU64,
     renders: AtomicU64,
+    mail_sent: AtomicU64,
+    mail_failed: AtomicU64,
+    editions: AtomicU64,
 }
 
 /// What the database says at scrape time.
@@ -69,6 +72,22 @@ impl Metrics {
 
     pub fn rendered(&self) {
         add(&self.renders, 1);
+    }
+
+    /// A digest's edition mailed (`true`) or an attempt that failed.
+    pub fn mailed(&self, ok: bool) {
+        add(
+            if ok {
+                &self.mail_sent
+            } else {
+                &self.mail_failed
+            },
+            1,
+        );
+    }
+
+    pub fn edition_made(&self) {
+        add(&self.editions, 1);
     }
 
     pub fn render(&self, g: Gauges) -> String {
@@ -121,6 +140,21 @@ impl Metrics {
             "counter",
             "Feeds rendered (once per change).",
             &[("", v(&self.renders))],
+        );
+        family(
+            "svodka_digest_editions_total",
+            "counter",
+            "Digest editions made.",
+            &[("", v(&self.editions))],
+        );
+        family(
+            "svodka_emails_total",
+            "counter",
+            "Digest emails by outcome (a failed attempt is retried with backoff).",
+            &[
+                ("{outcome=\"sent\"}", v(&self.mail_sent)),
+                ("{outcome=\"failed\"}", v(&self.mail_failed)),
+            ],
         );
         family(
             "svodka_sources",

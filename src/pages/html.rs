@@ -357,3 +357,9 @@ mod tests {
         assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
     }
 }
+
+/// Another module's page in the site's frame (header, stylesheet, footer): a digest's
+/// edition and archive.
+pub fn render_framed(site: &Site, title: &str, body: Markup) -> String {
+    page(site, title, false, body)
+}

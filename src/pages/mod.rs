@@ -8,8 +8,8 @@
 mod gather;
 mod html;
 
-pub use gather::{front, sources, story, topic};
-pub use html::{render_front, render_sources, render_story, render_topic};
+pub use gather::{front, site, sources, story, topic};
+pub use html::{render_framed, render_front, render_sources, render_story, render_topic};
 
 use chrono::{DateTime, Datelike, FixedOffset, Offset, Utc};
 

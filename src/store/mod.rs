@@ -6,6 +6,7 @@
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
+mod digests;
 mod entries;
 mod items;
 mod retention;
@@ -14,8 +15,17 @@ mod schema;
 mod sources;
 mod stories;
 
-pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
-pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use digests::{
+    EditionRow, Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed,
+    mark_sent, unsent, watch_since,
+};
+pub use entries::{
+    OtherReport, Period, StoredItem, biggest_stories, biggest_stories_in, select_items, story,
+};
+pub use items::{
+    RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
+    topic_story_counts_between,
+};
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
 pub use stories::{load_boilerplate, load_engine, public_id};

@@ -112,6 +112,32 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE sources SET items = items - 1 WHERE name = OLD.source;
     END;
     "#,
+    // 5: digests. `digest_watch` is when the daemon first scheduled a digest (an edition due
+    // before that was never missed); `editions` holds each edition once, by its cron tick, as
+    // the JSON it was made as, with its mailing state.
+    r#"
+    CREATE TABLE digest_watch (
+        digest        TEXT PRIMARY KEY,
+        since         INTEGER NOT NULL
+    );
+    CREATE TABLE editions (
+        digest        TEXT NOT NULL,
+        tick          INTEGER NOT NULL,
+        key           TEXT NOT NULL,
+        since         INTEGER NOT NULL,
+        until         INTEGER NOT NULL,
+        made          INTEGER NOT NULL,
+        body          TEXT NOT NULL,
+        mail_to       TEXT,
+        sent          INTEGER,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_try      INTEGER,
+        error         TEXT,
+        PRIMARY KEY (digest, tick)
+    );
+    CREATE UNIQUE INDEX editions_key ON editions(digest, key);
+    CREATE INDEX editions_unsent ON editions(next_try) WHERE sent IS NULL AND mail_to IS NOT NULL;
+    "#,
 ];
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the
