@@ -468,3 +468,118 @@ pub fn check_address(a: &str) -> Result<(), String> {
         .map(|_| ())
         .map_err(|e| format!("{a:?} is not an email address: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use std::path::Path;
+
+    const BASE: &str = "[[source]]\nname = \"vesti\"\nurl = \"https://vesti.example/rss\"\nregion = \"lipetsk\"\n\n[[topic]]\nname = \"fire\"\nkeywords = [\"пожар\"]\n\n";
+    const SMTP: &str = "[smtp]\nhost = \"smtp.example.org\"\nuser = \"svodka\"\npassword_file = \"smtp.secret\"\nfrom = \"Сводка <svodka@example.org>\"\n\n";
+
+    fn parse(extra: &str) -> Result<Config, String> {
+        Config::parse(
+            &format!("{BASE}{extra}"),
+            Path::new("/etc/svodka/svodka.toml"),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn refused(extra: &str, key: &str, why: &str) {
+        let e = parse(extra).unwrap_err();
+        assert!(
+            e.contains(key) && e.contains(why),
+            "{e:?} should name {key:?}: {why:?}"
+        );
+    }
+
+    #[test]
+    fn a_digest_and_an_alert_are_read_with_their_defaults() {
+        let c = parse(&format!(
+            "{SMTP}[[digest]]\nname = \"morning\"\ncron = \"0 8 * * *\"\nregions = [\"lipetsk\"]\nto = [\"press@example.org\"]\n\n[[alert]]\nname = \"fires\"\ntopics = [\"fire\"]\nmin_agencies = 2\nwebhook = \"https://hooks.example/x\"\nsecret_file = \"hook.secret\"\ntelegram = {{ token_file = \"bot.token\", chat_id = -100123 }}\n"
+        ))
+        .unwrap();
+        let d = &c.delivery.digests[0];
+        assert_eq!((d.stories, d.period), (15, super::Period::Day));
+        assert_eq!(d.title, "morning");
+        let smtp = c.delivery.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.security), (587, super::Security::StartTls));
+        let a = &c.delivery.alerts[0];
+        assert_eq!(a.telegram.as_ref().unwrap().chat_id, "-100123");
+        assert_eq!(
+            a.secret_file.as_deref(),
+            Some(Path::new("/etc/svodka/hook.secret"))
+        );
+    }
+
+    #[test]
+    fn bad_digests_alerts_and_smtp_are_refused_at_check() {
+        refused(
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\n",
+            "digest[0].topics",
+            "no filter",
+        );
+        refused(
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nall = true\nfrequency = 1\n",
+            "frequency",
+            "unknown field",
+        );
+        refused(
+            &format!(
+                "{SMTP}[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nall = true\nto = [\"press at example\"]\n"
+            ),
+            "digest[0].to",
+            "not an email address",
+        );
+        refused(
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nall = true\nto = [\"a@example.org\"]\n",
+            "digest[0].to",
+            "no [smtp]",
+        );
+        refused(
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * *\"\nall = true\n",
+            "digest[0].cron",
+            "cron",
+        );
+        refused(
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nperiod = \"month\"\nall = true\n",
+            "digest[0].period",
+            "\"day\" or \"week\"",
+        );
+        refused(
+            &SMTP.replace("password_file = \"smtp.secret\"", "password = \"hunter2\""),
+            "smtp.password",
+            "not written in the config",
+        );
+        refused(
+            &SMTP.replace("Сводка <svodka@example.org>", "svodka"),
+            "smtp.from",
+            "not an email address",
+        );
+        refused(
+            "[[alert]]\nname = \"f\"\ntopics = [\"fire\"]\ntelegram = { token = \"123:abc\", chat_id = 1 }\n",
+            "alert[0].telegram.token",
+            "token_file",
+        );
+        refused(
+            "[[alert]]\nname = \"f\"\nwebhook = \"https://hooks.example/x\"\n",
+            "alert[0].topics",
+            "no filter",
+        );
+        refused(
+            "[[alert]]\nname = \"f\"\ntopics = [\"fire\"]\nwebhook = \"hooks.example\"\n",
+            "alert[0].webhook",
+            "not a URL",
+        );
+        refused(
+            "[[alert]]\nname = \"f\"\ntopics = [\"fire\"]\n",
+            "alert[0].webhook",
+            "somewhere to go",
+        );
+        refused(
+            "[[alert]]\nname = \"f\"\ntopics = [\"flood\"]\nwebhook = \"https://h.example/\"\n",
+            "alert[0].topics",
+            "unknown topic",
+        );
+    }
+}

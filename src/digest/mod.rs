@@ -355,24 +355,24 @@ pub fn feed(
     Ok((format.render(&view, hub), newest))
 }
 
-/// Every digest's files for the static export: (path, bytes, feed URL).
-pub fn site_files(
-    cfg: &Config,
-    conn: &Connection,
-) -> rusqlite::Result<Vec<(String, Vec<u8>, Option<String>)>> {
+/// Every digest's files for the static export.
+pub fn site_files(cfg: &Config, conn: &Connection) -> rusqlite::Result<Vec<crate::export::File>> {
     let mut files = Vec::new();
     let site = crate::pages::site(cfg);
     for d in &cfg.delivery.digests {
-        files.push((
+        let page = |path: String, html: String| crate::export::File {
+            path,
+            bytes: html.into_bytes(),
+            feed_url: None,
+        };
+        files.push(page(
             format!("digests/{}/index.html", d.name),
-            archive_page(cfg, conn, d)?.into_bytes(),
-            None,
+            archive_page(cfg, conn, d)?,
         ));
         for (_, e) in stored(conn, &d.name, LISTED)? {
-            files.push((
+            files.push(page(
                 format!("digests/{}/{}/index.html", d.name, e.key),
-                render::page(&e, &site).into_bytes(),
-                None,
+                render::page(&e, &site),
             ));
         }
         for format in [
@@ -382,7 +382,11 @@ pub fn site_files(
         ] {
             let path = format!("digests/{}.{}", d.name, format.ext());
             let url = format!("{}/{path}", cfg.server.base_url);
-            files.push((path, feed(cfg, conn, d, format)?.0.into_bytes(), Some(url)));
+            files.push(crate::export::File {
+                path,
+                bytes: feed(cfg, conn, d, format)?.0.into_bytes(),
+                feed_url: Some(url),
+            });
         }
     }
     Ok(files)

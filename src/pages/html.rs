@@ -295,6 +295,12 @@ pub fn render_sources(p: &SourcesPage) -> String {
     page(&p.site, "Источники — Сводка", false, body)
 }
 
+/// Another module's page in the site's frame (header, stylesheet, footer): a digest's
+/// edition and archive.
+pub fn render_framed(site: &Site, title: &str, body: Markup) -> String {
+    page(site, title, false, body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -356,10 +362,4 @@ mod tests {
         let fresh = render_front(&front("Итоги недели", false));
         assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
     }
-}
-
-/// Another module's page in the site's frame (header, stylesheet, footer): a digest's
-/// edition and archive.
-pub fn render_framed(site: &Site, title: &str, body: Markup) -> String {
-    page(site, title, false, body)
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod daemon;
+mod digest;
 mod door;
 mod feeds;
 mod fetching;

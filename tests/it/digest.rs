@@ -1,0 +1,476 @@
+//! The сводка through the real binary: editions made on a per-second schedule, served as pages
+//! and feeds, printed by `svodka digest`, made once across restarts, and mailed to a small SMTP
+//! server the test runs.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+use crate::daemon::{install_crypto, spawn, until};
+use crate::feeds::{item, rss};
+use crate::harness::{App, Origin, Route, config};
+
+const STORY: &str = "Губернатор открыл новый мост через Воронеж";
+const OTHER: &str = "В Липецке прошёл фестиваль уличной еды";
+
+/// Two agencies carrying the same press release (one story, two agencies) and one of them a
+/// second story.
+fn origin_routes(o: &Origin) {
+    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
+    let a = rss(&[
+        item(STORY)
+            .guid("a1")
+            .link("https://gov.test/news/most")
+            .desc(release),
+        item(OTHER)
+            .guid("a2")
+            .link("https://a.test/food")
+            .desc("Фестиваль собрал три тысячи гостей на набережной."),
+    ]);
+    let b = rss(&[item(STORY)
+        .guid("b1")
+        .link("https://gov.test/news/most")
+        .desc(release)]);
+    o.route("/a.xml", Route::ok(a, "application/rss+xml"));
+    o.route("/b.xml", Route::ok(b, "application/rss+xml"));
+}
+
+const TOPICS: &str = "[[topic]]\nname = \"bridge\"\ntitle = \"Мосты\"\nkeywords = [\"мост\"]\n\n[[topic]]\nname = \"fire\"\ntitle = \"Пожары\"\nkeywords = [\"пожар\"]\n\n";
+
+fn digest_config(o: &Origin, extra: &str) -> String {
+    config(
+        &[("vesti", o.url("/a.xml")), ("gorod", o.url("/b.xml"))],
+        &format!(
+            "{TOPICS}[[digest]]\nname = \"morning\"\ntitle = \"Утренняя сводка\"\ncron = \"*/2 * * * * *\"\nperiod = \"day\"\nall = true\n{extra}\n\n[[digest]]\nname = \"quiet\"\ntitle = \"Пожары за сутки\"\ncron = \"*/2 * * * * *\"\ntopics = [\"fire\"]\n"
+        ),
+    )
+}
+
+/// The editions of a digest straight from the database: (tick, key, since, until, body).
+fn stored(app: &App, digest: &str) -> Vec<(i64, String, i64, i64, serde_json::Value)> {
+    let c = rusqlite::Connection::open(app.dir.path().join("svodka.db")).unwrap();
+    let mut st = c
+        .prepare(
+            "SELECT tick, key, since, until, body FROM editions WHERE digest = ?1 ORDER BY tick",
+        )
+        .unwrap();
+    st.query_map([digest], |r| {
+        let body: String = r.get(4)?;
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            serde_json::from_str(&body).unwrap(),
+        ))
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_digest_is_made_on_schedule_and_served_in_every_format() {
+    install_crypto();
+    let o = Origin::start().await;
+    origin_routes(&o);
+    let app = App::new(&digest_config(&o, ""));
+    let d = spawn(&["run"], Some(&app)).await;
+    let base = d.base.clone();
+
+    // An edition made after both agencies were fetched leads with their story.
+    let rss_text = until(&format!("{base}/digests/morning.rss"), |b| {
+        b.contains(STORY)
+    })
+    .await;
+    let ch = crate::harness::channel(&rss_text);
+    let item = ch
+        .items()
+        .iter()
+        .find(|i| i.content().is_some_and(|c| c.contains(STORY)))
+        .expect("an edition with the story");
+    assert!(item.title().unwrap().starts_with("Утренняя сводка — "));
+    let link = item.link().unwrap().to_string();
+    let key = link.rsplit('/').next().unwrap().to_string();
+    assert!(
+        link.starts_with("http://news.test/digests/morning/"),
+        "{link}"
+    );
+    let content = item.content().unwrap();
+    assert!(content.contains("2 агентства"), "{content}");
+    assert!(content.contains("Мосты"), "its topic: {content}");
+    assert!(content.contains("http://news.test/stories/"), "{content}");
+
+    // The edition's page, by key and by date; the archive lists it.
+    let page = reqwest::get(format!("{base}/digests/morning/{key}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(STORY) && page.contains(OTHER), "{page}");
+    assert!(page.contains("Главные темы"), "{page}");
+    let by_date = reqwest::get(format!("{base}/digests/morning/{}", &key[..10]))
+        .await
+        .unwrap();
+    assert_eq!(by_date.status(), 200);
+    let archive = reqwest::get(format!("{base}/digests/morning"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(archive.contains(&format!("/digests/morning/{key}")));
+    let missing = reqwest::get(format!("{base}/digests/nope.rss"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Atom and JSON Feed carry the same editions.
+    let atom = reqwest::get(format!("{base}/digests/morning.atom"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(atom.contains("<feed") && atom.contains(&link), "{atom}");
+    let json: serde_json::Value = serde_json::from_str(
+        &reqwest::get(format!("{base}/digests/morning.json"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let items = json["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| i["content_html"].as_str().unwrap().contains(STORY))
+    );
+
+    // Validators, as every feed has them.
+    let client = reqwest::Client::new();
+    let r = client
+        .get(format!("{base}/digests/morning.rss"))
+        .send()
+        .await
+        .unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    assert!(r.headers().contains_key("last-modified"));
+    let body = r.text().await.unwrap();
+    let again = client
+        .get(format!("{base}/digests/morning.rss"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    // A new edition may land between the two requests (one every two seconds); then the tag
+    // moved with the bytes.
+    if again.status() == 200 {
+        assert_ne!(again.text().await.unwrap(), body);
+    } else {
+        assert_eq!(again.status(), 304);
+    }
+
+    // A period with nothing for a digest gives a short edition that says so.
+    let quiet = until(&format!("{base}/digests/quiet.rss"), |b| {
+        b.contains("<item>")
+    })
+    .await;
+    assert!(
+        quiet.contains("нет ни одного сюжета"),
+        "the empty edition says so: {quiet}"
+    );
+
+    // The command line prints an edition in each format.
+    let (code, text, err) = app.svodka(&["digest", "morning", "--date", &key]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(text.starts_with("Утренняя сводка — "), "{text}");
+    assert!(text.contains(&format!("1. {STORY}")), "{text}");
+    assert!(text.contains("2 агентства, 2 сообщения: "), "{text}");
+    let (code, md, _) = app
+        .svodka(&["digest", "morning", "--date", &key, "--format", "md"])
+        .await;
+    assert_eq!(code, 0);
+    assert!(md.starts_with("# Утренняя сводка"), "{md}");
+    assert!(
+        md.contains(&format!("1. [{STORY}](http://news.test/stories/")),
+        "{md}"
+    );
+    let (code, html, _) = app
+        .svodka(&["digest", "morning", "--date", &key, "--format", "html"])
+        .await;
+    assert_eq!(code, 0);
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains(STORY),
+        "{html}"
+    );
+    let (code, _, err) = app.svodka(&["digest", "evening"]).await;
+    assert_ne!(code, 0);
+    assert!(err.contains("no digest named \"evening\""), "{err}");
+
+    // Each tick made once.
+    let ticks: Vec<i64> = stored(&app, "morning").iter().map(|e| e.0).collect();
+    let mut unique = ticks.clone();
+    unique.dedup();
+    assert_eq!(ticks, unique);
+
+    // The static export has the digest too.
+    let out = app.dir.path().join("site");
+    let (code, _, err) = app
+        .svodka(&["export", "--all", out.to_str().unwrap()])
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("digests/morning.rss").exists());
+    assert!(out.join("digests/morning/index.html").exists());
+    assert!(
+        out.join(format!("digests/morning/{key}/index.html"))
+            .exists()
+    );
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_neither_repeats_nor_loses_an_edition() {
+    install_crypto();
+    let o = Origin::start().await;
+    origin_routes(&o);
+    let app = App::new(&digest_config(&o, ""));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    d.wait_log("digest morning: edition").await;
+    d.stop().await;
+    let before = stored(&app, "morning");
+    assert!(!before.is_empty());
+    assert!(
+        before.iter().all(|e| e.4["late"].is_null()),
+        "on time while running"
+    );
+    // Down for longer than two ticks.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    let mut d = spawn(&["run"], Some(&app)).await;
+    d.wait_log("late, standing for").await;
+    d.stop().await;
+    let after = stored(&app, "morning");
+    let last_before = before.last().unwrap();
+    let new: Vec<_> = after.iter().filter(|e| e.0 > last_before.0).collect();
+    assert!(!new.is_empty());
+    // The first edition after the restart is the late one, for the missed ticks, and covers
+    // the time since the last edition.
+    let late = new[0];
+    assert!(
+        late.4["late"]["missed"].as_u64().unwrap() >= 1,
+        "{:?}",
+        late.4
+    );
+    assert!(
+        late.2 <= last_before.3,
+        "it covers the time the daemon was down"
+    );
+    // Nothing made before the restart was made again.
+    assert_eq!(after.len(), before.len() + new.len());
+    let keys: std::collections::HashSet<&String> = after.iter().map(|e| &e.1).collect();
+    assert_eq!(keys.len(), after.len(), "each key once");
+    let (code, text, _) = app.svodka(&["digest", "morning", "--date", &late.1]).await;
+    assert_eq!(code, 0);
+    assert!(text.contains("Выпуск запоздал"), "{text}");
+}
+
+/// A small SMTP server: answers what a client says in order and keeps each message's data.
+struct Smtp {
+    port: u16,
+    mails: Arc<Mutex<Vec<String>>>,
+}
+
+impl Smtp {
+    async fn start_on(listener: tokio::net::TcpListener) -> Smtp {
+        let port = listener.local_addr().unwrap().port();
+        let mails: Arc<Mutex<Vec<String>>> = Arc::default();
+        let keep = mails.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let keep = keep.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = sock.into_split();
+                    let mut lines = BufReader::new(r).lines();
+                    let _ = w.write_all(b"220 smtp.test ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(l)) = lines.next_line().await {
+                        if let Some(d) = data.as_mut() {
+                            if l == "." {
+                                keep.lock().unwrap().push(std::mem::take(d));
+                                data = None;
+                                let _ = w.write_all(b"250 queued\r\n").await;
+                            } else {
+                                d.push_str(&l);
+                                d.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = l.split_whitespace().next().unwrap_or("").to_uppercase();
+                        let answer: &[u8] = match verb.as_str() {
+                            "EHLO" => b"250-smtp.test\r\n250 8BITMIME\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = w.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = w.write_all(answer).await;
+                    }
+                });
+            }
+        });
+        Smtp { port, mails }
+    }
+
+    fn mails(&self) -> Vec<String> {
+        self.mails.lock().unwrap().clone()
+    }
+}
+
+/// A header's value, folded lines joined.
+fn header(mail: &str, name: &str) -> Option<String> {
+    let head = mail.split("\n\n").next()?;
+    let mut out: Option<String> = None;
+    for l in head.lines() {
+        if let Some(v) = out.as_mut() {
+            if l.starts_with([' ', '\t']) {
+                v.push_str(l.trim_start());
+                continue;
+            }
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':')
+            && k.eq_ignore_ascii_case(name)
+        {
+            out = Some(v.trim().to_string());
+        }
+    }
+    out
+}
+
+/// RFC 2047 encoded words (`=?utf-8?b?…?=`) decoded; the space between two encoded words is
+/// not text, any other is.
+fn decode_words(v: &str) -> String {
+    let mut out = String::new();
+    let mut prev_encoded = None;
+    for w in v.split_whitespace() {
+        let inner = w
+            .strip_prefix("=?utf-8?b?")
+            .or_else(|| w.strip_prefix("=?UTF-8?B?"))
+            .and_then(|w| w.strip_suffix("?="));
+        if prev_encoded.is_some_and(|p: bool| !(p && inner.is_some())) {
+            out.push(' ');
+        }
+        prev_encoded = Some(inner.is_some());
+        match inner {
+            Some(b) => out.push_str(
+                &String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b).unwrap())
+                    .unwrap(),
+            ),
+            None => out.push_str(w),
+        }
+    }
+    out
+}
+
+/// The decoded body of the part with this content type.
+fn part(mail: &str, content_type: &str) -> String {
+    let at = mail
+        .find(&format!("Content-Type: {content_type}"))
+        .unwrap_or_else(|| panic!("no {content_type} part in {mail}"));
+    let rest = &mail[at..];
+    let body_at = rest.find("\n\n").unwrap() + 2;
+    let b64: String = rest[body_at..]
+        .lines()
+        .take_while(|l| !l.starts_with("--") && !l.is_empty())
+        .collect();
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_edition_is_mailed_in_russian_after_the_server_comes_back() {
+    install_crypto();
+    let o = Origin::start().await;
+    origin_routes(&o);
+    // A port nothing listens on yet: the first attempts fail.
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let smtp = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nstarttls = false\nfrom = \"Сводка <svodka@news.test>\"\n\n"
+    );
+    let text = digest_config(&o, "to = [\"press@example.org\"]")
+        .replace(TOPICS, &format!("{smtp}{TOPICS}"));
+    let app = App::new(&text);
+    let mut d = spawn(&["run"], Some(&app)).await;
+    d.wait_log("not mailed (attempt 1)").await;
+    let (code, out, _) = app.svodka(&["digests"]).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("unsent "), "{out}");
+    assert!(out.contains("1 attempts, last error:"), "{out}");
+    let metrics = until(&format!("{}/metrics", d.base), |m| {
+        m.contains("svodka_emails_total{outcome=\"failed\"}")
+            && !m.contains("svodka_emails_total{outcome=\"failed\"} 0")
+    })
+    .await;
+    assert!(metrics.contains("svodka_emails_total{outcome=\"sent\"} 0"));
+
+    // The server comes up on that port; the retry delivers what waited.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let server = Smtp::start_on(listener).await;
+    assert_eq!(server.port, port);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let mail = loop {
+        if let Some(m) = server.mails().into_iter().find(|m| {
+            let p = part(m, "text/plain");
+            p.contains(STORY)
+        }) {
+            break m;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no mail arrived");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let subject = decode_words(&header(&mail, "Subject").unwrap());
+    assert!(subject.starts_with("Утренняя сводка — "), "{subject}");
+    assert!(
+        header(&mail, "Subject").unwrap().contains("=?utf-8?b?"),
+        "RFC 2047"
+    );
+    assert_eq!(header(&mail, "To").as_deref(), Some("press@example.org"));
+    let unsub = header(&mail, "List-Unsubscribe").unwrap();
+    assert!(unsub.contains("mailto:svodka@news.test"), "{unsub}");
+    assert!(unsub.contains("/digests/morning>"), "{unsub}");
+    assert!(mail.contains("multipart/alternative"));
+    let plain = part(&mail, "text/plain");
+    assert!(plain.contains("2 агентства, 2 сообщения: "), "{plain}");
+    let html = part(&mail, "text/html");
+    assert!(html.contains(&format!(">{STORY}</a>")), "{html}");
+    let metrics = until(&format!("{}/metrics", d.base), |m| {
+        !m.contains("svodka_emails_total{outcome=\"sent\"} 0")
+    })
+    .await;
+    assert!(metrics.contains("svodka_digest_editions_total"));
+    // Sent editions are marked: they leave the unsent list (later ones may still be waiting).
+    let (_, out, _) = app.svodka(&["digests"]).await;
+    assert!(out.contains("last mailed"), "{out}");
+    d.stop().await;
+}
