@@ -482,7 +482,11 @@ async fn fetch_source_inner(
     let (items, boilerplate, repairs, skipped, shortfall) = match parsed {
         Ok(p) => p,
         Err(e) => {
-            let msg = format!("cannot parse the feed: {e}");
+            // A web page is not a feed svodka failed to parse: say only what it is.
+            let msg = match e {
+                crate::parse::ParseError::HtmlPage { .. } => e.to_string(),
+                _ => format!("cannot parse the feed: {e}"),
+            };
             return fail(ctx, &source.name, next, Some(f.status), msg, None).await;
         }
     };

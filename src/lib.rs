@@ -10,7 +10,7 @@
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
 //! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources.
+//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`digest`]: the сводка: scheduled editions of the period's biggest stories, mailed.
@@ -34,6 +34,7 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod retag;
 pub mod schedule;
 pub mod server;
 pub mod store;

@@ -85,8 +85,8 @@ impl ParsedFeed {
         let first = self.skipped.first()?;
         if self.items.is_empty() {
             Some(format!(
-                "parsed 0 of {} items: {first}",
-                self.found.max(self.skipped.len())
+                "parsed 0 of {}: {first}",
+                crate::text::counted(self.found.max(self.skipped.len()), "item", "items")
             ))
         } else {
             Some(format!("{} skipped: {first}", self.skipped.len()))

@@ -170,6 +170,9 @@ pub struct AppState {
     feed_sources: Arc<RwLock<FeedSources>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
+    /// Topics a reload added or changed whose stored reports are still being tagged: their
+    /// pages say so rather than look empty.
+    retagging: Arc<RwLock<Vec<String>>>,
 }
 
 impl AppState {
@@ -185,7 +188,20 @@ impl AppState {
             front: Arc::default(),
             trending: Default::default(),
             started: SystemTime::now(),
+            retagging: Arc::default(),
         }
+    }
+
+    /// The topics whose stored reports are being tagged (empty when none are).
+    pub fn retagging(&self) -> Vec<String> {
+        self.retagging
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_retagging(&self, topics: Vec<String>) {
+        *self.retagging.write().unwrap_or_else(|p| p.into_inner()) = topics;
     }
 
     /// What a page made at `minute` is made from: (data version, config generation, minute).
@@ -268,6 +284,7 @@ pub fn router(state: AppState) -> Router {
         .route("/trending.json", get(trending))
         .route("/digests/{file}", get(digest_file))
         .route("/digests/{name}/{key}", get(digest_edition))
+        .fallback(no_route)
         .with_state(state)
 }
 
@@ -293,6 +310,14 @@ async fn feed(
     serve_target(st, file, headers, Target::Feed).await
 }
 
+/// What a 404 under a target's path says.
+fn no_such(target: fn(String) -> Target) -> &'static str {
+    match target(String::new()) {
+        Target::Feed(_) => "Такой ленты нет.",
+        Target::Topic(_) => "Такой темы нет.",
+    }
+}
+
 async fn topic(
     State(st): State<AppState>,
     Path(file): Path<String>,
@@ -312,10 +337,10 @@ async fn serve_target(
     make: fn(String) -> Target,
 ) -> Response {
     let Some((name, ext)) = file.rsplit_once('.') else {
-        return not_found();
+        return missing(&st, no_such(make));
     };
     let Some(format) = Format::from_ext(ext) else {
-        return not_found();
+        return missing(&st, no_such(make));
     };
     let target = make(name.to_string());
     // Unknown names are answered before anything is allocated or locked for them.
@@ -327,11 +352,11 @@ async fn serve_target(
         }
     };
     if !known {
-        return not_found();
+        return missing(&st, no_such(make));
     }
     let rendered = match rendered(&st, target, format).await {
         Ok(Some(r)) => r,
-        Ok(None) => return not_found(),
+        Ok(None) => return missing(&st, no_such(make)),
         Err(e) => {
             tracing::error!("cannot render {file}: {e:#}");
             return (
@@ -390,7 +415,7 @@ async fn digest_file(
         None => (file, None),
     };
     let Some(d) = cfg.digest(&name).cloned() else {
-        return (StatusCode::NOT_FOUND, "no such digest\n").into_response();
+        return missing(&st, "Такой сводки нет.");
     };
     let Some(ext) = ext else {
         let page = st
@@ -400,7 +425,7 @@ async fn digest_file(
         return html_page(&headers, page);
     };
     let Some(format) = Format::from_ext(&ext) else {
-        return not_found();
+        return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
     let made = st
         .db
@@ -452,7 +477,7 @@ async fn digest_edition(
 ) -> Response {
     let cfg = st.config();
     let Some(d) = cfg.digest(&name).cloned() else {
-        return (StatusCode::NOT_FOUND, "no such digest\n").into_response();
+        return missing(&st, "Такой сводки нет.");
     };
     let page = st
         .db
@@ -610,8 +635,28 @@ fn truncate_to_secs(t: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such feed\n").into_response()
+/// A 404 as a page of the site: what was not found, in Russian, and links back.
+fn missing(st: &AppState, what: &str) -> Response {
+    let cfg = st.config();
+    let topics: Vec<(String, String)> = if what.contains("темы") {
+        cfg.topics
+            .iter()
+            .map(|t| (t.name.clone(), t.title.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let body = pages::render_not_found(&pages::site(&cfg), what, &topics);
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn no_route(State(st): State<AppState>) -> Response {
+    missing(&st, "По этому адресу ничего нет.")
 }
 
 /// Makes the bulletin once, so that the first reader after a start does not wait for it (at
@@ -665,25 +710,37 @@ async fn story_page(
     Path(id): Path<String>,
     req: HeaderMap,
 ) -> Response {
+    const GONE: &str = "Такой истории нет: возможно, она старше срока хранения.";
     let Ok(id) = id.parse::<i64>() else {
-        return (StatusCode::NOT_FOUND, "no such story\n").into_response();
+        return missing(&st, GONE);
     };
     let cfg = st.config();
     let page = st
         .db
         .read(move |c| pages::story(&cfg, c, id).map(|p| p.map(|p| pages::render_story(&p))))
         .await;
+    if matches!(page, Ok(Ok(None))) {
+        return missing(&st, GONE);
+    }
     html_page(&req, page)
 }
 
 async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
     if st.config().topic(&name).is_none() {
-        return (StatusCode::NOT_FOUND, "no such topic\n").into_response();
+        return missing(&st, "Такой темы нет.");
     }
     let cfg = st.config();
+    let pending = st.retagging().contains(&name);
     let page = st
         .db
-        .read(move |c| pages::topic(&cfg, c, &name).map(|p| p.map(|p| pages::render_topic(&p))))
+        .read(move |c| {
+            pages::topic(&cfg, c, &name).map(|p| {
+                p.map(|mut p| {
+                    p.pending = pending;
+                    pages::render_topic(&p)
+                })
+            })
+        })
         .await;
     html_page(&req, page)
 }
@@ -692,7 +749,7 @@ async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
 fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<String>>>) -> Response {
     match page {
         Ok(Ok(Some(body))) => tagged(req, "text/html; charset=utf-8", body),
-        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such page\n").into_response(),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "страница не найдена\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!("cannot build a page: {e}");
             (

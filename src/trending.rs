@@ -174,8 +174,128 @@ fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<
             .map(|(_, r)| (r.lemma.clone(), r.spelling.clone()))
     });
     match best {
+        // «Липецкий», «Воронежские»: the adjective of a place is a mention of the place.
+        Some((lemma, _))
+            if let Some(place) =
+                dict.and_then(|d| places_of_adjective(d, &lemma).into_iter().next()) =>
+        {
+            (Key::Lemma(place.0), Some(place.1))
+        }
         Some((lemma, spelling)) => (Key::Lemma(lemma), Some(spelling)),
         None => (Key::Stem(stems.stem(word)), None),
+    }
+}
+
+/// The places a relative adjective may be made from («липецкий» → Липецк, «воронежский» →
+/// Воронеж, «рязанский» → Рязань, «елецкий» → Елец (or the village Елецк), «сирийский» →
+/// Сирия), as (lemma, spelling): the usual ways Russian makes such adjectives, each tried
+/// against the dictionary, which must know the result as a place. Empty for any other word.
+fn places_of_adjective(dict: &Dictionary, lemma: &str) -> Vec<(String, String)> {
+    let Some(stem) = ["ский", "цкий", "ской", "цкой"]
+        .iter()
+        .find(|e| lemma.ends_with(*e))
+        .map(|_| &lemma[..lemma.len() - "ий".len()])
+    else {
+        return Vec::new();
+    };
+    let before = |suffix: &str| stem.strip_suffix(suffix);
+    let candidates = [
+        Some(stem.to_string()),                   // липецк-ий, курск-ий
+        before("ск").map(str::to_string),         // воронеж-ский
+        before("ск").map(|b| format!("{b}ь")),    // рязан-ский
+        before("ск").map(|b| format!("{b}о")),    // иванов-ский
+        before("цк").map(|b| format!("{b}ц")),    // елец-кий
+        before("ьск").map(|b| format!("{b}а")),   // туль-ский
+        before("ийск").map(|b| format!("{b}ия")), // сир-ийский
+        before("овск").map(|b| format!("{b}ва")), // моск-овский
+    ];
+    let mut places: Vec<(String, String)> = Vec::new();
+    for c in candidates.into_iter().flatten() {
+        let Some(readings) = morph::readings(dict, &capitalised(&c)) else {
+            continue;
+        };
+        if let Some(r) = readings
+            .into_iter()
+            .find(|r| r.place && r.lemma == crate::text::fold(&c))
+            && !places.iter().any(|p| p.0 == r.lemma)
+        {
+            places.push((r.lemma, r.spelling));
+        }
+    }
+    places
+}
+
+/// The places a word may name as a relative adjective, over all its readings.
+fn adjective_places(dict: &Dictionary, word: &str) -> Vec<Key> {
+    let mut keys: Vec<Key> = Vec::new();
+    for r in morph::readings(dict, word).unwrap_or_default() {
+        for (lemma, _) in places_of_adjective(dict, &r.lemma) {
+            let k = Key::Lemma(lemma);
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    keys
+}
+
+/// Whether a word may be a relative adjective («Липецкий», «Воронежские», «Елецкой»): «ск» or
+/// «цк» before a short ending. A quick test, so that most first words of headlines are never
+/// looked up.
+fn looks_relative(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let tail: String = lower
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    tail.contains("ск") || tail.contains("цк")
+}
+
+/// Which stories' headlines mention which names, for linking a discovered name to a story that
+/// carries it (by its key: «в Липецке» mentions Липецк; «Липецкий» does too, «липа» does not).
+pub struct Mentions {
+    stories: Vec<(i64, HashSet<Key>)>,
+}
+
+impl Mentions {
+    pub fn new<'a>(
+        dict: Option<&Dictionary>,
+        stories: impl IntoIterator<Item = (i64, &'a str)>,
+    ) -> Mentions {
+        let stems = Stems::new();
+        Mentions {
+            stories: stories
+                .into_iter()
+                .map(|(id, title)| {
+                    let keys = title
+                        .split(|c: char| !letter(c) && !c.is_numeric() && c != '-')
+                        .map(|w| w.trim_matches('-'))
+                        .filter(|w| w.chars().any(capital))
+                        .flat_map(|w| {
+                            let mut ks = vec![key_of(&stems, dict, w).0];
+                            if let Some(d) = dict.filter(|_| looks_relative(w)) {
+                                ks.extend(adjective_places(d, w));
+                            }
+                            ks
+                        })
+                        .collect();
+                    (id, keys)
+                })
+                .collect(),
+        }
+    }
+
+    /// The first story (in the order given) whose headline mentions `term`.
+    pub fn first(&self, dict: Option<&Dictionary>, term: &str) -> Option<i64> {
+        let key = key_of(&Stems::new(), dict, term).0;
+        self.stories
+            .iter()
+            .find(|(_, keys)| keys.contains(&key))
+            .map(|(id, _)| *id)
     }
 }
 
@@ -217,12 +337,20 @@ fn discover(
         agencies: HashSet<&'a str>,
         spellings: HashMap<&'a str, u64>,
         dictionary_form: Option<String>,
+        /// Some headline names it other than by an adjective.
+        named: bool,
     }
     // A week of ten thousand agencies is half a million headlines, and the same names come
     // back in most of them: each spelling is looked up in the dictionary once (a lookup per
     // word made the front page take seconds), and each key counted under one number.
     let mut keys: HashMap<Key, usize> = HashMap::new();
-    let mut spelled: HashMap<&str, Option<(usize, Option<String>)>> = HashMap::new();
+    // Per spelling: its entry, its dictionary form, and whether it is a place's adjective
+    // (`None`: a configured topic covers it).
+    type Spelled = Option<(usize, Option<String>, bool)>;
+    let mut spelled: HashMap<&str, Spelled> = HashMap::new();
+    // The entries of places' adjectives, with every place the adjective may be made from.
+    let mut adjectives: Vec<(usize, Vec<Key>)> = Vec::new();
+    let mut first_words: HashMap<&str, bool> = HashMap::new();
     let mut seen: Vec<Seen> = Vec::new();
     for (story, source, title) in headlines {
         let words = title
@@ -238,7 +366,16 @@ fn discover(
             let upper = w.chars().filter(|&c| capital(c)).count();
             let abbreviation = letters >= 2 && upper == letters;
             let name = i > 0 && w.chars().next().is_some_and(capital) && letters >= 3;
-            if !(abbreviation || name) {
+            // Opening a headline, where the capital says nothing, a place's adjective
+            // («Липецкий завод…») still names the place.
+            // Each spelling is judged once: a week's headlines repeat their first words.
+            let place_adjective = i == 0
+                && !abbreviation
+                && looks_relative(w)
+                && *first_words
+                    .entry(w)
+                    .or_insert_with(|| dict.is_some_and(|d| !adjective_places(d, w).is_empty()));
+            if !(abbreviation || name || place_adjective) {
                 continue;
             }
             let known = spelled.entry(w).or_insert_with(|| {
@@ -251,18 +388,48 @@ fn discover(
                 if at == seen.len() {
                     seen.push(Seen::default());
                 }
-                Some((at, form))
+                let places = match dict {
+                    Some(d) if looks_relative(w) => adjective_places(d, w),
+                    _ => Vec::new(),
+                };
+                let adjective = !places.is_empty();
+                if adjective {
+                    adjectives.push((at, places));
+                }
+                Some((at, form, adjective))
             });
-            let Some((at, form)) = known else {
+            let Some((at, form, adjective)) = known else {
                 continue;
             };
             let s = &mut seen[*at];
+            s.named |= !*adjective;
             s.stories.insert(*story);
             s.agencies.insert(source);
             *s.spellings.entry(w).or_default() += 1;
             if !abbreviation && s.dictionary_form.is_none() {
                 s.dictionary_form = form.clone();
             }
+        }
+    }
+    // An adjective that may come from several places («Елецкий»: Елец or Елецк) joins the
+    // one the headlines name, when its first guess is named by nothing but adjectives.
+    for (i, places) in adjectives {
+        if seen[i].named {
+            continue;
+        }
+        let Some(j) = places
+            .iter()
+            .filter_map(|k| keys.get(k).copied())
+            .find(|&j| j != i && seen[j].named)
+        else {
+            continue;
+        };
+        let from = std::mem::take(&mut seen[i]);
+        let to = &mut seen[j];
+        to.stories.extend(from.stories);
+        to.agencies.extend(from.agencies);
+        for (w, n) in from.spellings {
+            *to.spellings.entry(w).or_default() += n;
         }
     }
     let mut found: Vec<Discovered> = seen
@@ -425,6 +592,38 @@ mod tests {
             terms,
             [("Белгород", 2, 2), ("Елец", 2, 2), ("Королёв", 2, 1),]
         );
+    }
+
+    #[test]
+    fn an_adjective_of_a_place_counts_as_the_place() {
+        let headlines = rows(&[
+            (1, "lipetsk-news", "Сирена прозвучит в Липецке в полдень"),
+            (2, "gorod48", "Липецкий завод выпустил новый трактор"),
+            (3, "gorod48", "Жители Липецкой области получат выплаты"),
+            (4, "vrn-vesti", "Воронежские спасатели провели учения"),
+            (5, "vrn-vesti", "Мост в Воронеже откроют в мае"),
+            (6, "ryazan", "Рязанский кремль закроют на реставрацию"),
+            (7, "ryazan", "Автобусы в Рязани подорожают"),
+            (8, "elets", "Елецкий фестиваль собрал гостей"),
+            (9, "elets", "В Ельце открыли музей"),
+        ]);
+        let dict = crate::morph::dictionary();
+        let t = trending(&cfg(), Period::Day, now(), &[], &headlines, dict);
+        let terms: Vec<(&str, u64)> = t
+            .discovered
+            .iter()
+            .map(|d| (d.term.as_str(), d.stories))
+            .collect();
+        assert_eq!(
+            terms,
+            [("Липецк", 3), ("Воронеж", 2), ("Елец", 2), ("Рязань", 2)]
+        );
+        // A name links to a headline that names it, in any form; not to one that shares a stem.
+        let m = Mentions::new(dict, [(1, "Липа зацвела в сквере"), (2, "Завод в Липецке")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(2));
+        let m = Mentions::new(dict, [(3, "Липецкий трактор"), (4, "Новый мост")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(3));
+        assert_eq!(m.first(dict, "Воронеж"), None);
     }
 
     #[test]

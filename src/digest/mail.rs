@@ -43,11 +43,12 @@ impl Header for ListUnsubscribe {
 }
 
 /// The mail of one edition to `to` (one address a line).
-pub fn message(smtp: &Smtp, base: &str, e: &Edition, to: &str) -> Result<Message> {
+pub fn message(cfg: &Config, smtp: &Smtp, e: &Edition, to: &str) -> Result<Message> {
+    let (base, tz) = (cfg.server.base_url.as_str(), cfg.server.timezone);
     let from: Mailbox = smtp.from.parse().context("smtp.from")?;
     let mut b = Message::builder()
         .from(from.clone())
-        .subject(render::headline(e))
+        .subject(render::headline(tz, e))
         .header(ListUnsubscribe(format!(
             "<mailto:{}?subject=unsubscribe%20{}>, <{base}/digests/{}>",
             from.email, e.digest, e.digest
@@ -59,11 +60,11 @@ pub fn message(smtp: &Smtp, base: &str, e: &Edition, to: &str) -> Result<Message
     let plain = SinglePart::builder()
         .header(ContentType::TEXT_PLAIN)
         .header(ContentTransferEncoding::Base64)
-        .body(render::text(e, base));
+        .body(render::text(tz, e, base));
     let html = SinglePart::builder()
         .header(ContentType::TEXT_HTML)
         .header(ContentTransferEncoding::Base64)
-        .body(render::document(e, base));
+        .body(render::document(tz, e, base));
     b.multipart(MultiPart::alternative().singlepart(plain).singlepart(html))
         .context("cannot build the mail")
 }
@@ -139,7 +140,7 @@ pub async fn mailer(
                 let (Some(e), Some(to)) = (super::from_row(&row), row.mail_to.as_deref()) else {
                     continue;
                 };
-                let sent = match message(smtp, &cfg.server.base_url, &e, to) {
+                let sent = match message(&cfg, smtp, &e, to) {
                     Ok(m) => send(smtp, m).await,
                     Err(e) => Err(e),
                 };

@@ -85,20 +85,15 @@ pub fn plan(
     })
 }
 
-/// An edition's key, its address under `/digests/NAME/`: the date in Moscow time, with the
+/// An edition's key, its address under `/digests/NAME/`: the date in `server.timezone`, with the
 /// time when the digest is made more than once a day.
-pub fn edition_key(d: &Digest, tick: DateTime<Utc>) -> String {
-    let local = tick.with_timezone(&moscow());
+pub fn edition_key(tz: chrono_tz::Tz, d: &Digest, tick: DateTime<Utc>) -> String {
+    let local = tick.with_timezone(&tz);
     if d.cron.period_near(tick) < chrono::Duration::days(1) {
         local.format("%Y-%m-%d-%H%M%S").to_string()
     } else {
         local.format("%Y-%m-%d").to_string()
     }
-}
-
-fn moscow() -> chrono::FixedOffset {
-    use chrono::Offset;
-    chrono::FixedOffset::east_opt(3 * 3600).unwrap_or(Utc.fix())
 }
 
 /// One edition as made: everything it shows, so that it reads the same however the config or
@@ -217,7 +212,7 @@ pub fn gather(
     Ok(Edition {
         digest: d.name.clone(),
         title: d.title.clone(),
-        key: edition_key(d, plan.tick),
+        key: edition_key(cfg.server.timezone, d, plan.tick),
         since: plan.since,
         until: plan.until,
         made: now.timestamp(),
@@ -310,7 +305,7 @@ pub fn archive_page(cfg: &Config, conn: &Connection, d: &Digest) -> rusqlite::Re
     let rows: Vec<render::ArchiveRow> = stored(conn, &d.name, LISTED)?
         .into_iter()
         .map(|(_, e)| render::ArchiveRow {
-            headline: render::headline(&e),
+            headline: render::headline(cfg.server.timezone, &e),
             stories: e.stories.len(),
             late: e.late.is_some(),
             key: e.key,
@@ -471,11 +466,19 @@ mod tests {
     fn keys_are_dates_unless_made_more_than_daily() {
         let t = at("2026-12-07T05:00:00Z");
         assert_eq!(
-            edition_key(&digest("0 8 * * *", config::Period::Day), t),
+            edition_key(
+                chrono_tz::Tz::Europe__Moscow,
+                &digest("0 8 * * *", config::Period::Day),
+                t
+            ),
             "2026-12-07"
         );
         assert_eq!(
-            edition_key(&digest("*/2 * * * * *", config::Period::Day), t),
+            edition_key(
+                chrono_tz::Tz::Europe__Moscow,
+                &digest("*/2 * * * * *", config::Period::Day),
+                t
+            ),
             "2026-12-07-080000"
         );
     }

@@ -5,6 +5,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{Count, Edition};
+use chrono_tz::Tz;
+
 use crate::pages::{human_time, iso_time, year_of};
 use crate::text::plural;
 
@@ -24,34 +26,34 @@ fn stories(n: u64) -> String {
 }
 
 /// «Утренняя сводка — 7 декабря 2026».
-pub fn headline(e: &Edition) -> String {
-    format!("{} — {}", e.title, day(e.until))
+pub fn headline(tz: Tz, e: &Edition) -> String {
+    format!("{} — {}", e.title, day(tz, e.until))
 }
 
-fn day(ts: i64) -> String {
-    let t = human_time(ts, i32::MIN);
+fn day(tz: Tz, ts: i64) -> String {
+    let t = human_time(tz, ts, i32::MIN);
     // «7 декабря 2026, 08:00» without the time.
     t.rsplit_once(',').map_or(t.clone(), |(d, _)| d.to_string())
 }
 
 /// «с 6 декабря, 08:00 по 7 декабря, 08:00 (мск)».
-fn span(e: &Edition) -> String {
-    let year = year_of(e.until);
+fn span(tz: Tz, e: &Edition) -> String {
+    let year = year_of(tz, e.until);
     format!(
         "с {} по {} (мск)",
-        human_time(e.since, year),
-        human_time(e.until, year)
+        human_time(tz, e.since, year),
+        human_time(tz, e.until, year)
     )
 }
 
 /// What a late edition says about itself.
-fn late_note(e: &Edition) -> Option<String> {
+fn late_note(tz: Tz, e: &Edition) -> Option<String> {
     let late = e.late.as_ref()?;
-    let year = year_of(e.made);
+    let year = year_of(tz, e.made);
     let mut s = format!(
         "Выпуск запоздал: svodka не работала в {}, и он сделан при запуске, {}.",
-        human_time(late.tick, year),
-        human_time(e.made, year)
+        human_time(tz, late.tick, year),
+        human_time(tz, e.made, year)
     );
     if late.missed > 0 {
         s.push_str(&format!(
@@ -90,13 +92,13 @@ fn counts(list: &[Count], base: &str) -> Markup {
 }
 
 /// The edition itself, for its page and its mail and feed bodies.
-pub fn body(e: &Edition, base: &str) -> Markup {
-    let year = year_of(e.until);
+pub fn body(tz: Tz, e: &Edition, base: &str) -> Markup {
+    let year = year_of(tz, e.until);
     html! {
         article.digest {
-            h2 { (headline(e)) }
-            p.meta { "Главное " (span(e)) }
-            @if let Some(note) = late_note(e) {
+            h2 { (headline(tz, e)) }
+            p.meta { "Главное " (span(tz, e)) }
+            @if let Some(note) = late_note(tz, e) {
                 p.late { strong { (note) } }
             }
             @if e.is_empty() {
@@ -110,7 +112,7 @@ pub fn body(e: &Edition, base: &str) -> Markup {
                                 strong.count { (agencies(s.agencies.len())) ", " (reports(s.reports)) ": " }
                                 span.agencies { (s.agencies.join(", ")) }
                                 " · "
-                                time datetime=(iso_time(s.published)) { (human_time(s.published, year)) }
+                                time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
                                 @if !s.topics.is_empty() {
                                     " · "
                                     @for (i, (n, t)) in s.topics.iter().enumerate() {
@@ -137,16 +139,17 @@ pub fn body(e: &Edition, base: &str) -> Markup {
 
 /// The edition as a page of the site.
 pub fn page(e: &Edition, site: &crate::pages::Site) -> String {
+    let tz = site.tz;
     let base = &site.base;
     let body = html! {
-        (body(e, base))
+        (body(tz, e, base))
         p.meta {
             a href={ (base) "/digests/" (e.digest) } { "Все выпуски" }
             " · "
             a href={ (base) "/digests/" (e.digest) ".rss" } { "RSS" }
         }
     };
-    crate::pages::render_framed(site, &format!("{} — Сводка", headline(e)), body)
+    crate::pages::render_framed(site, &format!("{} — Сводка", headline(tz, e)), body)
 }
 
 /// One edition in the archive: (key, headline, stories, late, sent state).
@@ -186,17 +189,17 @@ pub fn archive(title: &str, name: &str, rows: &[ArchiveRow], site: &crate::pages
 
 /// A whole HTML document with its own small stylesheet: a mail's HTML part, a feed item's
 /// content.
-pub fn document(e: &Edition, base: &str) -> String {
+pub fn document(tz: Tz, e: &Edition, base: &str) -> String {
     html! {
         (DOCTYPE)
         html lang="ru" {
             head {
                 meta charset="utf-8";
-                title { (headline(e)) }
+                title { (headline(tz, e)) }
                 style { (PreEscaped(MAIL_CSS)) }
             }
             body {
-                (body(e, base))
+                (body(tz, e, base))
                 p.meta { a href={ (base) "/digests/" (e.digest) "/" (e.key) } { "Этот выпуск на сайте" } }
             }
         }
@@ -205,8 +208,8 @@ pub fn document(e: &Edition, base: &str) -> String {
 }
 
 /// The inner HTML only (no `<html>`): what a feed item carries as its content.
-pub fn fragment(e: &Edition, base: &str) -> String {
-    body(e, base).into_string()
+pub fn fragment(tz: Tz, e: &Edition, base: &str) -> String {
+    body(tz, e, base).into_string()
 }
 
 const MAIL_CSS: &str = "body{font:15px/1.5 Arial,sans-serif;color:#1d1d1f;max-width:46rem}\
@@ -214,10 +217,10 @@ a{color:#1f5fa8}h3{margin:.2rem 0;font-size:1rem}.meta{color:#6b6b70;font-size:.
 .late{background:#fff4d6;padding:.4rem}li.story{margin:.5rem 0}";
 
 /// Plain text: the mail's text part, `svodka digest --format text`.
-pub fn text(e: &Edition, base: &str) -> String {
-    let year = year_of(e.until);
-    let mut s = format!("{}\nГлавное {}\n", headline(e), span(e));
-    if let Some(note) = late_note(e) {
+pub fn text(tz: Tz, e: &Edition, base: &str) -> String {
+    let year = year_of(tz, e.until);
+    let mut s = format!("{}\nГлавное {}\n", headline(tz, e), span(tz, e));
+    if let Some(note) = late_note(tz, e) {
         s.push_str(&format!("\n{note}\n"));
     }
     s.push('\n');
@@ -233,7 +236,7 @@ pub fn text(e: &Edition, base: &str) -> String {
             agencies(st.agencies.len()),
             reports(st.reports),
             st.agencies.join(", "),
-            human_time(st.published, year),
+            human_time(tz, st.published, year),
             if st.topics.is_empty() {
                 String::new()
             } else {
@@ -266,7 +269,7 @@ pub fn text(e: &Edition, base: &str) -> String {
 }
 
 /// Markdown, for pasting into a chat or a wiki.
-pub fn markdown(e: &Edition, base: &str) -> String {
+pub fn markdown(tz: Tz, e: &Edition, base: &str) -> String {
     let esc = |t: &str| {
         t.chars()
             .flat_map(|c| {
@@ -278,9 +281,9 @@ pub fn markdown(e: &Edition, base: &str) -> String {
             })
             .collect::<String>()
     };
-    let year = year_of(e.until);
-    let mut s = format!("# {}\n\nГлавное {}\n\n", esc(&headline(e)), span(e));
-    if let Some(note) = late_note(e) {
+    let year = year_of(tz, e.until);
+    let mut s = format!("# {}\n\nГлавное {}\n\n", esc(&headline(tz, e)), span(tz, e));
+    if let Some(note) = late_note(tz, e) {
         s.push_str(&format!("> {note}\n\n"));
     }
     if e.is_empty() {
@@ -297,7 +300,7 @@ pub fn markdown(e: &Edition, base: &str) -> String {
             agencies(st.agencies.len()),
             reports(st.reports),
             esc(&st.agencies.join(", ")),
-            human_time(st.published, year)
+            human_time(tz, st.published, year)
         ));
     }
     if !e.stories.is_empty() {
@@ -331,6 +334,7 @@ pub fn feed_view(
     ext: &str,
 ) -> crate::publish::View {
     let base = &cfg.server.base_url;
+    let tz = cfg.server.timezone;
     let items = editions
         .iter()
         .map(|e| {
@@ -345,7 +349,7 @@ pub fn feed_view(
                 guid: page.clone(),
                 source: String::new(),
                 link: Some(page),
-                title: headline(e),
+                title: headline(tz, e),
                 summary: Some(
                     html_escape::encode_text(&format!(
                         "{}. {lead}",
@@ -353,7 +357,7 @@ pub fn feed_view(
                     ))
                     .into_owned(),
                 ),
-                content: Some(fragment(e, base)),
+                content: Some(fragment(tz, e, base)),
                 author: Some(d.title.clone()),
                 image: None,
                 published: e.made,

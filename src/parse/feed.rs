@@ -33,6 +33,21 @@ pub enum ParseError {
         encoding: &'static str,
         reason: String,
     },
+    /// A web page where a feed was expected, with the feeds it announces: the URL a person
+    /// most often means.
+    #[error("an HTML page, not a feed{}", announced(.feeds))]
+    HtmlPage { feeds: Vec<String> },
+}
+
+fn announced(feeds: &[String]) -> String {
+    match feeds {
+        [] => "; the page announces no feed (look for an RSS link on the site)".into(),
+        [one] => format!("; the page announces a feed: {one} (use it as the url)"),
+        many => format!(
+            "; the page announces feeds: {} (use one as the url)",
+            many.join(", ")
+        ),
+    }
 }
 
 /// Parses feed bytes. `http_charset` is the Content-Type charset, `encoding` a per-source
@@ -106,6 +121,11 @@ pub fn parse_feed(
     }
     let reading = match reading {
         Ok(r) => r,
+        Err(_) if !is_json && super::html_page::is_html(&decoded.text) => {
+            return Err(ParseError::HtmlPage {
+                feeds: super::html_page::announced_feeds(&decoded.text, base),
+            });
+        }
         Err(reason) => {
             return Err(ParseError::NotAFeed {
                 encoding: enc_name,
@@ -628,6 +648,11 @@ mod tests {
             now(),
         )
         .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "an HTML page, not a feed; the page announces no feed (look for an RSS link on the site)"
+        );
+        let e = parse_feed(b"<data><x>1</y></data>", None, None, None, now()).unwrap_err();
         assert!(e.to_string().starts_with("not a feed"), "{e}");
     }
 

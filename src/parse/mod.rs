@@ -4,6 +4,7 @@
 pub mod atom03;
 pub mod decode;
 pub mod feed;
+pub mod html_page;
 pub mod lenient;
 pub mod mojibake;
 pub mod namespaces;

@@ -8,6 +8,7 @@ mod door;
 mod feeds;
 mod fetching;
 mod harness;
+mod operator;
 mod pages;
 mod pipeline;
 mod quirks;
