@@ -65,6 +65,12 @@ pub async fn run(
         mail_wake,
         shutdown.clone(),
     ));
+    tokio::spawn(crate::digest::alert::watch(
+        db.clone(),
+        publishing.subscribe(),
+        metrics.clone(),
+        shutdown.clone(),
+    ));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
     // The watchdog is fed by the scheduler loop below, the loop that does the work: if it

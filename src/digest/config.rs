@@ -77,6 +77,8 @@ pub struct Digest {
 pub struct Telegram {
     pub token_file: PathBuf,
     pub chat_id: String,
+    /// The Bot API's base URL (`https://api.telegram.org`); tests point it at a stand-in.
+    pub api_url: Url,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +148,7 @@ fn default_stories() -> usize {
 pub(crate) struct RawTelegram {
     token_file: Option<String>,
     chat_id: Option<toml::Value>,
+    api_url: Option<String>,
     /// Refused with a reason: a token belongs in a file, not in the config.
     token: Option<toml::Value>,
 }
@@ -383,7 +386,21 @@ pub(crate) fn validate(
                         ));
                     }
                 };
+                let api_url = match t.api_url.as_deref() {
+                    None => Url::parse("https://api.telegram.org")
+                        .map_err(|e| cx.err(&key("telegram.api_url"), format!("not a URL: {e}")))?,
+                    Some(u) => {
+                        let url = Url::parse(u.trim()).map_err(|e| {
+                            cx.err(&key("telegram.api_url"), format!("not a URL: {e}"))
+                        })?;
+                        if !matches!(url.scheme(), "http" | "https") {
+                            return Err(cx.err(&key("telegram.api_url"), "must be an http(s) URL"));
+                        }
+                        url
+                    }
+                };
                 Some(Telegram {
+                    api_url,
                     token_file: cx.file_path(&key("telegram.token_file"), &token_file)?,
                     chat_id,
                 })

@@ -7,6 +7,7 @@
 //! daemon's task that makes editions on time and, at start, the one missed while it was down;
 //! `mail` sends them.
 
+pub mod alert;
 pub mod config;
 pub mod follow;
 pub mod mail;

@@ -6,6 +6,7 @@
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
+mod alerts;
 mod digests;
 mod entries;
 mod items;
@@ -15,6 +16,7 @@ mod schema;
 mod sources;
 mod stories;
 
+pub use alerts::{alert_cursor, alert_events, claim_alert, set_alert_cursor, stories_after};
 pub use digests::{
     EditionRow, Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed,
     mark_sent, unsent, watch_since,

@@ -112,7 +112,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE sources SET items = items - 1 WHERE name = OLD.source;
     END;
     "#,
-    // 5: digests. `digest_watch` is when the daemon first scheduled a digest (an edition due
+    // 5: digests and alerts. `digest_watch` is when the daemon first scheduled a digest (an edition due
     // before that was never missed); `editions` holds each edition once, by its cron tick, as
     // the JSON it was made as, with its mailing state.
     r#"
@@ -137,6 +137,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE UNIQUE INDEX editions_key ON editions(digest, key);
     CREATE INDEX editions_unsent ON editions(next_try) WHERE sent IS NULL AND mail_to IS NOT NULL;
+    -- Alerts: each (alert, story, event) claimed once, so a restart never alerts twice; the
+    -- cursor is the last report the alerts looked at.
+    CREATE TABLE alert_events (
+        alert         TEXT NOT NULL,
+        story         INTEGER NOT NULL,
+        event         TEXT NOT NULL,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (alert, story, event)
+    ) WITHOUT ROWID;
+    CREATE TABLE alert_cursor (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        item          INTEGER NOT NULL
+    );
     "#,
 ];
 
