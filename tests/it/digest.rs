@@ -474,3 +474,196 @@ async fn an_edition_is_mailed_in_russian_after_the_server_comes_back() {
     assert!(out.contains("last mailed"), "{out}");
     d.stop().await;
 }
+
+/// What the webhook and the Bot API stand-in received: (path, headers, body).
+type Received = Arc<Mutex<Vec<(String, axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A receiver for webhooks and a Telegram Bot API stand-in on 127.0.0.1:0: it answers 500
+/// to the first `fail_first` requests to `/hook`, then 200, and keeps every request.
+async fn receiver(fail_first: usize) -> (String, Received) {
+    use axum::extract::{Request, State};
+    let got: Received = Arc::default();
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(fail_first));
+    let app = axum::Router::new()
+        .fallback(
+            |State((got, failures)): State<(Received, Arc<std::sync::atomic::AtomicUsize>)>,
+             req: Request| async move {
+                let path = req.uri().path().to_string();
+                let headers = req.headers().clone();
+                let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                    .await
+                    .unwrap()
+                    .to_vec();
+                got.lock().unwrap().push((path.clone(), headers, body));
+                let fail = path == "/hook"
+                    && failures
+                        .fetch_update(
+                            std::sync::atomic::Ordering::SeqCst,
+                            std::sync::atomic::Ordering::SeqCst,
+                            |n| n.checked_sub(1),
+                        )
+                        .is_ok();
+                if fail {
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "down")
+                } else {
+                    (axum::http::StatusCode::OK, "{\"ok\":true}")
+                }
+            },
+        )
+        .with_state((got.clone(), failures));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}"), got)
+}
+
+async fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        if let Some(t) = f() {
+            return t;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn alerts_reach_a_signed_webhook_after_retries_and_telegram_once_per_story() {
+    use hmac::Mac;
+    install_crypto();
+    let o = Origin::start().await;
+    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
+    let story = item(STORY)
+        .guid("a1")
+        .link("https://gov.test/news/most")
+        .desc(release);
+    o.route(
+        "/a.xml",
+        Route::ok(rss(&[story.clone()]), "application/rss+xml"),
+    );
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[item(OTHER).guid("b0").link("https://b.test/food")]),
+            "application/rss+xml",
+        ),
+    );
+    let (hooks, got) = receiver(3).await;
+    let app_dir = tempfile::tempdir().unwrap();
+    std::fs::write(app_dir.path().join("hook.secret"), "s3cret\n").unwrap();
+    std::fs::write(app_dir.path().join("bot.token"), "123:ABC\n").unwrap();
+    let extra = format!(
+        "[schedule]\ncron = \"* * * * * *\"\n\n{TOPICS}[[alert]]\nname = \"bridges\"\ntopics = [\"bridge\"]\nmin_agencies = 2\nwebhook = \"{hooks}/hook\"\nsecret_file = \"{dir}/hook.secret\"\n\n[[alert]]\nname = \"bridges-tg\"\ntopics = [\"bridge\"]\ntelegram = {{ token_file = \"{dir}/bot.token\", chat_id = 42, api_url = \"{hooks}\" }}\n",
+        dir = app_dir.path().display()
+    );
+    let app = App::new(&config(
+        &[("vesti", o.url("/a.xml")), ("gorod", o.url("/b.xml"))],
+        &extra,
+    ));
+    let d = spawn(&["run"], Some(&app)).await;
+
+    // The first attempts fail; ingest goes on meanwhile: a new report is fetched and served.
+    wait_for("a failed webhook attempt", || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.0 == "/hook")
+            .then_some(())
+    })
+    .await;
+    let fresh = "Синоптики обещают снег к выходным";
+    o.route(
+        "/a.xml",
+        Route::ok(
+            rss(&[
+                story.clone(),
+                item(fresh).guid("a2").link("https://a.test/snow"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    until(&format!("{}/feeds/all.rss", d.base), |b| b.contains(fresh)).await;
+    let metrics = until(&format!("{}/metrics", d.base), |m| {
+        m.contains("svodka_alert_target_failing{target=\"bridges/webhook\"}")
+    })
+    .await;
+    assert!(
+        !metrics.contains("svodka_alert_target_failing{target=\"bridges/webhook\"} 0"),
+        "a failing target shows: {metrics}"
+    );
+
+    // The fourth attempt is delivered, signed.
+    let hook = |event: &str| {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.0 == "/hook")
+            .filter(|r| r.1.get("x-svodka-event").unwrap().to_str().unwrap() == event)
+            .map(|r| (r.1.clone(), r.2.clone()))
+            .collect::<Vec<_>>()
+    };
+    wait_for("the new story delivered", || {
+        (hook("new").len() >= 4).then_some(())
+    })
+    .await;
+    let (headers, body) = hook("new").pop().unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+    mac.update(&body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        headers["x-hub-signature-256"].to_str().unwrap(),
+        format!("sha256={expected}")
+    );
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["alert"], "bridges");
+    assert_eq!(p["story"]["title"], STORY);
+    assert_eq!(p["agencies"], serde_json::json!(["vesti"]));
+    assert_eq!(p["reports"][0]["link"], "https://gov.test/news/most");
+
+    // A second agency carries it: the webhook hears once more, Telegram does not.
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[
+                item(OTHER).guid("b0").link("https://b.test/food"),
+                story.clone().guid("b1"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    wait_for("the story reaching two agencies", || {
+        (!hook("agencies").is_empty()).then_some(())
+    })
+    .await;
+    let (_, body) = hook("agencies").pop().unwrap();
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(p["agencies"].as_array().unwrap().len(), 2);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let telegram: Vec<serde_json::Value> = got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.0 == "/bot123:ABC/sendMessage")
+        .map(|r| serde_json::from_slice(&r.2).unwrap())
+        .collect();
+    assert_eq!(telegram.len(), 1, "one message per story: {telegram:?}");
+    assert_eq!(telegram[0]["chat_id"], "42");
+    let text = telegram[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(STORY) && text.contains("http://news.test/stories/"),
+        "{text}"
+    );
+    assert_eq!(
+        hook("new").len(),
+        4,
+        "three failures and one delivery, no repeats"
+    );
+    assert_eq!(hook("agencies").len(), 1);
+    d.stop().await;
+}
