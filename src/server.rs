@@ -698,9 +698,29 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
 async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
     let now = this_minute().timestamp();
+    // Alert targets live in this process's counters, not in the store.
+    let targets: Vec<pages::DeliveryRow> = st
+        .metrics
+        .targets()
+        .into_iter()
+        .map(|(name, t)| pages::DeliveryRow {
+            state: format!(
+                "доставлено: {}, неудачных попыток: {}, потеряно: {}",
+                t.sent, t.failed, t.lost
+            ),
+            failing: t.streak > 0,
+            error: (t.streak > 0).then_some(t.last_error).flatten(),
+            name: format!("оповещение {name}"),
+        })
+        .collect();
     let page = st
         .db
-        .read(move |c| pages::sources(&cfg, c, now).map(|p| pages::render_sources(&p)))
+        .read(move |c| {
+            pages::sources(&cfg, c, now).map(|mut p| {
+                p.deliveries.extend(targets);
+                pages::render_sources(&p)
+            })
+        })
         .await;
     html_page(&req, page.map(|r| r.map(Some)))
 }

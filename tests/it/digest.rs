@@ -431,6 +431,11 @@ async fn an_edition_is_mailed_in_russian_after_the_server_comes_back() {
     })
     .await;
     assert!(metrics.contains("svodka_emails_total{outcome=\"sent\"} 0"));
+    let page = until(&format!("{}/sources", d.base), |b| {
+        b.contains("сводка morning (почта)")
+    })
+    .await;
+    assert!(page.contains("не отправлено выпусков: "), "{page}");
 
     // The server comes up on that port; the retry delivers what waited.
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
@@ -592,6 +597,11 @@ async fn alerts_reach_a_signed_webhook_after_retries_and_telegram_once_per_story
         !metrics.contains("svodka_alert_target_failing{target=\"bridges/webhook\"} 0"),
         "a failing target shows: {metrics}"
     );
+    let page = until(&format!("{}/sources", d.base), |b| {
+        b.contains("оповещение bridges/webhook")
+    })
+    .await;
+    assert!(page.contains("неудачных попыток: "), "{page}");
 
     // The fourth attempt is delivered, signed.
     let hook = |event: &str| {
