@@ -83,7 +83,19 @@ pub fn init_logging(default: &str) {
 
 pub fn check(path: &Path) -> Result<()> {
     let cfg = load(path)?;
-    outln!("{}", cfg.summary());
+    // An existing database is read as `run` would read it (a missing one is created by `run`):
+    // a damaged file or one from a newer svodka fails here, before systemd starts the service
+    // into a restart loop. A large one is checked for at most a few seconds.
+    let mut note = String::new();
+    if cfg.storage.path.exists()
+        && store::check_file(&cfg.storage.path, CHECK_BUDGET)? == store::FileCheck::Unfinished
+    {
+        note = format!(
+            " (database readable; its full check stopped after {} s)",
+            CHECK_BUDGET.as_secs()
+        );
+    }
+    outln!("{}{note}", cfg.summary());
     for w in cfg.warnings() {
         eprintln!("svodka: warning: {}: {w}", cfg.file.display());
     }
@@ -98,6 +110,9 @@ fn load(path: &Path) -> Result<Config> {
     check_storage_folder(&cfg)?;
     Ok(cfg)
 }
+
+/// How long `svodka check` spends on an existing database's `quick_check`.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The database's folder exists, or can be created: its nearest existing ancestor is a folder
 /// this user can write in (tried with a file created and removed at once, since mode bits do
@@ -339,6 +354,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         return Err(anyhow!("unknown encoding {label:?}").into());
     }
     let now = Utc::now();
+    // What is printed names a URL without the password it may carry.
+    let shown = url::Url::parse(target)
+        .map(|u| crate::redirects::without_credentials(&u).to_string())
+        .unwrap_or_else(|_| target.to_string());
     let (bytes, content_type, base) =
         if target.starts_with("http://") || target.starts_with("https://") {
             let url = url::Url::parse(target).with_context(|| format!("not a URL: {target}"))?;
@@ -360,10 +379,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
                 }
                 Ok(FetchOutcome::NotModified { .. }) => {
                     return Err(
-                        anyhow!("{target}: 304 Not Modified to an unconditional request").into(),
+                        anyhow!("{shown}: 304 Not Modified to an unconditional request").into(),
                     );
                 }
-                Err(e) => return Err(anyhow!("cannot fetch {target}: {e}").into()),
+                Err(e) => return Err(anyhow!("cannot fetch {shown}: {e}").into()),
             }
         } else {
             let bytes = std::fs::read(target).with_context(|| format!("cannot read {target}"))?;
@@ -382,7 +401,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
                     outln!("# announced feed: {f}");
                 }
             }
-            return Err(anyhow!("{target}: {e}").into());
+            return Err(anyhow!("{shown}: {e}").into());
         }
     };
     outln!("# http charset: {}", charset.unwrap_or("-"));
@@ -420,6 +439,12 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     for s in &parsed.feed.skipped {
         outln!("# skipped: {s}");
     }
+    if parsed.feed.shortened > 0 {
+        outln!(
+            "# shortened: {} items had a field cut to its size limit",
+            parsed.feed.shortened
+        );
+    }
     let shortfall = parsed.feed.shortfall();
     if let Some(s) = &shortfall {
         outln!("# warning: {s}");
@@ -435,7 +460,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     if parsed.feed.items.is_empty()
         && let Some(s) = shortfall
     {
-        return Err(anyhow!("{target}: {s}").into());
+        return Err(anyhow!("{shown}: {s}").into());
     }
     Ok(())
 }

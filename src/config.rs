@@ -121,6 +121,10 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub user_agent: String,
+    /// Follow redirects from a public address to a private one, or to svodka itself.
+    pub allow_private_redirects: bool,
+    /// Where svodka itself answers; the daemon sets the port it actually bound.
+    pub own: crate::redirects::Own,
     /// `user_agent` was not given and names `base_url`: it follows `base_url`.
     pub user_agent_from_base: bool,
 }
@@ -210,6 +214,7 @@ impl Config {
             if self.fetch.user_agent_from_base {
                 self.fetch.user_agent = default_user_agent(&self.server.base_url);
             }
+            self.fetch.own = crate::redirects::Own::new(listen, &self.server.base_url);
         }
         kept
     }
@@ -366,6 +371,8 @@ impl Config {
             concurrency: f.concurrency,
             per_host: f.per_host,
             user_agent,
+            allow_private_redirects: f.allow_private_redirects,
+            own: crate::redirects::Own::new(listen, &base_url),
             user_agent_from_base,
         };
 
@@ -695,6 +702,7 @@ struct RawFetch {
     concurrency: usize,
     per_host: usize,
     user_agent: Option<String>,
+    allow_private_redirects: bool,
 }
 
 impl Default for RawFetch {
@@ -705,6 +713,7 @@ impl Default for RawFetch {
             concurrency: 32,
             per_host: 2,
             user_agent: None,
+            allow_private_redirects: false,
         }
     }
 }

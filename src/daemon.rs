@@ -22,7 +22,7 @@ use crate::store::{self, Db};
 /// bound, so tests and the demo can use port 0. `config_path` is read again on `reload`.
 pub async fn run(
     config_path: PathBuf,
-    cfg: Config,
+    mut cfg: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
     mut reload: tokio::sync::mpsc::Receiver<()>,
@@ -31,6 +31,8 @@ pub async fn run(
     let db = Db::open(&cfg.storage.path)?;
     db.with(|c| store::sync_sources(c, &cfg.sources))
         .context("cannot record the configured sources")?;
+    // A redirect to the address actually bound (port 0 in the config picks one) is refused.
+    cfg.fetch.own.listen = listener.local_addr()?;
     let cfg = Arc::new(cfg);
     let metrics: Arc<Metrics> = Arc::default();
     let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
@@ -335,6 +337,8 @@ async fn reload_config(
     // then the running values stay whole, with what derives from them (a base URL taken from
     // `listen`), so no link points where nothing listens; the rest of the new config applies.
     let mut kept = new.keep_listen(old.cfg.server.listen);
+    // Still serving where it was bound at start (port 0 in the config picks one).
+    new.fetch.own.listen = old.cfg.fetch.own.listen;
     if new.storage.path != old.cfg.storage.path {
         kept.push(format!(
             "storage.path {} (the new value {} needs a restart)",

@@ -2,7 +2,8 @@
 //!
 //! - [`config`]: TOML → validated, typed `Config`.
 //! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
-//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
+//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client);
+//!   [`redirects`]: where a redirect may lead.
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
 //! - [`text`]: words, folding, stems (shared by dedup, topics, trending); [`morph`]: the
 //!   Russian dictionary (lemmas).
@@ -34,6 +35,7 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod redirects;
 pub mod retag;
 pub mod schedule;
 pub mod server;

@@ -174,6 +174,12 @@ fn main() -> ExitCode {
             eprintln!("svodka: {e}");
             ExitCode::from(2)
         }
+        // A database from a newer svodka is refused like a bad config: nothing ran, and a
+        // restart will not help.
+        Err(Failure::Other(e)) if e.chain().any(|c| c.is::<svodka::store::NewerSchema>()) => {
+            eprintln!("svodka: {e:#}");
+            ExitCode::from(2)
+        }
         Err(Failure::Other(e)) => {
             eprintln!("svodka: {e:#}");
             ExitCode::FAILURE

@@ -76,6 +76,8 @@ pub struct ParsedFeed {
     pub items: Vec<Item>,
     /// Entries that could not be used, one reason each (partial success is data).
     pub skipped: Vec<String>,
+    /// Items with a field cut to its bound (`parse::limits`).
+    pub shortened: usize,
 }
 
 impl ParsedFeed {

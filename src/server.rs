@@ -58,14 +58,14 @@ type FrontKey = (u64, u64, i64);
 /// with nothing close to serve (the first, or after a config change) waits. A page that takes
 /// a millisecond stays fresh to the millisecond; one that takes five seconds is made at most
 /// every fifty, never by every reader at once, and no reader waits for it but the first.
-struct Costly<K> {
-    last: Mutex<Option<Made<K>>>,
+struct Costly<K, T = Page> {
+    last: Mutex<Option<Made<K, T>>>,
     making: Arc<tokio::sync::Mutex<()>>,
 }
 
-struct Made<K> {
+struct Made<K, T> {
     key: K,
-    page: String,
+    page: T,
     at: std::time::Instant,
     took: std::time::Duration,
 }
@@ -73,7 +73,7 @@ struct Made<K> {
 const COSTLY_REDO: u32 = 10;
 const COSTLY_BEHIND: std::time::Duration = std::time::Duration::from_millis(100);
 
-impl<K> Default for Costly<K> {
+impl<K, T> Default for Costly<K, T> {
     fn default() -> Self {
         Costly {
             last: Mutex::new(None),
@@ -82,7 +82,11 @@ impl<K> Default for Costly<K> {
     }
 }
 
-impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
+impl<K, T> Costly<K, T>
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
     /// The page for `key`: the last one made when it is for `key` or for a key `close` to it
     /// (made again behind this reader once it is old); else made by `make` now.
     async fn get<E, F>(
@@ -90,9 +94,9 @@ impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
         key: K,
         close: impl Fn(&K, &K) -> bool,
         make: F,
-    ) -> Result<String, E>
+    ) -> Result<T, E>
     where
-        F: std::future::Future<Output = Result<String, E>> + Send + 'static,
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
         E: Send + 'static,
     {
         // (the page, whether it is old, whether it costs enough to be made behind a reader).
@@ -136,8 +140,8 @@ impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
     async fn make<E>(
         &self,
         key: K,
-        make: impl std::future::Future<Output = Result<String, E>>,
-    ) -> Result<String, E> {
+        make: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let started = std::time::Instant::now();
         let page = make.await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Made {
@@ -422,7 +426,7 @@ async fn digest_file(
             .db
             .read(move |c| crate::digest::archive_page(&cfg, c, &d).map(Some))
             .await;
-        return html_page(&headers, page);
+        return html_page(&headers, for_reader(&headers, page).await);
     };
     let Some(format) = Format::from_ext(&ext) else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
@@ -483,7 +487,10 @@ async fn digest_edition(
         .db
         .read(move |c| crate::digest::edition_page(&cfg, c, &d, &key))
         .await;
-    html_page(&headers, page)
+    if matches!(page, Ok(Ok(None))) {
+        return missing(&st, "Такого выпуска нет.");
+    }
+    html_page(&headers, for_reader(&headers, page).await)
 }
 
 /// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
@@ -682,8 +689,10 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
                     .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
                     .await;
                 match made {
-                    Ok(Ok(page)) => Ok(page),
-                    failed => Err(failed),
+                    // Compressed once here, for every reader it is served to.
+                    Ok(Ok(page)) => Ok(Page::made_once(page).await),
+                    Ok(Err(e)) => Err(Ok(Err(e))),
+                    Err(e) => Err(Err(e)),
                 }
             }
         })
@@ -718,11 +727,11 @@ async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
         .read(move |c| {
             pages::sources(&cfg, c, now).map(|mut p| {
                 p.deliveries.extend(targets);
-                pages::render_sources(&p)
+                Some(pages::render_sources(&p))
             })
         })
         .await;
-    html_page(&req, page.map(|r| r.map(Some)))
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn story_page(
@@ -742,7 +751,7 @@ async fn story_page(
     if matches!(page, Ok(Ok(None))) {
         return missing(&st, GONE);
     }
-    html_page(&req, page)
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
@@ -762,13 +771,30 @@ async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
             })
         })
         .await;
-    html_page(&req, page)
+    html_page(&req, for_reader(&req, page).await)
+}
+
+/// A page made for one reader, compressed when they accept it: after the read, so the reader
+/// connection is not held for it, and a large one on the blocking pool.
+async fn for_reader(
+    req: &HeaderMap,
+    page: anyhow::Result<rusqlite::Result<Option<String>>>,
+) -> anyhow::Result<rusqlite::Result<Option<Page>>> {
+    let gzip = accepts_gzip(req);
+    match page {
+        Ok(Ok(Some(body))) if gzip && body.len() > 64 * 1024 => {
+            Ok(Ok(Some(Page::made_once(body).await)))
+        }
+        Ok(Ok(body)) => Ok(Ok(body.map(|b| Page::new(b, gzip)))),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
 }
 
 /// A rendered page (or 404 for `None`), with an ETag of its bytes.
-fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<String>>>) -> Response {
+fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<Page>>>) -> Response {
     match page {
-        Ok(Ok(Some(body))) => tagged(req, "text/html; charset=utf-8", body),
+        Ok(Ok(Some(page))) => tagged(req, "text/html; charset=utf-8", &page),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, "страница не найдена\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!("cannot build a page: {e}");
@@ -790,28 +816,71 @@ fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<Strin
 }
 
 async fn opml(State(st): State<AppState>, req: HeaderMap) -> Response {
-    tagged(
-        &req,
-        "text/x-opml; charset=utf-8",
-        publish::render_opml(&st.config()),
-    )
+    let page = Page::new(publish::render_opml(&st.config()), accepts_gzip(&req));
+    tagged(&req, "text/x-opml; charset=utf-8", &page)
 }
 
-/// A small generated page with a strong ETag of its bytes, revalidated on every use
-/// (`no-cache`): a matching If-None-Match gets 304.
-fn tagged(req: &HeaderMap, content_type: &'static str, body: String) -> Response {
-    let etag = etag_of(body.as_bytes());
+/// A generated page: its bytes, their strong ETag, and (when compressed) the gzipped bytes.
+/// The costly pages are kept and served many times, so they are compressed once when made,
+/// as feeds are; the others are compressed for the reader who asked, when they accept it.
+#[derive(Clone)]
+struct Page {
+    body: Bytes,
+    etag: String,
+    gzip: Option<Bytes>,
+}
+
+impl Page {
+    fn new(body: String, gzip: bool) -> Page {
+        let etag = etag_of(body.as_bytes());
+        let gzip = (gzip && body.len() > 200)
+            .then(|| gzip_bytes(body.as_bytes()))
+            .flatten();
+        Page {
+            body: Bytes::from(body),
+            etag,
+            gzip,
+        }
+    }
+
+    /// A page compressed on the blocking pool (the bulletin of ten thousand sources is
+    /// megabytes, tens of milliseconds of CPU).
+    async fn made_once(body: String) -> Page {
+        match tokio::task::spawn_blocking(move || Page::new(body, true)).await {
+            Ok(page) => page,
+            // A blocking task is never cancelled: this is a panic, passed on as it was.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// A generated page with a strong ETag of its bytes, revalidated on every use (`no-cache`): a
+/// matching If-None-Match gets 304. Gzipped for a client that accepts it, with its own ETag
+/// (RFC 9110: each representation its own), and `Vary` so caches keep the two apart.
+fn tagged(req: &HeaderMap, content_type: &'static str, page: &Page) -> Response {
+    let gzip = page.gzip.as_ref().filter(|_| accepts_gzip(req));
+    let etag = match gzip {
+        Some(_) => gzip_etag(&page.etag),
+        None => page.etag.clone(),
+    };
     let matches = none_match(req, &etag).unwrap_or(false);
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, v);
     }
     if matches {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    (StatusCode::OK, headers, body).into_response()
+    match gzip {
+        Some(gz) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (StatusCode::OK, headers, gz.clone()).into_response()
+        }
+        None => (StatusCode::OK, headers, page.body.clone()).into_response(),
+    }
 }
 
 fn gzip_etag(etag: &str) -> String {
@@ -900,16 +969,17 @@ async fn trending(
                     .read(move |c| crate::trending::from_store(&cfg, c, period, minute))
                     .await
                 {
-                    Ok(Ok(t)) => {
-                        Ok(serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()))
-                    }
+                    Ok(Ok(t)) => Ok(Page::made_once(
+                        serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()),
+                    )
+                    .await),
                     _ => Err(()),
                 }
             }
         })
         .await;
     match report {
-        Ok(json) => tagged(&req, "application/json; charset=utf-8", json),
+        Ok(json) => tagged(&req, "application/json; charset=utf-8", &json),
         Err(()) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",
@@ -931,7 +1001,7 @@ mod tests {
     #[tokio::test]
     async fn a_costly_page_is_made_once_at_a_time_and_not_for_every_new_item() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let page: Arc<Costly<(u64, u64)>> = Arc::default();
+        let page: Arc<Costly<(u64, u64), String>> = Arc::default();
         let made = Arc::new(AtomicUsize::new(0));
         let make = |label: &'static str, ms: u64| {
             let made = made.clone();
@@ -944,7 +1014,7 @@ mod tests {
         let same_config = |a: &(u64, u64), b: &(u64, u64)| a.1 == b.1;
         // Until the last page made is old: ten times what it took (as measured, on a busy
         // machine more than the sleep asked for).
-        let until_old = |page: &Costly<(u64, u64)>| {
+        let until_old = |page: &Costly<(u64, u64), String>| {
             let last = page.last.lock().unwrap_or_else(|p| p.into_inner());
             let took = last.as_ref().map_or(Duration::ZERO, |m| m.took);
             took * COSTLY_REDO + Duration::from_millis(20)

@@ -113,7 +113,10 @@ pub fn view(
         sources: cfg
             .sources
             .iter()
-            .map(|s| (s.name.clone(), (s.title.clone(), s.url.to_string())))
+            .map(|s| {
+                let url = crate::redirects::without_credentials(&s.url).to_string();
+                (s.name.clone(), (s.title.clone(), url))
+            })
             .collect(),
         topics: cfg
             .topics

@@ -153,6 +153,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// A database whose `user_version` is past every migration this build has: a newer svodka
+/// wrote it, and reading it as ours would misread (or damage) what that version added.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this database was written by a newer svodka (schema {found}, this build knows up to {known})"
+)]
+pub struct NewerSchema {
+    pub found: i64,
+    pub known: usize,
+}
+
+/// Refuses a database from a newer svodka; any older (or new, empty) one is ours to migrate.
+pub fn refuse_newer(conn: &Connection) -> anyhow::Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > MIGRATIONS.len() as i64 {
+        return Err(NewerSchema {
+            found,
+            known: MIGRATIONS.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the
 /// version again first: two processes upgrading at once apply each migration once. Upgrading
 /// to 3 also turns references into reports, in the same transaction, so that step cannot be

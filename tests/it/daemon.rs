@@ -42,6 +42,10 @@ async fn spawn_with_env(
 }
 
 impl Running {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
     pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.id().unwrap().to_string();
         let st = std::process::Command::new("kill")

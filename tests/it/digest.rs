@@ -545,7 +545,7 @@ async fn alerts_reach_a_signed_webhook_after_retries_and_telegram_once_per_story
         .desc(release);
     o.route(
         "/a.xml",
-        Route::ok(rss(&[story.clone()]), "application/rss+xml"),
+        Route::ok(rss(std::slice::from_ref(&story)), "application/rss+xml"),
     );
     o.route(
         "/b.xml",

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, modules by area. Everything runs against a local origin on
 //! 127.0.0.1 and a fresh SQLite file in a temp dir; nothing touches the internet.
 
+mod bounds;
 mod cli;
 mod daemon;
 mod digest;

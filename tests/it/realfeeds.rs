@@ -235,8 +235,10 @@ async fn a_source_whose_items_cannot_be_read_shows_as_failing_in_metrics_and_on_
         "",
     ));
     let d = spawn(&["run"], Some(&app)).await;
+    // The two sources are fetched in their own tasks: wait for both.
     let metrics = until(&format!("{}/metrics", d.base), |b| {
         b.contains("svodka_sources{state=\"failing\"} 1")
+            && b.contains("svodka_sources{state=\"ok\"} 1")
     })
     .await;
     assert!(
