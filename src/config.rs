@@ -557,8 +557,17 @@ impl Config {
     pub fn summary(&self) -> String {
         use crate::text::counted;
         let enabled = self.sources.iter().filter(|s| s.enabled).count();
+        // Digests and alerts are named only when there are some, so older configs read as before.
+        let mut delivery = String::new();
+        let (d, a) = (self.delivery.digests.len(), self.delivery.alerts.len());
+        if d > 0 {
+            delivery.push_str(&format!(", {}", counted(d, "digest", "digests")));
+        }
+        if a > 0 {
+            delivery.push_str(&format!(", {}", counted(a, "alert", "alerts")));
+        }
         format!(
-            "{}: ok: {} ({enabled} enabled), {}, {}, schedule {:?}, database {}",
+            "{}: ok: {} ({enabled} enabled), {}, {}{delivery}, schedule {:?}, database {}",
             self.file.display(),
             counted(self.sources.len(), "source", "sources"),
             counted(self.topics.len(), "topic", "topics"),

@@ -687,3 +687,42 @@ async fn alerts_reach_a_signed_webhook_after_retries_and_telegram_once_per_story
     assert_eq!(hook("agencies").len(), 1);
     d.stop().await;
 }
+
+#[tokio::test]
+async fn check_refuses_a_digest_without_filters_and_a_token_in_the_config() {
+    let cases = [
+        (
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\n",
+            "digest[0].topics",
+            "all = true",
+        ),
+        (
+            "[[alert]]\nname = \"f\"\nall = true\ntelegram = { token = \"123:ABC\", chat_id = 1 }\n",
+            "alert[0].telegram.token",
+            "token_file",
+        ),
+        (
+            "[smtp]\nhost = \"smtp.example.org\"\nfrom = \"not an address\"\n",
+            "smtp.from",
+            "not an email address",
+        ),
+        (
+            "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nall = true\nsend_to = [\"a@b.example\"]\n",
+            "send_to",
+            "unknown field",
+        ),
+    ];
+    for (extra, key, why) in cases {
+        let app = App::new(&config(&[("a", "http://127.0.0.1:9/a.xml".into())], extra));
+        let (code, _, err) = app.svodka(&["check"]).await;
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(err.contains(key) && err.contains(why), "{extra}: {err}");
+    }
+    let app = App::new(&config(
+        &[("a", "http://127.0.0.1:9/a.xml".into())],
+        "[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nall = true\n",
+    ));
+    let (code, out, err) = app.svodka(&["check"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 digest"), "{out}");
+}
