@@ -726,3 +726,64 @@ async fn check_refuses_a_digest_without_filters_and_a_token_in_the_config() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("1 digest"), "{out}");
 }
+
+#[tokio::test]
+async fn a_restart_does_not_alert_a_story_again() {
+    install_crypto();
+    let o = Origin::start().await;
+    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
+    let story = item(STORY)
+        .guid("a1")
+        .link("https://gov.test/news/most")
+        .desc(release);
+    o.route(
+        "/a.xml",
+        Route::ok(rss(std::slice::from_ref(&story)), "application/rss+xml"),
+    );
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[item(OTHER).guid("b0").link("https://b.test/food")]),
+            "application/rss+xml",
+        ),
+    );
+    let (hooks, got) = receiver(0).await;
+    let extra = format!(
+        "[schedule]\ncron = \"* * * * * *\"\n\n{TOPICS}[[alert]]\nname = \"bridges\"\ntopics = [\"bridge\"]\nwebhook = \"{hooks}/hook\"\n"
+    );
+    let app = App::new(&config(
+        &[("vesti", o.url("/a.xml")), ("gorod", o.url("/b.xml"))],
+        &extra,
+    ));
+    let hooks_seen = || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.0 == "/hook")
+            .count()
+    };
+    let d = spawn(&["run"], Some(&app)).await;
+    wait_for("the first alert", || (hooks_seen() == 1).then_some(())).await;
+    d.stop().await;
+
+    // After a restart a second agency carries the story: it is the same story, alerted before.
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[
+                item(OTHER).guid("b0").link("https://b.test/food"),
+                story.clone().guid("b1"),
+            ]),
+            "application/rss+xml",
+        ),
+    );
+    let d = spawn(&["run"], Some(&app)).await;
+    // The feed entry of the story lists the second agency's report once it joined.
+    until(&format!("{}/feeds/all.rss", d.base), |b| {
+        b.contains("Также сообщили")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(hooks_seen(), 1, "alerted once across the restart");
+    d.stop().await;
+}
