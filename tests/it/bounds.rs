@@ -315,21 +315,11 @@ async fn pages_and_trending_are_gzipped_for_clients_that_accept_it() {
     d.stop().await;
 }
 
-/// A port nothing listens on now, for a daemon whose own address the origin must know before
-/// it starts.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn a_redirect_to_svodka_itself_is_refused_while_local_sources_still_work() {
     install_crypto();
     let o = Origin::start().await;
-    let port = free_port();
+    let port = crate::harness::free_port();
     let own = format!("http://127.0.0.1:{port}");
     o.route(
         "/feed.xml",

@@ -81,7 +81,12 @@ impl Running {
 /// Polls `url` until `ok(body)` holds; the daemon works on its own clock, so tests wait for
 /// what a user would wait for, with a deadline instead of a fixed sleep.
 pub(crate) async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    until_within(url, 20, ok).await
+}
+
+/// Polls `url` until it answers 200 with a body for which `ok` holds, for at most `secs` seconds.
+pub(crate) async fn until_within(url: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         if let Ok(r) = reqwest::get(url).await
             && r.status() == 200
@@ -744,15 +749,6 @@ async fn demo_serves_the_sample_agencies_merged() {
     assert_eq!(d.stop().await, 0);
 }
 
-/// A port free at the moment of asking (the test binds it again at once).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn a_reload_that_moves_listen_keeps_it_and_the_base_url_derived_from_it() {
     install_crypto();
@@ -761,7 +757,7 @@ async fn a_reload_that_moves_listen_keeps_it_and_the_base_url_derived_from_it() 
         "/feed.xml",
         Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
     );
-    let (old, moved) = (free_port(), free_port());
+    let (old, moved) = (crate::harness::free_port(), crate::harness::free_port());
     // No base_url: it is derived from listen.
     let cfg = |port: u16, extra: &str| {
         config(&[("lipetsk", o.url("/feed.xml"))], extra).replace(

@@ -1,11 +1,9 @@
 //! The operator's first hour: what svodka says when something is new, missing or wrong — a
 //! topic added by a reload, sources that all fail, an HTML page given as a feed.
 
-use std::time::Duration;
-
 use scraper::{Html, Selector};
 
-use crate::daemon::{install_crypto, spawn, until};
+use crate::daemon::{install_crypto, spawn, until, until_within};
 use crate::feeds::{item, rss};
 use crate::harness::{App, Origin, Route, config};
 
@@ -17,24 +15,6 @@ fn text_of(html: &str, selector: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Polls `url` until `ok(body)` holds, for at most `secs` seconds.
-async fn until_within(url: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Ok(r) = reqwest::get(url).await
-            && let Ok(body) = r.text().await
-            && ok(&body)
-        {
-            return body;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{url} never became ready"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 /// A port nothing listens on (bound, then let go).
