@@ -410,9 +410,7 @@ async fn an_edition_is_mailed_in_russian_after_the_server_comes_back() {
     let o = Origin::start().await;
     origin_routes(&o);
     // A port nothing listens on yet: the first attempts fail.
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = probe.local_addr().unwrap().port();
-    drop(probe);
+    let port = crate::harness::free_port();
     let smtp = format!(
         "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nstarttls = false\nfrom = \"Сводка <svodka@news.test>\"\n\n"
     );
