@@ -98,9 +98,12 @@ pub async fn follow(
             .iter()
             .filter_map(|d| d.cron.next_after(now))
             .min();
-        let wait = next.map_or(std::time::Duration::from_secs(3600), |t| {
-            (t - now).to_std().unwrap_or_default() + std::time::Duration::from_millis(20)
-        });
+        // At most a minute: a suspended machine or a changed clock is noticed within one.
+        let wait = next
+            .map_or(std::time::Duration::from_secs(60), |t| {
+                (t - now).to_std().unwrap_or_default() + std::time::Duration::from_millis(20)
+            })
+            .min(std::time::Duration::from_secs(60));
         tokio::select! {
             () = shutdown.cancelled() => return,
             changed = config.changed() => if changed.is_err() { return },
