@@ -516,6 +516,7 @@ pub fn retag(path: &Path) -> Result<()> {
     let cfg = load(path)?;
     let mut conn = open_db(&cfg)?;
     let mut retag = crate::retag::Retagger::new(std::sync::Arc::new(Matcher::new(&cfg.topics)));
+    retag.names = true;
     while retag.page(&mut conn)? {}
     let (seen, tagged) = (retag.seen, retag.tagged);
     outln!(

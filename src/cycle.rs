@@ -472,7 +472,10 @@ async fn fetch_source_inner(
                         lead = crate::topics::lead(None, None, &body);
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
-                    store::Incoming::with_fingerprint(item, topics, fp)
+                    let entities = crate::storyline::entities(&item.title, &lead);
+                    let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
+                    incoming.entities = entities;
+                    incoming
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);

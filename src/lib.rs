@@ -9,7 +9,8 @@
 //!   Russian dictionary (lemmas).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
-//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
+//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
+//!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -41,6 +42,7 @@ pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod stories;
+pub mod storyline;
 pub mod text;
 pub mod topics;
 pub mod trending;

@@ -21,6 +21,9 @@ pub struct Retagger {
     /// Topics are matched as at ingest: on the text without its source's boilerplate.
     learned: HashMap<String, Boilerplate>,
     after: i64,
+    /// Also read each report's names for the storyline again (`svodka retag`: a store from
+    /// before they were kept gets them); a reload's retag leaves them, they follow no config.
+    pub names: bool,
     pub seen: usize,
     pub tagged: usize,
 }
@@ -31,6 +34,7 @@ impl Retagger {
             matcher,
             learned: HashMap::new(),
             after: 0,
+            names: false,
             seen: 0,
             tagged: 0,
         }
@@ -64,6 +68,15 @@ impl Retagger {
             );
             self.tagged += usize::from(!topics.is_empty());
             store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
+            if self.names {
+                let first = crate::topics::lead(r.summary.as_deref(), r.content.as_deref(), &body);
+                let mut lead = boilerplate.strip(&first);
+                if lead.trim().is_empty() {
+                    lead = crate::topics::lead(None, None, &body);
+                }
+                let names = crate::storyline::entities(&r.title, &lead);
+                store::set_entities(&tx, r.id, &names).context("cannot save names")?;
+            }
         }
         tx.commit().context("cannot save topics")?;
         self.seen += items.len();

@@ -149,39 +149,63 @@ pub fn trending(
 /// What one name is counted under: its dictionary form when the dictionary knows the word,
 /// else its Snowball stem (a new name, «АЭС-2»).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Lemma(String),
     Stem(String),
 }
 
-/// The key of a word and, when the dictionary knows it, its dictionary form. A name's reading
-/// is preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen).
+/// The key of a word and, when the dictionary knows it, its dictionary form (see
+/// [`reading_of`]).
 fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<String>) {
-    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
-        let any_proper = rs.iter().any(|r| r.proper);
-        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
-        // accusative together outweigh the surname Королёва).
-        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
-        for r in rs.iter().filter(|r| r.proper || !any_proper) {
-            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
-                Some((p, _)) => *p += r.prob,
-                None => by_lemma.push((r.prob, r)),
+    let (key, reading) = reading_of(stems, dict, word);
+    (key, reading.map(|r| r.spelling))
+}
+
+/// The key of a word and, when the dictionary knows it, its reading. A name's reading is
+/// preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen), and a
+/// place's adjective reads as the place («Липецкой» → Липецк). The storyline takes the kind of
+/// name (person, place, organisation) from it.
+pub(crate) fn reading_of(
+    stems: &Stems,
+    dict: Option<&Dictionary>,
+    word: &str,
+) -> (Key, Option<Reading>) {
+    // Cached: the storyline reads the names of every report on the parse threads.
+    let best = dict
+        .and_then(|d| morph::readings_cached(d, word))
+        .and_then(|rs| {
+            let any_proper = rs.iter().any(|r| r.proper);
+            // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+            // accusative together outweigh the surname Королёва).
+            let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+            for r in rs.iter().filter(|r| r.proper || !any_proper) {
+                match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                    Some((p, _)) => *p += r.prob,
+                    None => by_lemma.push((r.prob, r)),
+                }
             }
-        }
-        by_lemma
-            .into_iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, r)| (r.lemma.clone(), r.spelling.clone()))
-    });
+            by_lemma
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, r)| r.clone())
+        });
     match best {
         // «Липецкий», «Воронежские»: the adjective of a place is a mention of the place.
-        Some((lemma, _))
+        Some(r)
             if let Some(place) =
-                dict.and_then(|d| places_of_adjective(d, &lemma).into_iter().next()) =>
+                dict.and_then(|d| places_of_adjective(d, &r.lemma).into_iter().next()) =>
         {
-            (Key::Lemma(place.0), Some(place.1))
+            let place = Reading {
+                lemma: place.0.clone(),
+                spelling: place.1,
+                proper: true,
+                place: true,
+                adjective: false,
+                ..r
+            };
+            (Key::Lemma(place.lemma.clone()), Some(place))
         }
-        Some((lemma, spelling)) => (Key::Lemma(lemma), Some(spelling)),
+        Some(r) => (Key::Lemma(r.lemma.clone()), Some(r)),
         None => (Key::Stem(stems.stem(word)), None),
     }
 }
@@ -211,15 +235,15 @@ fn places_of_adjective(dict: &Dictionary, lemma: &str) -> Vec<(String, String)> 
     ];
     let mut places: Vec<(String, String)> = Vec::new();
     for c in candidates.into_iter().flatten() {
-        let Some(readings) = morph::readings(dict, &capitalised(&c)) else {
+        let Some(readings) = morph::readings_cached(dict, &capitalised(&c)) else {
             continue;
         };
         if let Some(r) = readings
-            .into_iter()
+            .iter()
             .find(|r| r.place && r.lemma == crate::text::fold(&c))
             && !places.iter().any(|p| p.0 == r.lemma)
         {
-            places.push((r.lemma, r.spelling));
+            places.push((r.lemma.clone(), r.spelling.clone()));
         }
     }
     places
@@ -463,6 +487,69 @@ fn discover(
     found.sort_by(|a, b| b.stories.cmp(&a.stories).then_with(|| a.term.cmp(&b.term)));
     found.truncate(DISCOVERED);
     found
+}
+
+/// Abbreviations written with a point before a name: «г. Липецк», «ул. Ленина», «им. Пушкина».
+const ABBREVIATIONS: &[&str] = &[
+    "г",
+    "гг",
+    "ул",
+    "им",
+    "пр",
+    "пл",
+    "обл",
+    "ст",
+    "св",
+    "пос",
+    "дер",
+    "просп",
+];
+
+/// The words of a text that may be names, each with whether it is an abbreviation and whether
+/// it continues the name before it (only spaces between them: «Южной Кореи»): a capitalised
+/// word that does not open a sentence (every sentence starts with a capital), or a word in
+/// capitals anywhere (МЧС, ИГИЛ). A point after an initial («В. Путин», «Дж.») or a short
+/// abbreviation («г. Липецк») ends no sentence; a quotation after a colon opens one.
+pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool)> + '_ {
+    let is_part = |c: char| letter(c) || c.is_numeric() || c == '-';
+    let mut rest = text;
+    let mut opens = true;
+    let mut short = false;
+    let mut was_name = false;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find(is_part)?;
+            let gap = &rest[..start];
+            let follows = std::mem::replace(&mut was_name, false) && gap.trim().is_empty();
+            let after = &rest[start..];
+            let len = after.find(|c: char| !is_part(c)).unwrap_or(after.len());
+            let word = &after[..len];
+            rest = &after[len..];
+            if (gap.contains(['.', '!', '?', '…']) && !short)
+                || gap.contains('\n')
+                || (gap.contains(':') && gap.contains(['«', '"', '“']))
+            {
+                opens = true;
+            }
+            let first = std::mem::replace(&mut opens, false);
+            let w = word.trim_matches('-');
+            let letters = w.chars().filter(|&c| letter(c)).count();
+            let upper = w.chars().filter(|&c| capital(c)).count();
+            short = (letters <= 2 && w.chars().next().is_some_and(capital) && letters > upper)
+                || letters == 1
+                || ABBREVIATIONS.contains(&w);
+            // Neither a name nor an abbreviation without a capital: most words go here.
+            if upper == 0 {
+                continue;
+            }
+            let abbreviation = letters >= 2 && upper == letters;
+            let name = !first && w.chars().next().is_some_and(capital) && letters >= 3;
+            if abbreviation || name {
+                was_name = true;
+                return Some((w, abbreviation, follows));
+            }
+        }
+    })
 }
 
 /// «липецк» → «Липецк».

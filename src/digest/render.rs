@@ -365,6 +365,7 @@ pub fn feed_view(
                 edited: None,
                 topics: Vec::new(),
                 others: Vec::new(),
+                related: Vec::new(),
             }
         })
         .collect();

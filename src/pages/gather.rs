@@ -197,7 +197,8 @@ pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Op
 }
 
 /// `/stories/ID`, or `None` when there is no such story: the lead report, then every other
-/// report in the order they appeared (an agency that carried two reports shows both).
+/// report in the order they appeared (an agency that carried two reports shows both), then the
+/// stories of the same affair.
 pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Option<StoryPage>> {
     let Some(s) = store::story(conn, id)? else {
         return Ok(None);
@@ -216,12 +217,23 @@ pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Optio
             published: r.published,
         }))
         .collect();
+    let related = store::related(conn, id)?
+        .into_iter()
+        .map(|r| StoryRow {
+            id: r.story,
+            title: r.title,
+            agencies: r.sources.iter().map(|s| agency(cfg, s)).collect(),
+            published: r.published,
+            topics: Vec::new(),
+        })
+        .collect();
     Ok(Some(StoryPage {
         site: site(cfg),
         id: s.story,
         title: s.title,
         topics: tags(cfg, &s.topics),
         reports,
+        related,
     }))
 }
 

@@ -286,6 +286,13 @@ pub fn render_story(s: &StoryPage) -> String {
                     }
                 }
             }
+            // Other events of the same affair: related, never merged.
+            @if !s.related.is_empty() {
+                section #storyline {
+                    h2 { "Развитие сюжета" }
+                    (story_list(tz, &s.related, year, html! {}))
+                }
+            }
         }
     };
     page(&s.site, &format!("{} — Сводка", s.title), false, body)

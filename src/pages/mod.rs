@@ -137,6 +137,9 @@ pub struct StoryPage {
     pub title: String,
     pub topics: Vec<TopicTag>,
     pub reports: Vec<ReportRow>,
+    /// «Развитие сюжета»: earlier and later stories of the same affair, newest first (their
+    /// topics are not shown).
+    pub related: Vec<StoryRow>,
 }
 
 /// `/sources`.

@@ -1,7 +1,7 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
 //! queries by concern: `save` (a fetch's reports, their copy groups and stories), `entries`
 //! (what feeds and pages publish), `stories` (story rows, boilerplate, rebuilding the engine),
-//! `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
+//! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
@@ -10,6 +10,7 @@ mod alerts;
 mod digests;
 mod entries;
 mod items;
+mod related;
 mod retention;
 mod save;
 mod schema;
@@ -27,6 +28,9 @@ pub use entries::{
 pub use items::{
     RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
     topic_story_counts_between,
+};
+pub use related::{
+    RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
 };
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};

@@ -112,9 +112,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE sources SET items = items - 1 WHERE name = OLD.source;
     END;
     "#,
-    // 5: digests and alerts. `digest_watch` is when the daemon first scheduled a digest (an edition due
-    // before that was never missed); `editions` holds each edition once, by its cron tick, as
-    // the JSON it was made as, with its mailing state.
+    // 5: the storyline. The names (people, places, organisations) of each report's title and
+    // lead (`title`: named in the title), and how many reports name each, kept by triggers so rarity is one lookup. The
+    // reports' rows cascade to theirs, so retention removes them with the report.
+    r#"
+    CREATE TABLE item_entities (
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        entity        TEXT NOT NULL,
+        kind          INTEGER NOT NULL,
+        title         INTEGER NOT NULL,
+        PRIMARY KEY (item_id, entity)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_entities_entity ON item_entities(entity, item_id);
+    CREATE TABLE entities (
+        entity        TEXT PRIMARY KEY,
+        reports       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TRIGGER item_entities_counted AFTER INSERT ON item_entities BEGIN
+        INSERT INTO entities (entity, reports) VALUES (NEW.entity, 1)
+            ON CONFLICT (entity) DO UPDATE SET reports = reports + 1;
+    END;
+    CREATE TRIGGER item_entities_uncounted AFTER DELETE ON item_entities BEGIN
+        UPDATE entities SET reports = reports - 1 WHERE entity = OLD.entity;
+        DELETE FROM entities WHERE entity = OLD.entity AND reports <= 0;
+    END;
+    "#,
+    // 6: digests and alerts. `digest_watch` is when the daemon first scheduled a digest (an
+    // edition due before that was never missed); `editions` holds each edition once, by its
+    // cron tick, as the JSON it was made as, with its mailing state.
     r#"
     CREATE TABLE digest_watch (
         digest        TEXT PRIMARY KEY,

@@ -17,5 +17,6 @@ mod realfeeds;
 mod scale;
 mod store;
 mod stories;
+mod storyline;
 mod topics;
 mod websub;
