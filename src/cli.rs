@@ -616,6 +616,14 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
 /// `svodka search`: the stories a query finds, best first, as text or JSON.
 pub fn search(path: &Path, q: &str, period: &str, limit: usize, format: &str) -> Result<()> {
     let cfg = load(path)?;
+    if !cfg.search.index {
+        return Err(anyhow!(
+            "search is off in this config (`[search] index = false` in {}): reports are not \
+             indexed, so none can be found",
+            cfg.file.display()
+        )
+        .into());
+    }
     let since = match period {
         "all" => None,
         p => Some(

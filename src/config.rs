@@ -58,6 +58,7 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
     pub feeds: Vec<Feed>,
+    pub search: Search,
     /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `digest::config`).
     pub delivery: crate::digest::config::Delivery,
 }
@@ -81,6 +82,13 @@ pub struct Server {
     pub websub_hub: Option<Url>,
     /// The zone times are shown in, on the pages and by the CLI.
     pub timezone: chrono_tz::Tz,
+}
+
+/// `[search]`: whether reports are indexed for search (`index`). Off saves the lemmas' CPU at
+/// ingest for an operator who never searches; searches then say that search is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Search {
+    pub index: bool,
 }
 
 /// `[publish]`: static files beside the server.
@@ -553,15 +561,40 @@ impl Config {
             sources,
             topics,
             feeds,
+            search: Search {
+                index: raw.search.index,
+            },
         };
-        // A feed's query is checked like a reader's, against the sources and topics above.
-        if config.feeds.iter().any(|f| f.query.is_some()) {
+        // A query (a feed's, a digest's, an alert's) is checked like a reader's, against the
+        // sources and topics above.
+        let queries: Vec<(String, &str)> = (config.feeds.iter().enumerate())
+            .filter_map(|(i, f)| Some((format!("feed[{i}].query"), f.query.as_deref()?)))
+            .chain(
+                (config.delivery.digests.iter().enumerate()).filter_map(|(i, d)| {
+                    Some((format!("digest[{i}].query"), d.filter.query.as_deref()?))
+                }),
+            )
+            .chain(
+                (config.delivery.alerts.iter().enumerate()).filter_map(|(i, a)| {
+                    Some((format!("alert[{i}].query"), a.filter.query.as_deref()?))
+                }),
+            )
+            .collect();
+        if let Some((key, _)) = queries.first()
+            && !config.search.index
+        {
+            return Err(err(
+                key,
+                "a search, but `[search] index = false`: reports are not indexed, so it \
+                 would find nothing; remove the query or turn the index on"
+                    .into(),
+            ));
+        }
+        if !queries.is_empty() {
             let lem = crate::search::Lemmatizer::new();
-            for (i, f) in config.feeds.iter().enumerate() {
-                if let Some(q) = &f.query
-                    && let Err(e) = crate::search::Query::parse(q, &config, &lem)
-                {
-                    return Err(err(&format!("feed[{i}].query"), e.to_string()));
+            for (key, q) in &queries {
+                if let Err(e) = crate::search::Query::parse(q, &config, &lem) {
+                    return Err(err(key, e.to_string()));
                 }
             }
         }
@@ -647,6 +680,8 @@ struct RawConfig {
     topic: Vec<RawTopic>,
     #[serde(default)]
     feed: Vec<RawFeed>,
+    #[serde(default)]
+    search: RawSearch,
     smtp: Option<crate::digest::config::RawSmtp>,
     #[serde(default)]
     digest: Vec<crate::digest::config::RawDigest>,
@@ -665,6 +700,18 @@ struct RawServer {
     max_connections: usize,
     websub_hub: Option<String>,
     timezone: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSearch {
+    index: bool,
+}
+
+impl Default for RawSearch {
+    fn default() -> Self {
+        RawSearch { index: true }
+    }
 }
 
 #[derive(Deserialize, Default)]

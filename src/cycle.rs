@@ -428,6 +428,7 @@ async fn fetch_source_inner(
     let encoding = source.encoding.clone();
     let matcher = ctx.matcher.clone();
     let name = source.name.clone();
+    let index = ctx.cfg.search.index;
     // Through the read connection: the writer's lock is held by other sources' writes, and
     // parsing this feed must not wait for them.
     let learned = ctx
@@ -454,7 +455,7 @@ async fn fetch_source_inner(
                     .iter()
                     .map(|it| (it.title.as_str(), it.text.as_str())),
             );
-            let lemmatizer = crate::search::indexing().then(crate::search::Lemmatizer::new);
+            let lemmatizer = index.then(crate::search::Lemmatizer::new);
             let incoming: Vec<store::Incoming> = p
                 .feed
                 .items
@@ -477,6 +478,7 @@ async fn fetch_source_inner(
                     let entities = crate::storyline::entities(&item.title, &lead);
                     let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
                     incoming.terms = terms;
+                    incoming.index = index;
                     incoming.entities = entities;
                     incoming
                 })

@@ -75,7 +75,10 @@ pub async fn run(
     ));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
-    tokio::spawn(build_search_index(db.clone(), shutdown.clone()));
+    // With the index off (`[search] index = false`) older reports are left unindexed too.
+    if cfg.search.index {
+        tokio::spawn(build_search_index(db.clone(), shutdown.clone()));
+    }
     // The watchdog is fed by the scheduler loop below, the loop that does the work: if it
     // wedges, the pings stop and systemd restarts the service.
     let mut watchdog = Watchdog::new(sd_notify::watchdog_enabled());

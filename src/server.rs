@@ -996,6 +996,9 @@ async fn search_page(
         *r.status_mut() = status;
         r
     };
+    if !cfg.search.index {
+        return failed(StatusCode::SERVICE_UNAVAILABLE, crate::search::OFF.into());
+    }
     if q.len() > crate::search::MAX_QUERY_BYTES {
         let e = crate::search::QueryError::TooLong.to_string();
         return failed(StatusCode::URI_TOO_LONG, e);
@@ -1055,6 +1058,9 @@ async fn search_feed(
 ) -> Response {
     let q = p.q.unwrap_or_default();
     let plain = |status: StatusCode, text: String| (status, format!("{text}\n")).into_response();
+    if !st.config().search.index {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, crate::search::OFF.into());
+    }
     if q.len() > crate::search::MAX_QUERY_BYTES {
         let e = crate::search::QueryError::TooLong.to_string();
         return plain(StatusCode::URI_TOO_LONG, e);

@@ -333,6 +333,34 @@ pub async fn watch(
     }
 }
 
+/// An alert's `query`, parsed.
+enum Search {
+    None,
+    Query(crate::search::Query),
+    /// Checked with the config, yet no longer parses: it finds nothing (and the log says so).
+    Broken,
+}
+
+fn searches(cfg: &Config) -> Vec<Search> {
+    let lem = crate::search::Lemmatizer::new();
+    cfg.delivery
+        .alerts
+        .iter()
+        .map(|a| {
+            let Some(q) = a.filter.query.as_deref() else {
+                return Search::None;
+            };
+            match crate::search::Query::parse(q, cfg, &lem) {
+                Ok(query) => Search::Query(query),
+                Err(e) => {
+                    tracing::warn!("alert {}: its query {q:?} no longer parses: {e}", a.name);
+                    Search::Broken
+                }
+            }
+        })
+        .collect()
+}
+
 /// Looks at the reports stored since the cursor and queues what they call for.
 async fn pass(
     db: &Db,
@@ -350,13 +378,23 @@ async fn pass(
                 return;
             }
         };
+        let searches = searches(cfg);
         let found = db
             .read(move |c| {
                 let (ids, last) = crate::store::stories_after(c, cursor, BATCH)?;
                 let mut stories = Vec::new();
                 for id in ids {
                     if let Some(s) = crate::store::story(c, id)? {
-                        stories.push(s);
+                        // Which alerts' searches find it (`None`: an alert without one).
+                        let mut found = Vec::with_capacity(searches.len());
+                        for q in &searches {
+                            found.push(match q {
+                                Search::None => true,
+                                Search::Query(q) => crate::search::finds_story(c, q, s.story)?,
+                                Search::Broken => false,
+                            });
+                        }
+                        stories.push((s, found));
                     }
                 }
                 Ok::<_, rusqlite::Error>((stories, last))
@@ -373,8 +411,9 @@ async fn pass(
             return;
         }
         let mut queued = Vec::new();
-        for s in &stories {
-            for a in cfg.delivery.alerts.iter().filter(|a| matches(cfg, a, s)) {
+        for (s, found) in &stories {
+            let alerts = cfg.delivery.alerts.iter().zip(found);
+            for a in alerts.filter(|(a, f)| **f && matches(cfg, a, s)).map(|(a, _)| a) {
                 let agencies = sources_of(s).len();
                 let (name, id, c2) = (a.name.clone(), s.story, a.clone());
                 let now = Utc::now().timestamp();

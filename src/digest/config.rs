@@ -11,12 +11,14 @@ use crate::config::{ConfigError, Source, Topic};
 use crate::schedule::Schedule;
 
 /// What a digest or an alert watches. `sources` and `regions` widen each other, as a feed's
-/// do; `topics` narrows. `all` says that matching everything is meant.
+/// do; `topics` and `query` (a search, checked with the rest of the config) narrow. `all` says
+/// that matching everything is meant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     pub sources: Vec<String>,
     pub regions: Vec<String>,
     pub topics: Vec<String>,
+    pub query: Option<String>,
     pub all: bool,
 }
 
@@ -131,6 +133,7 @@ pub(crate) struct RawDigest {
     regions: Vec<String>,
     #[serde(default)]
     topics: Vec<String>,
+    query: Option<String>,
     #[serde(default)]
     all: bool,
     #[serde(default = "default_stories")]
@@ -163,6 +166,7 @@ pub(crate) struct RawAlert {
     regions: Vec<String>,
     #[serde(default)]
     topics: Vec<String>,
+    query: Option<String>,
     #[serde(default)]
     all: bool,
     #[serde(default = "one")]
@@ -226,6 +230,7 @@ impl Ctx<'_> {
         sources: Vec<String>,
         regions: Vec<String>,
         topics: Vec<String>,
+        query: Option<String>,
         all: bool,
     ) -> Result<Filter, ConfigError> {
         for s in &sources {
@@ -247,12 +252,15 @@ impl Ctx<'_> {
                 return Err(self.err(&key("topics"), format!("unknown topic {t:?}")));
             }
         }
-        let empty = sources.is_empty() && regions.is_empty() && topics.is_empty();
+        if query.as_deref().is_some_and(|q| q.trim().is_empty()) {
+            return Err(self.err(&key("query"), "is empty"));
+        }
+        let empty = sources.is_empty() && regions.is_empty() && topics.is_empty() && query.is_none();
         if empty && !all {
             return Err(self.err(
                 &key("topics"),
-                "no filter: it would match every story; name sources, regions or topics, \
-                 or say `all = true`",
+                "no filter: it would match every story; name sources, regions, topics or a \
+                 query, or say `all = true`",
             ));
         }
         if !empty && all {
@@ -262,6 +270,7 @@ impl Ctx<'_> {
             sources,
             regions,
             topics,
+            query,
             all,
         })
     }
@@ -306,7 +315,7 @@ pub(crate) fn validate(
         if !(1..=200).contains(&d.stories) {
             return Err(cx.err(&key("stories"), "must be between 1 and 200"));
         }
-        let filter = cx.filter(&key, d.sources, d.regions, d.topics, d.all)?;
+        let filter = cx.filter(&key, d.sources, d.regions, d.topics, d.query, d.all)?;
         for a in &d.to {
             check_address(a).map_err(|r| cx.err(&key("to"), r))?;
         }
@@ -333,7 +342,7 @@ pub(crate) fn validate(
         if !seen.insert(a.name.clone()) {
             return Err(cx.err(&key("name"), format!("duplicate alert name {:?}", a.name)));
         }
-        let filter = cx.filter(&key, a.sources, a.regions, a.topics, a.all)?;
+        let filter = cx.filter(&key, a.sources, a.regions, a.topics, a.query, a.all)?;
         if !(1..=1000).contains(&a.min_agencies) {
             return Err(cx.err(&key("min_agencies"), "must be between 1 and 1000"));
         }

@@ -161,12 +161,17 @@ pub fn gather(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Edition> {
     let sources = d.filter.source_names(&cfg.sources);
+    let found = match &d.filter.query {
+        Some(q) => Some(found_by(cfg, conn, q, plan, now)?),
+        None => None,
+    };
     let period = crate::store::Period {
         since: plan.since,
         until: plan.until,
         sources: sources.as_deref(),
         topics: &d.filter.topics,
         min_reports: 1,
+        stories: found.as_deref(),
     };
     let biggest = crate::store::biggest_stories_in(conn, &period, d.stories)?;
     let agency = |name: &str| {
@@ -244,6 +249,31 @@ pub fn gather(
             })
             .collect(),
     })
+}
+
+/// The stories of the period a digest's `query` finds. The query was checked with the config;
+/// one that fails now (too slow, or a config gone stale) makes no edition rather than a wrong
+/// one, and the error says why.
+fn found_by(
+    cfg: &Config,
+    conn: &Connection,
+    q: &str,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<Vec<i64>> {
+    let failed = |e: String| {
+        rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(format!("the digest's query {q:?}: {e}")),
+        )
+    };
+    let lem = crate::search::Lemmatizer::new();
+    let query = crate::search::Query::parse(q, cfg, &lem).map_err(|e| failed(e.to_string()))?;
+    match crate::search::stories_found(conn, &query, plan.since, plan.until, now.timestamp()) {
+        Ok(found) => Ok(found),
+        Err(crate::search::SearchError::Sql(e)) => Err(e),
+        Err(e) => Err(failed(e.to_string())),
+    }
 }
 
 /// The stored row of an edition.

@@ -31,6 +31,7 @@ pub fn site(cfg: &Config) -> Site {
         base: base.clone(),
         tz: cfg.server.timezone,
         feeds,
+        search: cfg.search.index,
     }
 }
 

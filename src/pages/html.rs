@@ -96,10 +96,12 @@ fn page_with(site: &Site, title: &str, own_feeds: bool, q: &str, body: Markup) -
                     p { "региональные новости: каждая история один раз, со всеми агентствами" }
                     nav { a href="/" { "Главная" } a href="/sources" { "Источники" } a href={ (site.base) "/opml" } { "OPML" } }
                     // A plain GET form: searching needs no JavaScript.
-                    form.search action="/search" method="get" role="search" {
-                        input type="search" name="q" value=(q) maxlength="512" aria-label="Поиск"
-                            placeholder="Поиск: Химки, \"фраза\", -слово, source:, since:2026-12-01";
-                        button type="submit" { "Найти" }
+                    @if site.search {
+                        form.search action="/search" method="get" role="search" {
+                            input type="search" name="q" value=(q) maxlength="512" aria-label="Поиск"
+                                placeholder="Поиск: Химки, \"фраза\", -слово, source:, since:2026-12-01";
+                            button type="submit" { "Найти" }
+                        }
                     }
                 }
                 main { (body) }
@@ -487,6 +489,7 @@ mod tests {
                 &Target::Feed("all".into()),
                 "Все новости",
             )],
+            search: true,
         };
         Front {
             site,

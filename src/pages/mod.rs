@@ -55,6 +55,8 @@ pub struct Site {
     /// The zone the pages' times are in (`server.timezone`).
     pub tz: chrono_tz::Tz,
     pub feeds: Vec<FeedLinks>,
+    /// Search is on (`[search] index`): the header holds the search box.
+    pub search: bool,
 }
 
 /// A configured topic as a tag on a story.

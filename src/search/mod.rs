@@ -25,13 +25,8 @@ pub const MAX_LIMIT: usize = 200;
 /// How long one search may run in SQLite.
 pub const TIME_LIMIT: Duration = Duration::from_secs(2);
 
-/// Whether reports are indexed as they are stored: always, except under
-/// `SVODKA_BENCH_NO_INDEX=1`, which the ingest bench sets to measure what indexing costs (a
-/// report stored so is never found by a search).
-pub fn indexing() -> bool {
-    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| std::env::var_os("SVODKA_BENCH_NO_INDEX").is_none())
-}
+/// What a reader is told when this config has the index off (`[search] index = false`).
+pub const OFF: &str = "поиск выключен в настройках этого сервера ([search] index = false)";
 
 /// Why a search gave no results list.
 #[derive(Debug, thiserror::Error)]
@@ -139,6 +134,51 @@ pub fn run_parsed(
         building,
         capped,
     })
+}
+
+/// The stories with a report published in `[since, until)` that `query` finds (its own filters
+/// kept): a digest's search over its period. More reports are read than a reader's search
+/// reads, and for longer, as a digest is made rarely and in the background.
+pub fn stories_found(
+    conn: &Connection,
+    query: &Query,
+    since: i64,
+    until: i64,
+    now: i64,
+) -> Result<Vec<i64>, SearchError> {
+    let fts = query.fts();
+    let find = store::search::Find {
+        fts: &fts,
+        sources: query.sources.as_deref(),
+        topics: &query.topics,
+        since: Some(query.since.map_or(since, |s| s.max(since))),
+        until: Some(query.until.map_or(until, |u| u.min(until))),
+        by_date: true,
+        now,
+        cap: 10 * RESULT_CAP,
+    };
+    let hits = store::search::find(conn, &find, 5 * TIME_LIMIT).map_err(|e| match e {
+        FindError::TooSlow => SearchError::TooSlow,
+        FindError::Sql(e) => SearchError::Sql(e),
+    })?;
+    let mut stories: Vec<i64> = hits.iter().map(|h| h.story).collect();
+    stories.sort_unstable();
+    stories.dedup();
+    Ok(stories)
+}
+
+/// Whether `query` finds a report of `story` (its own filters kept): an alert's search.
+pub fn finds_story(conn: &Connection, query: &Query, story: i64) -> rusqlite::Result<bool> {
+    let fts = query.fts();
+    let find = store::search::Find {
+        fts: &fts,
+        sources: query.sources.as_deref(),
+        topics: &query.topics,
+        since: query.since,
+        until: query.until,
+        ..store::search::Find::default()
+    };
+    store::search::story_matches(conn, &find, story)
 }
 
 /// Indexes the reports stored before the index existed, `batch` at a time: reads a batch, takes

@@ -258,19 +258,22 @@ pub fn biggest_stories(
         sources: None,
         topics: &[],
         min_reports: 2,
+        stories: None,
     };
     biggest_stories_in(conn, &period, limit)
 }
 
 /// Which reports [`biggest_stories_in`] counts: those published in `[since, until)`, of
 /// stories with a report from one of `sources` (any when `None`) and one tagged with one of
-/// `topics` (any when empty), with at least `min_reports` reports in the period.
+/// `topics` (any when empty), with at least `min_reports` reports in the period, and among
+/// `stories` when given (those a search found).
 pub struct Period<'a> {
     pub since: i64,
     pub until: i64,
     pub sources: Option<&'a [String]>,
     pub topics: &'a [String],
     pub min_reports: u32,
+    pub stories: Option<&'a [i64]>,
 }
 
 /// The biggest stories of a period, ranked by agencies, then reports, then the newest
@@ -280,7 +283,8 @@ pub fn biggest_stories_in(
     p: &Period,
     limit: usize,
 ) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
-    if p.sources.is_some_and(<[String]>::is_empty) {
+    if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty)
+    {
         return Ok(Vec::new());
     }
     let mut sql = String::from(
@@ -302,6 +306,11 @@ pub fn biggest_stories_in(
             placeholders(args.len(), p.topics.len())
         ));
         args.extend(p.topics.iter().map(|s| s.clone().into()));
+    }
+    if let Some(stories) = p.stories {
+        // Ids, not text: written into the statement, which a digest runs rarely.
+        let ids: Vec<String> = stories.iter().map(i64::to_string).collect();
+        sql.push_str(&format!(" AND story_id IN ({})", ids.join(",")));
     }
     sql.push_str(&format!(
         " GROUP BY story_id HAVING count(*) >= {}

@@ -33,6 +33,8 @@ pub struct Incoming {
     /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
     /// is parsed; `None`: taken from the whole text when it is saved.
     pub terms: Option<crate::search::Terms>,
+    /// Whether it is indexed for search (`[search] index`; tests and tools: yes).
+    pub index: bool,
     /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
     pub entities: Vec<crate::storyline::Entity>,
 }
@@ -54,6 +56,7 @@ impl Incoming {
             hash,
             entities: Vec::new(),
             terms: None,
+            index: true,
         }
     }
 
@@ -199,7 +202,7 @@ fn save_item(
     ])?;
     let id = tx.last_insert_rowid();
     add_topics(tx, id, &incoming.topics)?;
-    if crate::search::indexing() {
+    if incoming.index {
         super::search::index(tx, id, &incoming.terms())?;
     }
     super::related::add_entities(tx, id, &incoming.entities)?;
@@ -278,7 +281,7 @@ fn update(
         incoming.fp.to_bytes(),
     ])?;
     set_topics(tx, id, &incoming.topics)?;
-    if crate::search::indexing() {
+    if incoming.index {
         super::search::index(tx, id, &incoming.terms())?;
     }
     super::related::set_entities(tx, id, &incoming.entities)?;
