@@ -785,3 +785,76 @@ async fn a_restart_does_not_alert_a_story_again() {
     assert_eq!(hooks_seen(), 1, "alerted once across the restart");
     d.stop().await;
 }
+
+#[tokio::test]
+async fn a_digest_and_an_alert_with_a_query_take_only_the_stories_it_finds() {
+    install_crypto();
+    let o = Origin::start().await;
+    origin_routes(&o);
+    let (hooks, got) = receiver(0).await;
+    // «мостов» is not written in either report: the search finds «мост» by its lemma. A query
+    // alone is a filter: no `all = true`.
+    let extra = format!(
+        "[schedule]\ncron = \"* * * * * *\"\n\n[[digest]]\nname = \"bridges\"\ntitle = \"Мосты за сутки\"\ncron = \"*/2 * * * * *\"\nquery = \"мостов\"\n\n[[alert]]\nname = \"bridges\"\nquery = \"мостов\"\nwebhook = \"{hooks}/hook\"\n"
+    );
+    let app = App::new(&config(
+        &[("vesti", o.url("/a.xml")), ("gorod", o.url("/b.xml"))],
+        &extra,
+    ));
+    let (code, _, err) = app.svodka(&["check"]).await;
+    assert_eq!(code, 0, "{err}");
+    let d = spawn(&["run"], Some(&app)).await;
+
+    let edition = until(&format!("{}/digests/bridges.rss", d.base), |b| {
+        b.contains(STORY)
+    })
+    .await;
+    assert!(!edition.contains(OTHER), "only what the query finds: {edition}");
+    // Both stories were stored by one fetch; the other is in the feeds, not in the digest.
+    let all = until(&format!("{}/feeds/all.rss", d.base), |b| b.contains(OTHER)).await;
+    assert!(all.contains(STORY));
+
+    let hooked = || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.0 == "/hook")
+            .map(|r| serde_json::from_slice::<serde_json::Value>(&r.2).unwrap())
+            .map(|p| p["story"]["title"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    wait_for("the alert for the story found", || {
+        (!hooked().is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(hooked(), vec![STORY.to_string()], "not the other story");
+    d.stop().await;
+}
+
+#[tokio::test]
+async fn check_refuses_a_digest_or_alert_query_that_does_not_parse_or_finds_nothing_indexed() {
+    let cases = [
+        (
+            "[[topic]]\nname = \"fire\"\nkeywords = [\"пожар\"]\n\n[[digest]]\nname = \"m\"\ncron = \"0 8 * * *\"\nquery = \"мост topic:nothing\"\n".to_string(),
+            "digest[0].query",
+            "нет темы «nothing»",
+        ),
+        (
+            "[[alert]]\nname = \"f\"\nquery = \"\\\"мост\"\nwebhook = \"http://127.0.0.1:9/hook\"\n".to_string(),
+            "alert[0].query",
+            "кавыч",
+        ),
+        (
+            "[search]\nindex = false\n\n[[alert]]\nname = \"f\"\nquery = \"мост\"\nwebhook = \"http://127.0.0.1:9/hook\"\n".to_string(),
+            "alert[0].query",
+            "index = false",
+        ),
+    ];
+    for (extra, key, why) in cases {
+        let app = App::new(&config(&[("a", "http://127.0.0.1:9/a.xml".into())], &extra));
+        let (code, _, err) = app.svodka(&["check"]).await;
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(err.contains(key) && err.contains(why), "{extra}: {err}");
+    }
+}

@@ -398,3 +398,54 @@ async fn an_edited_report_is_found_by_its_new_words_only() {
     let (_, out, _) = app.svodka(&["search", "гаражи"]).await;
     assert!(out.contains("Пожар в Ельце потушили"), "{out}");
 }
+
+#[tokio::test]
+async fn with_the_index_off_search_says_it_is_off_and_nothing_is_indexed() {
+    let (_o, app) = agencies().await;
+    // The search feed of the config is refused first: it would find nothing.
+    let cfg = std::fs::read_to_string(app.config_path()).unwrap();
+    std::fs::write(
+        app.config_path(),
+        format!("[search]\nindex = false\n\n{cfg}"),
+    )
+    .unwrap();
+    let (code, _, err) = app.svodka(&["check"]).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("feed[1].query") && err.contains("index = false"),
+        "{err}"
+    );
+    let cfg = cfg.replace("query = \"школа region:lipetsk\"\n", "");
+    std::fs::write(
+        app.config_path(),
+        format!("[search]\nindex = false\n\n{cfg}"),
+    )
+    .unwrap();
+
+    let d = spawn(&["run"], Some(&app)).await;
+    until(&format!("{}/feeds/all.rss", d.base), |b| b.contains(ROSTOV)).await;
+    let (status, page) = search(&d.base, "школа").await;
+    assert_eq!(status, 503, "{page}");
+    assert!(page.contains("поиск выключен"), "{page}");
+    assert!(found(&page).is_empty());
+    let r = reqwest::get(format!("{}/search.rss?q=школа", d.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("поиск выключен"));
+    // The pages offer no search box.
+    let front = reqwest::get(&d.base).await.unwrap().text().await.unwrap();
+    assert!(!front.contains("role=\"search\""), "{front}");
+    d.stop().await;
+
+    let (code, out, err) = app.svodka(&["search", "школа"]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("search is off") && err.contains("index = false"),
+        "{err}"
+    );
+    let indexed: i64 = db(&app)
+        .query_row("SELECT count(*) FROM search", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(indexed, 0, "no report was indexed");
+}
