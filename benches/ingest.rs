@@ -25,7 +25,7 @@
 //! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
 //! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
 //! `SVODKA_BENCH_INDEX=compare` runs a second cold fetch into a fresh database with the
-//! search index off (`SVODKA_BENCH_NO_INDEX=1`), after the warm one, and prints both CPUs;
+//! search index off (`[search] index = false` in its config), after the warm one, and prints both CPUs;
 //! `SVODKA_BENCH_INDEX=compare-off-first` the same in the other order (the first cold fetch
 //! without the index, the second with it).
 
@@ -783,7 +783,8 @@ fn mib(kib: i64) -> f64 {
 
 // ---------------------------------------------------------------------------------------------
 
-fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str) -> PathBuf {
+/// A config of `n` sources on the origin, its database `db`, reports indexed for search or not.
+fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str, index: bool) -> PathBuf {
     let mut c = format!(
         "[server]\nlisten = \"{listen}\"\nbase_url = \"http://{listen}\"\n\n\
          [storage]\npath = \"{db}\"\n\n\
@@ -792,6 +793,9 @@ fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str) -> PathBuf
          # Every feed is on 127.0.0.1, so one host: per_host as high as the concurrency.\n\
          [fetch]\nconcurrency = {CONCURRENCY}\nper_host = {CONCURRENCY}\ntimeout_secs = 120\n\n"
     );
+    if !index {
+        c.push_str("[search]\nindex = false\n\n");
+    }
     if let Ok(mb) = std::env::var("SVODKA_BENCH_MEMORY_MB") {
         c.push_str(&format!("[stories]\nmemory_mb = {mb}\n\n"));
     }
@@ -1031,7 +1035,8 @@ async fn bench() {
 
     // 1. Cold and warm `svodka fetch`.
     let listen = free_port();
-    let cfg = config(&work, &origin_url, n, &listen, "cold.db");
+    let off_first = std::env::var("SVODKA_BENCH_INDEX").as_deref() == Ok("compare-off-first");
+    let cfg = config(&work, &origin_url, n, &listen, "cold.db", !off_first);
     // `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` (or `perf record …`) runs the cold fetch
     // under a profiler; its figures are then the profiler's, not svodka's.
     let mut cmd = match std::env::var("SVODKA_BENCH_WRAP") {
@@ -1044,10 +1049,6 @@ async fn bench() {
         _ => Command::new(bin),
     };
     cmd.arg("fetch").arg("--config").arg(&cfg);
-    let off_first = std::env::var("SVODKA_BENCH_INDEX").as_deref() == Ok("compare-off-first");
-    if off_first {
-        cmd.env("SVODKA_BENCH_NO_INDEX", "1");
-    }
     let cold = run_measured(cmd, &work.join("cold.out")).await;
     let out = std::fs::read_to_string(work.join("cold.out")).unwrap_or_default();
     let (new, merged, _, errors) = fetch_summary(&out);
@@ -1086,12 +1087,9 @@ async fn bench() {
         .as_deref()
         .is_ok_and(|v| v.starts_with("compare"))
     {
-        let cfg = config(&work, &origin_url, n, &listen, "second.db");
+        let cfg = config(&work, &origin_url, n, &listen, "second.db", off_first);
         let mut cmd = Command::new(bin);
         cmd.arg("fetch").arg("--config").arg(&cfg);
-        if !off_first {
-            cmd.env("SVODKA_BENCH_NO_INDEX", "1");
-        }
         let second = run_measured(cmd, &work.join("second.out")).await;
         assert!(second.success, "the second cold fetch failed");
         let size = |f: &str| std::fs::metadata(work.join(f)).map_or(0, |m| m.len()) as f64;
@@ -1212,7 +1210,7 @@ async fn bench() {
 
     // 4. A daemon taking in a cold cycle: wrk meanwhile, then the whole cycle to its end.
     let listen2 = free_port();
-    let cfg2 = config(&work, &origin_url, n, &listen2, "daemon.db");
+    let cfg2 = config(&work, &origin_url, n, &listen2, "daemon.db", true);
     let started = Instant::now();
     let d = start_daemon(bin, &cfg2, &listen2, &work.join("daemon.log")).await;
     let busy = if let Some(idle) = &idle {
