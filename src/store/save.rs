@@ -204,6 +204,8 @@ fn save_item(
     add_topics(tx, id, &incoming.topics)?;
     if incoming.index {
         super::search::index(tx, id, &incoming.terms())?;
+    } else {
+        super::search::unindexed_report(tx, id)?;
     }
     super::related::add_entities(tx, id, &incoming.entities)?;
     let (copy, story) = match decision {
@@ -283,6 +285,8 @@ fn update(
     set_topics(tx, id, &incoming.topics)?;
     if incoming.index {
         super::search::index(tx, id, &incoming.terms())?;
+    } else {
+        super::search::unindexed_report(tx, id)?;
     }
     super::related::set_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {

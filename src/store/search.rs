@@ -17,6 +17,17 @@ pub fn index(conn: &Connection, id: i64, terms: &Terms) -> rusqlite::Result<()> 
     Ok(())
 }
 
+/// A report stored with the index off (`[search] index = false`): the backfill's range is
+/// widened to reach it, so turning the index on later finds it too. An edited report's old
+/// terms go, as they no longer say what it holds.
+pub fn unindexed_report(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("UPDATE search_backfill SET upto = max(upto, ?1)")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// A report stored before the index, to be indexed: (id, source, content hash, title, text).
 pub type Unindexed = (i64, String, String, String, String);
 
