@@ -1025,6 +1025,28 @@ topics = ["syria"]
     }
 
     #[test]
+    fn search_is_indexed_unless_turned_off_and_then_no_query_is_taken() {
+        let c = Config::parse(GOOD, Path::new("svodka.toml")).unwrap();
+        assert!(c.search.index);
+        let off = format!("[search]\nindex = false\n{GOOD}");
+        let c = Config::parse(&off, Path::new("svodka.toml")).unwrap();
+        assert!(!c.search.index);
+        let digest = "\n[[digest]]\nname = \"d\"\ncron = \"0 8 * * *\"\nquery = \"мост\"\n";
+        let c = Config::parse(&format!("{GOOD}{digest}"), Path::new("svodka.toml")).unwrap();
+        assert_eq!(c.delivery.digests[0].filter.query.as_deref(), Some("мост"));
+        check_err(
+            &format!("{off}{digest}"),
+            "digest[0].query",
+            "index = false",
+        );
+        check_err(
+            &format!("{GOOD}{}", digest.replace("\"мост\"", "\" \"")),
+            "digest[0].query",
+            "is empty",
+        );
+    }
+
+    #[test]
     fn a_blank_keyword_is_refused() {
         check_err(
             &GOOD.replace("\"Дамаск\"", "\"  \""),

@@ -413,7 +413,10 @@ async fn pass(
         let mut queued = Vec::new();
         for (s, found) in &stories {
             let alerts = cfg.delivery.alerts.iter().zip(found);
-            for a in alerts.filter(|(a, f)| **f && matches(cfg, a, s)).map(|(a, _)| a) {
+            for a in alerts
+                .filter(|(a, f)| **f && matches(cfg, a, s))
+                .map(|(a, _)| a)
+            {
                 let agencies = sources_of(s).len();
                 let (name, id, c2) = (a.name.clone(), s.story, a.clone());
                 let now = Utc::now().timestamp();

@@ -255,7 +255,8 @@ impl Ctx<'_> {
         if query.as_deref().is_some_and(|q| q.trim().is_empty()) {
             return Err(self.err(&key("query"), "is empty"));
         }
-        let empty = sources.is_empty() && regions.is_empty() && topics.is_empty() && query.is_none();
+        let empty =
+            sources.is_empty() && regions.is_empty() && topics.is_empty() && query.is_none();
         if empty && !all {
             return Err(self.err(
                 &key("topics"),

@@ -283,8 +283,7 @@ pub fn biggest_stories_in(
     p: &Period,
     limit: usize,
 ) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
-    if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty)
-    {
+    if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty) {
         return Ok(Vec::new());
     }
     let mut sql = String::from(

@@ -809,7 +809,10 @@ async fn a_digest_and_an_alert_with_a_query_take_only_the_stories_it_finds() {
         b.contains(STORY)
     })
     .await;
-    assert!(!edition.contains(OTHER), "only what the query finds: {edition}");
+    assert!(
+        !edition.contains(OTHER),
+        "only what the query finds: {edition}"
+    );
     // Both stories were stored by one fetch; the other is in the feeds, not in the digest.
     let all = until(&format!("{}/feeds/all.rss", d.base), |b| b.contains(OTHER)).await;
     assert!(all.contains(STORY));

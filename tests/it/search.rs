@@ -452,8 +452,8 @@ async fn with_the_index_off_search_says_it_is_off_and_nothing_is_indexed() {
     // Turned on again, the reports stored while it was off are indexed and found.
     std::fs::write(app.config_path(), &cfg).unwrap();
     let d = spawn(&["run"], Some(&app)).await;
-    let url = reqwest::Url::parse_with_params(&format!("{}/search", d.base), [("q", "школа")])
-        .unwrap();
+    let url =
+        reqwest::Url::parse_with_params(&format!("{}/search", d.base), [("q", "школа")]).unwrap();
     until(url.as_str(), |b| {
         found(b).len() == 2 && !b.contains("поиск выключен")
     })
