@@ -241,6 +241,43 @@ pub struct Engine {
     /// How long the oldest report forgotten for the budget had been held, since
     /// [`Engine::take_budget_cut`].
     budget_cut: Option<i64>,
+    /// What the decisions looked at (see [`Work`]).
+    work: std::cell::Cell<Work>,
+}
+
+/// What the engine's decisions looked at, summed since it was made (and the most any one
+/// decision did): the cost of a report, counted instead of timed, for diagnostics and for the
+/// tests that bound it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    pub decisions: u64,
+    /// Decisions settled by the exact hash of the text, before any similarity.
+    pub exact: u64,
+    /// Index postings walked (samples and story terms).
+    pub postings: u64,
+    /// Held reports looked up as candidates.
+    pub candidates: u64,
+    pub most_candidates: u64,
+    /// Containments of samples computed.
+    pub containments: u64,
+    /// Candidate stories compared member by member, and the members compared.
+    pub stories: u64,
+    pub most_stories: u64,
+    pub members: u64,
+}
+
+impl Work {
+    fn add(&mut self, one: &Work) {
+        self.decisions += one.decisions;
+        self.exact += one.exact;
+        self.postings += one.postings;
+        self.candidates += one.candidates;
+        self.most_candidates = self.most_candidates.max(one.candidates);
+        self.containments += one.containments;
+        self.stories += one.stories;
+        self.most_stories = self.most_stories.max(one.stories);
+        self.members += one.members;
+    }
 }
 
 /// Which sources' feeds a batch of changes touched.
@@ -307,7 +344,13 @@ impl Engine {
             budget: usize::MAX,
             held: 0,
             budget_cut: None,
+            work: Default::default(),
         }
+    }
+
+    /// What the decisions so far looked at.
+    pub fn work(&self) -> Work {
+        self.work.get()
     }
 
     /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
@@ -402,6 +445,18 @@ impl Engine {
     /// (a live blog's updates, a daily rubric that repeats its template), never copies of each
     /// other. It may still join a story that holds one of its items, through another agency.
     pub fn decide(&self, r: &Report) -> Decision {
+        let mut w = Work {
+            decisions: 1,
+            ..Work::default()
+        };
+        let d = self.decide_counted(r, &mut w);
+        let mut total = self.work.get();
+        total.add(&w);
+        self.work.set(total);
+        d
+    }
+
+    fn decide_counted(&self, r: &Report, w: &mut Work) -> Decision {
         let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
         let source = self.sources.get(r.source).copied();
         // Copies first: the same text is the strongest evidence there is.
@@ -419,6 +474,7 @@ impl Engine {
                 && near(e, SHORT_COPY_SECS)
                 && e.exact == r.fp.exact
             {
+                w.exact += 1;
                 return Decision::Copy {
                     of: e.id,
                     copy: e.copy,
@@ -434,6 +490,7 @@ impl Engine {
         for s in &r.fp.samples {
             let slots = self.by_sample.get(s);
             if slots.len() <= FREQUENT_SAMPLE {
+                w.postings += slots.len() as u64;
                 for slot in slots {
                     hits.entry(*slot).or_default().0 += 1;
                 }
@@ -442,6 +499,7 @@ impl Engine {
         let vector = self.vector(r.fp);
         for (t, _) in self.index_terms(&vector) {
             for slot in self.by_term.get(&t).iter().rev().take(POSTING_SCAN) {
+                w.postings += 1;
                 hits.entry(*slot).or_default().1 += 1;
             }
         }
@@ -451,6 +509,7 @@ impl Engine {
             .iter()
             .filter(|(_, (samples, terms))| *samples > 0 || *terms >= 2)
             .filter_map(|(slot, &(samples, terms))| {
+                w.candidates += 1;
                 let e = self.entries.get(slot).filter(|e| near(e, self.window))?;
                 Some((e, samples, terms))
             })
@@ -469,6 +528,7 @@ impl Engine {
                 if (shared as usize) < r.fp.samples.len().min(2) && terms < COPY_TERM_HITS {
                     continue;
                 }
+                w.containments += 1;
                 let c = containment_sorted(&samples, &e.samples);
                 let enough = if Some(e.source) == source {
                     c >= SAME_SOURCE_CONTAINMENT && near(e, SAME_SOURCE_COPY_SECS)
@@ -511,6 +571,7 @@ impl Engine {
             let Some(members) = self.stories.get(&story) else {
                 continue;
             };
+            w.stories += 1;
             let mut sum = 0.0;
             let mut n = 0;
             let mut named = false;
@@ -532,6 +593,7 @@ impl Engine {
                     break;
                 }
                 if let Some(e) = self.entries.get(slot) {
+                    w.members += 1;
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
                     rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
