@@ -19,7 +19,24 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 
-use svodka::stories::{Boilerplate, Decision, Engine, Fingerprint, Report};
+use svodka::stories::{Boilerplate, Decision, Engine, Fingerprint, Report, Tune};
+
+/// The engine as configured, or with the rules and threshold the environment names
+/// (`SVODKA_TUNE=similarity,member_share,per_day`) for comparing them.
+fn engine() -> Engine {
+    let e = Engine::new(72 * 3600);
+    let Ok(t) = std::env::var("SVODKA_TUNE") else {
+        return e;
+    };
+    let v: Vec<f32> = t.split(',').filter_map(|x| x.parse().ok()).collect();
+    let [sim, member_share, per_day] = v[..] else {
+        panic!("SVODKA_TUNE: three numbers");
+    };
+    e.with_story_similarity(sim).with_tune(Tune {
+        member_share,
+        per_day,
+    })
+}
 
 #[derive(serde::Deserialize)]
 struct Pair {
@@ -61,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../shared/data/paraphraser-news.jsonl.gz"));
     let labels = load_labels(&root.join("tests/data/real/pairs.tsv"))?;
+    let across = load_across(&root.join("tests/data/real/articles.tsv"))?;
     let pairs = load_pairs(&data, &labels)?;
     println!(
         "{} labelled pairs: {} same, {} affair, {} other",
@@ -76,7 +94,7 @@ fn main() -> anyhow::Result<()> {
         dump(&pairs);
     }
     if mode == "stream" || mode == "both" {
-        stream(&pairs, verbose);
+        stream(&pairs, &across, verbose);
     }
     Ok(())
 }
@@ -92,13 +110,30 @@ fn load_labels(path: &std::path::Path) -> anyhow::Result<HashMap<u32, Label>> {
         let (Some(id), Some(label)) = (f.next(), f.next()) else {
             anyhow::bail!("{}: bad line {line:?}", path.display());
         };
-        let label = match label {
-            "same" => Label::Same,
-            "affair" => Label::Affair,
-            "other" => Label::Other,
-            _ => anyhow::bail!("{}: bad label {label:?}", path.display()),
+        out.insert(id.parse()?, self::label(label)?);
+    }
+    Ok(out)
+}
+
+fn label(s: &str) -> anyhow::Result<Label> {
+    Ok(match s {
+        "same" => Label::Same,
+        "affair" => Label::Affair,
+        "other" => Label::Other,
+        _ => anyhow::bail!("bad label {s:?}"),
+    })
+}
+
+/// Labelled pairs of articles from different dataset pairs (the stream's merges that no pair
+/// covered, judged by reading): (article, article, label).
+fn load_across(path: &std::path::Path) -> anyhow::Result<Vec<(String, String, Label)>> {
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(path)?.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let [a, b, l, ..] = f[..] else {
+            anyhow::bail!("{}: bad line {line:?}", path.display());
         };
-        out.insert(id.parse()?, label);
+        out.push((a.to_string(), b.to_string(), label(l)?));
     }
     Ok(out)
 }
@@ -156,7 +191,7 @@ fn fingerprint(title: &str, text: &str) -> Fingerprint {
     out.remove(0).1
 }
 
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 struct Score {
     tp: usize,
     fp: usize,
@@ -199,7 +234,7 @@ fn pairs_alone(pairs: &[(Pair, Label)], verbose: bool) {
         let b = fingerprint(&p.title_2, &p.text_2);
         let day_a = day_of(&p.url_1).unwrap_or(0);
         let day_b = day_of(&p.url_2).unwrap_or(day_a);
-        let mut engine = Engine::new(72 * 3600);
+        let mut engine = engine();
         let at_a = day_a + 12 * 3600;
         engine.insert(1, "a", at_a, at_a, 1, 1, &a);
         let decision = engine.decide(&Report {
@@ -223,7 +258,7 @@ fn pairs_alone(pairs: &[(Pair, Label)], verbose: bool) {
 /// has the first's (an agency's own reports are never compared).
 const AGENCIES: u64 = 20;
 
-fn stream(pairs: &[(Pair, Label)], verbose: bool) {
+fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: bool) {
     let mut articles: HashMap<&str, Article> = HashMap::new();
     let mut agency: HashMap<&str, u64> = HashMap::new();
     for (p, _) in pairs {
@@ -291,7 +326,7 @@ fn stream(pairs: &[(Pair, Label)], verbose: bool) {
             }
         }
     }
-    let mut engine = Engine::new(72 * 3600);
+    let mut engine = engine();
     let mut story: HashMap<&str, i64> = HashMap::new();
     for (n, id) in order.iter().enumerate() {
         let rid = n as i64 + 1;
@@ -321,9 +356,27 @@ fn stream(pairs: &[(Pair, Label)], verbose: bool) {
         }
     }
     score.print(&format!(
-        "stream of {} articles from {AGENCIES} agencies",
+        "stream of {} articles from {AGENCIES} agencies, the labelled pairs",
         order.len()
     ));
+    let mut all = score;
+    let mut score = Score::default();
+    for (a, b, label) in across {
+        let (Some(x), Some(y)) = (story.get(a.as_str()), story.get(b.as_str())) else {
+            continue;
+        };
+        score.add(*label, x == y);
+        all.add(*label, x == y);
+        if verbose && x == y && *label != Label::Same {
+            println!(
+                "  across {a} {b} {label:?}\n    {}\n    {}",
+                articles[a.as_str()].title,
+                articles[b.as_str()].title
+            );
+        }
+    }
+    score.print("  the labelled pairs across dataset pairs");
+    all.print("  every labelled pair");
     // Merges between articles of different pairs: no label says they are one event. The
     // biggest stories show what the engine joins beyond the pairs.
     let mut members: HashMap<i64, Vec<&str>> = HashMap::new();
@@ -339,11 +392,15 @@ fn stream(pairs: &[(Pair, Label)], verbose: bool) {
             ]
         })
         .collect();
+    let labelled: std::collections::HashSet<(&str, &str)> = across
+        .iter()
+        .flat_map(|(a, b, _)| [(a.as_str(), b.as_str()), (b.as_str(), a.as_str())])
+        .collect();
     let mut unlabelled = 0;
     for m in members.values() {
         for (i, a) in m.iter().enumerate() {
             for b in &m[i + 1..] {
-                if !paired.contains(&(*a, *b)) {
+                if !paired.contains(&(*a, *b)) && !labelled.contains(&(*a, *b)) {
                     unlabelled += 1;
                     if verbose {
                         println!(

@@ -15,7 +15,7 @@ use siphasher::sip::SipHasher13;
 use crate::text::{Stems, fold_into, raw_words, words};
 
 /// The stored form's version: a fingerprint of another version is computed again.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 /// One shingle in this many is sampled.
 const SAMPLE_MOD: u64 = 4;
 /// Samples kept per report, the first in text order (about 190 words): the beginning of a text
@@ -26,10 +26,15 @@ const MAX_SAMPLES: usize = 48;
 pub const INDEX_SAMPLES: usize = 16;
 /// Terms kept per report.
 pub const TERMS: usize = 24;
-/// Title words count this many times a body word.
-const TITLE_WEIGHT: f32 = 2.0;
+/// Title words count this many times a background word.
+const TITLE_WEIGHT: f32 = 3.0;
 /// Names (capitalised past a sentence's start, abbreviations) and numbers count this much more.
 const NAME_WEIGHT: f32 = 2.2;
+/// The lead (the text's first sentences) states the news; what follows is often background
+/// that the reports of a whole affair share (the arrest retold under the verdict).
+const LEAD_WEIGHT: f32 = 2.0;
+const LEAD_SENTENCES: usize = 3;
+const BACKGROUND_WEIGHT: f32 = 0.5;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
@@ -299,8 +304,13 @@ impl Fingerprint {
             }
         };
         add(title, TITLE_WEIGHT);
-        for s in super::boilerplate::sentences(body) {
-            add(s, 1.0);
+        for (n, s) in super::boilerplate::sentences(body).enumerate() {
+            let base = if n < LEAD_SENTENCES {
+                LEAD_WEIGHT
+            } else {
+                BACKGROUND_WEIGHT
+            };
+            add(s, base);
         }
         let mut terms: Vec<(u32, f32)> = weights
             .into_iter()

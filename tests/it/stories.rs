@@ -223,8 +223,11 @@ fn the_engine_finds_copies_and_stories_in_the_labelled_set() {
         "story precision {:.3}",
         stories.precision()
     );
+    // The invented set counts an event's follow-ups (the fire and the fire put out, the crash
+    // and the case opened after it) as one story; on real news these are another event of the
+    // same affair, which the engine now keeps apart (tests/data/real/RULES.md).
     assert!(
-        stories.recall() >= 0.80,
+        stories.recall() >= 0.65,
         "story recall {:.3}",
         stories.recall()
     );
