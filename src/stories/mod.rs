@@ -66,8 +66,21 @@ const ANCHOR_SHARE: f32 = 0.8;
 const STORY_MEMBERS: usize = 16;
 /// Story terms a report reached through them alone must share to be checked as a copy.
 const COPY_TERM_HITS: u32 = 4;
-/// Candidate stories compared member by member, the most connected first.
-const STORY_CANDIDATES: usize = 24;
+/// Candidate stories compared member by member, the most alike first.
+const STORY_CANDIDATES: usize = 6;
+/// Story-term postings walked per decision, the rarest terms first.
+const TERM_POSTINGS: usize = 128;
+/// Reports looked up as candidates per decision, the most alike first.
+const CANDIDATES: usize = 48;
+
+/// What a held report shares with the report being decided.
+#[derive(Debug, Default, Clone, Copy)]
+struct Hit {
+    samples: u32,
+    terms: u32,
+    /// The weight in the new report's vector of the story terms shared.
+    weight: f32,
+}
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
 /// newest, [`STORY_MEMBERS`] in all.
@@ -265,6 +278,8 @@ pub struct Engine {
     budget_cut: Option<i64>,
     /// What the decisions looked at (see [`Work`]).
     work: std::cell::Cell<Work>,
+    /// The map a decision counts its hits in, kept with its room between decisions.
+    hits: std::cell::Cell<FxHashMap<Slot, Hit>>,
 }
 
 /// What the engine's decisions looked at, summed since it was made (and the most any one
@@ -368,6 +383,7 @@ impl Engine {
             held: 0,
             budget_cut: None,
             work: Default::default(),
+            hits: Default::default(),
         }
     }
 
@@ -511,36 +527,66 @@ impl Engine {
                 };
             }
         }
-        // Reports sharing samples or story terms, with how many of each (one map, sized once:
-        // a frequent term brings hundreds). A copy shares at least two samples (half of four
-        // or more), which one stock phrase alone does not make.
-        let mut hits: FxHashMap<Slot, (u32, u32)> =
-            FxHashMap::with_capacity_and_hasher(1024, Default::default());
+        // Reports sharing samples or story terms, with how many of each and the weight in this
+        // report of the terms they share (one map, sized once: a frequent term brings
+        // hundreds). A copy shares at least two samples (half of four or more), which one
+        // stock phrase alone does not make.
+        let mut hits = self.hits.take();
+        hits.clear();
         for s in &r.fp.samples {
             let slots = self.by_sample.get(s);
             if slots.len() <= FREQUENT_SAMPLE {
                 w.postings += slots.len() as u64;
                 for slot in slots {
-                    hits.entry(*slot).or_default().0 += 1;
+                    hits.entry(*slot).or_default().samples += 1;
                 }
             }
         }
         let vector = self.vector(r.fp);
-        for (t, _) in self.index_terms(&vector) {
-            for slot in self.by_term.get(&t).iter().rev().take(POSTING_SCAN) {
+        // The story terms rarest first (the shortest postings): a frequent term's postings,
+        // which mostly bring reports that share nothing else, get what the rarer ones left
+        // of the budget.
+        let mut terms: Vec<(&[Slot], u32, f32)> = self
+            .index_terms(&vector)
+            .into_iter()
+            .map(|(t, weight)| (self.by_term.get(&t), t, weight))
+            .collect();
+        terms.sort_unstable_by_key(|&(postings, t, _)| (postings.len(), t));
+        let mut budget = TERM_POSTINGS;
+        for (postings, _, weight) in terms {
+            for slot in postings.iter().rev().take(POSTING_SCAN.min(budget)) {
                 w.postings += 1;
-                hits.entry(*slot).or_default().1 += 1;
+                budget -= 1;
+                let hit = hits.entry(*slot).or_default();
+                hit.terms += 1;
+                hit.weight += weight;
             }
         }
-        // The candidates: a shared sample or two story terms, dated within the window; each
-        // looked up once.
-        let candidates: Vec<(&Entry, u32, u32)> = hits
+        // The candidates: a shared sample or two story terms. Only the most alike are looked
+        // up (the share of this report's samples they hold, and the weight of the terms they
+        // share), each once, and kept when dated within the window.
+        let mut ranked: Vec<(Slot, Hit)> = hits
+            .drain()
+            .filter(|(_, h)| h.samples > 0 || h.terms >= 2)
+            .collect();
+        self.hits.set(hits);
+        let samples_n = r.fp.samples.len().max(1) as f32;
+        let likeness = |&(slot, h): &(Slot, Hit)| (h.samples as f32 / samples_n + h.weight, slot);
+        if ranked.len() > CANDIDATES {
+            ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
+                let (a, b) = (likeness(a), likeness(b));
+                b.0.total_cmp(&a.0).then(b.1.cmp(&a.1))
+            });
+            ranked.truncate(CANDIDATES);
+        }
+        let mut weight_of: Vec<f32> = Vec::with_capacity(ranked.len());
+        let candidates: Vec<(&Entry, u32, u32)> = ranked
             .iter()
-            .filter(|(_, (samples, terms))| *samples > 0 || *terms >= 2)
-            .filter_map(|(slot, &(samples, terms))| {
+            .filter_map(|&(slot, h)| {
                 w.candidates += 1;
-                let e = self.entries.get(slot).filter(|e| near(e, self.window))?;
-                Some((e, samples, terms))
+                let e = self.entries.get(&slot).filter(|e| near(e, self.window))?;
+                weight_of.push(h.weight);
+                Some((e, h.samples, h.terms))
             })
             .collect();
         if !short {
@@ -585,15 +631,18 @@ impl Engine {
         // Each story is weighed by the index keys its reports share with this one; only the
         // heaviest are compared member by member, so a report costs a bounded amount of work
         // however many look-alikes the window holds.
-        let mut weights: FxHashMap<i64, u32> =
+        // A story weighs what its most alike member shares: the weight in this report of the
+        // story terms they both have (the rarer, the heavier), not how many members it has.
+        let mut weights: FxHashMap<i64, f32> =
             FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-        for &(e, _, terms) in &candidates {
+        for (&(e, _, _), &weight) in candidates.iter().zip(&weight_of) {
             if Some(e.source) != source {
-                *weights.entry(e.story).or_default() += 1 + terms;
+                let w = weights.entry(e.story).or_default();
+                *w = w.max(weight);
             }
         }
-        let mut stories: Vec<(u32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
-        stories.sort_unstable_by(|a, b| b.cmp(a));
+        let mut stories: Vec<(f32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
+        stories.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         stories.truncate(STORY_CANDIDATES);
         let mut best: Option<(f32, i64)> = None;
         for (_, story) in stories {
