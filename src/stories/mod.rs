@@ -1823,4 +1823,134 @@ mod tests {
         );
         assert_eq!(e.take_touched(), Touched::Sources(vec![]));
     }
+
+    /// One text carried by hundreds of agencies costs each new copy one posting of its exact
+    /// hash: no candidate is looked up, no similarity computed.
+    #[test]
+    fn a_wire_text_in_500_agencies_is_found_by_its_exact_hash_each_time() {
+        let release = fp(
+            "В Липецкой области отремонтируют 230 километров дорог",
+            "Губернатор Липецкой области подписал распоряжение о выделении 4,2 млрд рублей на \
+             ремонт региональных дорог в 2027 году. Работы пройдут на 48 участках общей \
+             протяжённостью более 230 километров. Подрядчиков определят на торгах до марта.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "agency-0", 0, 0, 1, 1, &release);
+        for i in 1..500i64 {
+            let source = format!("agency-{i}");
+            let before = e.work();
+            let d = e.decide(&Report {
+                source: &source,
+                published: i * 30,
+                fp: &release,
+            });
+            let after = e.work();
+            assert!(
+                matches!(
+                    d,
+                    Decision::Copy {
+                        copy: 1,
+                        story: 1,
+                        ..
+                    }
+                ),
+                "copy {i}: {d:?}"
+            );
+            assert_eq!(after.exact - before.exact, 1, "copy {i}");
+            assert_eq!(
+                (
+                    after.postings,
+                    after.candidates,
+                    after.containments,
+                    after.members
+                ),
+                (
+                    before.postings,
+                    before.candidates,
+                    before.containments,
+                    before.members
+                ),
+                "copy {i}"
+            );
+            e.insert(i + 1, &source, i * 30, i * 30, 1, 1, &release);
+        }
+    }
+
+    /// A stream in which every report is drawn from one vocabulary of 100 words (each a
+    /// look-alike of all the others): every decision looks at a bounded number of postings,
+    /// candidates and stories, however many reports the window holds.
+    #[test]
+    fn a_stream_of_one_100_word_vocabulary_looks_at_a_bounded_number_of_candidates() {
+        const WORDS: &str = "глава региона мэрия минздрав прокуратура района управление мчс \
+            депутаты думы жители микрорайона директор департамента сотрудники гибдд \
+            администрация компания суд служба губернатора совет ветеранов фермеры школьники \
+            волонтёры спасатели врачи больницы энергетики следователи сообщили начале подвели \
+            итоги объявили завершении проверили потребовали ускорить обсудили сроки одобрили \
+            план перенесли приостановили рассказали раскритиковали выделили средства \
+            отчитались провели проверку запланировали продлили согласовали проект поддержали \
+            идею возобновили оценили последствия заявили рисках утвердили смету отложили \
+            обсуждение взяли контроль ремонта дорог отопительного сезона строительства школы \
+            капремонта домов замены труб благоустройства набережной вакцинации уборки снега \
+            подготовки паводку реконструкции моста закупки автобусов поликлиники газификации \
+            сёл сбора урожая весенней посевной переселения аварийного";
+        let vocab: Vec<&str> = WORDS.split_whitespace().take(100).collect();
+        assert_eq!(vocab.len(), 100);
+        let mut seed = 0x5eed_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        let stems = Stems::new();
+        let mut terms = fingerprint::Terms::new(&stems);
+        let mut e = Engine::new(72 * HOUR);
+        let mut most = Work::default();
+        for id in 1..=1_500i64 {
+            let title: Vec<&str> = (0..7).map(|_| vocab[next(100)]).collect();
+            let text: Vec<&str> = (0..100).map(|_| vocab[next(100)]).collect();
+            let f = Fingerprint::with_terms(&title.join(" "), &text.join(" "), &mut terms);
+            let source = format!("agency-{}", id % 50);
+            let before = e.work();
+            let d = e.decide(&Report {
+                source: &source,
+                published: id * 60,
+                fp: &f,
+            });
+            let after = e.work();
+            let one = Work {
+                postings: after.postings - before.postings,
+                candidates: after.candidates - before.candidates,
+                containments: after.containments - before.containments,
+                stories: after.stories - before.stories,
+                members: after.members - before.members,
+                ..Work::default()
+            };
+            most.postings = most.postings.max(one.postings);
+            most.candidates = most.candidates.max(one.candidates);
+            most.containments = most.containments.max(one.containments);
+            most.stories = most.stories.max(one.stories);
+            most.members = most.members.max(one.members);
+            let (copy, story) = match d {
+                Decision::Copy { copy, story, .. } => (copy, story),
+                Decision::Story { story, .. } => (id, story),
+                Decision::New => (id, id),
+            };
+            e.insert(id, &source, id * 60, id * 60, story, copy, &f);
+        }
+        // Thousands of reports share every term; each decision walked a bounded part of them.
+        let samples = fingerprint::MAX_SAMPLES as u64;
+        assert!(
+            most.postings <= TERM_POSTINGS as u64 + samples * FREQUENT_SAMPLE as u64,
+            "{most:?}"
+        );
+        assert!(most.postings > TERM_POSTINGS as u64 / 2, "{most:?}");
+        assert!(most.candidates <= CANDIDATES as u64, "{most:?}");
+        assert!(most.containments <= CANDIDATES as u64, "{most:?}");
+        assert!(most.stories <= STORY_CANDIDATES as u64, "{most:?}");
+        assert!(
+            most.members <= (STORY_CANDIDATES * STORY_MEMBERS) as u64,
+            "{most:?}"
+        );
+        assert_eq!(e.work().decisions, 1_500);
+        assert_eq!(e.work().most_candidates, most.candidates);
+    }
 }
