@@ -5,6 +5,9 @@
 //!
 //!     cargo run --release --example devset            # pairs, then the stream
 //!     cargo run --release --example devset -- pairs -v # and every wrong decision
+//!     cargo build --release && cargo run --release --example devset -- binary
+//!                                                      # the stream through `svodka fetch`
+//!     … -- binary-pairs                                # and each pair alone (~10 minutes)
 //!
 //! - **pairs**: each labelled pair alone in a fresh engine, the second article decided against
 //!   the first, as two agencies' reports in a fresh database.
@@ -89,6 +92,9 @@ fn main() -> anyhow::Result<()> {
     );
     if mode == "pairs" || mode == "both" {
         pairs_alone(&pairs, verbose);
+    }
+    if mode == "binary" || mode == "binary-pairs" {
+        through_binary(&pairs, &across, mode == "binary-pairs");
     }
     if mode == "dump" {
         dump(&pairs);
@@ -258,9 +264,9 @@ fn pairs_alone(pairs: &[(Pair, Label)], verbose: bool) {
 /// has the first's (an agency's own reports are never compared).
 const AGENCIES: u64 = 20;
 
-fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: bool) {
+/// Every article of the pairs, by id.
+fn article_texts(pairs: &[(Pair, Label)]) -> HashMap<&str, Article> {
     let mut articles: HashMap<&str, Article> = HashMap::new();
-    let mut agency: HashMap<&str, u64> = HashMap::new();
     for (p, _) in pairs {
         for (id, title, text, url) in [
             (&p.id_1, &p.title_1, &p.text_1, &p.url_1),
@@ -272,11 +278,22 @@ fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: 
                 day: day_of(url),
             });
         }
-        let hash = |s: &str| {
-            s.bytes().fold(1469598103934665603u64, |h, b| {
-                (h ^ b as u64).wrapping_mul(1099511628211)
-            })
-        };
+    }
+    articles
+}
+
+type Day<'a> = (Vec<&'a str>, HashMap<&'a str, u64>, HashMap<&'a str, i64>);
+
+/// A day's news: the articles in the order of their dates (an undated one beside the article
+/// it is paired with), spread evenly over 24 hours from 0, each with its agency.
+fn day_of_news<'a>(pairs: &'a [(Pair, Label)], articles: &HashMap<&'a str, Article>) -> Day<'a> {
+    let mut agency: HashMap<&str, u64> = HashMap::new();
+    let hash = |s: &str| {
+        s.bytes().fold(1469598103934665603u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(1099511628211)
+        })
+    };
+    for (p, _) in pairs {
         let a = *agency.entry(&p.id_1).or_insert(hash(&p.id_1) % AGENCIES);
         if !agency.contains_key(p.id_2.as_str()) {
             let mut b = hash(&p.id_2) % AGENCIES;
@@ -286,8 +303,6 @@ fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: 
             agency.insert(&p.id_2, b);
         }
     }
-    // A day's news: the articles in the order of their dates (an undated one beside the
-    // article it is paired with), spread evenly over 24 hours.
     let mut order: Vec<&str> = articles.keys().copied().collect();
     let key = |id: &str| {
         (
@@ -296,13 +311,20 @@ fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: 
         )
     };
     order.sort_by_key(|id| key(id));
-    let start = 1_765_000_000i64;
     let step = 86_400 / order.len().max(1) as i64;
-    let at: HashMap<&str, i64> = order
+    let at = order
         .iter()
         .enumerate()
-        .map(|(n, id)| (*id, start + n as i64 * step))
+        .map(|(n, id)| (*id, n as i64 * step))
         .collect();
+    (order, agency, at)
+}
+
+fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: bool) {
+    let articles = article_texts(pairs);
+    let (order, agency, at) = day_of_news(pairs, &articles);
+    let start = 1_765_000_000i64;
+    let at: HashMap<&str, i64> = at.into_iter().map(|(id, t)| (id, start + t)).collect();
     // Fetches: each agency's articles in batches of up to 50, in arrival order.
     let mut fps: HashMap<&str, Fingerprint> = HashMap::new();
     let mut learned: HashMap<u64, Boilerplate> = HashMap::new();
@@ -449,4 +471,221 @@ fn dump(pairs: &[(Pair, Label)]) {
             p.title_2
         );
     }
+}
+
+/// A feed origin on 127.0.0.1: serves whatever `feeds` holds under a path, one request per
+/// connection (all `svodka fetch` needs).
+fn origin(feeds: std::sync::Arc<std::sync::Mutex<HashMap<String, String>>>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let addr = listener.local_addr().expect("local address");
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let feeds = feeds.clone();
+            std::thread::spawn(move || {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&head);
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let body = feeds.lock().map(|f| f.get(&path).cloned()).ok().flatten();
+                let reply = match body {
+                    Some(b) => format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                        b.len()
+                    ),
+                    None => {
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .into()
+                    }
+                };
+                let _ = conn.write_all(reply.as_bytes());
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// An agency's feed of the given articles: (article id, title, text, published).
+fn rss(agency: &str, items: &[(&str, &str, &str, i64)]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>{agency}</title><link>https://{agency}.example/</link><description>{agency}</description>\n"
+    );
+    for (id, title, text, at) in items {
+        let html: String = text
+            .split('\n')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("<p>{}</p>", esc(p)))
+            .collect();
+        let date = chrono::DateTime::from_timestamp(*at, 0)
+            .map(|d| d.to_rfc2822())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "<item><title>{}</title><link>https://{agency}.example/news/{id}</link><guid>https://{agency}.example/news/{id}</guid><pubDate>{date}</pubDate><description>{}</description></item>\n",
+            esc(title),
+            esc(&html)
+        ));
+    }
+    out.push_str("</channel></rss>\n");
+    out
+}
+
+/// Runs `svodka fetch` with a config of the given agencies on `origin`, in `dir`.
+fn fetch(bin: &std::path::Path, dir: &std::path::Path, origin: &str, agencies: &[String]) {
+    let mut config = String::from("[storage]\npath = \"svodka.db\"\n\n");
+    for a in agencies {
+        config.push_str(&format!(
+            "[[source]]\nname = \"{a}\"\nurl = \"{origin}/{a}.xml\"\n\n"
+        ));
+    }
+    config.push_str("[[feed]]\nname = \"all\"\ntitle = \"all\"\n");
+    let path = dir.join("svodka.toml");
+    std::fs::write(&path, config).expect("write the config");
+    let out = std::process::Command::new(bin)
+        .arg("fetch")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .expect("run svodka");
+    assert!(
+        out.status.success(),
+        "svodka fetch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Each stored report's story, by the article id in its link.
+fn stories_in(db: &std::path::Path) -> HashMap<String, i64> {
+    let conn = rusqlite::Connection::open(db).expect("open the database");
+    let mut stmt = conn
+        .prepare("SELECT link, story_id FROM items")
+        .expect("query");
+    stmt.query_map([], |r| {
+        let link: String = r.get(0)?;
+        let story: Option<i64> = r.get(1)?;
+        Ok((link, story))
+    })
+    .expect("rows")
+    .filter_map(Result::ok)
+    .filter_map(|(link, story)| Some((link.rsplit('/').next()?.to_string(), story?)))
+    .collect()
+}
+
+fn binary_path() -> PathBuf {
+    std::env::var_os("SVODKA_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/svodka"))
+}
+
+/// The pairs and the stream through the real binary: feeds on a local origin, `svodka fetch`,
+/// the stories read back from the database.
+fn through_binary(pairs: &[(Pair, Label)], across: &[(String, String, Label)], alone: bool) {
+    let bin = binary_path();
+    assert!(
+        bin.exists(),
+        "{}: build it first (cargo build --release) or set SVODKA_BIN",
+        bin.display()
+    );
+    let feeds = std::sync::Arc::new(std::sync::Mutex::new(HashMap::new()));
+    let base = origin(feeds.clone());
+    let now = chrono::Utc::now().timestamp();
+    if alone {
+        let mut score = Score::default();
+        for (p, label) in pairs {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let day_a = day_of(&p.url_1).unwrap_or(0);
+            let day_b = day_of(&p.url_2).unwrap_or(day_a);
+            // Dated as their addresses say, moved to end an hour ago.
+            let shift = now - 3600 - (day_a.max(day_b) + 13 * 3600);
+            let agencies = vec!["a".to_string(), "b".to_string()];
+            let a = (
+                p.id_1.as_str(),
+                p.title_1.as_str(),
+                p.text_1.as_str(),
+                day_a + 12 * 3600 + shift,
+            );
+            let b = (
+                p.id_2.as_str(),
+                p.title_2.as_str(),
+                p.text_2.as_str(),
+                day_b + 13 * 3600 + shift,
+            );
+            {
+                let mut f = feeds.lock().expect("feeds");
+                f.insert("/a.xml".to_string(), rss("a", &[a]));
+                f.insert("/b.xml".to_string(), rss("b", &[]));
+            }
+            fetch(&bin, dir.path(), &base, &agencies);
+            feeds
+                .lock()
+                .expect("feeds")
+                .insert("/b.xml".to_string(), rss("b", &[b]));
+            fetch(&bin, dir.path(), &base, &agencies);
+            let s = stories_in(&dir.path().join("svodka.db"));
+            let (Some(x), Some(y)) = (s.get(p.id_1.as_str()), s.get(p.id_2.as_str())) else {
+                continue;
+            };
+            score.add(*label, x == y);
+        }
+        score.print("through the binary, pairs each alone");
+    }
+    // The stream: the day of `stream`, fetched every hour from 20 agencies.
+    let articles = article_texts(pairs);
+    let (order, agency, at) = day_of_news(pairs, &articles);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let agencies: Vec<String> = (0..AGENCIES).map(|a| format!("agency-{a}")).collect();
+    let start = now - 25 * 3600;
+    for hour in 1..=25 {
+        let until = start + hour * 3600;
+        {
+            let mut f = feeds.lock().expect("feeds");
+            for (n, name) in agencies.iter().enumerate() {
+                let mine: Vec<(&str, &str, &str, i64)> = order
+                    .iter()
+                    .filter(|id| agency[*id] == n as u64)
+                    .map(|id| (*id, at[id] + start))
+                    .filter(|(_, t)| *t <= until && *t > until - 3 * 3600)
+                    .map(|(id, t)| {
+                        (
+                            id,
+                            articles[id].title.as_str(),
+                            articles[id].text.as_str(),
+                            t,
+                        )
+                    })
+                    .collect();
+                f.insert(format!("/{name}.xml"), rss(name, &mine));
+            }
+        }
+        fetch(&bin, dir.path(), &base, &agencies);
+    }
+    let story = stories_in(&dir.path().join("svodka.db"));
+    let mut score = Score::default();
+    for (p, label) in pairs {
+        if let (Some(x), Some(y)) = (story.get(p.id_1.as_str()), story.get(p.id_2.as_str())) {
+            score.add(*label, x == y);
+        }
+    }
+    score.print(&format!(
+        "through the binary, the stream of {} stored",
+        story.len()
+    ));
+    for (a, b, label) in across {
+        if let (Some(x), Some(y)) = (story.get(a.as_str()), story.get(b.as_str())) {
+            score.add(*label, x == y);
+        }
+    }
+    score.print("  every labelled pair");
 }

@@ -82,11 +82,37 @@ pub fn init_logging(default: &str) {
 }
 
 pub fn check(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
-    check_storage_folder(&cfg)?;
-    outln!("{}", cfg.summary());
+    let cfg = load(path)?;
+    // An existing database is read as `run` would read it (a missing one is created by `run`):
+    // a damaged file or one from a newer svodka fails here, before systemd starts the service
+    // into a restart loop. A large one is checked for at most a few seconds.
+    let mut note = String::new();
+    if cfg.storage.path.exists()
+        && store::check_file(&cfg.storage.path, CHECK_BUDGET)? == store::FileCheck::Unfinished
+    {
+        note = format!(
+            " (database readable; its full check stopped after {} s)",
+            CHECK_BUDGET.as_secs()
+        );
+    }
+    outln!("{}{note}", cfg.summary());
+    for w in cfg.warnings() {
+        eprintln!("svodka: warning: {}: {w}", cfg.file.display());
+    }
     Ok(())
 }
+
+/// The config, refused as `check` refuses it, with the database folder checked too: a folder
+/// this user cannot write in is named with its reason before SQLite says only "unable to open
+/// database file".
+fn load(path: &Path) -> Result<Config> {
+    let cfg = Config::load(path)?;
+    check_storage_folder(&cfg)?;
+    Ok(cfg)
+}
+
+/// How long `svodka check` spends on an existing database's `quick_check`.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The database's folder exists, or can be created: its nearest existing ancestor is a folder
 /// this user can write in (tried with a file created and removed at once, since mode bits do
@@ -97,10 +123,25 @@ fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    // Under systemd (`StateDirectory=`), the one folder the sandbox lets the service write:
+    // a path outside it is the usual cause, and the fix is to name it.
+    let state_hint = std::env::var_os("STATE_DIRECTORY")
+        .and_then(|dirs| {
+            std::env::split_paths(&dirs)
+                .next()
+                .filter(|d| !cfg.storage.path.starts_with(d))
+        })
+        .map(|d| {
+            format!(
+                "; the service's state folder is {0}: set [storage] path = \"{0}/svodka.db\"",
+                d.display()
+            )
+        })
+        .unwrap_or_default();
     let refuse = |reason: String| ConfigError {
         file: cfg.file.clone(),
         key: "storage.path".into(),
-        reason,
+        reason: format!("{reason}{state_hint}"),
     };
     let mut probe = folder;
     loop {
@@ -141,7 +182,7 @@ fn open_db(cfg: &Config) -> Result<rusqlite::Connection> {
 }
 
 pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let sources = cycle::pick_sources(&cfg, only).map_err(|e| anyhow!(e))?;
     let db = Db::open(&cfg.storage.path)?;
     db.call({
@@ -161,7 +202,7 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
 }
 
 pub async fn run(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let listener = daemon::bind(&cfg).await?;
     let shutdown = CancellationToken::new();
     let reload =
@@ -176,7 +217,7 @@ pub async fn export(
     topic: Option<String>,
     format: &str,
 ) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let target = match (feed, topic) {
         (Some(f), _) => {
             if cfg.feed(&f).is_none() {
@@ -218,31 +259,38 @@ pub async fn export(
 
 /// `svodka export --all DIR`: the whole site as static files.
 pub fn export_all(path: &Path, dir: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let conn = open_db(&cfg)?;
     let files = crate::export::site_files(&cfg, &conn, Utc::now())?;
     let w = crate::export::write_dir(dir, &files)?;
     outln!(
-        "{}: {} files written, {} unchanged",
+        "{}: {} written, {} unchanged",
         dir.display(),
-        w.written,
+        crate::text::counted(w.written, "file", "files"),
         w.unchanged
     );
     Ok(())
 }
 
-fn when(ts: Option<i64>) -> String {
+/// A time as the CLI prints it: in the configured zone (`server.timezone`), as the pages do.
+fn when(ts: Option<i64>, tz: chrono_tz::Tz) -> String {
     ts.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
         .map_or_else(
             || "never".to_string(),
-            |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            |d| {
+                d.with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S %Z")
+                    .to_string()
+            },
         )
 }
 
 pub fn sources(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let conn = open_db(&cfg)?;
     let health = store::source_health(&conn, &cfg.sources).context("cannot read source health")?;
+    let tz = cfg.server.timezone;
+    let now = Utc::now();
     // `source_health` answers in config order: the n-th row is the n-th source.
     for (h, source) in health.into_iter().zip(&cfg.sources) {
         let s = &h.state;
@@ -253,7 +301,7 @@ pub fn sources(path: &Path) -> Result<()> {
             h.name,
             if enabled { "" } else { " (disabled)" },
             h.url,
-            when(s.last_fetch),
+            when(s.last_fetch, tz),
             status,
             s.error_streak,
             h.items
@@ -263,11 +311,31 @@ pub fn sources(path: &Path) -> Result<()> {
         } else if !enabled {
             "never (disabled)".to_string()
         } else {
-            when(s.next_due).replace("never", "on schedule")
+            // The daemon fetches at the first tick of the schedule that is not within a
+            // failing source's backoff.
+            let schedule = source.cron.as_deref().unwrap_or(&cfg.schedule);
+            let backoff = s
+                .next_due
+                .and_then(|t| DateTime::<Utc>::from_timestamp(t, 0))
+                .filter(|t| *t > now);
+            let from = backoff.map_or(now, |t| t - chrono::Duration::seconds(1));
+            match schedule.next_after(from) {
+                Some(t) => {
+                    let t = t + crate::schedule::jitter(&source.name, schedule.period_near(t));
+                    let at = when(Some(t.timestamp()), tz);
+                    match backoff {
+                        Some(b) => {
+                            format!("{at} (backing off until {})", when(Some(b.timestamp()), tz))
+                        }
+                        None => at,
+                    }
+                }
+                None => "never (the schedule does not fire again)".to_string(),
+            }
         };
         outln!(
             "  last success: {}  next due: {next_due}",
-            when(h.last_success)
+            when(h.last_success, tz)
         );
         if let Some(e) = &s.last_error {
             outln!("  error: {e}");
@@ -289,6 +357,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         return Err(anyhow!("unknown encoding {label:?}").into());
     }
     let now = Utc::now();
+    // What is printed names a URL without the password it may carry.
+    let shown = url::Url::parse(target)
+        .map(|u| crate::redirects::without_credentials(&u).to_string())
+        .unwrap_or_else(|_| target.to_string());
     let (bytes, content_type, base) =
         if target.starts_with("http://") || target.starts_with("https://") {
             let url = url::Url::parse(target).with_context(|| format!("not a URL: {target}"))?;
@@ -310,10 +382,10 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
                 }
                 Ok(FetchOutcome::NotModified { .. }) => {
                     return Err(
-                        anyhow!("{target}: 304 Not Modified to an unconditional request").into(),
+                        anyhow!("{shown}: 304 Not Modified to an unconditional request").into(),
                     );
                 }
-                Err(e) => return Err(anyhow!("cannot fetch {target}: {e}").into()),
+                Err(e) => return Err(anyhow!("cannot fetch {shown}: {e}").into()),
             }
         } else {
             let bytes = std::fs::read(target).with_context(|| format!("cannot read {target}"))?;
@@ -323,8 +395,18 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     let charset = content_type
         .as_deref()
         .and_then(crate::parse::decode::charset_param);
-    let parsed = crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now)
-        .map_err(|e| anyhow!("{target}: {e}"))?;
+    let parsed = match crate::parse::parse_feed(&bytes, charset, encoding, base.as_ref(), now) {
+        Ok(p) => p,
+        Err(e) => {
+            // A web page: the feeds it announces are what the person was looking for.
+            if let crate::parse::ParseError::HtmlPage { feeds } = &e {
+                for f in feeds {
+                    outln!("# announced feed: {f}");
+                }
+            }
+            return Err(anyhow!("{shown}: {e}").into());
+        }
+    };
     outln!("# http charset: {}", charset.unwrap_or("-"));
     let how = match parsed.decoded_by {
         crate::parse::decode::DecodedBy::Override => "the --encoding override",
@@ -337,6 +419,16 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
         crate::parse::decode::DecodedBy::Default => "default (nothing declared; ASCII or UTF-8)",
     };
     outln!("# encoding: {} (from {how})", parsed.encoding);
+    // A forced encoding is used whatever the bytes say; say so when they read otherwise.
+    if let Some(label) = encoding
+        && let Some(likely) = crate::parse::decode::doubt(&bytes, label)
+    {
+        outln!(
+            "# warning: the bytes do not read as {} (--encoding {label}); without it they decode as {}",
+            parsed.encoding,
+            likely.name()
+        );
+    }
     outln!("# format: {}", parsed.feed.format);
     outln!("# title: {}", parsed.feed.title.as_deref().unwrap_or("-"));
     outln!(
@@ -349,6 +441,12 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     }
     for s in &parsed.feed.skipped {
         outln!("# skipped: {s}");
+    }
+    if parsed.feed.shortened > 0 {
+        outln!(
+            "# shortened: {} items had a field cut to its size limit",
+            parsed.feed.shortened
+        );
     }
     let shortfall = parsed.feed.shortfall();
     if let Some(s) = &shortfall {
@@ -365,7 +463,7 @@ pub async fn inspect(target: &str, encoding: Option<&str>) -> Result<()> {
     if parsed.feed.items.is_empty()
         && let Some(s) = shortfall
     {
-        return Err(anyhow!("{target}: {s}").into());
+        return Err(anyhow!("{shown}: {s}").into());
     }
     Ok(())
 }
@@ -418,58 +516,33 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
 }
 
 pub fn retag(path: &Path) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let mut conn = open_db(&cfg)?;
-    let matcher = Matcher::new(&cfg.topics);
-    // A page of items per transaction: a daemon writing the same database waits for one page
-    // at most (its busy timeout is seconds), never for the whole store.
-    const PAGE: usize = 500;
-    let (mut seen, mut tagged, mut after) = (0, 0, 0);
-    // Topics are matched as at ingest: on the text without its source's boilerplate.
-    let mut learned: std::collections::HashMap<String, crate::stories::Boilerplate> =
-        std::collections::HashMap::new();
-    loop {
-        let items = store::items_for_retag(&conn, after, PAGE).context("cannot read the items")?;
-        let Some(last) = items.last().map(|r| r.id) else {
-            break;
-        };
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .context("cannot start a transaction")?;
-        for r in &items {
-            if !learned.contains_key(&r.source) {
-                let b = store::load_boilerplate(&tx, &r.source)
-                    .context("cannot read the learned boilerplate")?;
-                learned.insert(r.source.clone(), b);
-            }
-            let body = learned[&r.source].strip(&r.text);
-            let topics = crate::cycle::tag(
-                &matcher,
-                &learned[&r.source],
-                &r.title,
-                r.summary.as_deref(),
-                r.content.as_deref(),
-                &body,
-            );
-            tagged += usize::from(!topics.is_empty());
-            store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
-        }
-        tx.commit().context("cannot save topics")?;
-        seen += items.len();
-        after = last;
-    }
-    outln!("retagged {seen} items; {tagged} have topics");
+    let mut retag = crate::retag::Retagger::new(std::sync::Arc::new(Matcher::new(&cfg.topics)));
+    retag.names = true;
+    while retag.page(&mut conn)? {}
+    let (seen, tagged) = (retag.seen, retag.tagged);
+    outln!(
+        "retagged {}; {tagged} {} topics",
+        crate::text::counted(seen, "item", "items"),
+        if tagged == 1 { "has" } else { "have" }
+    );
     Ok(())
 }
 
 pub fn trending(path: &Path, period: &str) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let period = crate::trending::Period::parse(period)
         .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
     let conn = open_db(&cfg)?;
     let t = crate::trending::from_store(&cfg, &conn, period, Utc::now())
         .context("cannot read the items")?;
-    outln!("since {}", t.since.format("%Y-%m-%d %H:%M UTC"));
+    outln!(
+        "since {}",
+        t.since
+            .with_timezone(&cfg.server.timezone)
+            .format("%Y-%m-%d %H:%M %Z")
+    );
     outln!("configured topics (stories, agencies):");
     for c in &t.configured {
         outln!(
@@ -492,7 +565,7 @@ pub fn trending(path: &Path, period: &str) -> Result<()> {
 
 /// `svodka stories`: the biggest stories of the period, most agencies first.
 pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
-    let cfg = Config::load(path)?;
+    let cfg = load(path)?;
     let period = crate::trending::Period::parse(period)
         .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
     let conn = open_db(&cfg)?;
@@ -501,7 +574,7 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
     if stories.is_empty() {
         outln!(
             "no story carried by two reports since {}",
-            when(Some(since))
+            when(Some(since), cfg.server.timezone)
         );
     }
     let agency = |name: &str| {
@@ -531,7 +604,7 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
         for (source, published, title, link) in lead.chain(others) {
             outln!(
                 "  {}  {}: {}{}",
-                when(Some(published)),
+                when(Some(published), cfg.server.timezone),
                 agency(source),
                 title,
                 link.as_deref()

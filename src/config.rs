@@ -14,6 +14,11 @@ use url::Url;
 
 use crate::schedule::Schedule;
 
+/// `fetch.user_agent` when none is given: the version and where the operator's site is.
+fn default_user_agent(base_url: &str) -> String {
+    format!("svodka/{} (+{base_url})", env!("CARGO_PKG_VERSION"))
+}
+
 /// A config that was refused: which file, which key, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -60,6 +65,8 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Without a trailing slash, so `format!("{base}/feeds/all.rss")` is right.
     pub base_url: String,
+    /// `base_url` was not given and is `http://` + `listen`: it follows `listen`.
+    pub base_url_from_listen: bool,
     /// From accepting a connection (or the first byte of a next request) to a whole request head.
     pub header_timeout: Duration,
     /// How long a kept-alive connection may wait for its next request.
@@ -70,6 +77,8 @@ pub struct Server {
     pub max_connections: usize,
     /// A WebSub hub: announced in every feed (`rel="hub"`) and pinged after each change.
     pub websub_hub: Option<Url>,
+    /// The zone times are shown in, on the pages and by the CLI.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// `[publish]`: static files beside the server.
@@ -110,6 +119,12 @@ pub struct Fetch {
     pub concurrency: usize,
     pub per_host: usize,
     pub user_agent: String,
+    /// Follow redirects from a public address to a private one, or to svodka itself.
+    pub allow_private_redirects: bool,
+    /// Where svodka itself answers; the daemon sets the port it actually bound.
+    pub own: crate::redirects::Own,
+    /// `user_agent` was not given and names `base_url`: it follows `base_url`.
+    pub user_agent_from_base: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +187,32 @@ impl Config {
         self.feeds.iter().find(|f| f.name == name)
     }
 
+    /// Keeps `listen` (the socket bound at start) in place of this config's, with the base URL
+    /// and user agent derived from it, so links never point where nothing listens. Returns what
+    /// was kept, for the log; empty when this config already had `listen`.
+    pub fn keep_listen(&mut self, listen: SocketAddr) -> Vec<String> {
+        if self.server.listen == listen {
+            return Vec::new();
+        }
+        let mut kept = vec![format!(
+            "server.listen {listen} (the new value {} needs a restart)",
+            self.server.listen
+        )];
+        self.server.listen = listen;
+        if self.server.base_url_from_listen {
+            self.server.base_url = format!("http://{listen}");
+            kept.push(format!(
+                "server.base_url {} (derived from server.listen)",
+                self.server.base_url
+            ));
+            if self.fetch.user_agent_from_base {
+                self.fetch.user_agent = default_user_agent(&self.server.base_url);
+            }
+            self.fetch.own = crate::redirects::Own::new(listen, &self.server.base_url);
+        }
+        kept
+    }
+
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -201,6 +242,7 @@ impl Config {
             .listen
             .parse()
             .map_err(|e| err("server.listen", format!("not an address:port: {e}")))?;
+        let base_url_from_listen = raw.server.base_url.is_none();
         let base_url = match raw.server.base_url {
             Some(u) => {
                 let parsed = Url::parse(&u)
@@ -223,6 +265,15 @@ impl Config {
             }
             None => None,
         };
+        let timezone: chrono_tz::Tz = raw.server.timezone.trim().parse().map_err(|_| {
+            err(
+                "server.timezone",
+                format!(
+                    "unknown time zone {:?}: an IANA name such as \"Europe/Moscow\", \"Asia/Yekaterinburg\" or \"UTC\"",
+                    raw.server.timezone
+                ),
+            )
+        })?;
         let publish = Publish {
             dir: match raw.publish.dir {
                 Some(d) if d.trim().is_empty() => {
@@ -304,15 +355,19 @@ impl Config {
                 "must be non-empty printable ASCII (it is an HTTP header)".into(),
             ));
         }
+        let user_agent_from_base = f.user_agent.is_none();
         let user_agent = f
             .user_agent
-            .unwrap_or_else(|| format!("svodka/{} (+{base_url})", env!("CARGO_PKG_VERSION")));
+            .unwrap_or_else(|| default_user_agent(&base_url));
         let fetch = Fetch {
             timeout: Duration::from_secs(f.timeout_secs),
             max_body_bytes: f.max_body_bytes,
             concurrency: f.concurrency,
             per_host: f.per_host,
             user_agent,
+            allow_private_redirects: f.allow_private_redirects,
+            own: crate::redirects::Own::new(listen, &base_url),
+            user_agent_from_base,
         };
 
         let mut sources = Vec::new();
@@ -454,11 +509,13 @@ impl Config {
             server: Server {
                 listen,
                 base_url,
+                base_url_from_listen,
                 header_timeout,
                 idle_timeout,
                 request_timeout,
                 max_connections: raw.server.max_connections,
                 websub_hub,
+                timezone,
             },
             publish,
             storage: Storage {
@@ -479,17 +536,35 @@ impl Config {
 
     /// One line for `svodka check`.
     pub fn summary(&self) -> String {
+        use crate::text::counted;
         let enabled = self.sources.iter().filter(|s| s.enabled).count();
         format!(
-            "{}: ok: {} sources ({} enabled), {} topics, {} feeds, schedule {:?}, database {}",
+            "{}: ok: {} ({enabled} enabled), {}, {}, schedule {:?}, database {}",
             self.file.display(),
-            self.sources.len(),
-            enabled,
-            self.topics.len(),
-            self.feeds.len(),
+            counted(self.sources.len(), "source", "sources"),
+            counted(self.topics.len(), "topic", "topics"),
+            counted(self.feeds.len(), "feed", "feeds"),
             self.schedule.as_str(),
             self.storage.path.display()
         )
+    }
+
+    /// What a config allows but a person most likely did not mean: nothing to fetch, or
+    /// nothing to publish. `check` prints these; they refuse nothing.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.sources.is_empty() {
+            w.push("no [[source]]: nothing will be fetched".to_string());
+        } else if !self.sources.iter().any(|s| s.enabled) {
+            w.push("every [[source]] has enabled = false: nothing will be fetched".to_string());
+        }
+        if self.feeds.is_empty() {
+            w.push(
+                "no [[feed]]: nothing is published at /feeds/ (the pages and topic feeds still are)"
+                    .to_string(),
+            );
+        }
+        w
     }
 }
 
@@ -541,6 +616,7 @@ struct RawServer {
     request_timeout_secs: u64,
     max_connections: usize,
     websub_hub: Option<String>,
+    timezone: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -559,6 +635,7 @@ impl Default for RawServer {
             request_timeout_secs: 30,
             max_connections: 10_000,
             websub_hub: None,
+            timezone: "Europe/Moscow".into(),
         }
     }
 }
@@ -601,6 +678,7 @@ struct RawFetch {
     concurrency: usize,
     per_host: usize,
     user_agent: Option<String>,
+    allow_private_redirects: bool,
 }
 
 impl Default for RawFetch {
@@ -611,6 +689,7 @@ impl Default for RawFetch {
             concurrency: 32,
             per_host: 2,
             user_agent: None,
+            allow_private_redirects: false,
         }
     }
 }

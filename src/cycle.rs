@@ -94,6 +94,8 @@ pub enum Outcome {
 pub struct Skips {
     pub count: usize,
     pub first: Option<String>,
+    /// Items stored with a field cut to its bound (`parse::limits`).
+    pub shortened: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +113,9 @@ impl std::fmt::Display for Report {
                     "{}: {} new, {} updated, {} unchanged, {} merged",
                     self.source, c.new, c.updated, c.unchanged, c.merged
                 )?;
+                if skips.shortened > 0 {
+                    write!(f, ", {} shortened", skips.shortened)?;
+                }
                 if skips.count > 0 {
                     write!(f, ", {} skipped", skips.count)?;
                     if let Some(first) = &skips.first {
@@ -467,11 +472,22 @@ async fn fetch_source_inner(
                         lead = crate::topics::lead(None, None, &body);
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
-                    store::Incoming::with_fingerprint(item, topics, fp)
+                    let entities = crate::storyline::entities(&item.title, &lead);
+                    let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
+                    incoming.entities = entities;
+                    incoming
                 })
                 .collect();
             let boilerplate = (boilerplate != learned).then_some(boilerplate);
-            (incoming, boilerplate, p.repairs, p.feed.skipped, shortfall)
+            let shortened = p.feed.shortened;
+            (
+                incoming,
+                boilerplate,
+                p.repairs,
+                p.feed.skipped,
+                shortfall,
+                shortened,
+            )
         })
     })
     .await?;
@@ -479,10 +495,14 @@ async fn fetch_source_inner(
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, boilerplate, repairs, skipped, shortfall) = match parsed {
+    let (items, boilerplate, repairs, skipped, shortfall, shortened) = match parsed {
         Ok(p) => p,
         Err(e) => {
-            let msg = format!("cannot parse the feed: {e}");
+            // A web page is not a feed svodka failed to parse: say only what it is.
+            let msg = match e {
+                crate::parse::ParseError::HtmlPage { .. } => e.to_string(),
+                _ => format!("cannot parse the feed: {e}"),
+            };
             return fail(ctx, &source.name, next, Some(f.status), msg, None).await;
         }
     };
@@ -491,6 +511,9 @@ async fn fetch_source_inner(
     }
     for s in &skipped {
         tracing::warn!(source = %source.name, "skipped an entry: {s}");
+    }
+    if shortened > 0 {
+        tracing::warn!(source = %source.name, "{shortened} items had a field cut to its size limit");
     }
     if items.is_empty()
         && let Some(why) = shortfall
@@ -530,6 +553,7 @@ async fn fetch_source_inner(
         Skips {
             count: skipped.len(),
             first: skipped.into_iter().next(),
+            shortened,
         },
     ))
 }

@@ -22,7 +22,7 @@ use crate::store::{self, Db};
 /// bound, so tests and the demo can use port 0. `config_path` is read again on `reload`.
 pub async fn run(
     config_path: PathBuf,
-    cfg: Config,
+    mut cfg: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
     mut reload: tokio::sync::mpsc::Receiver<()>,
@@ -31,6 +31,8 @@ pub async fn run(
     let db = Db::open(&cfg.storage.path)?;
     db.with(|c| store::sync_sources(c, &cfg.sources))
         .context("cannot record the configured sources")?;
+    // A redirect to the address actually bound (port 0 in the config picks one) is refused.
+    cfg.fetch.own.listen = listener.local_addr()?;
     let cfg = Arc::new(cfg);
     let metrics: Arc<Metrics> = Arc::default();
     let state = AppState::new(cfg.clone(), db.clone(), metrics.clone());
@@ -69,6 +71,8 @@ pub async fn run(
         cycle::FetchQueue::new(cycle::task_window(&ctx.cfg).1);
     let mut next_prune = Utc::now();
     let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
+    // Tagging stored reports for topics a reload added or changed, in the background.
+    let mut retag = shutdown.child_token();
     loop {
         watchdog.feed();
         let now = Utc::now();
@@ -165,6 +169,20 @@ pub async fn run(
                 let busy: HashSet<String> = running.values().map(|(name, _)| name.clone()).collect();
                 match reload_config(&config_path, &ctx, &busy).await {
                     Ok((new, new_due)) => {
+                        let changed = changed_topics(&ctx.cfg, &new.cfg);
+                        if !changed.is_empty() {
+                            // Topics still being tagged by an earlier reload are tagged again
+                            // with this config's matcher, which knows them all.
+                            retag.cancel();
+                            retag = shutdown.child_token();
+                            let mut pending = state.retagging();
+                            pending.extend(changed);
+                            pending.sort();
+                            pending.dedup();
+                            pending.retain(|t| new.cfg.topic(t).is_some());
+                            state.set_retagging(pending.clone());
+                            tokio::spawn(retag_stored(new.clone(), state.clone(), pending, retag.clone()));
+                        }
                         state.set_config(new.cfg.clone());
                         publishing.send_replace(new.cfg.clone());
                         ctx = new;
@@ -272,10 +290,14 @@ fn notify(states: &[sd_notify::NotifyState]) {
 
 fn notify_status(cfg: &Config) {
     let status = format!(
-        "serving {} feeds and {} topics from {} sources",
-        cfg.feeds.len(),
-        cfg.topics.len(),
-        cfg.sources.iter().filter(|s| s.enabled).count()
+        "serving {} and {} from {}",
+        crate::text::counted(cfg.feeds.len(), "feed", "feeds"),
+        crate::text::counted(cfg.topics.len(), "topic", "topics"),
+        crate::text::counted(
+            cfg.sources.iter().filter(|s| s.enabled).count(),
+            "source",
+            "sources"
+        )
     );
     notify(&[sd_notify::NotifyState::Status(&status)]);
 }
@@ -287,20 +309,25 @@ async fn reload_config(
     old: &Ctx,
     busy: &HashSet<String>,
 ) -> Result<(Ctx, HashMap<String, DateTime<Utc>>)> {
-    let new = Config::load(path)?;
-    // The listener and the database were opened at start; moving them needs a restart.
-    if new.server.listen != old.cfg.server.listen {
-        tracing::warn!(
-            "server.listen changed to {}; still serving on {} until a restart",
-            new.server.listen,
-            old.cfg.server.listen
-        );
-    }
+    let mut new = Config::load(path)?;
+    // The listener and the database were opened at start; moving them needs a restart. Until
+    // then the running values stay whole, with what derives from them (a base URL taken from
+    // `listen`), so no link points where nothing listens; the rest of the new config applies.
+    let mut kept = new.keep_listen(old.cfg.server.listen);
+    // Still serving where it was bound at start (port 0 in the config picks one).
+    new.fetch.own.listen = old.cfg.fetch.own.listen;
     if new.storage.path != old.cfg.storage.path {
+        kept.push(format!(
+            "storage.path {} (the new value {} needs a restart)",
+            old.cfg.storage.path.display(),
+            new.storage.path.display()
+        ));
+        new.storage.path = old.cfg.storage.path.clone();
+    }
+    if !kept.is_empty() {
         tracing::warn!(
-            "storage.path changed to {}; still using {} until a restart",
-            new.storage.path.display(),
-            old.cfg.storage.path.display()
+            "reload keeps until a restart: {}; the rest of the new config applies",
+            kept.join("; ")
         );
     }
     let ctx = old.reconfigure(Arc::new(new))?;
@@ -310,6 +337,70 @@ async fn reload_config(
         .await??;
     let due = initial_due(&ctx, Utc::now(), busy).await?;
     Ok((ctx, due))
+}
+
+/// The topics of `new` that `old` lacks or matched otherwise: their stored reports need tagging.
+fn changed_topics(old: &Config, new: &Config) -> Vec<String> {
+    new.topics
+        .iter()
+        .filter(|t| {
+            old.topic(&t.name).is_none_or(|o| {
+                (&o.keywords, &o.exclude, o.scope) != (&t.keywords, &t.exclude, t.scope)
+            })
+        })
+        .map(|t| t.name.clone())
+        .collect()
+}
+
+/// Applies the config's topics to every stored report, a page per transaction on the writer's
+/// connection (as `svodka retag` does), so fetches take turns with it. `topics` are the ones
+/// their pages say are still being tagged until this ends.
+async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: CancellationToken) {
+    tracing::info!(
+        "tagging stored items for the topics {} in the background",
+        topics.join(", ")
+    );
+    let mut retag = crate::retag::Retagger::new(ctx.matcher.clone());
+    loop {
+        if cancel.is_cancelled() {
+            return;
+        }
+        let page = ctx
+            .db
+            .call(move |c| {
+                let more = retag.page(c);
+                (retag, more)
+            })
+            .await;
+        match page {
+            Ok((r, Ok(true))) => retag = r,
+            Ok((r, Ok(false))) => {
+                retag = r;
+                break;
+            }
+            Ok((_, Err(e))) => {
+                tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
+                state.set_retagging(Vec::new());
+                return;
+            }
+            Err(e) => {
+                tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
+                state.set_retagging(Vec::new());
+                return;
+            }
+        }
+    }
+    ctx.db.bump();
+    if !cancel.is_cancelled() {
+        state.set_retagging(Vec::new());
+        tracing::info!(
+            "tagged {} for the topics {}; {} {} topics",
+            crate::text::counted(retag.seen, "stored item", "stored items"),
+            topics.join(", "),
+            retag.tagged,
+            if retag.tagged == 1 { "has" } else { "have" }
+        );
+    }
 }
 
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's

@@ -65,8 +65,14 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
         }
     }
     let front = pages::front(cfg, conn, now)?;
-    // The story pages the site links to: those on the front page and on the topics' pages.
-    let mut stories: BTreeSet<i64> = front.stories.iter().map(|s| s.id).collect();
+    // The story pages the site links to: those on the front page (its most carried ones and
+    // the latest) and on the topics' pages.
+    let mut stories: BTreeSet<i64> = front
+        .top
+        .iter()
+        .chain(&front.stories)
+        .map(|s| s.id)
+        .collect();
     files.push(page("index.html", pages::render_front(&front)));
     for t in &cfg.topics {
         if let Some(p) = pages::topic(cfg, conn, &t.name)? {
@@ -77,8 +83,20 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
             ));
         }
     }
-    for id in stories {
-        if let Some(p) = pages::story(cfg, conn, id)? {
+    // Then the stories those pages list under «Развитие сюжета» (one step: a page written
+    // only for that may link on to a page that is not).
+    let mut linked: BTreeSet<i64> = BTreeSet::new();
+    for id in &stories {
+        if let Some(p) = pages::story(cfg, conn, *id)? {
+            linked.extend(p.related.iter().map(|r| r.id));
+            files.push(page(
+                &format!("stories/{id}/index.html"),
+                pages::render_story(&p),
+            ));
+        }
+    }
+    for id in linked.difference(&stories) {
+        if let Some(p) = pages::story(cfg, conn, *id)? {
             files.push(page(
                 &format!("stories/{id}/index.html"),
                 pages::render_story(&p),

@@ -1,7 +1,8 @@
 //! HTTP: one conditional GET of one feed, within limits (time, size, redirects, concurrency).
 //!
 //! Only this module knows the HTTP client. Redirects are followed by hand so that a permanent
-//! one (301/308) can be reported and stored, and the hop count stays bounded.
+//! one (301/308) can be reported and stored, the hop count stays bounded, and each hop is
+//! checked against where it leads (`redirects`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -13,6 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use crate::config::Fetch as FetchConfig;
+use crate::redirects::{self, Own, Refused, without_credentials};
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -70,6 +72,8 @@ pub enum FetchError {
     #[error("bad redirect: {0}")]
     BadRedirect(String),
     #[error("{0}")]
+    Refused(#[from] Refused),
+    #[error("{0}")]
     Network(String),
 }
 
@@ -86,6 +90,11 @@ impl FetchError {
 /// A client with the global and per-host limits of the config.
 pub struct Fetcher {
     client: reqwest::Client,
+    /// The same client whose resolver answers only with public addresses: it follows the
+    /// redirects of a source that answered from a public address.
+    public_only: reqwest::Client,
+    allow_private_redirects: bool,
+    own: Own,
     timeout: Duration,
     max_body: u64,
     global: Arc<Semaphore>,
@@ -102,14 +111,20 @@ pub fn install_crypto_provider() {
 impl Fetcher {
     pub fn new(cfg: &FetchConfig) -> anyhow::Result<Fetcher> {
         install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(cfg.per_host)
-            .build()?;
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(cfg.user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+                .pool_max_idle_per_host(cfg.per_host)
+        };
         Ok(Fetcher {
-            client,
+            client: builder().build()?,
+            public_only: builder()
+                .dns_resolver(Arc::new(redirects::PublicOnly))
+                .build()?,
+            allow_private_redirects: cfg.allow_private_redirects,
+            own: cfg.own.clone(),
             timeout: cfg.timeout,
             max_body: cfg.max_body_bytes,
             global: Arc::new(Semaphore::new(cfg.concurrency)),
@@ -187,8 +202,15 @@ impl Fetcher {
         let mut current = url.clone();
         let mut permanent: Option<Url> = None;
         let mut only_permanent = true;
+        // Whether the source's own URL answered from a public address; known after the first
+        // answer. Its redirects may not lead inside then.
+        let mut origin_public = None;
         for _ in 0..=MAX_REDIRECTS {
-            let mut req = self.client.get(current.clone()).header(
+            let client = match origin_public {
+                Some(true) if !self.allow_private_redirects => &self.public_only,
+                _ => &self.client,
+            };
+            let mut req = client.get(current.clone()).header(
                 header::ACCEPT,
                 "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
             );
@@ -199,6 +221,12 @@ impl Fetcher {
                 req = req.header(header::IF_MODIFIED_SINCE, m);
             }
             let resp = req.send().await.map_err(network_error)?;
+            // No address known (never with a direct connection): judged as public, the
+            // stricter case.
+            origin_public.get_or_insert_with(|| {
+                resp.remote_addr()
+                    .is_none_or(|a| redirects::is_public(a.ip()))
+            });
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let loc = resp
@@ -210,7 +238,14 @@ impl Fetcher {
                     .join(loc)
                     .map_err(|e| FetchError::BadRedirect(format!("{loc:?}: {e}")))?;
                 if !matches!(next.scheme(), "http" | "https") {
-                    return Err(FetchError::BadRedirect(format!("to {next}")));
+                    return Err(FetchError::BadRedirect(format!(
+                        "to {}",
+                        without_credentials(&next)
+                    )));
+                }
+                if !self.allow_private_redirects {
+                    let addrs = addresses(&next).await;
+                    redirects::check(&next, &addrs, origin_public == Some(true), &self.own)?;
                 }
                 let is_permanent = matches!(
                     status,
@@ -221,8 +256,9 @@ impl Fetcher {
                 let is_permanent =
                     is_permanent && !(current.scheme() == "https" && next.scheme() == "http");
                 only_permanent &= is_permanent;
-                // The feed has moved for good only if every hop so far said so.
-                if only_permanent {
+                // The feed has moved for good only if every hop so far said so. A new home
+                // with a password in it is followed each time but never stored.
+                if only_permanent && !redirects::has_credentials(&next) {
                     permanent = Some(next.clone());
                 }
                 current = next;
@@ -246,7 +282,8 @@ impl Fetcher {
             let body = self.read_body(resp).await?;
             return Ok(FetchOutcome::Fetched(Box::new(Fetched {
                 status: status.as_u16(),
-                final_url: current,
+                // Items' relative links resolve against it: a password must not reach them.
+                final_url: without_credentials(&current),
                 body,
                 content_type: header_str(&headers, header::CONTENT_TYPE),
                 validators: Validators {
@@ -295,8 +332,27 @@ fn retry_after(h: &HeaderMap) -> Option<u64> {
     )
 }
 
-fn network_error(e: reqwest::Error) -> FetchError {
+/// The addresses a redirect's host resolves to (itself, when written as an address); none
+/// when it does not resolve, and then the request fails on its own.
+async fn addresses(url: &Url) -> Vec<std::net::IpAddr> {
+    if let Some(ip) = redirects::literal(url) {
+        return vec![ip];
+    }
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Vec::new();
+    };
+    tokio::net::lookup_host((host, port))
+        .await
+        .map(|addrs| addrs.map(|a| a.ip()).collect())
+        .unwrap_or_default()
+}
+
+fn network_error(mut e: reqwest::Error) -> FetchError {
     use std::error::Error;
+    // reqwest names the URL in its message: without the password it may carry.
+    if let Some(u) = e.url_mut() {
+        *u = without_credentials(u);
+    }
     // reqwest's top-level message is generic ("error sending request"); the cause says why.
     let mut msg = e.to_string();
     let mut src = e.source();

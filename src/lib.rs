@@ -2,15 +2,17 @@
 //!
 //! - [`config`]: TOML → validated, typed `Config`.
 //! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
-//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
+//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client);
+//!   [`redirects`]: where a redirect may lead.
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
 //! - [`text`]: words, folding, stems (shared by dedup, topics, trending); [`morph`]: the
 //!   Russian dictionary (lemmas).
 //! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
-//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period.
+//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
+//!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources.
+//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`daemon`]: scheduler + server + signals.
@@ -32,10 +34,13 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod redirects;
+pub mod retag;
 pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod stories;
+pub mod storyline;
 pub mod text;
 pub mod topics;
 pub mod trending;

@@ -14,30 +14,33 @@ use svodka::cli::{self, Failure};
     about = "A regional news wire: merged, deduplicated, tagged feeds"
 )]
 struct Cli {
-    /// The config file.
-    #[arg(
-        long,
-        global = true,
-        env = "SVODKA_CONFIG",
-        default_value = "config/svodka.toml"
-    )]
-    config: PathBuf,
     #[command(subcommand)]
     command: Command,
+}
+
+/// `--config`, on the commands that read one (`inspect` and `demo` need none, so their help
+/// does not offer it).
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The config file.
+    #[arg(long, env = "SVODKA_CONFIG", default_value = "config/svodka.toml")]
+    config: PathBuf,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Load and validate the config; print a one-line summary.
-    Check,
+    Check(ConfigArg),
     /// One fetch cycle now over all enabled sources (or one), then exit; ignores backoff.
     Fetch {
         /// Fetch only this source (by name), even if it is disabled.
         #[arg(long)]
         source: Option<String>,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// The daemon: scheduler and HTTP server (SIGHUP reloads the config, SIGTERM stops).
-    Run,
+    Run(ConfigArg),
     /// Write one published feed (or topic feed) to stdout, or (--all DIR) every feed, topic
     /// feed and page as static files.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["feed", "topic", "all"])))]
@@ -54,11 +57,12 @@ enum Command {
         /// (with a .gz beside each); files whose bytes did not change are left untouched.
         #[arg(long, value_name = "DIR", conflicts_with = "format")]
         all: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// Each source with its health: last fetch, status, error, streak, next due, items.
-    Sources,
-    /// Fetch or read one feed and print what svodka sees in it (needs no config; --config is
-    /// ignored).
+    Sources(ConfigArg),
+    /// Fetch or read one feed and print what svodka sees in it (needs no config).
     Inspect {
         /// An http(s) URL to fetch, or a file to read.
         url_or_file: String,
@@ -67,34 +71,38 @@ enum Command {
         encoding: Option<String>,
     },
     /// Serve the bundled sample agencies on loopback and run the daemon against them (writes its
-    /// own config in a temporary folder; --config is ignored).
+    /// own config in a temporary folder).
     Demo {
         /// Where to serve; by default 127.0.0.1:8080, or any free port when that is taken.
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
     /// Re-apply the configured topics to every stored item.
-    Retag,
+    Retag(ConfigArg),
     /// The headline topics of the period: configured topics ranked by stories, and names that
     /// several stories' headlines share ("discovered").
     Trending {
         #[arg(long, default_value = "week", value_parser = ["day", "week", "month"])]
         period: String,
+        #[command(flatten)]
+        config: ConfigArg,
     },
     /// The biggest stories of the period: those carried by the most agencies, each with its
     /// lead headline and every report (agency, time, headline, link).
     Stories {
-        #[arg(long, default_value = "day", value_parser = ["day", "week"])]
+        #[arg(long, default_value = "day", value_parser = ["day", "week", "month"])]
         period: String,
         /// How many stories to list.
         #[arg(long, default_value_t = 10)]
         limit: usize,
+        #[command(flatten)]
+        config: ConfigArg,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let daemon_like = matches!(cli.command, Command::Run | Command::Demo { .. });
+    let daemon_like = matches!(cli.command, Command::Run(_) | Command::Demo { .. });
     cli::init_logging(if daemon_like { "info" } else { "warn" });
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -106,34 +114,50 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let config = cli.config;
     let result = rt.block_on(async move {
         match cli.command {
-            Command::Check => cli::check(&config),
-            Command::Fetch { source } => cli::fetch(&config, source.as_deref()).await,
-            Command::Run => cli::run(&config).await,
-            Command::Export { all: Some(dir), .. } => cli::export_all(&config, &dir),
+            Command::Check(c) => cli::check(&c.config),
+            Command::Fetch { source, config } => {
+                cli::fetch(&config.config, source.as_deref()).await
+            }
+            Command::Run(c) => cli::run(&c.config).await,
+            Command::Export {
+                all: Some(dir),
+                config,
+                ..
+            } => cli::export_all(&config.config, &dir),
             Command::Export {
                 feed,
                 topic,
                 format,
                 all: None,
-            } => cli::export(&config, feed, topic, &format).await,
-            Command::Sources => cli::sources(&config),
+                config,
+            } => cli::export(&config.config, feed, topic, &format).await,
+            Command::Sources(c) => cli::sources(&c.config),
             Command::Inspect {
                 url_or_file,
                 encoding,
             } => cli::inspect(&url_or_file, encoding.as_deref()).await,
             Command::Demo { listen } => cli::demo(listen).await,
-            Command::Retag => cli::retag(&config),
-            Command::Trending { period } => cli::trending(&config, &period),
-            Command::Stories { period, limit } => cli::stories(&config, &period, limit),
+            Command::Retag(c) => cli::retag(&c.config),
+            Command::Trending { period, config } => cli::trending(&config.config, &period),
+            Command::Stories {
+                period,
+                limit,
+                config,
+            } => cli::stories(&config.config, &period, limit),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Config(e)) => {
             eprintln!("svodka: {e}");
+            ExitCode::from(2)
+        }
+        // A database from a newer svodka is refused like a bad config: nothing ran, and a
+        // restart will not help.
+        Err(Failure::Other(e)) if e.chain().any(|c| c.is::<svodka::store::NewerSchema>()) => {
+            eprintln!("svodka: {e:#}");
             ExitCode::from(2)
         }
         Err(Failure::Other(e)) => {

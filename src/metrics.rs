@@ -18,6 +18,7 @@ pub struct Metrics {
     items_updated: AtomicU64,
     items_merged: AtomicU64,
     items_skipped: AtomicU64,
+    items_shortened: AtomicU64,
     responses_200: AtomicU64,
     responses_304: AtomicU64,
     renders: AtomicU64,
@@ -46,6 +47,7 @@ impl Metrics {
             Outcome::Saved(c, skips) => {
                 add(&self.saved, 1);
                 add(&self.items_skipped, skips.count as u64);
+                add(&self.items_shortened, skips.shortened as u64);
                 add(&self.items_new, u64::from(c.new));
                 add(&self.items_updated, u64::from(c.updated));
                 add(&self.items_merged, u64::from(c.merged));
@@ -106,6 +108,12 @@ impl Metrics {
             "counter",
             "Entries of fetched feeds that could not be read or used.",
             &[("", v(&self.items_skipped))],
+        );
+        family(
+            "svodka_items_shortened_total",
+            "counter",
+            "Fetched items stored with a field cut to its size limit.",
+            &[("", v(&self.items_shortened))],
         );
         family(
             "svodka_feed_responses_total",
@@ -175,6 +183,7 @@ mod tests {
             crate::cycle::Skips {
                 count: 2,
                 first: Some("item 4: cut off".into()),
+                shortened: 1,
             },
         ));
         m.fetched(&Outcome::Failed("HTTP 500".into()));
@@ -193,6 +202,7 @@ mod tests {
             "svodka_items_saved_total{kind=\"new\"} 3",
             "svodka_items_saved_total{kind=\"merged\"} 2",
             "svodka_items_skipped_total 2",
+            "svodka_items_shortened_total 1",
             "svodka_feed_responses_total{status=\"304\"} 1",
             "svodka_sources{state=\"failing\"} 1",
             "svodka_items 4",

@@ -76,6 +76,8 @@ pub struct ParsedFeed {
     pub items: Vec<Item>,
     /// Entries that could not be used, one reason each (partial success is data).
     pub skipped: Vec<String>,
+    /// Items with a field cut to its bound (`parse::limits`).
+    pub shortened: usize,
 }
 
 impl ParsedFeed {
@@ -85,8 +87,8 @@ impl ParsedFeed {
         let first = self.skipped.first()?;
         if self.items.is_empty() {
             Some(format!(
-                "parsed 0 of {} items: {first}",
-                self.found.max(self.skipped.len())
+                "parsed 0 of {}: {first}",
+                crate::text::counted(self.found.max(self.skipped.len()), "item", "items")
             ))
         } else {
             Some(format!("{} skipped: {first}", self.skipped.len()))

@@ -52,6 +52,10 @@ pub struct Reading {
     pub given_name: bool,
     /// A place name.
     pub place: bool,
+    /// An organisation's name (OpenCorpora's `Orgn`).
+    pub org: bool,
+    /// An adjective (full form): in «Южной Кореи» the name's kind is the noun's.
+    pub adjective: bool,
 }
 
 /// The dictionary readings of a word as written (its capital letter shifts the estimates toward
@@ -83,6 +87,8 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
                 person: grammemes(&["Surn", "Name", "Patr"]),
                 given_name: grammemes(&["Name", "Patr"]),
                 place: grammemes(&["Geox"]),
+                org: grammemes(&["Orgn"]),
+                adjective: grammemes(&["ADJF"]),
             }
         })
         .collect();

@@ -27,16 +27,21 @@ impl Schedule {
     /// Parses a 5-field crontab expression, a 6-field one with seconds first, or a 7-field one
     /// with seconds first and a year last.
     pub fn parse(text: &str) -> Result<Schedule, String> {
-        let fields = text.split_whitespace().count();
-        if !(5..=7).contains(&fields) {
+        let expanded = nickname(text.trim())?;
+        let expr = expanded.unwrap_or(text);
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        if !(5..=7).contains(&fields.len()) {
             return Err(format!(
                 "bad cron expression {text:?}: expected 5 fields (minute hour day month weekday), \
-                 6 with seconds first, or 7 with seconds first and a year last; got {fields}"
+                 6 with seconds first, or 7 with seconds first and a year last, or one of \
+                 {NICKNAMES}; got {}",
+                fields.len()
             ));
         }
+        check_ranges(&fields).map_err(|e| format!("bad cron expression {text:?}: {e}"))?;
         let parser = CronParser::builder().seconds(Seconds::Optional).build();
         let cron = parser
-            .parse(text)
+            .parse(expr)
             .map_err(|e| format!("bad cron expression {text:?}: {e}"))?;
         // Reject expressions that never fire (`0 0 31 2 *`), which would stall a source forever.
         cron.find_next_occurrence(&Utc::now(), false)
@@ -74,6 +79,74 @@ impl Schedule {
             None => Duration::hours(1),
         }
     }
+}
+
+/// The crontab nicknames accepted, for messages.
+const NICKNAMES: &str = "@hourly, @daily (@midnight), @weekly, @monthly, @yearly (@annually)";
+
+/// A crontab nickname as the five fields it stands for; `None` for a plain expression.
+fn nickname(text: &str) -> Result<Option<&'static str>, String> {
+    if !text.starts_with('@') {
+        return Ok(None);
+    }
+    Ok(Some(match text.to_ascii_lowercase().as_str() {
+        "@hourly" => "0 * * * *",
+        "@daily" | "@midnight" => "0 0 * * *",
+        "@weekly" => "0 0 * * 0",
+        "@monthly" => "0 0 1 * *",
+        "@yearly" | "@annually" => "0 0 1 1 *",
+        "@reboot" => {
+            return Err(format!(
+                "bad cron expression {text:?}: svodka has no boot to run at (it fetches stale \
+                 sources at every start); use a schedule such as @hourly"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "bad cron expression {text:?}: unknown nickname; use one of {NICKNAMES}"
+            ));
+        }
+    }))
+}
+
+/// Each field's numbers within its range, named as a person reads the expression
+/// (`minute 61: must be 0–59`); croner's own message says only "Number out of bounds".
+fn check_ranges(fields: &[&str]) -> Result<(), String> {
+    const SECOND: (&str, u32, u32) = ("second", 0, 59);
+    const FIVE: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day of month", 1, 31),
+        ("month", 1, 12),
+        ("day of week", 0, 7),
+    ];
+    let mut names: Vec<(&str, u32, u32)> = Vec::new();
+    if fields.len() >= 6 {
+        names.push(SECOND);
+    }
+    names.extend(FIVE);
+    for (field, (name, lo, hi)) in fields.iter().zip(names) {
+        for part in field.split(',') {
+            let (range, step) = match part.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (part, None),
+            };
+            if let Some(step) = step
+                && step.parse::<u32>().is_ok_and(|n| n == 0 || n > hi)
+            {
+                return Err(format!("{name} step {step}: must be 1–{hi}"));
+            }
+            // Names (mon, jan), `*`, `?` and croner's L, W and # are croner's to judge.
+            for n in range.split('-') {
+                if let Ok(v) = n.parse::<u32>()
+                    && !(lo..=hi).contains(&v)
+                {
+                    return Err(format!("{name} {v}: must be {lo}–{hi}"));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where in a tick's jitter window a source starts: a stable offset from its name, at most a
@@ -196,6 +269,38 @@ mod tests {
             let e = Schedule::parse(bad).unwrap_err();
             assert!(e.contains("bad cron expression"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn a_number_out_of_range_names_its_field_and_range() {
+        let cases = [
+            ("61 * * * *", "minute 61: must be 0–59"),
+            ("0 24 * * *", "hour 24: must be 0–23"),
+            ("0 9 0 * *", "day of month 0: must be 1–31"),
+            ("0 9 * 13 *", "month 13: must be 1–12"),
+            ("0 9 * * 1-8", "day of week 8: must be 0–7"),
+            ("60 0 9 * * *", "second 60: must be 0–59"),
+            ("*/0 * * * *", "minute step 0: must be 1–59"),
+            ("@reboot", "no boot to run at"),
+            ("@often", "unknown nickname; use one of @hourly"),
+        ];
+        for (expr, said) in cases {
+            let e = Schedule::parse(expr).unwrap_err();
+            assert!(e.contains(said), "{expr}: {e}");
+        }
+    }
+
+    #[test]
+    fn crontab_nicknames_are_their_five_fields() {
+        let now = at(2026, 3, 4, 10, 20);
+        check("@hourly", now, at(2026, 3, 4, 11, 0));
+        check("@daily", now, at(2026, 3, 5, 0, 0));
+        check("@MIDNIGHT", now, at(2026, 3, 5, 0, 0));
+        check("@monthly", now, at(2026, 4, 1, 0, 0));
+        check("@yearly", now, at(2027, 1, 1, 0, 0));
+        // 2026-03-04 is a Wednesday; @weekly is Sunday midnight.
+        check("@weekly", now, at(2026, 3, 8, 0, 0));
+        assert_eq!(Schedule::parse("@hourly").unwrap().as_str(), "@hourly");
     }
 
     #[test]

@@ -58,14 +58,14 @@ type FrontKey = (u64, u64, i64);
 /// with nothing close to serve (the first, or after a config change) waits. A page that takes
 /// a millisecond stays fresh to the millisecond; one that takes five seconds is made at most
 /// every fifty, never by every reader at once, and no reader waits for it but the first.
-struct Costly<K> {
-    last: Mutex<Option<Made<K>>>,
+struct Costly<K, T = Page> {
+    last: Mutex<Option<Made<K, T>>>,
     making: Arc<tokio::sync::Mutex<()>>,
 }
 
-struct Made<K> {
+struct Made<K, T> {
     key: K,
-    page: String,
+    page: T,
     at: std::time::Instant,
     took: std::time::Duration,
 }
@@ -73,7 +73,7 @@ struct Made<K> {
 const COSTLY_REDO: u32 = 10;
 const COSTLY_BEHIND: std::time::Duration = std::time::Duration::from_millis(100);
 
-impl<K> Default for Costly<K> {
+impl<K, T> Default for Costly<K, T> {
     fn default() -> Self {
         Costly {
             last: Mutex::new(None),
@@ -82,7 +82,11 @@ impl<K> Default for Costly<K> {
     }
 }
 
-impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
+impl<K, T> Costly<K, T>
+where
+    K: PartialEq + Clone + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
     /// The page for `key`: the last one made when it is for `key` or for a key `close` to it
     /// (made again behind this reader once it is old); else made by `make` now.
     async fn get<E, F>(
@@ -90,9 +94,9 @@ impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
         key: K,
         close: impl Fn(&K, &K) -> bool,
         make: F,
-    ) -> Result<String, E>
+    ) -> Result<T, E>
     where
-        F: std::future::Future<Output = Result<String, E>> + Send + 'static,
+        F: std::future::Future<Output = Result<T, E>> + Send + 'static,
         E: Send + 'static,
     {
         // (the page, whether it is old, whether it costs enough to be made behind a reader).
@@ -136,8 +140,8 @@ impl<K: PartialEq + Clone + Send + Sync + 'static> Costly<K> {
     async fn make<E>(
         &self,
         key: K,
-        make: impl std::future::Future<Output = Result<String, E>>,
-    ) -> Result<String, E> {
+        make: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let started = std::time::Instant::now();
         let page = make.await?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Made {
@@ -170,6 +174,9 @@ pub struct AppState {
     feed_sources: Arc<RwLock<FeedSources>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
+    /// Topics a reload added or changed whose stored reports are still being tagged: their
+    /// pages say so rather than look empty.
+    retagging: Arc<RwLock<Vec<String>>>,
 }
 
 impl AppState {
@@ -185,7 +192,20 @@ impl AppState {
             front: Arc::default(),
             trending: Default::default(),
             started: SystemTime::now(),
+            retagging: Arc::default(),
         }
+    }
+
+    /// The topics whose stored reports are being tagged (empty when none are).
+    pub fn retagging(&self) -> Vec<String> {
+        self.retagging
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_retagging(&self, topics: Vec<String>) {
+        *self.retagging.write().unwrap_or_else(|p| p.into_inner()) = topics;
     }
 
     /// What a page made at `minute` is made from: (data version, config generation, minute).
@@ -266,6 +286,7 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(opml))
         .route("/metrics", get(metrics))
         .route("/trending.json", get(trending))
+        .fallback(no_route)
         .with_state(state)
 }
 
@@ -291,6 +312,14 @@ async fn feed(
     serve_target(st, file, headers, Target::Feed).await
 }
 
+/// What a 404 under a target's path says.
+fn no_such(target: fn(String) -> Target) -> &'static str {
+    match target(String::new()) {
+        Target::Feed(_) => "Такой ленты нет.",
+        Target::Topic(_) => "Такой темы нет.",
+    }
+}
+
 async fn topic(
     State(st): State<AppState>,
     Path(file): Path<String>,
@@ -310,10 +339,10 @@ async fn serve_target(
     make: fn(String) -> Target,
 ) -> Response {
     let Some((name, ext)) = file.rsplit_once('.') else {
-        return not_found();
+        return missing(&st, no_such(make));
     };
     let Some(format) = Format::from_ext(ext) else {
-        return not_found();
+        return missing(&st, no_such(make));
     };
     let target = make(name.to_string());
     // Unknown names are answered before anything is allocated or locked for them.
@@ -325,11 +354,11 @@ async fn serve_target(
         }
     };
     if !known {
-        return not_found();
+        return missing(&st, no_such(make));
     }
     let rendered = match rendered(&st, target, format).await {
         Ok(Some(r)) => r,
-        Ok(None) => return not_found(),
+        Ok(None) => return missing(&st, no_such(make)),
         Err(e) => {
             tracing::error!("cannot render {file}: {e:#}");
             return (
@@ -524,8 +553,28 @@ fn truncate_to_secs(t: SystemTime) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such feed\n").into_response()
+/// A 404 as a page of the site: what was not found, in Russian, and links back.
+fn missing(st: &AppState, what: &str) -> Response {
+    let cfg = st.config();
+    let topics: Vec<(String, String)> = if what.contains("темы") {
+        cfg.topics
+            .iter()
+            .map(|t| (t.name.clone(), t.title.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let body = pages::render_not_found(&pages::site(&cfg), what, &topics);
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn no_route(State(st): State<AppState>) -> Response {
+    missing(&st, "По этому адресу ничего нет.")
 }
 
 /// Makes the bulletin once, so that the first reader after a start does not wait for it (at
@@ -551,8 +600,10 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
                     .read(move |c| pages::front(&cfg, c, minute).map(|f| pages::render_front(&f)))
                     .await;
                 match made {
-                    Ok(Ok(page)) => Ok(page),
-                    failed => Err(failed),
+                    // Compressed once here, for every reader it is served to.
+                    Ok(Ok(page)) => Ok(Page::made_once(page).await),
+                    Ok(Err(e)) => Err(Ok(Err(e))),
+                    Err(e) => Err(Err(e)),
                 }
             }
         })
@@ -569,9 +620,9 @@ async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
     let now = this_minute().timestamp();
     let page = st
         .db
-        .read(move |c| pages::sources(&cfg, c, now).map(|p| pages::render_sources(&p)))
+        .read(move |c| pages::sources(&cfg, c, now).map(|p| Some(pages::render_sources(&p))))
         .await;
-    html_page(&req, page.map(|r| r.map(Some)))
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn story_page(
@@ -579,34 +630,63 @@ async fn story_page(
     Path(id): Path<String>,
     req: HeaderMap,
 ) -> Response {
+    const GONE: &str = "Такой истории нет: возможно, она старше срока хранения.";
     let Ok(id) = id.parse::<i64>() else {
-        return (StatusCode::NOT_FOUND, "no such story\n").into_response();
+        return missing(&st, GONE);
     };
     let cfg = st.config();
     let page = st
         .db
         .read(move |c| pages::story(&cfg, c, id).map(|p| p.map(|p| pages::render_story(&p))))
         .await;
-    html_page(&req, page)
+    if matches!(page, Ok(Ok(None))) {
+        return missing(&st, GONE);
+    }
+    html_page(&req, for_reader(&req, page).await)
 }
 
 async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
     if st.config().topic(&name).is_none() {
-        return (StatusCode::NOT_FOUND, "no such topic\n").into_response();
+        return missing(&st, "Такой темы нет.");
     }
     let cfg = st.config();
+    let pending = st.retagging().contains(&name);
     let page = st
         .db
-        .read(move |c| pages::topic(&cfg, c, &name).map(|p| p.map(|p| pages::render_topic(&p))))
+        .read(move |c| {
+            pages::topic(&cfg, c, &name).map(|p| {
+                p.map(|mut p| {
+                    p.pending = pending;
+                    pages::render_topic(&p)
+                })
+            })
+        })
         .await;
-    html_page(&req, page)
+    html_page(&req, for_reader(&req, page).await)
+}
+
+/// A page made for one reader, compressed when they accept it: after the read, so the reader
+/// connection is not held for it, and a large one on the blocking pool.
+async fn for_reader(
+    req: &HeaderMap,
+    page: anyhow::Result<rusqlite::Result<Option<String>>>,
+) -> anyhow::Result<rusqlite::Result<Option<Page>>> {
+    let gzip = accepts_gzip(req);
+    match page {
+        Ok(Ok(Some(body))) if gzip && body.len() > 64 * 1024 => {
+            Ok(Ok(Some(Page::made_once(body).await)))
+        }
+        Ok(Ok(body)) => Ok(Ok(body.map(|b| Page::new(b, gzip)))),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
 }
 
 /// A rendered page (or 404 for `None`), with an ETag of its bytes.
-fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<String>>>) -> Response {
+fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<Page>>>) -> Response {
     match page {
-        Ok(Ok(Some(body))) => tagged(req, "text/html; charset=utf-8", body),
-        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "no such page\n").into_response(),
+        Ok(Ok(Some(page))) => tagged(req, "text/html; charset=utf-8", &page),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "страница не найдена\n").into_response(),
         Ok(Err(e)) => {
             tracing::error!("cannot build a page: {e}");
             (
@@ -627,28 +707,71 @@ fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<Strin
 }
 
 async fn opml(State(st): State<AppState>, req: HeaderMap) -> Response {
-    tagged(
-        &req,
-        "text/x-opml; charset=utf-8",
-        publish::render_opml(&st.config()),
-    )
+    let page = Page::new(publish::render_opml(&st.config()), accepts_gzip(&req));
+    tagged(&req, "text/x-opml; charset=utf-8", &page)
 }
 
-/// A small generated page with a strong ETag of its bytes, revalidated on every use
-/// (`no-cache`): a matching If-None-Match gets 304.
-fn tagged(req: &HeaderMap, content_type: &'static str, body: String) -> Response {
-    let etag = etag_of(body.as_bytes());
+/// A generated page: its bytes, their strong ETag, and (when compressed) the gzipped bytes.
+/// The costly pages are kept and served many times, so they are compressed once when made,
+/// as feeds are; the others are compressed for the reader who asked, when they accept it.
+#[derive(Clone)]
+struct Page {
+    body: Bytes,
+    etag: String,
+    gzip: Option<Bytes>,
+}
+
+impl Page {
+    fn new(body: String, gzip: bool) -> Page {
+        let etag = etag_of(body.as_bytes());
+        let gzip = (gzip && body.len() > 200)
+            .then(|| gzip_bytes(body.as_bytes()))
+            .flatten();
+        Page {
+            body: Bytes::from(body),
+            etag,
+            gzip,
+        }
+    }
+
+    /// A page compressed on the blocking pool (the bulletin of ten thousand sources is
+    /// megabytes, tens of milliseconds of CPU).
+    async fn made_once(body: String) -> Page {
+        match tokio::task::spawn_blocking(move || Page::new(body, true)).await {
+            Ok(page) => page,
+            // A blocking task is never cancelled: this is a panic, passed on as it was.
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// A generated page with a strong ETag of its bytes, revalidated on every use (`no-cache`): a
+/// matching If-None-Match gets 304. Gzipped for a client that accepts it, with its own ETag
+/// (RFC 9110: each representation its own), and `Vary` so caches keep the two apart.
+fn tagged(req: &HeaderMap, content_type: &'static str, page: &Page) -> Response {
+    let gzip = page.gzip.as_ref().filter(|_| accepts_gzip(req));
+    let etag = match gzip {
+        Some(_) => gzip_etag(&page.etag),
+        None => page.etag.clone(),
+    };
     let matches = none_match(req, &etag).unwrap_or(false);
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, v);
     }
     if matches {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
-    (StatusCode::OK, headers, body).into_response()
+    match gzip {
+        Some(gz) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (StatusCode::OK, headers, gz.clone()).into_response()
+        }
+        None => (StatusCode::OK, headers, page.body.clone()).into_response(),
+    }
 }
 
 fn gzip_etag(etag: &str) -> String {
@@ -737,16 +860,17 @@ async fn trending(
                     .read(move |c| crate::trending::from_store(&cfg, c, period, minute))
                     .await
                 {
-                    Ok(Ok(t)) => {
-                        Ok(serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()))
-                    }
+                    Ok(Ok(t)) => Ok(Page::made_once(
+                        serde_json::to_string_pretty(&t).unwrap_or_else(|_| "{}".into()),
+                    )
+                    .await),
                     _ => Err(()),
                 }
             }
         })
         .await;
     match report {
-        Ok(json) => tagged(&req, "application/json; charset=utf-8", json),
+        Ok(json) => tagged(&req, "application/json; charset=utf-8", &json),
         Err(()) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "cannot read the database\n",
@@ -768,7 +892,7 @@ mod tests {
     #[tokio::test]
     async fn a_costly_page_is_made_once_at_a_time_and_not_for_every_new_item() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let page: Arc<Costly<(u64, u64)>> = Arc::default();
+        let page: Arc<Costly<(u64, u64), String>> = Arc::default();
         let made = Arc::new(AtomicUsize::new(0));
         let make = |label: &'static str, ms: u64| {
             let made = made.clone();
@@ -781,7 +905,7 @@ mod tests {
         let same_config = |a: &(u64, u64), b: &(u64, u64)| a.1 == b.1;
         // Until the last page made is old: ten times what it took (as measured, on a busy
         // machine more than the sleep asked for).
-        let until_old = |page: &Costly<(u64, u64)>| {
+        let until_old = |page: &Costly<(u64, u64), String>| {
             let last = page.last.lock().unwrap_or_else(|p| p.into_inner());
             let took = last.as_ref().map_or(Duration::ZERO, |m| m.took);
             took * COSTLY_REDO + Duration::from_millis(20)

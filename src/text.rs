@@ -201,6 +201,11 @@ impl Stems {
 
 /// The Russian form of a noun after a number: `plural(3, ["агентство", "агентства",
 /// "агентств"])` is «агентства».
+/// «1 source», «2 sources»: a count with its English noun.
+pub fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn plural(n: u64, forms: [&'static str; 3]) -> &'static str {
     match (n % 10, n % 100) {
         (_, 11..=14) => forms[2],

@@ -127,33 +127,177 @@ pub fn trending(
 /// What one name is counted under: its dictionary form when the dictionary knows the word,
 /// else its Snowball stem (a new name, «АЭС-2»).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Lemma(String),
     Stem(String),
 }
 
-/// The key of a word and, when the dictionary knows it, its dictionary form. A name's reading
-/// is preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen).
+/// The key of a word and, when the dictionary knows it, its dictionary form (see
+/// [`reading_of`]).
 fn key_of(stems: &Stems, dict: Option<&Dictionary>, word: &str) -> (Key, Option<String>) {
-    let best = dict.and_then(|d| morph::readings(d, word)).and_then(|rs| {
-        let any_proper = rs.iter().any(|r| r.proper);
-        // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
-        // accusative together outweigh the surname Королёва).
-        let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
-        for r in rs.iter().filter(|r| r.proper || !any_proper) {
-            match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
-                Some((p, _)) => *p += r.prob,
-                None => by_lemma.push((r.prob, r)),
+    let (key, reading) = reading_of(stems, dict, word);
+    (key, reading.map(|r| r.spelling))
+}
+
+/// The key of a word and, when the dictionary knows it, its reading. A name's reading is
+/// preferred («Липецке» is the town; «Королева» mid-headline is Королёв, not the queen), and a
+/// place's adjective reads as the place («Липецкой» → Липецк). The storyline takes the kind of
+/// name (person, place, organisation) from it.
+pub(crate) fn reading_of(
+    stems: &Stems,
+    dict: Option<&Dictionary>,
+    word: &str,
+) -> (Key, Option<Reading>) {
+    // Cached: the storyline reads the names of every report on the parse threads.
+    let best = dict
+        .and_then(|d| morph::readings_cached(d, word))
+        .and_then(|rs| {
+            let any_proper = rs.iter().any(|r| r.proper);
+            // The likeliest lemma over all its readings («Королева»: Королёв's genitive and
+            // accusative together outweigh the surname Королёва).
+            let mut by_lemma: Vec<(f64, &Reading)> = Vec::new();
+            for r in rs.iter().filter(|r| r.proper || !any_proper) {
+                match by_lemma.iter_mut().find(|(_, b)| b.lemma == r.lemma) {
+                    Some((p, _)) => *p += r.prob,
+                    None => by_lemma.push((r.prob, r)),
+                }
+            }
+            by_lemma
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .map(|(_, r)| r.clone())
+        });
+    match best {
+        // «Липецкий», «Воронежские»: the adjective of a place is a mention of the place.
+        Some(r)
+            if let Some(place) =
+                dict.and_then(|d| places_of_adjective(d, &r.lemma).into_iter().next()) =>
+        {
+            let place = Reading {
+                lemma: place.0.clone(),
+                spelling: place.1,
+                proper: true,
+                place: true,
+                adjective: false,
+                ..r
+            };
+            (Key::Lemma(place.lemma.clone()), Some(place))
+        }
+        Some(r) => (Key::Lemma(r.lemma.clone()), Some(r)),
+        None => (Key::Stem(stems.stem(word)), None),
+    }
+}
+
+/// The places a relative adjective may be made from («липецкий» → Липецк, «воронежский» →
+/// Воронеж, «рязанский» → Рязань, «елецкий» → Елец (or the village Елецк), «сирийский» →
+/// Сирия), as (lemma, spelling): the usual ways Russian makes such adjectives, each tried
+/// against the dictionary, which must know the result as a place. Empty for any other word.
+fn places_of_adjective(dict: &Dictionary, lemma: &str) -> Vec<(String, String)> {
+    let Some(stem) = ["ский", "цкий", "ской", "цкой"]
+        .iter()
+        .find(|e| lemma.ends_with(*e))
+        .map(|_| &lemma[..lemma.len() - "ий".len()])
+    else {
+        return Vec::new();
+    };
+    let before = |suffix: &str| stem.strip_suffix(suffix);
+    let candidates = [
+        Some(stem.to_string()),                   // липецк-ий, курск-ий
+        before("ск").map(str::to_string),         // воронеж-ский
+        before("ск").map(|b| format!("{b}ь")),    // рязан-ский
+        before("ск").map(|b| format!("{b}о")),    // иванов-ский
+        before("цк").map(|b| format!("{b}ц")),    // елец-кий
+        before("ьск").map(|b| format!("{b}а")),   // туль-ский
+        before("ийск").map(|b| format!("{b}ия")), // сир-ийский
+        before("овск").map(|b| format!("{b}ва")), // моск-овский
+    ];
+    let mut places: Vec<(String, String)> = Vec::new();
+    for c in candidates.into_iter().flatten() {
+        let Some(readings) = morph::readings_cached(dict, &capitalised(&c)) else {
+            continue;
+        };
+        if let Some(r) = readings
+            .iter()
+            .find(|r| r.place && r.lemma == crate::text::fold(&c))
+            && !places.iter().any(|p| p.0 == r.lemma)
+        {
+            places.push((r.lemma.clone(), r.spelling.clone()));
+        }
+    }
+    places
+}
+
+/// The places a word may name as a relative adjective, over all its readings.
+fn adjective_places(dict: &Dictionary, word: &str) -> Vec<Key> {
+    let mut keys: Vec<Key> = Vec::new();
+    for r in morph::readings(dict, word).unwrap_or_default() {
+        for (lemma, _) in places_of_adjective(dict, &r.lemma) {
+            let k = Key::Lemma(lemma);
+            if !keys.contains(&k) {
+                keys.push(k);
             }
         }
-        by_lemma
-            .into_iter()
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, r)| (r.lemma.clone(), r.spelling.clone()))
-    });
-    match best {
-        Some((lemma, spelling)) => (Key::Lemma(lemma), Some(spelling)),
-        None => (Key::Stem(stems.stem(word)), None),
+    }
+    keys
+}
+
+/// Whether a word may be a relative adjective («Липецкий», «Воронежские», «Елецкой»): «ск» or
+/// «цк» before a short ending. A quick test, so that most first words of headlines are never
+/// looked up.
+fn looks_relative(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let tail: String = lower
+        .chars()
+        .rev()
+        .take(6)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    tail.contains("ск") || tail.contains("цк")
+}
+
+/// Which stories' headlines mention which names, for linking a discovered name to a story that
+/// carries it (by its key: «в Липецке» mentions Липецк; «Липецкий» does too, «липа» does not).
+pub struct Mentions {
+    stories: Vec<(i64, HashSet<Key>)>,
+}
+
+impl Mentions {
+    pub fn new<'a>(
+        dict: Option<&Dictionary>,
+        stories: impl IntoIterator<Item = (i64, &'a str)>,
+    ) -> Mentions {
+        let stems = Stems::new();
+        Mentions {
+            stories: stories
+                .into_iter()
+                .map(|(id, title)| {
+                    let keys = title
+                        .split(|c: char| !letter(c) && !c.is_numeric() && c != '-')
+                        .map(|w| w.trim_matches('-'))
+                        .filter(|w| w.chars().any(capital))
+                        .flat_map(|w| {
+                            let mut ks = vec![key_of(&stems, dict, w).0];
+                            if let Some(d) = dict.filter(|_| looks_relative(w)) {
+                                ks.extend(adjective_places(d, w));
+                            }
+                            ks
+                        })
+                        .collect();
+                    (id, keys)
+                })
+                .collect(),
+        }
+    }
+
+    /// The first story (in the order given) whose headline mentions `term`.
+    pub fn first(&self, dict: Option<&Dictionary>, term: &str) -> Option<i64> {
+        let key = key_of(&Stems::new(), dict, term).0;
+        self.stories
+            .iter()
+            .find(|(_, keys)| keys.contains(&key))
+            .map(|(id, _)| *id)
     }
 }
 
@@ -195,12 +339,20 @@ fn discover(
         agencies: HashSet<&'a str>,
         spellings: HashMap<&'a str, u64>,
         dictionary_form: Option<String>,
+        /// Some headline names it other than by an adjective.
+        named: bool,
     }
     // A week of ten thousand agencies is half a million headlines, and the same names come
     // back in most of them: each spelling is looked up in the dictionary once (a lookup per
     // word made the front page take seconds), and each key counted under one number.
     let mut keys: HashMap<Key, usize> = HashMap::new();
-    let mut spelled: HashMap<&str, Option<(usize, Option<String>)>> = HashMap::new();
+    // Per spelling: its entry, its dictionary form, and whether it is a place's adjective
+    // (`None`: a configured topic covers it).
+    type Spelled = Option<(usize, Option<String>, bool)>;
+    let mut spelled: HashMap<&str, Spelled> = HashMap::new();
+    // The entries of places' adjectives, with every place the adjective may be made from.
+    let mut adjectives: Vec<(usize, Vec<Key>)> = Vec::new();
+    let mut first_words: HashMap<&str, bool> = HashMap::new();
     let mut seen: Vec<Seen> = Vec::new();
     for (story, source, title) in headlines {
         let words = title
@@ -216,7 +368,16 @@ fn discover(
             let upper = w.chars().filter(|&c| capital(c)).count();
             let abbreviation = letters >= 2 && upper == letters;
             let name = i > 0 && w.chars().next().is_some_and(capital) && letters >= 3;
-            if !(abbreviation || name) {
+            // Opening a headline, where the capital says nothing, a place's adjective
+            // («Липецкий завод…») still names the place.
+            // Each spelling is judged once: a week's headlines repeat their first words.
+            let place_adjective = i == 0
+                && !abbreviation
+                && looks_relative(w)
+                && *first_words
+                    .entry(w)
+                    .or_insert_with(|| dict.is_some_and(|d| !adjective_places(d, w).is_empty()));
+            if !(abbreviation || name || place_adjective) {
                 continue;
             }
             let known = spelled.entry(w).or_insert_with(|| {
@@ -229,18 +390,48 @@ fn discover(
                 if at == seen.len() {
                     seen.push(Seen::default());
                 }
-                Some((at, form))
+                let places = match dict {
+                    Some(d) if looks_relative(w) => adjective_places(d, w),
+                    _ => Vec::new(),
+                };
+                let adjective = !places.is_empty();
+                if adjective {
+                    adjectives.push((at, places));
+                }
+                Some((at, form, adjective))
             });
-            let Some((at, form)) = known else {
+            let Some((at, form, adjective)) = known else {
                 continue;
             };
             let s = &mut seen[*at];
+            s.named |= !*adjective;
             s.stories.insert(*story);
             s.agencies.insert(source);
             *s.spellings.entry(w).or_default() += 1;
             if !abbreviation && s.dictionary_form.is_none() {
                 s.dictionary_form = form.clone();
             }
+        }
+    }
+    // An adjective that may come from several places («Елецкий»: Елец or Елецк) joins the
+    // one the headlines name, when its first guess is named by nothing but adjectives.
+    for (i, places) in adjectives {
+        if seen[i].named {
+            continue;
+        }
+        let Some(j) = places
+            .iter()
+            .filter_map(|k| keys.get(k).copied())
+            .find(|&j| j != i && seen[j].named)
+        else {
+            continue;
+        };
+        let from = std::mem::take(&mut seen[i]);
+        let to = &mut seen[j];
+        to.stories.extend(from.stories);
+        to.agencies.extend(from.agencies);
+        for (w, n) in from.spellings {
+            *to.spellings.entry(w).or_default() += n;
         }
     }
     let mut found: Vec<Discovered> = seen
@@ -274,6 +465,69 @@ fn discover(
     found.sort_by(|a, b| b.stories.cmp(&a.stories).then_with(|| a.term.cmp(&b.term)));
     found.truncate(DISCOVERED);
     found
+}
+
+/// Abbreviations written with a point before a name: «г. Липецк», «ул. Ленина», «им. Пушкина».
+const ABBREVIATIONS: &[&str] = &[
+    "г",
+    "гг",
+    "ул",
+    "им",
+    "пр",
+    "пл",
+    "обл",
+    "ст",
+    "св",
+    "пос",
+    "дер",
+    "просп",
+];
+
+/// The words of a text that may be names, each with whether it is an abbreviation and whether
+/// it continues the name before it (only spaces between them: «Южной Кореи»): a capitalised
+/// word that does not open a sentence (every sentence starts with a capital), or a word in
+/// capitals anywhere (МЧС, ИГИЛ). A point after an initial («В. Путин», «Дж.») or a short
+/// abbreviation («г. Липецк») ends no sentence; a quotation after a colon opens one.
+pub(crate) fn name_phrases(text: &str) -> impl Iterator<Item = (&str, bool, bool)> + '_ {
+    let is_part = |c: char| letter(c) || c.is_numeric() || c == '-';
+    let mut rest = text;
+    let mut opens = true;
+    let mut short = false;
+    let mut was_name = false;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find(is_part)?;
+            let gap = &rest[..start];
+            let follows = std::mem::replace(&mut was_name, false) && gap.trim().is_empty();
+            let after = &rest[start..];
+            let len = after.find(|c: char| !is_part(c)).unwrap_or(after.len());
+            let word = &after[..len];
+            rest = &after[len..];
+            if (gap.contains(['.', '!', '?', '…']) && !short)
+                || gap.contains('\n')
+                || (gap.contains(':') && gap.contains(['«', '"', '“']))
+            {
+                opens = true;
+            }
+            let first = std::mem::replace(&mut opens, false);
+            let w = word.trim_matches('-');
+            let letters = w.chars().filter(|&c| letter(c)).count();
+            let upper = w.chars().filter(|&c| capital(c)).count();
+            short = (letters <= 2 && w.chars().next().is_some_and(capital) && letters > upper)
+                || letters == 1
+                || ABBREVIATIONS.contains(&w);
+            // Neither a name nor an abbreviation without a capital: most words go here.
+            if upper == 0 {
+                continue;
+            }
+            let abbreviation = letters >= 2 && upper == letters;
+            let name = !first && w.chars().next().is_some_and(capital) && letters >= 3;
+            if abbreviation || name {
+                was_name = true;
+                return Some((w, abbreviation, follows));
+            }
+        }
+    })
 }
 
 /// «липецк» → «Липецк».
@@ -403,6 +657,38 @@ mod tests {
             terms,
             [("Белгород", 2, 2), ("Елец", 2, 2), ("Королёв", 2, 1),]
         );
+    }
+
+    #[test]
+    fn an_adjective_of_a_place_counts_as_the_place() {
+        let headlines = rows(&[
+            (1, "lipetsk-news", "Сирена прозвучит в Липецке в полдень"),
+            (2, "gorod48", "Липецкий завод выпустил новый трактор"),
+            (3, "gorod48", "Жители Липецкой области получат выплаты"),
+            (4, "vrn-vesti", "Воронежские спасатели провели учения"),
+            (5, "vrn-vesti", "Мост в Воронеже откроют в мае"),
+            (6, "ryazan", "Рязанский кремль закроют на реставрацию"),
+            (7, "ryazan", "Автобусы в Рязани подорожают"),
+            (8, "elets", "Елецкий фестиваль собрал гостей"),
+            (9, "elets", "В Ельце открыли музей"),
+        ]);
+        let dict = crate::morph::dictionary();
+        let t = trending(&cfg(), Period::Day, now(), &[], &headlines, dict);
+        let terms: Vec<(&str, u64)> = t
+            .discovered
+            .iter()
+            .map(|d| (d.term.as_str(), d.stories))
+            .collect();
+        assert_eq!(
+            terms,
+            [("Липецк", 3), ("Воронеж", 2), ("Елец", 2), ("Рязань", 2)]
+        );
+        // A name links to a headline that names it, in any form; not to one that shares a stem.
+        let m = Mentions::new(dict, [(1, "Липа зацвела в сквере"), (2, "Завод в Липецке")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(2));
+        let m = Mentions::new(dict, [(3, "Липецкий трактор"), (4, "Новый мост")]);
+        assert_eq!(m.first(dict, "Липецк"), Some(3));
+        assert_eq!(m.first(dict, "Воронеж"), None);
     }
 
     #[test]

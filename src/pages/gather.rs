@@ -12,7 +12,6 @@ use crate::config::Config;
 use crate::model::Grouping;
 use crate::publish::Target;
 use crate::store::{self, StoredItem};
-use crate::text::Stems;
 use crate::trending::{self, Period};
 
 /// Every feed and topic feed of the config, with its URLs.
@@ -30,6 +29,7 @@ pub fn site(cfg: &Config) -> Site {
         .collect();
     Site {
         base: base.clone(),
+        tz: cfg.server.timezone,
         feeds,
     }
 }
@@ -93,6 +93,7 @@ pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec
                 ),
                 name: h.name,
                 url: h.url,
+                reason: s.last_error.as_deref().map(super::short_reason),
                 error: s.last_error,
                 status: s.last_status,
                 error_streak: s.error_streak,
@@ -116,24 +117,6 @@ pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::R
     let week_ends = newest.map_or(now.timestamp(), |n| n.min(now.timestamp()));
     let anchor = DateTime::<Utc>::from_timestamp(week_ends, 0).unwrap_or(now);
     let report = trending::from_store(cfg, conn, Period::Week, anchor)?;
-    let stems = Stems::new();
-    let names = report
-        .discovered
-        .iter()
-        .map(|d| {
-            let key = stems.stem(&d.term);
-            let story = stories
-                .iter()
-                .take(super::FRONT_STORIES)
-                .find(|s| crate::text::raw_words(&s.title).any(|w| stems.stem(w) == key))
-                .map(|s| s.id);
-            TrendName {
-                term: d.term.clone(),
-                stories: d.stories,
-                story,
-            }
-        })
-        .collect();
     let week_starts = Period::Week.since(anchor).timestamp();
     let mut top: Vec<StoryRow> = stories
         .iter()
@@ -143,7 +126,28 @@ pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::R
     // Most agencies first; among equals, the newest (the list is newest first, the sort stable).
     top.sort_by_key(|s| std::cmp::Reverse(s.agencies.len()));
     top.truncate(super::FRONT_TOP);
+    // Each story once: those in «Главное» are not listed again below it.
+    stories.retain(|s| !top.iter().any(|t| t.id == s.id));
     stories.truncate(super::FRONT_STORIES);
+    // A name links to a story on the page whose headline names it.
+    let dict = if report.discovered.is_empty() {
+        None
+    } else {
+        crate::morph::dictionary()
+    };
+    let mentions = trending::Mentions::new(
+        dict,
+        top.iter().chain(&stories).map(|s| (s.id, s.title.as_str())),
+    );
+    let names = report
+        .discovered
+        .iter()
+        .map(|d| TrendName {
+            term: d.term.clone(),
+            stories: d.stories,
+            story: mentions.first(dict, &d.term),
+        })
+        .collect();
     Ok(Front {
         site: site(cfg),
         top,
@@ -188,11 +192,13 @@ pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Op
             &t.title,
         ),
         stories: items.iter().map(|it| story_row(cfg, it)).collect(),
+        pending: false,
     }))
 }
 
 /// `/stories/ID`, or `None` when there is no such story: the lead report, then every other
-/// report in the order they appeared (an agency that carried two reports shows both).
+/// report in the order they appeared (an agency that carried two reports shows both), then the
+/// stories of the same affair.
 pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Option<StoryPage>> {
     let Some(s) = store::story(conn, id)? else {
         return Ok(None);
@@ -211,12 +217,23 @@ pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Optio
             published: r.published,
         }))
         .collect();
+    let related = store::related(conn, id)?
+        .into_iter()
+        .map(|r| StoryRow {
+            id: r.story,
+            title: r.title,
+            agencies: r.sources.iter().map(|s| agency(cfg, s)).collect(),
+            published: r.published,
+            topics: Vec::new(),
+        })
+        .collect();
     Ok(Some(StoryPage {
         site: site(cfg),
         id: s.story,
         title: s.title,
         topics: tags(cfg, &s.topics),
         reports,
+        related,
     }))
 }
 

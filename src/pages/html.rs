@@ -4,10 +4,11 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    Front, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag, human_day,
-    human_time, iso_time, stories_word, year_of,
+    Front, Health, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag,
+    human_day, human_time, iso_time, stories_word, year_of,
 };
 use crate::publish::Format;
+use chrono_tz::Tz;
 
 const CSS: &str = r#"
 :root{--fg:#1d1d1f;--muted:#6b6b70;--line:#e3e3e6;--accent:#1f5fa8;--bad:#b3261e;--warn:#8a5a00;--bg:#fff;--tag:#eef3fa}
@@ -84,7 +85,10 @@ fn page(site: &Site, title: &str, own_feeds: bool, body: Markup) -> String {
                     nav { a href="/" { "Главная" } a href="/sources" { "Источники" } a href={ (site.base) "/opml" } { "OPML" } }
                 }
                 main { (body) }
-                footer { "svodka " (env!("CARGO_PKG_VERSION")) " · время московское" }
+                footer {
+                    "svodka " (env!("CARGO_PKG_VERSION")) " · "
+                    @if site.tz == chrono_tz::Tz::Europe__Moscow { "время московское" } @else { "время: " (site.tz.name()) }
+                }
             }
         }
     }
@@ -102,13 +106,14 @@ fn tag_list(topics: &[TopicTag]) -> Markup {
     }
 }
 
-fn story_list(stories: &[StoryRow], year: i32) -> Markup {
+/// The stories, or `empty` when there are none.
+fn story_list(tz: Tz, stories: &[StoryRow], year: i32, empty: Markup) -> Markup {
     html! {
         @for s in stories {
             article.story {
                 h3 { a href={ "/stories/" (s.id) } { (s.title) } }
                 p.meta {
-                    time datetime=(iso_time(s.published)) { (human_time(s.published, year)) }
+                    time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
                     " · "
                     @if s.agencies.len() > 1 {
                         strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
@@ -118,8 +123,31 @@ fn story_list(stories: &[StoryRow], year: i32) -> Markup {
                 }
             }
         }
-        @if stories.is_empty() {
+        @if stories.is_empty() { (empty) }
+    }
+}
+
+/// Why the bulletin lists no story, as far as the sources tell: none configured, none fetched
+/// yet, or every one failing (then with each one's reason).
+fn no_stories(health: &[HealthRow]) -> Markup {
+    let polled: Vec<&HealthRow> = health
+        .iter()
+        .filter(|h| h.health != Health::Disabled)
+        .collect();
+    html! {
+        @if polled.is_empty() {
+            p.meta { "Источников нет: добавьте [[source]] в конфигурацию." }
+        } @else if polled.iter().all(|h| h.health.is_trouble()) {
+            p.err { "Источники не отвечают:" }
+            ul.err {
+                @for h in &polled {
+                    li { (h.title) " — " (h.reason.as_deref().unwrap_or(h.health.label())) }
+                }
+            }
+        } @else if polled.iter().any(|h| h.health == Health::Never) {
             p.meta { "Пока ничего: агентства ещё не загружены." }
+        } @else {
+            p.meta { "Пока ничего: агентства не прислали новостей." }
         }
     }
 }
@@ -129,7 +157,7 @@ fn health_item(h: &HealthRow) -> Markup {
         li class=(h.health.class()) title=(h.url) {
             (h.title) " — " (h.health.label())
             @if h.health.is_trouble() {
-                @if let Some(e) = &h.error { span.why { (e) } }
+                @if let Some(e) = &h.reason { span.why { (e) } }
             }
         }
     }
@@ -155,10 +183,11 @@ fn subscribe(site: &Site) -> Markup {
 
 /// `/`.
 pub fn render_front(f: &Front) -> String {
-    let year = year_of(f.week_ends);
+    let tz = f.site.tz;
+    let year = year_of(tz, f.week_ends);
     let body = html! {
         section #themes {
-            h2 { "Главные темы недели" @if f.quiet { " (по " (human_day(f.week_ends)) ")" } }
+            h2 { "Главные темы недели" @if f.quiet { " (по " (human_day(tz, f.week_ends)) ")" } }
             @if f.topics.is_empty() && f.names.is_empty() {
                 p.meta { "За неделю тем не набралось." }
             } @else {
@@ -182,12 +211,12 @@ pub fn render_front(f: &Front) -> String {
         @if !f.top.is_empty() {
             section #top {
                 h2 { "Главное: писали несколько агентств" }
-                (story_list(&f.top, year))
+                (story_list(tz, &f.top, year, html! {}))
             }
         }
         section #stories {
             h2 { "Последние новости" }
-            (story_list(&f.stories, year))
+            (story_list(tz, &f.stories, year, no_stories(&f.health)))
         }
         section #health {
             h2 { "Источники" }
@@ -204,7 +233,8 @@ pub fn render_front(f: &Front) -> String {
 
 /// `/topics/NAME`.
 pub fn render_topic(t: &TopicPage) -> String {
-    let year = t.stories.first().map_or(2026, |s| year_of(s.published));
+    let tz = t.site.tz;
+    let year = t.stories.first().map_or(2026, |s| year_of(tz, s.published));
     let body = html! {
         h2 { "Тема: " (t.title) }
         p.meta {
@@ -214,7 +244,11 @@ pub fn render_topic(t: &TopicPage) -> String {
                 a href=(url) type=(mime(*format)) { (format.ext()) }
             }
         }
-        section #stories { (story_list(&t.stories, year)) }
+        @if t.pending {
+            p.meta.pending { "Тема добавлена недавно: svodka размечает сохранённые новости, они появятся здесь в ближайшие минуты." }
+        }
+        @let empty = html! { @if !t.pending { p.meta { "Новостей на эту тему пока нет." } } };
+        section #stories { (story_list(tz, &t.stories, year, empty)) }
     };
     // This page announces its own feed first, then the rest.
     let mut site = t.site.clone();
@@ -224,7 +258,8 @@ pub fn render_topic(t: &TopicPage) -> String {
 
 /// `/stories/ID`.
 pub fn render_story(s: &StoryPage) -> String {
-    let year = s.reports.first().map_or(2026, |r| year_of(r.published));
+    let tz = s.site.tz;
+    let year = s.reports.first().map_or(2026, |r| year_of(tz, r.published));
     let body = html! {
         article.story-page {
             h2 { (s.title) }
@@ -243,7 +278,7 @@ pub fn render_story(s: &StoryPage) -> String {
                                 @if let Some(l) = &r.link { a href=(l) rel="nofollow" { (text) } } @else { (text) }
                             }
                             td {
-                                time datetime=(iso_time(r.published)) { (human_time(r.published, year)) }
+                                time datetime=(iso_time(tz, r.published)) { (human_time(tz, r.published, year)) }
                                 // A copy has no date of its own here: this is when svodka saw it.
                                 @if r.title.is_none() { " " small { "(получено)" } }
                             }
@@ -251,9 +286,35 @@ pub fn render_story(s: &StoryPage) -> String {
                     }
                 }
             }
+            // Other events of the same affair: related, never merged.
+            @if !s.related.is_empty() {
+                section #storyline {
+                    h2 { "Развитие сюжета" }
+                    (story_list(tz, &s.related, year, html! {}))
+                }
+            }
         }
     };
     page(&s.site, &format!("{} — Сводка", s.title), false, body)
+}
+
+/// The page of a 404: what was not found, in Russian, and the way back. `what` is «Такой
+/// темы нет» and the like; `topics` lists the configured topics (name, title) to pick from.
+pub fn render_not_found(site: &Site, what: &str, topics: &[(String, String)]) -> String {
+    let body = html! {
+        h2 { "Страница не найдена" }
+        p { (what) }
+        @if !topics.is_empty() {
+            p.meta { "Темы: "
+                @for (i, (name, title)) in topics.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href={ "/topics/" (name) } { (title) }
+                }
+            }
+        }
+        p { a href="/" { "← На главную" } " · " a href="/sources" { "Источники" } " · " a href={ (site.base) "/opml" } { "Все ленты (OPML)" } }
+    };
+    page(site, "Страница не найдена — Сводка", false, body)
 }
 
 /// «1 агентство», «3 агентства», «5 агентств».
@@ -268,8 +329,9 @@ pub fn render_sources(p: &SourcesPage) -> String {
         .iter()
         .filter_map(|r| r.last_fetch)
         .max()
-        .map_or(2026, year_of);
-    let when = |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| human_time(t, year));
+        .map_or(2026, |t| year_of(p.site.tz, t));
+    let when =
+        |t: Option<i64>| t.map_or_else(|| "—".to_string(), |t| human_time(p.site.tz, t, year));
     let body = html! {
         h2 { "Источники" }
         table #sources {
@@ -298,12 +360,13 @@ pub fn render_sources(p: &SourcesPage) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow};
+    use crate::pages::{FeedLinks, Health, HealthRow, StoryRow, TopicPage};
     use crate::publish::Target;
 
     fn front(title: &str, quiet: bool) -> Front {
         let site = Site {
             base: "https://news.example".into(),
+            tz: Tz::Europe__Moscow,
             feeds: vec![FeedLinks::new(
                 "https://news.example",
                 &Target::Feed("all".into()),
@@ -331,6 +394,7 @@ mod tests {
                 url: "https://belgorod.example/rss".into(),
                 health: Health::Failing,
                 error: Some("HTTP 502".into()),
+                reason: Some("ошибка на сервере (502)".into()),
                 status: Some(502),
                 error_streak: 3,
                 last_fetch: Some(1_795_856_000),
@@ -352,8 +416,36 @@ mod tests {
         );
         assert!(html.contains("2 агентства: "));
         assert!(html.contains("<li class=\"failing\""), "{html}");
-        assert!(html.contains("HTTP 502"));
+        assert!(html.contains("ошибка на сервере (502)"));
         let fresh = render_front(&front("Итоги недели", false));
         assert!(fresh.contains("Главные темы недели</h2>"), "{fresh}");
+    }
+
+    #[test]
+    fn a_topic_being_tagged_says_so_and_an_empty_one_says_it_has_nothing() {
+        let f = front("Итоги", false);
+        let mut t = TopicPage {
+            feed: FeedLinks::new(
+                "https://news.example",
+                &Target::Topic("fires".into()),
+                "Пожары",
+            ),
+            site: f.site,
+            name: "fires".into(),
+            title: "Пожары".into(),
+            keywords: vec!["пожар".into()],
+            stories: vec![],
+            pending: true,
+        };
+        let html = render_topic(&t);
+        assert!(
+            html.contains("svodka размечает сохранённые новости"),
+            "{html}"
+        );
+        assert!(!html.contains("пока нет"), "{html}");
+        t.pending = false;
+        let html = render_topic(&t);
+        assert!(html.contains("Новостей на эту тему пока нет."), "{html}");
+        assert!(!html.contains("ещё не загружены"), "{html}");
     }
 }

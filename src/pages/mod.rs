@@ -8,10 +8,11 @@
 mod gather;
 mod html;
 
-pub use gather::{front, sources, story, topic};
-pub use html::{render_front, render_sources, render_story, render_topic};
+pub use gather::{front, site, sources, story, topic};
+pub use html::{render_front, render_not_found, render_sources, render_story, render_topic};
 
-use chrono::{DateTime, Datelike, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
 
 use crate::publish::{Format, Target};
 
@@ -48,6 +49,8 @@ impl FeedLinks {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
     pub base: String,
+    /// The zone the pages' times are in (`server.timezone`).
+    pub tz: chrono_tz::Tz,
     pub feeds: Vec<FeedLinks>,
 }
 
@@ -110,6 +113,8 @@ pub struct TopicPage {
     pub keywords: Vec<String>,
     pub feed: FeedLinks,
     pub stories: Vec<StoryRow>,
+    /// A reload added or changed the topic and the stored reports are still being tagged.
+    pub pending: bool,
 }
 
 /// One agency's report on a story's page.
@@ -130,6 +135,9 @@ pub struct StoryPage {
     pub title: String,
     pub topics: Vec<TopicTag>,
     pub reports: Vec<ReportRow>,
+    /// «Развитие сюжета»: earlier and later stories of the same affair, newest first (their
+    /// topics are not shown).
+    pub related: Vec<StoryRow>,
 }
 
 /// `/sources`.
@@ -190,7 +198,10 @@ pub struct HealthRow {
     pub title: String,
     pub url: String,
     pub health: Health,
+    /// The last error in full (for `/sources` and the CLI).
     pub error: Option<String>,
+    /// The last error as a few Russian words a reader of the bulletin understands.
+    pub reason: Option<String>,
     pub status: Option<u16>,
     pub error_streak: u32,
     pub last_fetch: Option<i64>,
@@ -226,9 +237,47 @@ pub fn classify(
     }
 }
 
-/// Moscow time: Russian regional news is dated by it, and Russia keeps no summer time.
-fn moscow() -> FixedOffset {
-    FixedOffset::east_opt(3 * 3600).unwrap_or(Utc.fix())
+/// A fetch error (as `svodka sources` shows it) in a few Russian words: what went wrong, not
+/// the error chain. The full text stays on `/sources` and in the CLI.
+pub fn short_reason(error: &str) -> String {
+    let e = error.to_ascii_lowercase();
+    let status = e
+        .split("http ")
+        .nth(1)
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(404) => return "страница не найдена (404)".into(),
+        Some(410) => return "лента удалена (410)".into(),
+        Some(s @ (401 | 403)) => return format!("доступ закрыт ({s})"),
+        Some(429) => return "сервер просит подождать (429)".into(),
+        Some(s @ 500..=599) => return format!("ошибка на сервере ({s})"),
+        Some(s @ 400..=499) => return format!("сервер отказал ({s})"),
+        _ => {}
+    }
+    if e.contains("html page") {
+        "не лента: HTML-страница".into()
+    } else if e.contains("timed out") {
+        "сервер не отвечает (тайм-аут)".into()
+    } else if e.contains("not a feed") {
+        "не лента: документ не читается".into()
+    } else if e.contains("empty document") {
+        "пустой ответ".into()
+    } else if e.contains("parsed 0 of") {
+        "новости в ленте не читаются".into()
+    } else if e.contains("larger than") {
+        "лента слишком большая".into()
+    } else if e.contains("redirect") {
+        "ошибка перенаправления".into()
+    } else if e.contains("dns") || e.contains("resolve") || e.contains("lookup") {
+        "адрес не найден (DNS)".into()
+    } else if e.contains("certificate") || e.contains("tls") {
+        "ошибка защищённого соединения (TLS)".into()
+    } else if e.contains("connect") || e.contains("sending request") || e.contains("connection") {
+        "сервер не отвечает".into()
+    } else {
+        "ошибка загрузки".into()
+    }
 }
 
 const MONTHS: [&str; 12] = [
@@ -246,12 +295,12 @@ const MONTHS: [&str; 12] = [
     "декабря",
 ];
 
-/// «28 ноября, 14:30» in Moscow time; the year when it is not `this_year`.
-pub fn human_time(ts: i64, this_year: i32) -> String {
+/// «28 ноября, 14:30» in the pages' zone; the year when it is not `this_year`.
+pub fn human_time(tz: Tz, ts: i64, this_year: i32) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else {
         return String::new();
     };
-    let t = t.with_timezone(&moscow());
+    let t = t.with_timezone(&tz);
     let month = MONTHS[t.month0() as usize % 12];
     if t.year() == this_year {
         format!("{} {month}, {}", t.day(), t.format("%H:%M"))
@@ -260,28 +309,28 @@ pub fn human_time(ts: i64, this_year: i32) -> String {
     }
 }
 
-/// «28 ноября» in Moscow time.
-pub fn human_day(ts: i64) -> String {
+/// «28 ноября» in the pages' zone.
+pub fn human_day(tz: Tz, ts: i64) -> String {
     let Some(t) = DateTime::<Utc>::from_timestamp(ts, 0) else {
         return String::new();
     };
-    let t = t.with_timezone(&moscow());
+    let t = t.with_timezone(&tz);
     format!("{} {}", t.day(), MONTHS[t.month0() as usize % 12])
 }
 
 /// The `datetime` attribute of `<time>`.
-pub fn iso_time(ts: i64) -> String {
+pub fn iso_time(tz: Tz, ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
-        .with_timezone(&moscow())
+        .with_timezone(&tz)
         .to_rfc3339()
 }
 
-/// The year of `ts` in Moscow time.
-pub fn year_of(ts: i64) -> i32 {
+/// The year of `ts` in the pages' zone.
+pub fn year_of(tz: Tz, ts: i64) -> i32 {
     DateTime::<Utc>::from_timestamp(ts, 0)
         .unwrap_or_default()
-        .with_timezone(&moscow())
+        .with_timezone(&tz)
         .year()
 }
 
@@ -331,13 +380,44 @@ mod tests {
     }
 
     #[test]
+    fn errors_in_a_few_russian_words() {
+        let cases = [
+            ("HTTP 404", "страница не найдена (404)"),
+            ("HTTP 503 (retry after 60 s)", "ошибка на сервере (503)"),
+            ("timed out after 30s", "сервер не отвечает (тайм-аут)"),
+            (
+                "error sending request for url (http://127.0.0.1:9/): client error (Connect): tcp connect error: Connection refused (os error 111)",
+                "сервер не отвечает",
+            ),
+            (
+                "an HTML page, not a feed (decoded as UTF-8); it announces a feed: http://a.example/rss",
+                "не лента: HTML-страница",
+            ),
+            (
+                "parsed 0 of 12 items: missing title",
+                "новости в ленте не читаются",
+            ),
+            ("cannot save the items", "ошибка загрузки"),
+        ];
+        for (error, short) in cases {
+            assert_eq!(short_reason(error), short, "{error}");
+        }
+    }
+
+    #[test]
     fn times_are_moscow_time_in_russian() {
         // 2026-11-26 09:30 UTC is 12:30 in Moscow.
         let ts = 1_795_685_400;
-        assert_eq!(human_time(ts, 2026), "26 ноября, 12:30");
-        assert_eq!(human_time(ts, 2027), "26 ноября 2026, 12:30");
-        assert_eq!(human_day(ts), "26 ноября");
-        assert_eq!(iso_time(ts), "2026-11-26T12:30:00+03:00");
+        let msk = Tz::Europe__Moscow;
+        assert_eq!(human_time(msk, ts, 2026), "26 ноября, 12:30");
+        assert_eq!(human_time(msk, ts, 2027), "26 ноября 2026, 12:30");
+        assert_eq!(human_day(msk, ts), "26 ноября");
+        assert_eq!(iso_time(msk, ts), "2026-11-26T12:30:00+03:00");
+        // Another configured zone: Yekaterinburg is two hours ahead of Moscow.
+        assert_eq!(
+            human_time(Tz::Asia__Yekaterinburg, ts, 2026),
+            "26 ноября, 14:30"
+        );
         let words: Vec<&str> = [1, 3, 5, 11, 21, 102].map(stories_word).to_vec();
         assert_eq!(
             words,

@@ -120,6 +120,20 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>, override_label: Option<&
     Decoded { text, encoding, by }
 }
 
+/// Whether the bytes read plausibly in `label`'s encoding, judged as a declared charset is
+/// (a KOI8-R text forced through windows-1251 is not): `None` when they do, else the encoding
+/// that undeclared detection would use, for a warning. An unknown label is not judged.
+pub fn doubt(bytes: &[u8], label: &str) -> Option<&'static Encoding> {
+    let enc = lookup(label)?;
+    let text = bytes
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(bytes);
+    if believe(enc, text, sniff_utf16(bytes)).is_some() {
+        return None;
+    }
+    Some(decode(bytes, None, None).encoding)
+}
+
 fn is_utf16(enc: &'static Encoding) -> bool {
     enc == UTF_16LE || enc == UTF_16BE
 }

@@ -11,7 +11,7 @@ use super::decode::{self, DecodedBy};
 use super::normalize::{
     canonical_link, clean_title, html_to_text, parse_date, sanitize_html, sanitizer, settle_date,
 };
-use super::recover;
+use super::{limits, recover};
 use crate::model::{Item, ParsedFeed};
 
 /// What `parse_feed` saw, besides the items: for `svodka inspect` and logs.
@@ -33,6 +33,21 @@ pub enum ParseError {
         encoding: &'static str,
         reason: String,
     },
+    /// A web page where a feed was expected, with the feeds it announces: the URL a person
+    /// most often means.
+    #[error("an HTML page, not a feed{}", announced(.feeds))]
+    HtmlPage { feeds: Vec<String> },
+}
+
+fn announced(feeds: &[String]) -> String {
+    match feeds {
+        [] => "; the page announces no feed (look for an RSS link on the site)".into(),
+        [one] => format!("; the page announces a feed: {one} (use it as the url)"),
+        many => format!(
+            "; the page announces feeds: {} (use one as the url)",
+            many.join(", ")
+        ),
+    }
 }
 
 /// Parses feed bytes. `http_charset` is the Content-Type charset, `encoding` a per-source
@@ -106,6 +121,11 @@ pub fn parse_feed(
     }
     let reading = match reading {
         Ok(r) => r,
+        Err(_) if !is_json && super::html_page::is_html(&decoded.text) => {
+            return Err(ParseError::HtmlPage {
+                feeds: super::html_page::announced_feeds(&decoded.text, base),
+            });
+        }
         Err(reason) => {
             return Err(ParseError::NotAFeed {
                 encoding: enc_name,
@@ -144,11 +164,15 @@ pub fn parse_feed(
     let base_for_items = base.cloned().or(site);
     let mut converted = Vec::new();
     let mut skipped = unread;
+    let mut shortened = 0;
     let html = sanitizer(base_for_items.as_ref());
     for entry in feed.entries {
         let full = full_text_for(&entry, &full_texts);
         match to_item(entry, full, base_for_items.as_ref(), &html, now) {
-            Ok(item) => converted.push(item),
+            Ok((item, cut)) => {
+                shortened += usize::from(cut);
+                converted.push(item);
+            }
             Err(reason) => skipped.push(reason),
         }
     }
@@ -167,10 +191,14 @@ pub fn parse_feed(
         repairs,
         feed: ParsedFeed {
             format: format.to_string(),
-            title: feed.title.map(|t| clean_title(&t.content)),
+            title: feed.title.map(|t| {
+                let title = clean_title(limits::prefix(&t.content, limits::RAW_TITLE_BYTES));
+                limits::cut_chars(&title, limits::TITLE_CHARS).unwrap_or(title)
+            }),
             found,
             items,
             skipped,
+            shortened,
         },
     })
 }
@@ -351,7 +379,7 @@ fn to_item(
     base: Option<&Url>,
     html: &ammonia::Builder,
     now: DateTime<Utc>,
-) -> Result<Item, String> {
+) -> Result<(Item, bool), String> {
     let link = entry
         .links
         .iter()
@@ -381,17 +409,53 @@ fn to_item(
         .or(full_text)
         .unwrap_or_default();
     let content_raw = content_raw.as_str();
-    let summary = Some(sanitize_html(html, summary_raw)).filter(|s| !s.is_empty());
-    let content = Some(sanitize_html(html, content_raw)).filter(|s| !s.is_empty());
-    let text = html_to_text(if content_raw.trim().is_empty() {
-        summary_raw
-    } else {
-        content_raw
+    // Every field is bounded here, before anything else reads it (see `limits`).
+    let mut shortened = false;
+    let clean = |raw: &str| sanitize_html(html, raw);
+    let (summary, cut) = limits::bounded_html(clean, summary_raw);
+    shortened |= cut;
+    let (content, cut) = limits::bounded_html(clean, content_raw);
+    shortened |= cut;
+    let mut budget = limits::Budget::default();
+    let [summary, content] = [summary, content].map(|h| {
+        let capped = limits::cap_markup(&h, &mut budget);
+        shortened |= capped.is_some();
+        Some(capped.unwrap_or(h)).filter(|s| !s.is_empty())
     });
+    let text = html_to_text(limits::prefix(
+        if content_raw.trim().is_empty() {
+            summary_raw
+        } else {
+            content_raw
+        },
+        limits::HTML_BYTES,
+    ));
+    let text = match limits::cut_bytes(&text, limits::TEXT_BYTES) {
+        Some(cut) => {
+            shortened = true;
+            cut
+        }
+        None => text,
+    };
     let mut title = entry
         .title
         .as_ref()
-        .map(|t| clean_title(&t.content))
+        .map(|t| {
+            let raw = limits::prefix(&t.content, limits::RAW_TITLE_BYTES);
+            let title = clean_title(raw);
+            match limits::cut_chars(&title, limits::TITLE_CHARS) {
+                Some(cut) => {
+                    shortened = true;
+                    cut
+                }
+                // A title cut raw is cut however it cleaned up.
+                None if raw.len() < t.content.len() => {
+                    shortened = true;
+                    title
+                }
+                None => title,
+            }
+        })
         .unwrap_or_default();
     if title.is_empty() {
         // RSS allows an item with only a description; a reader still needs a headline.
@@ -419,9 +483,27 @@ fn to_item(
         .authors
         .first()
         .and_then(|p| p.name.as_deref())
-        .map(clean_title)
-        .filter(|a| !a.is_empty());
-    Ok(Item {
+        .map(|a| clean_title(limits::prefix(a, limits::RAW_TITLE_BYTES)))
+        .filter(|a| !a.is_empty())
+        .map(|a| match limits::cut_chars(&a, limits::AUTHOR_CHARS) {
+            Some(cut) => {
+                shortened = true;
+                cut
+            }
+            None => a,
+        });
+    let (link, cut) = limits::bounded_url(link);
+    shortened |= cut;
+    let (image, cut) = limits::bounded_url(image);
+    shortened |= cut;
+    let guid = match guid.as_deref().and_then(limits::bounded_guid) {
+        Some(hashed) => {
+            shortened = true;
+            Some(hashed)
+        }
+        None => guid,
+    };
+    let item = Item {
         guid,
         link,
         title,
@@ -433,7 +515,8 @@ fn to_item(
         published,
         date_from_first_seen,
         link_shared: false,
-    })
+    };
+    Ok((item, shortened))
 }
 
 /// Full texts that feed-rs drops: Yandex.News `yandex:full-text` and Yandex Turbo
@@ -628,6 +711,11 @@ mod tests {
             now(),
         )
         .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "an HTML page, not a feed; the page announces no feed (look for an RSS link on the site)"
+        );
+        let e = parse_feed(b"<data><x>1</y></data>", None, None, None, now()).unwrap_err();
         assert!(e.to_string().starts_with("not a feed"), "{e}");
     }
 

@@ -4,7 +4,9 @@
 pub mod atom03;
 pub mod decode;
 pub mod feed;
+pub mod html_page;
 pub mod lenient;
+pub mod limits;
 pub mod mojibake;
 pub mod namespaces;
 pub mod normalize;

@@ -42,6 +42,10 @@ pub fn canonical_link(href: &str, base: Option<&Url>) -> Option<String> {
         return None;
     }
     url.set_fragment(None);
+    // A link is published to every reader: never with the password it may have been given.
+    if crate::redirects::has_credentials(&url) {
+        url = crate::redirects::without_credentials(&url);
+    }
     if let Some(q) = url.query() {
         // Rebuild from the raw segments, and only when something is dropped: re-encoding a
         // query (`?12345` → `?12345=`, `%20` → `+`) breaks links on some CMSs.

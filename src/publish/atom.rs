@@ -42,6 +42,18 @@ fn entry(view: &View, it: &StoredItem) -> Entry {
             ));
             Some(l)
         }))
+        // Stories of the same affair, at their pages here.
+        .chain(it.related.iter().map(|r| {
+            let mut l = link(
+                &format!("{}stories/{}", view.site_url, r.story),
+                "related",
+                Some("text/html"),
+            );
+            l.set_title(Some(
+                xml_safe(&format!("Развитие сюжета: {}", r.title)).into_owned(),
+            ));
+            l
+        }))
         .collect();
     e.set_links(links);
     let mut author = Person::default();

@@ -40,8 +40,8 @@ struct JsonItem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
     authors: Vec<Author>,
-    /// The other agencies' reports of the story (a JSON Feed extension: keys starting with
-    /// an underscore are for publishers).
+    /// The other agencies' reports of the story and the stories of its affair (a JSON Feed
+    /// extension: keys starting with an underscore are for publishers).
     #[serde(rename = "_svodka", skip_serializing_if = "Option::is_none")]
     svodka: Option<Extension>,
 }
@@ -50,6 +50,19 @@ struct JsonItem {
 struct Extension {
     story_url: String,
     reports: Vec<JsonReport>,
+    /// Stories of the same affair, newest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated>,
+}
+
+/// A story of the same affair: its id (its item's `id` in svodka's feeds), page and headline.
+#[derive(Serialize)]
+struct JsonRelated {
+    id: String,
+    url: String,
+    title: String,
+    date_published: String,
+    agencies: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -98,7 +111,7 @@ pub fn render_json(view: &View, hub: Option<&str>) -> String {
                         .clone()
                         .unwrap_or_else(|| agency(view, &it.source).to_string()),
                 }],
-                svodka: (!it.others.is_empty()).then(|| Extension {
+                svodka: (!it.others.is_empty() || !it.related.is_empty()).then(|| Extension {
                     story_url: format!("{}stories/{}", view.site_url, it.story),
                     reports: it
                         .others
@@ -108,6 +121,21 @@ pub fn render_json(view: &View, hub: Option<&str>) -> String {
                             title: o.title.clone(),
                             url: o.link.clone(),
                             date_published: date(o.published),
+                        })
+                        .collect(),
+                    related: it
+                        .related
+                        .iter()
+                        .map(|r| JsonRelated {
+                            id: r.guid.clone(),
+                            url: format!("{}stories/{}", view.site_url, r.story),
+                            title: r.title.clone(),
+                            date_published: date(r.published),
+                            agencies: r
+                                .sources
+                                .iter()
+                                .map(|s| agency(view, s).to_string())
+                                .collect(),
                         })
                         .collect(),
                 }),

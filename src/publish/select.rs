@@ -102,7 +102,16 @@ pub fn view(
             )
         }
     };
-    let items = store::select_items(conn, group, sources.as_deref(), &topics, limit)?;
+    let mut items = store::select_items(conn, group, sources.as_deref(), &topics, limit)?;
+    // Atom and JSON Feed link each entry to the stories of its affair; RSS has no place for
+    // them (its entries already link the story's own reports).
+    if matches!(ext, "atom" | "json") {
+        let stories: Vec<i64> = items.iter().map(|it| it.story).collect();
+        let mut related = store::related_many(conn, &stories)?;
+        for it in &mut items {
+            it.related = related.remove(&it.story).unwrap_or_default();
+        }
+    }
     let base = &cfg.server.base_url;
     Ok(Some(View {
         title,
@@ -113,7 +122,10 @@ pub fn view(
         sources: cfg
             .sources
             .iter()
-            .map(|s| (s.name.clone(), (s.title.clone(), s.url.to_string())))
+            .map(|s| {
+                let url = crate::redirects::without_credentials(&s.url).to_string();
+                (s.name.clone(), (s.title.clone(), url))
+            })
             .collect(),
         topics: cfg
             .topics

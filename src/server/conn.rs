@@ -462,9 +462,16 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     r
 }
 
-/// A request svodka does not answer, with the status that says why: a target too long (414),
-/// or a body on a GET or HEAD (413). Other methods reach the router, which answers 405.
-fn refusal(method: &Method, uri: &Uri, has_body: bool) -> Option<Response<Body>> {
+/// A request svodka does not answer, with the status that says why: an HTTP/1.1 request
+/// without exactly one `Host` (400, as RFC 9112 asks), a target too long (414), or a body on a
+/// GET or HEAD (413). Other methods reach the router, which answers 405.
+fn refusal(method: &Method, uri: &Uri, has_body: bool, one_host: bool) -> Option<Response<Body>> {
+    if !one_host {
+        return Some(plain(
+            StatusCode::BAD_REQUEST,
+            "an HTTP/1.1 request names its host once\n",
+        ));
+    }
     let target = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
     if target > MAX_URL_BYTES {
         return Some(plain(StatusCode::URI_TOO_LONG, "the address is too long\n"));
@@ -476,6 +483,13 @@ fn refusal(method: &Method, uri: &Uri, has_body: bool) -> Option<Response<Body>>
         ));
     }
     None
+}
+
+/// Whether a request names its host as RFC 9112 asks: HTTP/1.1 exactly once; HTTP/1.0 at most
+/// once (it may leave it out).
+fn names_one_host(version: hyper::Version, h: &HeaderMap) -> bool {
+    let hosts = h.get_all(header::HOST).iter().count();
+    hosts == 1 || (hosts == 0 && version < hyper::Version::HTTP_11)
 }
 
 fn carries_body(h: &HeaderMap) -> bool {
@@ -504,7 +518,8 @@ impl hyper::service::Service<Request<Incoming>> for Guarded {
         let has_body = carries_body(req.headers());
         // The body is never read: no route takes one.
         let (mut parts, _body) = req.into_parts();
-        let refused = refusal(&parts.method, &parts.uri, has_body);
+        let one_host = names_one_host(parts.version, &parts.headers);
+        let refused = refusal(&parts.method, &parts.uri, has_body, one_host);
         parts.extensions.insert(ConnectInfo(self.remote));
         let mut router = self.router.clone();
         Box::pin(async move {
@@ -758,13 +773,40 @@ mod tests {
             "/feeds/all.rss?q={}",
             "%D1%8F".repeat(MAX_URL_BYTES / 6 + 1)
         );
-        let r = refusal(&Method::GET, &long.parse().unwrap(), false).unwrap();
+        let r = refusal(&Method::GET, &long.parse().unwrap(), false, true).unwrap();
         assert_eq!(r.status(), StatusCode::URI_TOO_LONG);
-        let r = refusal(&Method::GET, &"/feeds/all.rss".parse().unwrap(), true).unwrap();
+        let r = refusal(&Method::GET, &"/feeds/all.rss".parse().unwrap(), true, true).unwrap();
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        assert!(refusal(&Method::HEAD, &"/feeds/all.rss".parse().unwrap(), false).is_none());
+        let r = refusal(&Method::GET, &"/".parse().unwrap(), false, false).unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        assert!(
+            refusal(
+                &Method::HEAD,
+                &"/feeds/all.rss".parse().unwrap(),
+                false,
+                true
+            )
+            .is_none()
+        );
         // Other methods are the router's to answer (405 with `Allow`).
-        assert!(refusal(&Method::POST, &"/feeds/all.rss".parse().unwrap(), true).is_none());
+        assert!(
+            refusal(
+                &Method::POST,
+                &"/feeds/all.rss".parse().unwrap(),
+                true,
+                true
+            )
+            .is_none()
+        );
+        // Host: once in HTTP/1.1; HTTP/1.0 may leave it out.
+        let mut h = HeaderMap::new();
+        assert!(!names_one_host(hyper::Version::HTTP_11, &h));
+        assert!(names_one_host(hyper::Version::HTTP_10, &h));
+        h.insert(header::HOST, HeaderValue::from_static("news.test"));
+        assert!(names_one_host(hyper::Version::HTTP_11, &h));
+        h.append(header::HOST, HeaderValue::from_static("other.test"));
+        assert!(!names_one_host(hyper::Version::HTTP_11, &h));
+        assert!(!names_one_host(hyper::Version::HTTP_10, &h));
         let mut h = HeaderMap::new();
         assert!(!carries_body(&h));
         h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));

@@ -40,6 +40,9 @@ pub struct StoredItem {
     pub topics: Vec<String>,
     /// The other reports this entry stands for, earliest first.
     pub others: Vec<OtherReport>,
+    /// Stories of the same affair («Развитие сюжета»), newest first: filled by the callers that
+    /// show them (story pages, Atom and JSON Feed), empty otherwise.
+    pub related: Vec<super::RelatedStory>,
 }
 
 impl StoredItem {
@@ -84,6 +87,7 @@ fn row(r: &rusqlite::Row, guid: Option<String>) -> rusqlite::Result<StoredItem> 
         edited: r.get(12)?,
         topics: Vec::new(),
         others: Vec::new(),
+        related: Vec::new(),
     })
 }
 

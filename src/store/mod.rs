@@ -1,13 +1,14 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
 //! queries by concern: `save` (a fetch's reports, their copy groups and stories), `entries`
 //! (what feeds and pages publish), `stories` (story rows, boilerplate, rebuilding the engine),
-//! `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
+//! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
 mod entries;
 mod items;
+mod related;
 mod retention;
 mod save;
 mod schema;
@@ -16,8 +17,12 @@ mod stories;
 
 pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
 pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use related::{
+    RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
+};
 pub use retention::prune;
 pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
+pub use schema::NewerSchema;
 pub use stories::{load_boilerplate, load_engine, public_id};
 
 use std::collections::HashMap;
@@ -55,6 +60,10 @@ pub fn open(path: &Path) -> Result<Connection> {
     }
     let mut conn = Connection::open(path)
         .with_context(|| format!("cannot open the database {}", path.display()))?;
+    // Before anything is written: a newer svodka's database is left exactly as it was, so
+    // rolling the binary back is loud, and rolling it forward again still works.
+    schema::refuse_newer(&conn)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
     // WAL lets the server's reader read while a fetch writes; NORMAL is durable across a kill
     // (only a power loss can drop the last commits) and ~6× cheaper per commit than FULL.
     conn.pragma_update(None, "journal_mode", "WAL")
@@ -79,6 +88,59 @@ pub fn open(path: &Path) -> Result<Connection> {
     schema::migrate(&mut conn)
         .with_context(|| format!("cannot migrate the database {}", path.display()))?;
     Ok(conn)
+}
+
+/// What `svodka check` found in an existing database file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FileCheck {
+    /// `PRAGMA quick_check` said ok.
+    Ok,
+    /// The header and schema read fine, but the whole check did not finish within its time.
+    Unfinished,
+}
+
+/// Checks an existing database file the way `run` would find it, without writing to it: opened
+/// read-only, a schema this build knows, then `PRAGMA quick_check` (every page and index, not
+/// their contents), stopped after `budget` so a start on a large database is not held up.
+pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck> {
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open the database {}", path.display()))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    schema::refuse_newer(&conn)
+        .with_context(|| format!("cannot read the database {}", path.display()))?;
+    // A watchman interrupts the check once the budget is spent; it is told when it ends first.
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let interrupt = conn.get_interrupt_handle();
+    let watchman = std::thread::spawn(move || {
+        if finished.recv_timeout(budget).is_err() {
+            interrupt.interrupt();
+        }
+    });
+    let verdict: rusqlite::Result<Vec<String>> = conn
+        .prepare("PRAGMA quick_check")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect());
+    let _ = done.send(());
+    let _ = watchman.join();
+    match verdict {
+        Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(FileCheck::Ok),
+        Ok(lines) => Err(anyhow::anyhow!(
+            "the database {} is damaged: {}",
+            path.display(),
+            lines.into_iter().take(3).collect::<Vec<_>>().join("; ")
+        )),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            Ok(FileCheck::Unfinished)
+        }
+        Err(e) => {
+            Err(anyhow::Error::new(e)
+                .context(format!("the database {} is damaged", path.display())))
+        }
+    }
 }
 
 /// A shared handle: a writer connection, the story engine that goes with it, a read-only
@@ -342,6 +404,24 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checking_a_large_database_stops_at_its_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.db");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch(
+            "CREATE TABLE t (x TEXT); CREATE INDEX t_x ON t(x);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+             INSERT INTO t SELECT printf('%08d-%s', i, hex(randomblob(16))) FROM n;",
+        )
+        .unwrap();
+        drop(c);
+        let budget = std::time::Duration::from_millis(1);
+        assert_eq!(check_file(&path, budget).unwrap(), FileCheck::Unfinished);
+        let budget = std::time::Duration::from_secs(120);
+        assert_eq!(check_file(&path, budget).unwrap(), FileCheck::Ok);
+    }
 
     /// A report published now, with no summary, content or image.
     fn item(guid: &str, link: &str, title: &str, text: &str) -> crate::model::Item {

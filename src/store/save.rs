@@ -30,6 +30,8 @@ pub struct Incoming {
     /// The content hash of its title and text (see [`content_hash`]), taken where it is parsed
     /// and not on the writer's thread.
     pub hash: String,
+    /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
+    pub entities: Vec<crate::storyline::Entity>,
 }
 
 impl Incoming {
@@ -47,6 +49,7 @@ impl Incoming {
             topics,
             fp,
             hash,
+            entities: Vec::new(),
         }
     }
 }
@@ -182,6 +185,7 @@ fn save_item(
     ])?;
     let id = tx.last_insert_rowid();
     add_topics(tx, id, &incoming.topics)?;
+    super::related::add_entities(tx, id, &incoming.entities)?;
     let (copy, story) = match decision {
         Decision::Copy { copy, story, .. } => (copy, story),
         Decision::Story { story, .. } => (id, story),
@@ -257,6 +261,7 @@ fn update(
         incoming.fp.to_bytes(),
     ])?;
     set_topics(tx, id, &incoming.topics)?;
+    super::related::set_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)
     })?;

@@ -112,7 +112,56 @@ pub(super) const MIGRATIONS: &[&str] = &[
         UPDATE sources SET items = items - 1 WHERE name = OLD.source;
     END;
     "#,
+    // 5: the storyline. The names (people, places, organisations) of each report's title and
+    // lead (`title`: named in the title), and how many reports name each, kept by triggers so rarity is one lookup. The
+    // reports' rows cascade to theirs, so retention removes them with the report.
+    r#"
+    CREATE TABLE item_entities (
+        item_id       INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        entity        TEXT NOT NULL,
+        kind          INTEGER NOT NULL,
+        title         INTEGER NOT NULL,
+        PRIMARY KEY (item_id, entity)
+    ) WITHOUT ROWID;
+    CREATE INDEX item_entities_entity ON item_entities(entity, item_id);
+    CREATE TABLE entities (
+        entity        TEXT PRIMARY KEY,
+        reports       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TRIGGER item_entities_counted AFTER INSERT ON item_entities BEGIN
+        INSERT INTO entities (entity, reports) VALUES (NEW.entity, 1)
+            ON CONFLICT (entity) DO UPDATE SET reports = reports + 1;
+    END;
+    CREATE TRIGGER item_entities_uncounted AFTER DELETE ON item_entities BEGIN
+        UPDATE entities SET reports = reports - 1 WHERE entity = OLD.entity;
+        DELETE FROM entities WHERE entity = OLD.entity AND reports <= 0;
+    END;
+    "#,
 ];
+
+/// A database whose `user_version` is past every migration this build has: a newer svodka
+/// wrote it, and reading it as ours would misread (or damage) what that version added.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this database was written by a newer svodka (schema {found}, this build knows up to {known})"
+)]
+pub struct NewerSchema {
+    pub found: i64,
+    pub known: usize,
+}
+
+/// Refuses a database from a newer svodka; any older (or new, empty) one is ours to migrate.
+pub fn refuse_newer(conn: &Connection) -> anyhow::Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > MIGRATIONS.len() as i64 {
+        return Err(NewerSchema {
+            found,
+            known: MIGRATIONS.len(),
+        }
+        .into());
+    }
+    Ok(())
+}
 
 /// Applies the migrations not yet applied, each in its own IMMEDIATE transaction that reads the
 /// version again first: two processes upgrading at once apply each migration once. Upgrading

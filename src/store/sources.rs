@@ -46,7 +46,7 @@ pub fn sync_sources(conn: &Connection, sources: &[Source]) -> rusqlite::Result<(
                 url = excluded.url, etag = NULL, last_modified = NULL, error_streak = 0,
                 next_due = NULL, moved_to = NULL, gone = 0
              WHERE sources.url <> excluded.url",
-            params![s.name, s.url.as_str(), s.priority],
+            params![s.name, stored_url(&s.url), s.priority],
         )?;
         conn.execute(
             "UPDATE sources SET priority = ?2 WHERE name = ?1 AND priority <> ?2",
@@ -54,6 +54,12 @@ pub fn sync_sources(conn: &Connection, sources: &[Source]) -> rusqlite::Result<(
         )?;
     }
     Ok(())
+}
+
+/// A configured URL as it is stored and shown: without a password, which only the config
+/// file holds (a fetch uses the configured URL itself).
+fn stored_url(url: &url::Url) -> String {
+    crate::redirects::without_credentials(url).to_string()
 }
 
 const STATE_COLUMNS: &str = "etag, last_modified, last_fetch, last_status, last_error,
@@ -167,7 +173,7 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
             SourceHealth {
                 name: s.name.clone(),
                 title: s.title.clone(),
-                url: s.url.to_string(),
+                url: stored_url(&s.url),
                 state,
                 last_success,
                 items: items.max(0) as u64,

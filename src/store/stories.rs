@@ -167,8 +167,9 @@ pub fn load_engine(
             let story: Option<i64> = r.get(3)?;
             let seen: i64 = r.get(8)?;
             let copy: Option<i64> = r.get(4)?;
-            let blob: Option<Vec<u8>> = r.get(5)?;
-            let fp = match blob.as_deref().and_then(Fingerprint::from_bytes) {
+            // A value of another type (a hand-edited row) is a missing fingerprint, made again.
+            let blob = r.get_ref(5)?.as_blob().ok();
+            let fp = match blob.and_then(Fingerprint::from_bytes) {
                 Some(fp) => fp,
                 None => {
                     let title: String = r.get(6)?;

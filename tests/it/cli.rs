@@ -12,7 +12,7 @@ async fn check_prints_a_summary_or_names_the_file_key_and_reason() {
     let (code, out, _) = app.svodka(&["check"]).await;
     assert_eq!(code, 0);
     assert!(
-        out.contains("ok: 1 sources (1 enabled), 0 topics, 1 feeds"),
+        out.contains("ok: 1 source (1 enabled), 0 topics, 1 feed,"),
         "{out}"
     );
 
@@ -91,7 +91,10 @@ async fn fetch_reports_each_source_and_exits_zero_when_some_fail() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("good: 1 new"), "{out}");
     assert!(out.contains("broken: error: HTTP 500"), "{out}");
-    assert!(out.contains("html: error: cannot parse the feed"), "{out}");
+    assert!(
+        out.contains("html: error: an HTML page, not a feed"),
+        "{out}"
+    );
 
     let (code, out, _) = app.svodka(&["fetch", "--source", "good"]).await;
     assert_eq!(code, 0);
@@ -211,7 +214,7 @@ async fn retag_applies_changed_topics_to_stored_items() {
     .unwrap();
     let (code, out, _) = app.svodka(&["retag"]).await;
     assert_eq!(code, 0);
-    assert!(out.contains("retagged 1 items; 1 have topics"), "{out}");
+    assert!(out.contains("retagged 1 item; 1 has topics"), "{out}");
     let (_, feed, _) = app.svodka(&["export", "--feed", "all"]).await;
     assert!(
         feed.contains("<category domain=\"http://news.test/topics/syria.rss\">Сирия</category>"),
@@ -303,6 +306,20 @@ async fn check_refuses_a_database_folder_that_cannot_exist() {
         err.contains("`storage.path`") && err.contains("/proc"),
         "{err}"
     );
+    // Every command that opens the database says what `check` says, once, and not SQLite's
+    // "unable to open database file".
+    for args in [
+        &["fetch"][..],
+        &["sources"],
+        &["export", "--feed", "all"],
+        &["stories"],
+        &["trending"],
+        &["retag"],
+    ] {
+        let (code, _, other) = app.svodka(args).await;
+        assert_eq!(code, 2, "{args:?}: {other}");
+        assert_eq!(other, err, "{args:?}");
+    }
 }
 
 #[tokio::test]

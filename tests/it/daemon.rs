@@ -42,7 +42,11 @@ async fn spawn_with_env(
 }
 
 impl Running {
-    fn signal(&self, sig: &str) {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id().unwrap()
+    }
+
+    pub(crate) fn signal(&self, sig: &str) {
         let pid = self.child.id().unwrap().to_string();
         let st = std::process::Command::new("kill")
             .args([sig, &pid])
@@ -77,7 +81,12 @@ impl Running {
 /// Polls `url` until `ok(body)` holds; the daemon works on its own clock, so tests wait for
 /// what a user would wait for, with a deadline instead of a fixed sleep.
 pub(crate) async fn until(url: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    until_within(url, 20, ok).await
+}
+
+/// Polls `url` until it answers 200 with a body for which `ok` holds, for at most `secs` seconds.
+pub(crate) async fn until_within(url: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
     loop {
         if let Ok(r) = reqwest::get(url).await
             && r.status() == 200
@@ -463,7 +472,7 @@ async fn systemd_hears_ready_reloading_and_stopping() {
     };
     listen_for("READY=1", &mut heard).await;
     listen_for(
-        "STATUS=serving 1 feeds and 0 topics from 0 sources",
+        "STATUS=serving 1 feed and 0 topics from 0 sources",
         &mut heard,
     )
     .await;
@@ -737,5 +746,94 @@ async fn demo_serves_the_sample_agencies_merged() {
     let h = titles(&headlines);
     assert!(h.iter().any(|t| t.contains("Сири")), "{h:#?}");
     assert!(!h.iter().any(|t| t.contains("сирена")), "{h:#?}");
+    assert_eq!(d.stop().await, 0);
+}
+
+#[tokio::test]
+async fn a_reload_that_moves_listen_keeps_it_and_the_base_url_derived_from_it() {
+    install_crypto();
+    let o = Origin::start().await;
+    o.route(
+        "/feed.xml",
+        Route::ok(rss(&[item("Новость").guid("1")]), "application/rss+xml"),
+    );
+    let (old, moved) = (crate::harness::free_port(), crate::harness::free_port());
+    // No base_url: it is derived from listen.
+    let cfg = |port: u16, extra: &str| {
+        config(&[("lipetsk", o.url("/feed.xml"))], extra).replace(
+            "listen = \"127.0.0.1:0\"\nbase_url = \"http://news.test\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
+    };
+    let app = App::new(&cfg(old, ""));
+    let mut d = spawn(&["run"], Some(&app)).await;
+    assert_eq!(d.base, format!("http://127.0.0.1:{old}"));
+
+    // A new address and a new database file: both need a restart.
+    std::fs::write(
+        app.config_path(),
+        cfg(
+            moved,
+            "[[feed]]\nname = \"fresh\"\ntitle = \"Новая лента\"\n",
+        )
+        .replace("path = \"svodka.db\"", "path = \"other.db\""),
+    )
+    .unwrap();
+    d.signal("-HUP");
+    d.wait_log(&format!(
+        "reload keeps until a restart: server.listen 127.0.0.1:{old} (the new value 127.0.0.1:{moved} needs a restart); server.base_url http://127.0.0.1:{old} (derived from server.listen); storage.path {} (the new value {} needs a restart); the rest of the new config applies",
+        app.dir.path().join("svodka.db").display(),
+        app.dir.path().join("other.db").display()
+    ))
+    .await;
+    // The rest of the new config applies; the links still point where the server listens.
+    until(&format!("{}/feeds/fresh.rss", d.base), |b| {
+        b.contains("Новая лента")
+    })
+    .await;
+    let opml = until(&format!("{}/opml", d.base), |b| b.contains("fresh")).await;
+    assert!(
+        opml.contains(&format!("http://127.0.0.1:{old}/feeds/fresh.rss")),
+        "{opml}"
+    );
+    assert!(!opml.contains(&moved.to_string()), "{opml}");
+    let fresh = reqwest::get(format!("{}/feeds/fresh.rss", d.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!fresh.contains(&format!(":{moved}")), "{fresh}");
+    assert!(!app.dir.path().join("other.db").exists());
+
+    // Back to the address it serves on: nothing is kept, and the log says no more than that.
+    std::fs::write(app.config_path(), cfg(old, "")).unwrap();
+    d.signal("-HUP");
+    let mut lines = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let l = d.log.recv().await.expect("svodka exited");
+            let done = l.contains("reloaded");
+            lines.push(l);
+            if done {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("no reload");
+    assert!(
+        !lines.iter().any(|l| l.contains("listen")),
+        "a revert claims a move: {lines:#?}"
+    );
+    let r = reqwest::get(format!("{}/feeds/fresh.rss", d.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let opml = until(&format!("{}/opml", d.base), |b| !b.contains("fresh")).await;
+    assert!(
+        opml.contains(&format!("http://127.0.0.1:{old}/feeds/all.rss")),
+        "{opml}"
+    );
     assert_eq!(d.stop().await, 0);
 }

@@ -209,20 +209,23 @@ async fn retry_after_and_backoff_set_the_next_due_time() {
         Route::status(503).header("retry-after", "3600"),
     );
     o.route("/down.xml", Route::status(502));
-    let app = App::new(&config(
-        &[("busy", o.url("/busy.xml")), ("down", o.url("/down.xml"))],
-        "",
-    ));
+    let app = App::new(
+        &config(
+            &[("busy", o.url("/busy.xml")), ("down", o.url("/down.xml"))],
+            "",
+        )
+        .replace("[server]\n", "[server]\ntimezone = \"UTC\"\n"),
+    );
     let before = chrono::Utc::now();
     app.svodka(&["fetch"]).await;
     let (_, out, _) = app.svodka(&["sources"]).await;
     let due = |name: &str| -> chrono::DateTime<chrono::Utc> {
         let block = out.split(&format!("{name}\n")).nth(1).unwrap();
         let at = block
-            .split("next due: ")
+            .split("backing off until ")
             .nth(1)
             .unwrap()
-            .lines()
+            .split(')')
             .next()
             .unwrap();
         chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M:%S UTC")

@@ -300,3 +300,13 @@ pub async fn start_serving(
     .expect("svodka did not start serving");
     (child, base, log)
 }
+
+/// A port nothing listens on now (bound, then let go), for a daemon whose address a test must
+/// know before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

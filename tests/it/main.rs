@@ -1,12 +1,14 @@
 //! Integration tests: one binary, modules by area. Everything runs against a local origin on
 //! 127.0.0.1 and a fresh SQLite file in a temp dir; nothing touches the internet.
 
+mod bounds;
 mod cli;
 mod daemon;
 mod door;
 mod feeds;
 mod fetching;
 mod harness;
+mod operator;
 mod pages;
 mod pipeline;
 mod quirks;
@@ -14,5 +16,6 @@ mod realfeeds;
 mod scale;
 mod store;
 mod stories;
+mod storyline;
 mod topics;
 mod websub;

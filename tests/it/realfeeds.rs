@@ -235,20 +235,31 @@ async fn a_source_whose_items_cannot_be_read_shows_as_failing_in_metrics_and_on_
         "",
     ));
     let d = spawn(&["run"], Some(&app)).await;
+    // The two sources are fetched in their own tasks: wait for both.
     let metrics = until(&format!("{}/metrics", d.base), |b| {
         b.contains("svodka_sources{state=\"failing\"} 1")
+            && b.contains("svodka_sources{state=\"ok\"} 1")
     })
     .await;
     assert!(
         metrics.contains("svodka_sources{state=\"ok\"} 1"),
         "{metrics}"
     );
-    let index = until(&format!("{}/", d.base), |b| b.contains("parsed 0 of 3")).await;
+    let index = until(&format!("{}/", d.base), |b| {
+        b.contains("новости в ленте не читаются")
+    })
+    .await;
     assert!(
         index.contains(r#"<li class="failing" title=""#)
-            && index.contains(r#"gubved — ошибка<span class="why">parsed 0 of 3 items"#),
+            && index.contains(r#"gubved — ошибка<span class="why">новости в ленте не читаются"#),
         "the index marks the source: {index}"
     );
+    // The detail stays on /sources.
+    let sources = until(&format!("{}/sources", d.base), |b| {
+        b.contains("parsed 0 of 3 items")
+    })
+    .await;
+    assert!(sources.contains("gubved"), "{sources}");
     assert_eq!(d.stop().await, 0);
 }
 

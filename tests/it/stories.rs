@@ -405,3 +405,118 @@ async fn the_original_agency_leads_its_story_and_the_guid_never_changes() {
         "readers must not see it again"
     );
 }
+
+const FIRE: &str = "Около шести утра в Ельце загорелся склад мебельной фабрики на улице Костенко. \
+    Огонь охватил кровлю на площади 400 квадратных метров, на месте работают 11 пожарных расчётов, \
+    сообщили в ГУ МЧС по Липецкой области. Людей из соседнего общежития эвакуировали.";
+const CASE: &str = "Следственный комитет возбудил уголовное дело после пожара на складе мебельной \
+    фабрики в Ельце. Директора предприятия подозревают в нарушении требований пожарной безопасности: \
+    по данным следствия, склад работал без сигнализации, а запасной выход был заставлен. Ему грозит \
+    до трёх лет лишения свободы.";
+const CASE_RETOLD: &str = "На директора мебельной фабрики в Ельце завели уголовное дело: \
+    следователи считают, что на сгоревшем складе не работала пожарная сигнализация, а запасной \
+    выход был заблокирован продукцией. По статье о нарушении требований пожарной безопасности \
+    директору грозит до трёх лет заключения.";
+
+#[tokio::test]
+async fn a_story_an_older_engine_joined_keeps_its_guid_and_newcomers_are_decided_anew() {
+    let o = Origin::start().await;
+    let feed = |guid: &str, title: &str, text: &str, h: i64| {
+        Route::ok(
+            rss(&[item(title)
+                .guid(guid)
+                .link(&format!("https://{guid}.test/1"))
+                .desc(text)
+                .date(&hours_ago(h))]),
+            "application/rss+xml",
+        )
+    };
+    o.route(
+        "/a.xml",
+        feed("a", "В Ельце горит склад мебельной фабрики", FIRE, 30),
+    );
+    o.route(
+        "/b.xml",
+        feed(
+            "b",
+            "Директора сгоревшей фабрики в Ельце заподозрили в нарушениях",
+            CASE,
+            3,
+        ),
+    );
+    o.route(
+        "/c.xml",
+        feed(
+            "c",
+            "На директора мебельной фабрики в Ельце завели дело",
+            CASE_RETOLD,
+            2,
+        ),
+    );
+    let app = App::new(&config(
+        &[("a", o.url("/a.xml")), ("b", o.url("/b.xml"))],
+        "",
+    ));
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{out}");
+    let (_, before, _) = app.svodka(&["export", "--feed", "all"]).await;
+    assert_eq!(titles(&before).len(), 2, "the fire and the case: {before}");
+    let guid_of = |feed: &str, title: &str| {
+        channel(feed)
+            .items()
+            .iter()
+            .find(|i| i.title() == Some(title))
+            .and_then(|i| i.guid().map(|g| g.value().to_string()))
+    };
+    let fire_guid = guid_of(&before, "В Ельце горит склад мебельной фабрики").expect("the fire");
+    // An older engine had joined the two, and stored fingerprints of its own version.
+    {
+        let db = rusqlite::Connection::open(app.dir.path().join("svodka.db")).unwrap();
+        db.execute_batch(
+            "UPDATE items SET story_id = (SELECT story_id FROM items WHERE link = 'https://a.test/1')
+               WHERE link = 'https://b.test/1';
+             DELETE FROM stories WHERE id NOT IN (SELECT story_id FROM items);
+             UPDATE items SET fp = CAST(X'03' || substr(fp, 2) AS BLOB);",
+        )
+        .unwrap();
+    }
+    // This engine starts on that database and a third agency reports the case.
+    let cfg = config(
+        &[
+            ("a", o.url("/a.xml")),
+            ("b", o.url("/b.xml")),
+            ("c", o.url("/c.xml")),
+        ],
+        "",
+    );
+    std::fs::write(app.config_path(), cfg).unwrap();
+    let (code, out, _) = app.svodka(&["fetch"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("c: 1 new"), "{out}");
+    let (_, after, _) = app.svodka(&["export", "--feed", "all"]).await;
+    // The old story keeps its GUID and both its reports; the newcomer is decided by this
+    // engine's rules against the whole story, whose first report is another event.
+    assert_eq!(
+        guid_of(&after, "В Ельце горит склад мебельной фабрики").as_deref(),
+        Some(fire_guid.as_str()),
+        "{after}"
+    );
+    let ch = channel(&after);
+    let fire = ch
+        .items()
+        .iter()
+        .find(|i| i.title() == Some("В Ельце горит склад мебельной фабрики"))
+        .unwrap();
+    assert!(
+        fire.description()
+            .is_some_and(|d| d.contains("https://b.test/1")),
+        "{after}"
+    );
+    assert!(
+        titles(&after)
+            .iter()
+            .any(|t| t == "На директора мебельной фабрики в Ельце завели дело"),
+        "{after}"
+    );
+    assert_eq!(titles(&after).len(), 2, "{after}");
+}

@@ -345,7 +345,7 @@ fn items_in_plain_sight_that_cannot_be_read_are_never_zero_in_silence() {
     let p = parse(cut.as_bytes());
     assert_eq!(
         p.feed.shortfall().as_deref(),
-        Some("parsed 0 of 1 items: item 1: the document is cut off inside this item")
+        Some("parsed 0 of 1 item: item 1: the document is cut off inside this item")
     );
 
     // Some read, one not: the count and the first reason.
