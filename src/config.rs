@@ -58,6 +58,8 @@ pub struct Config {
     pub sources: Vec<Source>,
     pub topics: Vec<Topic>,
     pub feeds: Vec<Feed>,
+    /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `digest::config`).
+    pub delivery: crate::digest::config::Delivery,
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +187,10 @@ impl Config {
 
     pub fn feed(&self, name: &str) -> Option<&Feed> {
         self.feeds.iter().find(|f| f.name == name)
+    }
+
+    pub fn digest(&self, name: &str) -> Option<&crate::digest::config::Digest> {
+        self.delivery.digests.iter().find(|d| d.name == name)
     }
 
     /// Keeps `listen` (the socket bound at start) in place of this config's, with the base URL
@@ -504,7 +510,20 @@ impl Config {
             });
         }
 
+        let delivery = crate::digest::config::validate(
+            &crate::digest::config::Ctx {
+                file,
+                base_dir,
+                sources: &sources,
+                topics: &topics,
+            },
+            raw.smtp,
+            raw.digest,
+            raw.alert,
+        )?;
+
         Ok(Config {
+            delivery,
             file: file.to_path_buf(),
             server: Server {
                 listen,
@@ -538,8 +557,17 @@ impl Config {
     pub fn summary(&self) -> String {
         use crate::text::counted;
         let enabled = self.sources.iter().filter(|s| s.enabled).count();
+        // Digests and alerts are named only when there are some, so older configs read as before.
+        let mut delivery = String::new();
+        let (d, a) = (self.delivery.digests.len(), self.delivery.alerts.len());
+        if d > 0 {
+            delivery.push_str(&format!(", {}", counted(d, "digest", "digests")));
+        }
+        if a > 0 {
+            delivery.push_str(&format!(", {}", counted(a, "alert", "alerts")));
+        }
         format!(
-            "{}: ok: {} ({enabled} enabled), {}, {}, schedule {:?}, database {}",
+            "{}: ok: {} ({enabled} enabled), {}, {}{delivery}, schedule {:?}, database {}",
             self.file.display(),
             counted(self.sources.len(), "source", "sources"),
             counted(self.topics.len(), "topic", "topics"),
@@ -569,7 +597,7 @@ impl Config {
 }
 
 /// Names appear in URLs (`/feeds/NAME.rss`) and on the command line, so they are slugs.
-fn check_slug(s: &str) -> Result<(), String> {
+pub(crate) fn check_slug(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -604,6 +632,11 @@ struct RawConfig {
     topic: Vec<RawTopic>,
     #[serde(default)]
     feed: Vec<RawFeed>,
+    smtp: Option<crate::digest::config::RawSmtp>,
+    #[serde(default)]
+    digest: Vec<crate::digest::config::RawDigest>,
+    #[serde(default)]
+    alert: Vec<crate::digest::config::RawAlert>,
 }
 
 #[derive(Deserialize)]

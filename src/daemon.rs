@@ -51,6 +51,29 @@ pub async fn run(
         shutdown.clone(),
     ));
 
+    // Digests are made and mailed on tasks of their own, following the config served.
+    let mail_wake = Arc::new(tokio::sync::Notify::new());
+    tokio::spawn(crate::digest::follow::follow(
+        db.clone(),
+        publishing.subscribe(),
+        metrics.clone(),
+        mail_wake.clone(),
+        shutdown.clone(),
+    ));
+    tokio::spawn(crate::digest::mail::mailer(
+        db.clone(),
+        publishing.subscribe(),
+        metrics.clone(),
+        mail_wake,
+        shutdown.clone(),
+    ));
+    tokio::spawn(crate::digest::alert::watch(
+        db.clone(),
+        publishing.subscribe(),
+        metrics.clone(),
+        shutdown.clone(),
+    ));
+
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
     // The watchdog is fed by the scheduler loop below, the loop that does the work: if it
     // wedges, the pings stop and systemd restarts the service.

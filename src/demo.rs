@@ -127,7 +127,7 @@ pub fn freshen(bytes: &[u8], days: i64) -> Vec<u8> {
     out
 }
 
-/// The demo's config text: the four agencies at `origin`, topics, and three feeds.
+/// The demo's config text: the four agencies at `origin`, topics, three feeds and a digest.
 pub fn config_text(origin: SocketAddr, listen: SocketAddr) -> String {
     format!(
         r#"# Written by `svodka demo`: the sample agencies served on {origin}.
@@ -201,6 +201,15 @@ regions = ["lipetsk"]
 name = "headlines"
 title = "Главные темы: Сирия, ИГИЛ, Кризис"
 topics = ["syria", "isis", "crisis"]
+
+# The сводка of the week, made every minute so a newcomer sees one soon (a real one: "0 8 * * *").
+[[digest]]
+name = "week"
+title = "Сводка недели"
+cron = "0 * * * * *"
+period = "week"
+all = true
+stories = 10
 "#
     )
 }

@@ -106,6 +106,7 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
     let sources = pages::sources(cfg, conn, now.timestamp())?;
     files.push(page("sources/index.html", pages::render_sources(&sources)));
     files.push(page("opml", publish::render_opml(cfg)));
+    files.extend(crate::digest::site_files(cfg, conn)?);
     Ok(files)
 }
 

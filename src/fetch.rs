@@ -381,6 +381,45 @@ impl Poster {
         Ok(Poster { client, timeout })
     }
 
+    /// POSTs a JSON body with extra headers (an alert's webhook, Telegram's Bot API); a 2xx
+    /// answer is success.
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: Vec<u8>,
+        headers: &[(&'static str, String)],
+    ) -> Result<u16, FetchError> {
+        let mut req = self
+            .client
+            .post(url.clone())
+            .header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        self.answer(req.body(body).send()).await
+    }
+
+    async fn answer(
+        &self,
+        send: impl std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+    ) -> Result<u16, FetchError> {
+        let resp = match tokio::time::timeout(self.timeout, send).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
+            Ok(Err(e)) => return Err(FetchError::Network(e.to_string())),
+            Err(_) => return Err(FetchError::Timeout(self.timeout)),
+        };
+        let status = resp.status().as_u16();
+        if resp.status().is_success() {
+            Ok(status)
+        } else {
+            Err(FetchError::Status {
+                status,
+                retry_after: None,
+            })
+        }
+    }
+
     /// POSTs `fields` as `application/x-www-form-urlencoded`; a 2xx answer is success.
     pub async fn post_form(&self, url: &Url, fields: &[(&str, &str)]) -> Result<u16, FetchError> {
         let body = url::form_urlencoded::Serializer::new(String::new())

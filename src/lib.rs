@@ -15,6 +15,7 @@
 //! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
+//! - [`digest`]: the сводка: scheduled editions of the period's biggest stories, mailed.
 //! - [`daemon`]: scheduler + server + signals.
 //! - [`demo`]: the bundled sample agencies.
 //! - [`cli`]: what each command does; `main.rs` only parses arguments.
@@ -26,6 +27,7 @@ pub mod cycle;
 pub mod daemon;
 pub mod dedup;
 pub mod demo;
+pub mod digest;
 pub mod export;
 pub mod fetch;
 pub mod metrics;

@@ -98,6 +98,19 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Print an edition of a configured [[digest]]: the newest, or that of --date.
+    Digest {
+        name: String,
+        /// The edition's date (2026-12-07), or its whole key.
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "text", value_parser = ["html", "text", "md"])]
+        format: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Each [[digest]]: its editions, the next one due, and editions not yet mailed.
+    Digests(ConfigArg),
 }
 
 fn main() -> ExitCode {
@@ -146,6 +159,13 @@ fn main() -> ExitCode {
                 limit,
                 config,
             } => cli::stories(&config.config, &period, limit),
+            Command::Digest {
+                name,
+                date,
+                format,
+                config,
+            } => cli::digest(&config.config, &name, date.as_deref(), &format),
+            Command::Digests(c) => cli::digests(&c.config),
         }
     });
     match result {

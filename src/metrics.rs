@@ -22,6 +22,24 @@ pub struct Metrics {
     responses_200: AtomicU64,
     responses_304: AtomicU64,
     renders: AtomicU64,
+    mail_sent: AtomicU64,
+    mail_failed: AtomicU64,
+    editions: AtomicU64,
+    /// Alert targets by name (`ALERT/webhook`, `ALERT/telegram`).
+    targets: std::sync::Mutex<std::collections::BTreeMap<String, Target>>,
+}
+
+/// One alert target's deliveries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Target {
+    pub sent: u64,
+    /// Attempts that failed (each retry counts).
+    pub failed: u64,
+    /// Alerts given up on after every retry, or left out because its queue was full.
+    pub lost: u64,
+    /// Failed attempts since the last success.
+    pub streak: u64,
+    pub last_error: Option<String>,
 }
 
 /// What the database says at scrape time.
@@ -71,6 +89,53 @@ impl Metrics {
 
     pub fn rendered(&self) {
         add(&self.renders, 1);
+    }
+
+    /// A digest's edition mailed (`true`) or an attempt that failed.
+    pub fn mailed(&self, ok: bool) {
+        add(
+            if ok {
+                &self.mail_sent
+            } else {
+                &self.mail_failed
+            },
+            1,
+        );
+    }
+
+    /// An alert target's attempt: `Ok` delivered, `Err` failed (it may be retried).
+    pub fn target(&self, name: &str, outcome: Result<(), String>) {
+        let mut t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let t = t.entry(name.to_string()).or_default();
+        match outcome {
+            Ok(()) => {
+                t.sent += 1;
+                t.streak = 0;
+            }
+            Err(e) => {
+                t.failed += 1;
+                t.streak += 1;
+                t.last_error = Some(e);
+            }
+        }
+    }
+
+    /// An alert that will not reach `name`: retries spent, or its queue full.
+    pub fn target_lost(&self, name: &str, why: &str) {
+        let mut t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let t = t.entry(name.to_string()).or_default();
+        t.lost += 1;
+        t.last_error = Some(why.to_string());
+    }
+
+    /// Every alert target that has been used, by name.
+    pub fn targets(&self) -> Vec<(String, Target)> {
+        let t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    pub fn edition_made(&self) {
+        add(&self.editions, 1);
     }
 
     pub fn render(&self, g: Gauges) -> String {
@@ -129,6 +194,52 @@ impl Metrics {
             "counter",
             "Feeds rendered (once per change).",
             &[("", v(&self.renders))],
+        );
+        family(
+            "svodka_digest_editions_total",
+            "counter",
+            "Digest editions made.",
+            &[("", v(&self.editions))],
+        );
+        family(
+            "svodka_emails_total",
+            "counter",
+            "Digest emails by outcome (a failed attempt is retried with backoff).",
+            &[
+                ("{outcome=\"sent\"}", v(&self.mail_sent)),
+                ("{outcome=\"failed\"}", v(&self.mail_failed)),
+            ],
+        );
+        let targets = self.targets();
+        let label =
+            |t: &str, extra: &str| format!("{{target=\"{}\"{extra}}}", t.replace(['"', '\\'], "_"));
+        let rows: Vec<(String, u64)> = targets
+            .iter()
+            .flat_map(|(n, t)| {
+                [
+                    (label(n, ",outcome=\"sent\""), t.sent),
+                    (label(n, ",outcome=\"failed\""), t.failed),
+                    (label(n, ",outcome=\"lost\""), t.lost),
+                ]
+            })
+            .collect();
+        let rows: Vec<(&str, u64)> = rows.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+        family(
+            "svodka_alert_deliveries_total",
+            "counter",
+            "Alert deliveries by target and outcome (failed: attempts; lost: given up).",
+            &rows,
+        );
+        let streaks: Vec<(String, u64)> = targets
+            .iter()
+            .map(|(n, t)| (label(n, ""), t.streak))
+            .collect();
+        let streaks: Vec<(&str, u64)> = streaks.iter().map(|(l, v)| (l.as_str(), *v)).collect();
+        family(
+            "svodka_alert_target_failing",
+            "gauge",
+            "Failed attempts in a row per alert target (0: its last delivery succeeded).",
+            &streaks,
         );
         family(
             "svodka_sources",

@@ -63,6 +63,14 @@ impl Schedule {
             .map(|t| t.with_timezone(&Utc))
     }
 
+    /// The last tick at or before `now`, read in local time as [`Schedule::next_after`] reads.
+    pub fn last_at_or_before(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cron
+            .find_previous_occurrence(&now.with_timezone(&chrono::Local), true)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+
     /// The first tick strictly after `now`, in `now`'s time zone.
     pub fn next_after_in<Tz: chrono::TimeZone>(&self, now: DateTime<Tz>) -> Option<DateTime<Tz>> {
         self.cron.find_next_occurrence(&now, false).ok()

@@ -286,6 +286,8 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(opml))
         .route("/metrics", get(metrics))
         .route("/trending.json", get(trending))
+        .route("/digests/{file}", get(digest_file))
+        .route("/digests/{name}/{key}", get(digest_edition))
         .fallback(no_route)
         .with_state(state)
 }
@@ -402,6 +404,93 @@ async fn serve_target(
         }
         None => (StatusCode::OK, h, rendered.body.clone()).into_response(),
     }
+}
+
+/// `/digests/NAME` (the archive) and `/digests/NAME.rss` (`.atom`, `.json`: one entry per
+/// edition). The feeds are a few editions, made on request with the feeds' validators.
+async fn digest_file(
+    State(st): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let cfg = st.config();
+    let (name, ext) = match file.rsplit_once('.') {
+        Some((n, e)) => (n.to_string(), Some(e.to_string())),
+        None => (file, None),
+    };
+    let Some(d) = cfg.digest(&name).cloned() else {
+        return missing(&st, "Такой сводки нет.");
+    };
+    let Some(ext) = ext else {
+        let page = st
+            .db
+            .read(move |c| crate::digest::archive_page(&cfg, c, &d).map(Some))
+            .await;
+        return html_page(&headers, for_reader(&headers, page).await);
+    };
+    let Some(format) = Format::from_ext(&ext) else {
+        return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
+    };
+    let made = st
+        .db
+        .read(move |c| crate::digest::feed(&cfg, c, &d, format))
+        .await;
+    let (body, newest) = match made {
+        Ok(Ok(m)) => m,
+        failed => {
+            tracing::error!("cannot render digest {name}: {failed:?}");
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render this feed\n",
+            )
+                .into_response();
+        }
+    };
+    let last_modified = newest.map_or(truncate_to_secs(st.started), |t| {
+        UNIX_EPOCH + Duration::from_secs(t.max(0) as u64)
+    });
+    let etag = etag_of(body.as_bytes());
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(last_modified)) {
+        h.insert(header::LAST_MODIFIED, v);
+    }
+    let unchanged = not_modified(&headers, &etag, last_modified);
+    st.metrics.served(unchanged);
+    if unchanged {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    (StatusCode::OK, h, body).into_response()
+}
+
+/// `/digests/NAME/2026-12-07`: one edition as a page.
+async fn digest_edition(
+    State(st): State<AppState>,
+    Path((name, key)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let cfg = st.config();
+    let Some(d) = cfg.digest(&name).cloned() else {
+        return missing(&st, "Такой сводки нет.");
+    };
+    let page = st
+        .db
+        .read(move |c| crate::digest::edition_page(&cfg, c, &d, &key))
+        .await;
+    if matches!(page, Ok(Ok(None))) {
+        return missing(&st, "Такого выпуска нет.");
+    }
+    html_page(&headers, for_reader(&headers, page).await)
 }
 
 /// RFC 9110: If-None-Match decides when present; otherwise If-Modified-Since.
@@ -618,9 +707,29 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
 async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
     let cfg = st.config();
     let now = this_minute().timestamp();
+    // Alert targets live in this process's counters, not in the store.
+    let targets: Vec<pages::DeliveryRow> = st
+        .metrics
+        .targets()
+        .into_iter()
+        .map(|(name, t)| pages::DeliveryRow {
+            state: format!(
+                "доставлено: {}, неудачных попыток: {}, потеряно: {}",
+                t.sent, t.failed, t.lost
+            ),
+            failing: t.streak > 0,
+            error: (t.streak > 0).then_some(t.last_error).flatten(),
+            name: format!("оповещение {name}"),
+        })
+        .collect();
     let page = st
         .db
-        .read(move |c| pages::sources(&cfg, c, now).map(|p| Some(pages::render_sources(&p))))
+        .read(move |c| {
+            pages::sources(&cfg, c, now).map(|mut p| {
+                p.deliveries.extend(targets);
+                Some(pages::render_sources(&p))
+            })
+        })
         .await;
     html_page(&req, for_reader(&req, page).await)
 }

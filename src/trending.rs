@@ -88,6 +88,28 @@ pub fn from_store(
     Ok(trending(cfg, period, now, &counts, &headlines, dict))
 }
 
+/// The report of the reports published in `[since, until)` (a digest's period, which may lie
+/// in the past), labelled `period`.
+pub fn between(
+    cfg: &Config,
+    conn: &rusqlite::Connection,
+    period: Period,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> rusqlite::Result<Trending> {
+    let (s, u) = (since.timestamp(), until.timestamp());
+    let counts = crate::store::topic_story_counts_between(conn, s, u)?;
+    let headlines = crate::store::headlines_between(conn, s, u)?;
+    let dict = if headlines.is_empty() {
+        None
+    } else {
+        morph::dictionary()
+    };
+    let mut t = trending(cfg, period, until, &counts, &headlines, dict);
+    t.since = since;
+    Ok(t)
+}
+
 /// Builds the report from per-topic (stories, agencies) counts and the (story, source,
 /// headline) rows of the period.
 pub fn trending(

@@ -239,8 +239,24 @@ pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Optio
 
 /// `/sources`.
 pub fn sources(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<SourcesPage> {
+    let mut deliveries = Vec::new();
+    for d in cfg.delivery.digests.iter().filter(|d| !d.to.is_empty()) {
+        let rows = crate::store::editions(conn, &d.name, 100)?;
+        let unsent: Vec<_> = rows.iter().filter(|r| r.sent.is_none()).collect();
+        deliveries.push(super::DeliveryRow {
+            name: format!("сводка {} (почта)", d.name),
+            state: if unsent.is_empty() {
+                "все выпуски отправлены".to_string()
+            } else {
+                format!("не отправлено выпусков: {}", unsent.len())
+            },
+            error: unsent.iter().find_map(|r| r.error.clone()),
+            failing: unsent.iter().any(|r| r.attempts > 0),
+        });
+    }
     Ok(SourcesPage {
         site: site(cfg),
         rows: health(cfg, conn, now)?,
+        deliveries,
     })
 }

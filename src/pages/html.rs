@@ -353,8 +353,30 @@ pub fn render_sources(p: &SourcesPage) -> String {
                 }
             }
         }
+        @if !p.deliveries.is_empty() {
+            h2 { "Доставка" }
+            table #deliveries {
+                tbody {
+                    @for d in &p.deliveries {
+                        tr class=(if d.failing { "failing" } else { "ok" }) {
+                            td { (d.name) }
+                            td {
+                                (d.state)
+                                @if let Some(e) = &d.error { br; span.err { (e) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     };
     page(&p.site, "Источники — Сводка", false, body)
+}
+
+/// Another module's page in the site's frame (header, stylesheet, footer): a digest's
+/// edition and archive.
+pub fn render_framed(site: &Site, title: &str, body: Markup) -> String {
+    page(site, title, false, body)
 }
 
 #[cfg(test)]

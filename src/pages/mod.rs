@@ -9,7 +9,9 @@ mod gather;
 mod html;
 
 pub use gather::{front, site, sources, story, topic};
-pub use html::{render_front, render_not_found, render_sources, render_story, render_topic};
+pub use html::{
+    render_framed, render_front, render_not_found, render_sources, render_story, render_topic,
+};
 
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
@@ -145,6 +147,18 @@ pub struct StoryPage {
 pub struct SourcesPage {
     pub site: Site,
     pub rows: Vec<HealthRow>,
+    /// Digests' mail and alerts' targets: where svodka delivers, and how that goes.
+    pub deliveries: Vec<DeliveryRow>,
+}
+
+/// A digest's mailing or an alert's target on the sources page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRow {
+    pub name: String,
+    /// «доставлено: 3», «не отправлено выпусков: 2».
+    pub state: String,
+    pub error: Option<String>,
+    pub failing: bool,
 }
 
 /// How a source is doing, as a reader of the page should see it.

@@ -234,14 +234,66 @@ pub fn biggest_stories(
     since: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
+    let period = Period {
+        since,
+        until: i64::MAX,
+        sources: None,
+        topics: &[],
+        min_reports: 2,
+    };
+    biggest_stories_in(conn, &period, limit)
+}
+
+/// Which reports [`biggest_stories_in`] counts: those published in `[since, until)`, of
+/// stories with a report from one of `sources` (any when `None`) and one tagged with one of
+/// `topics` (any when empty), with at least `min_reports` reports in the period.
+pub struct Period<'a> {
+    pub since: i64,
+    pub until: i64,
+    pub sources: Option<&'a [String]>,
+    pub topics: &'a [String],
+    pub min_reports: u32,
+}
+
+/// The biggest stories of a period, ranked by agencies, then reports, then the newest
+/// report: (story with every report, agencies in the period).
+pub fn biggest_stories_in(
+    conn: &Connection,
+    p: &Period,
+    limit: usize,
+) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
+    if p.sources.is_some_and(<[String]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from(
+        "SELECT story_id, count(DISTINCT source) AS agencies FROM items
+         WHERE published >= ?1 AND published < ?2 AND story_id IS NOT NULL",
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![p.since.into(), p.until.into()];
+    if let Some(sources) = p.sources {
+        sql.push_str(&format!(
+            " AND story_id IN (SELECT m.story_id FROM items m WHERE m.source IN ({}))",
+            placeholders(args.len(), sources.len())
+        ));
+        args.extend(sources.iter().map(|s| s.clone().into()));
+    }
+    if !p.topics.is_empty() {
+        sql.push_str(&format!(
+            " AND story_id IN (SELECT m.story_id FROM item_topics t JOIN items m
+                               ON m.id = t.item_id WHERE t.topic IN ({}))",
+            placeholders(args.len(), p.topics.len())
+        ));
+        args.extend(p.topics.iter().map(|s| s.clone().into()));
+    }
+    sql.push_str(&format!(
+        " GROUP BY story_id HAVING count(*) >= {}
+          ORDER BY agencies DESC, count(*) DESC, max(published) DESC LIMIT {}",
+        p.min_reports,
+        i64::try_from(limit).unwrap_or(i64::MAX)
+    ));
     let ids: Vec<(i64, i64)> = conn
-        .prepare_cached(
-            "SELECT story_id, count(DISTINCT source) AS agencies FROM items
-             WHERE published >= ?1 AND story_id IS NOT NULL
-             GROUP BY story_id HAVING count(*) > 1
-             ORDER BY agencies DESC, count(*) DESC, max(published) DESC LIMIT ?2",
-        )?
-        .query_map(rusqlite::params![since, limit as i64], |r| {
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args.iter()), |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -48,12 +48,21 @@ pub fn topic_story_counts(
     conn: &Connection,
     since: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<(String, u64, u64)>> {
+    topic_story_counts_between(conn, since.timestamp(), i64::MAX)
+}
+
+/// [`topic_story_counts`] of the reports published in `[since, until)` (a digest's period).
+pub fn topic_story_counts_between(
+    conn: &Connection,
+    since: i64,
+    until: i64,
+) -> rusqlite::Result<Vec<(String, u64, u64)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.topic, count(DISTINCT coalesce(m.story_id, m.id)), count(DISTINCT m.source)
          FROM item_topics t JOIN items m ON m.id = t.item_id
-         WHERE m.published >= ?1 GROUP BY t.topic",
+         WHERE m.published >= ?1 AND m.published < ?2 GROUP BY t.topic",
     )?;
-    let rows = stmt.query_map([since.timestamp()], |r| {
+    let rows = stmt.query_map([since, until], |r| {
         let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
         Ok((r.get(0)?, n(1)?, n(2)?))
     })?;
@@ -66,11 +75,19 @@ pub fn headlines_since(
     conn: &Connection,
     since: DateTime<Utc>,
 ) -> rusqlite::Result<Vec<(i64, String, String)>> {
+    headlines_between(conn, since.timestamp(), i64::MAX)
+}
+
+/// [`headlines_since`] of the reports published in `[since, until)`.
+pub fn headlines_between(
+    conn: &Connection,
+    since: i64,
+    until: i64,
+) -> rusqlite::Result<Vec<(i64, String, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT coalesce(story_id, id), source, title FROM items WHERE published >= ?1 ORDER BY id",
+        "SELECT coalesce(story_id, id), source, title FROM items
+         WHERE published >= ?1 AND published < ?2 ORDER BY id",
     )?;
-    let rows = stmt.query_map([since.timestamp()], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
+    let rows = stmt.query_map([since, until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     rows.collect()
 }

@@ -6,6 +6,8 @@
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
+mod alerts;
+mod digests;
 mod entries;
 mod items;
 mod related;
@@ -15,8 +17,18 @@ mod schema;
 mod sources;
 mod stories;
 
-pub use entries::{OtherReport, StoredItem, biggest_stories, select_items, story};
-pub use items::{RetagRow, headlines_since, item_count, items_for_retag, topic_story_counts};
+pub use alerts::{alert_cursor, alert_events, claim_alert, set_alert_cursor, stories_after};
+pub use digests::{
+    EditionRow, Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed,
+    mark_sent, unsent, watch_since,
+};
+pub use entries::{
+    OtherReport, Period, StoredItem, biggest_stories, biggest_stories_in, select_items, story,
+};
+pub use items::{
+    RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
+    topic_story_counts_between,
+};
 pub use related::{
     RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
 };

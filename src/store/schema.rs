@@ -137,6 +137,45 @@ pub(super) const MIGRATIONS: &[&str] = &[
         DELETE FROM entities WHERE entity = OLD.entity AND reports <= 0;
     END;
     "#,
+    // 6: digests and alerts. `digest_watch` is when the daemon first scheduled a digest (an
+    // edition due before that was never missed); `editions` holds each edition once, by its
+    // cron tick, as the JSON it was made as, with its mailing state.
+    r#"
+    CREATE TABLE digest_watch (
+        digest        TEXT PRIMARY KEY,
+        since         INTEGER NOT NULL
+    );
+    CREATE TABLE editions (
+        digest        TEXT NOT NULL,
+        tick          INTEGER NOT NULL,
+        key           TEXT NOT NULL,
+        since         INTEGER NOT NULL,
+        until         INTEGER NOT NULL,
+        made          INTEGER NOT NULL,
+        body          TEXT NOT NULL,
+        mail_to       TEXT,
+        sent          INTEGER,
+        attempts      INTEGER NOT NULL DEFAULT 0,
+        next_try      INTEGER,
+        error         TEXT,
+        PRIMARY KEY (digest, tick)
+    );
+    CREATE UNIQUE INDEX editions_key ON editions(digest, key);
+    CREATE INDEX editions_unsent ON editions(next_try) WHERE sent IS NULL AND mail_to IS NOT NULL;
+    -- Alerts: each (alert, story, event) claimed once, so a restart never alerts twice; the
+    -- cursor is the last report the alerts looked at.
+    CREATE TABLE alert_events (
+        alert         TEXT NOT NULL,
+        story         INTEGER NOT NULL,
+        event         TEXT NOT NULL,
+        at            INTEGER NOT NULL,
+        PRIMARY KEY (alert, story, event)
+    ) WITHOUT ROWID;
+    CREATE TABLE alert_cursor (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        item          INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// A database whose `user_version` is past every migration this build has: a newer svodka

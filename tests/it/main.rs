@@ -4,6 +4,7 @@
 mod bounds;
 mod cli;
 mod daemon;
+mod digest;
 mod door;
 mod feeds;
 mod fetching;
