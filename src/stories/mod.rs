@@ -528,8 +528,8 @@ impl Engine {
             }
         }
         // Reports sharing samples or story terms, with how many of each and the weight in this
-        // report of the terms they share (one map, sized once: a frequent term brings
-        // hundreds). A copy shares at least two samples (half of four or more), which one
+        // report of the terms they share (one map, its room kept from one decision to the
+        // next). A copy shares at least two samples (half of four or more), which one
         // stock phrase alone does not make.
         let mut hits = self.hits.take();
         hits.clear();
