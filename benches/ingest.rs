@@ -27,6 +27,10 @@
 //! without it);
 //! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
 //! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
+//! `SVODKA_BENCH_INDEX=compare` runs a second cold fetch into a fresh database with the
+//! search index off (`SVODKA_BENCH_NO_INDEX=1`), after the warm one, and prints both CPUs;
+//! `SVODKA_BENCH_INDEX=compare-off-first` the same in the other order (the first cold fetch
+//! without the index, the second with it).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -1106,6 +1110,10 @@ async fn bench() {
         _ => Command::new(bin),
     };
     cmd.arg("fetch").arg("--config").arg(&cfg);
+    let off_first = std::env::var("SVODKA_BENCH_INDEX").as_deref() == Ok("compare-off-first");
+    if off_first {
+        cmd.env("SVODKA_BENCH_NO_INDEX", "1");
+    }
     let cold = run_measured(cmd, &work.join("cold.out")).await;
     let out = std::fs::read_to_string(work.join("cold.out")).unwrap_or_default();
     let (new, merged, _, errors) = fetch_summary(&out);
@@ -1139,6 +1147,54 @@ async fn bench() {
         mib(warm.peak_rss_kib),
         warm.cpu
     );
+
+    if std::env::var("SVODKA_BENCH_INDEX")
+        .as_deref()
+        .is_ok_and(|v| v.starts_with("compare"))
+    {
+        let cfg = config(&work, &origin_url, n, &listen, "second.db");
+        let mut cmd = Command::new(bin);
+        cmd.arg("fetch").arg("--config").arg(&cfg);
+        if !off_first {
+            cmd.env("SVODKA_BENCH_NO_INDEX", "1");
+        }
+        let second = run_measured(cmd, &work.join("second.out")).await;
+        assert!(second.success, "the second cold fetch failed");
+        let size = |f: &str| std::fs::metadata(work.join(f)).map_or(0, |m| m.len()) as f64;
+        let (on, off, on_db, off_db, order) = if off_first {
+            (
+                &second,
+                &cold,
+                size("second.db"),
+                size("cold.db"),
+                "without first",
+            )
+        } else {
+            (
+                &cold,
+                &second,
+                size("cold.db"),
+                size("second.db"),
+                "with first",
+            )
+        };
+        eprintln!(
+            "search index ({order}): cold fetch CPU {:.1} s with it, {:.1} s without (+{:.1}%); wall {:.1} s and {:.1} s; peak RSS {:.0} and {:.0} MiB",
+            on.cpu,
+            off.cpu,
+            (on.cpu / off.cpu - 1.0) * 100.0,
+            on.wall.as_secs_f64(),
+            off.wall.as_secs_f64(),
+            mib(on.peak_rss_kib),
+            mib(off.peak_rss_kib)
+        );
+        eprintln!(
+            "search index: database {:.0} MiB with it, {:.0} MiB without ({:.0} bytes a report)",
+            on_db / 1048576.0,
+            off_db / 1048576.0,
+            (on_db - off_db) / cold_items.max(1) as f64
+        );
+    }
 
     if std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("fetch") {
         eprintln!("SVODKA_BENCH_ONLY=fetch: the peer, the pages and wrk are skipped");

@@ -616,6 +616,92 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
     Ok(())
 }
 
+/// `svodka search`: the stories a query finds, best first, as text or JSON.
+pub fn search(path: &Path, q: &str, period: &str, limit: usize, format: &str) -> Result<()> {
+    let cfg = load(path)?;
+    let since = match period {
+        "all" => None,
+        p => Some(
+            crate::trending::Period::parse(p)
+                .ok_or_else(|| anyhow!("unknown period {p:?}"))?
+                .since(Utc::now())
+                .timestamp(),
+        ),
+    };
+    let conn = store::open(&cfg.storage.path)?;
+    let lem = crate::search::Lemmatizer::new();
+    let mut query = crate::search::Query::parse(q, &cfg, &lem).map_err(|e| anyhow!("{e}"))?;
+    query.since = query.since.max(since);
+    let now = Utc::now().timestamp();
+    let limit = limit.clamp(1, crate::search::MAX_LIMIT);
+    let results =
+        crate::search::run_parsed(&conn, query, limit, now, &lem).map_err(|e| match e {
+            crate::search::SearchError::Sql(e) => anyhow!("cannot search: {e}"),
+            e => anyhow!("{e}"),
+        })?;
+    if let Some(left) = results.building {
+        tracing::warn!(
+            "the search index is still being built for older reports ({left} ids to go): \
+             the running daemon builds it; until then some are not found"
+        );
+    }
+    let agency = |name: &str| {
+        cfg.source(name)
+            .map_or(name, |s| s.title.as_str())
+            .to_string()
+    };
+    let base = &cfg.server.base_url;
+    if format == "json" {
+        let stories: Vec<serde_json::Value> = results
+            .stories
+            .iter()
+            .map(|f| {
+                let e = &f.entry;
+                let agencies: Vec<String> = std::iter::once(e.source.as_str())
+                    .chain(e.also())
+                    .map(agency)
+                    .collect();
+                serde_json::json!({
+                    "story": e.story,
+                    "url": format!("{base}/stories/{}", e.story),
+                    "title": e.title,
+                    "link": e.link,
+                    "published": chrono::DateTime::<Utc>::from_timestamp(e.published, 0)
+                        .map(|t| t.to_rfc3339()),
+                    "agencies": agencies,
+                    "matched": f.matched,
+                    "headline": crate::search::plain(&f.title),
+                    "snippet": crate::search::plain(&f.snippet),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({ "query": q, "stories": stories });
+        outln!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        return Ok(());
+    }
+    if results.stories.is_empty() {
+        outln!("nothing found");
+    }
+    for f in &results.stories {
+        let e = &f.entry;
+        let agencies: Vec<String> = std::iter::once(e.source.as_str())
+            .chain(e.also())
+            .map(agency)
+            .collect();
+        outln!(
+            "{}  {}  ({})  {base}/stories/{}",
+            when(Some(e.published), cfg.server.timezone),
+            crate::search::plain(&f.title),
+            agencies.join(", "),
+            e.story
+        );
+        if !f.snippet.is_empty() {
+            outln!("    {}", crate::search::plain(&f.snippet));
+        }
+    }
+    Ok(())
+}
+
 /// `svodka digest NAME`: an edition (the newest, or that of `--date`) in html, text or md.
 /// Before the first edition is made, a preview of the period up to now (not stored).
 pub fn digest(path: &Path, name: &str, date: Option<&str>, format: &str) -> Result<()> {

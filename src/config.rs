@@ -174,6 +174,8 @@ pub struct Feed {
     pub topics: Vec<String>,
     pub limit: usize,
     pub group: crate::model::Grouping,
+    /// A search (`query = "…"`): the feed is the stories it finds, newest first.
+    pub query: Option<String>,
 }
 
 impl Config {
@@ -507,6 +509,7 @@ impl Config {
                 topics: f.topics.clone(),
                 limit: f.limit,
                 group,
+                query: f.query.clone(),
             });
         }
 
@@ -522,7 +525,7 @@ impl Config {
             raw.alert,
         )?;
 
-        Ok(Config {
+        let config = Config {
             delivery,
             file: file.to_path_buf(),
             server: Server {
@@ -550,7 +553,19 @@ impl Config {
             sources,
             topics,
             feeds,
-        })
+        };
+        // A feed's query is checked like a reader's, against the sources and topics above.
+        if config.feeds.iter().any(|f| f.query.is_some()) {
+            let lem = crate::search::Lemmatizer::new();
+            for (i, f) in config.feeds.iter().enumerate() {
+                if let Some(q) = &f.query
+                    && let Err(e) = crate::search::Query::parse(q, &config, &lem)
+                {
+                    return Err(err(&format!("feed[{i}].query"), e.to_string()));
+                }
+            }
+        }
+        Ok(config)
     }
 
     /// One line for `svodka check`.
@@ -787,6 +802,7 @@ struct RawFeed {
     #[serde(default = "default_limit")]
     limit: usize,
     group: Option<String>,
+    query: Option<String>,
 }
 
 fn default_limit() -> usize {

@@ -454,6 +454,7 @@ async fn fetch_source_inner(
                     .iter()
                     .map(|it| (it.title.as_str(), it.text.as_str())),
             );
+            let lemmatizer = crate::search::indexing().then(crate::search::Lemmatizer::new);
             let incoming: Vec<store::Incoming> = p
                 .feed
                 .items
@@ -472,8 +473,10 @@ async fn fetch_source_inner(
                         lead = crate::topics::lead(None, None, &body);
                     }
                     let topics = matcher.tag(&item.title, &lead, &body);
+                    let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
                     let entities = crate::storyline::entities(&item.title, &lead);
                     let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
+                    incoming.terms = terms;
                     incoming.entities = entities;
                     incoming
                 })

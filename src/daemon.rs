@@ -75,6 +75,7 @@ pub async fn run(
     ));
 
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
+    tokio::spawn(build_search_index(db.clone(), shutdown.clone()));
     // The watchdog is fed by the scheduler loop below, the loop that does the work: if it
     // wedges, the pings stop and systemd restarts the service.
     let mut watchdog = Watchdog::new(sd_notify::watchdog_enabled());
@@ -527,6 +528,56 @@ async fn prune(ctx: Ctx, now: DateTime<Utc>, shutdown: CancellationToken) {
     }
     if removed > 0 {
         tracing::info!("retention: removed {removed} items older than {before}");
+    }
+}
+
+/// Reports the search index is built for at a time, each batch its own short transaction
+/// (~50 ms of lemmas on the writer's connection), so fetches take turns with it.
+const INDEX_BATCH: usize = 200;
+
+/// Builds the search index for the reports stored before it existed (a database from an
+/// earlier version), batch by batch beside the fetches, saying how far it got; nothing to do
+/// on a database that had the index from its start.
+async fn build_search_index(db: Db, shutdown: CancellationToken) {
+    let mut indexed = 0usize;
+    let mut said = std::time::Instant::now();
+    let mut batches = 0u32;
+    while !shutdown.is_cancelled() {
+        match db
+            .call(|c| crate::search::backfill_step(c, INDEX_BATCH))
+            .await
+        {
+            Ok(Ok((n, left))) => {
+                indexed += n;
+                batches += 1;
+                if n > 0 && (said.elapsed() >= std::time::Duration::from_secs(5) || left == 0) {
+                    tracing::info!(
+                        "search index: {indexed} older reports indexed, ids to go: {left}"
+                    );
+                    said = std::time::Instant::now();
+                }
+                // Searches see the new part of the index (their feeds are rendered again).
+                if left == 0 || batches.is_multiple_of(25) {
+                    db.bump();
+                }
+                if left == 0 || n == 0 {
+                    if indexed > 0 {
+                        tracing::info!("search index: built ({indexed} older reports)");
+                    }
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!("cannot build the search index: {e}");
+                break;
+            }
+            Err(e) => {
+                tracing::error!("cannot build the search index: {e:#}");
+                break;
+            }
+        }
+        // The writer's other users (fetches, retention) get their turn between batches.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

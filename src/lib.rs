@@ -11,6 +11,7 @@
 //! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
 //! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
 //!   [`storyline`]: the names of a report, and which stories of one affair are related.
+//! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
 //! - [`store`]: SQLite (the only module that knows SQL).
 //! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
@@ -39,6 +40,7 @@ pub mod publish;
 pub mod redirects;
 pub mod retag;
 pub mod schedule;
+pub mod search;
 pub mod server;
 pub mod store;
 pub mod stories;

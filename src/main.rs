@@ -98,6 +98,25 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Search the stored reports: words in any form, "a phrase", -word, word*, source:NAME,
+    /// region:NAME, topic:NAME, since:2026-12-01, until:2026-12-07, sort:date. One line per
+    /// story, best first.
+    Search {
+        /// The query (several arguments are joined by spaces); quote one with a -word in it
+        /// (`svodka search 'школа -Елец'`), or put it after `--`.
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Only reports of the last day, week or month (by default, every stored report).
+        #[arg(long, default_value = "all", value_parser = ["day", "week", "month", "all"])]
+        period: String,
+        /// How many stories to list (at most 200).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Print an edition of a configured [[digest]]: the newest, or that of --date.
     Digest {
         name: String,
@@ -159,6 +178,13 @@ fn main() -> ExitCode {
                 limit,
                 config,
             } => cli::stories(&config.config, &period, limit),
+            Command::Search {
+                query,
+                period,
+                limit,
+                format,
+                config,
+            } => cli::search(&config.config, &query.join(" "), &period, limit, &format),
             Command::Digest {
                 name,
                 date,

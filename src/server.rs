@@ -38,6 +38,9 @@ struct Rendered {
 type Cache = HashMap<(Target, Format), Arc<Rendered>>;
 type Turns = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
 
+/// Search feeds as last rendered, by (query, format).
+type Searches = HashMap<(String, Format), Arc<Rendered>>;
+
 type FeedSources = HashMap<String, Option<Arc<[String]>>>;
 
 fn feed_sources(cfg: &Config) -> FeedSources {
@@ -172,6 +175,9 @@ pub struct AppState {
     /// Each feed's sources (`None`: every source), from the config served: a feed is stale
     /// when one of its sources moved (`Db::version_of`).
     feed_sources: Arc<RwLock<FeedSources>>,
+    /// Search feeds as last rendered, by (query, format): a saved search polled by many
+    /// readers is searched once per change.
+    searches: Arc<Mutex<Searches>>,
     started: SystemTime,
     metrics: Arc<Metrics>,
     /// Topics a reload added or changed whose stored reports are still being tagged: their
@@ -191,6 +197,7 @@ impl AppState {
             rendering: Arc::new(Mutex::new(HashMap::new())),
             front: Arc::default(),
             trending: Default::default(),
+            searches: Arc::default(),
             started: SystemTime::now(),
             retagging: Arc::default(),
         }
@@ -286,6 +293,19 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(opml))
         .route("/metrics", get(metrics))
         .route("/trending.json", get(trending))
+        .route("/search", get(search_page))
+        .route(
+            "/search.rss",
+            get(|st, q, h| search_feed(st, q, h, Format::Rss)),
+        )
+        .route(
+            "/search.atom",
+            get(|st, q, h| search_feed(st, q, h, Format::Atom)),
+        )
+        .route(
+            "/search.json",
+            get(|st, q, h| search_feed(st, q, h, Format::Json)),
+        )
         .route("/digests/{file}", get(digest_file))
         .route("/digests/{name}/{key}", get(digest_edition))
         .fallback(no_route)
@@ -370,6 +390,11 @@ async fn serve_target(
                 .into_response();
         }
     };
+    respond(&st, format, &rendered, &headers)
+}
+
+/// A rendered feed with its validators, or 304 when the reader's copy is current.
+fn respond(st: &AppState, format: Format, rendered: &Rendered, headers: &HeaderMap) -> Response {
     let mut h = HeaderMap::new();
     h.insert(
         header::CONTENT_TYPE,
@@ -380,7 +405,7 @@ async fn serve_target(
         HeaderValue::from_static("public, max-age=60"),
     );
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let gzip = rendered.gzip.as_ref().filter(|_| accepts_gzip(&headers));
+    let gzip = rendered.gzip.as_ref().filter(|_| accepts_gzip(headers));
     // Each representation has its own strong ETag, as RFC 9110 asks.
     let etag = match gzip {
         Some(_) => gzip_etag(&rendered.etag),
@@ -392,7 +417,7 @@ async fn serve_target(
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified)) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    let unchanged = not_modified(&headers, &etag, rendered.last_modified);
+    let unchanged = not_modified(headers, &etag, rendered.last_modified);
     st.metrics.served(unchanged);
     if unchanged {
         return (StatusCode::NOT_MODIFIED, h).into_response();
@@ -942,6 +967,191 @@ async fn metrics(State(st): State<AppState>) -> Response {
         )
             .into_response(),
     }
+}
+
+#[derive(serde::Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+}
+
+/// Search feeds held at most; past it the held ones are dropped (readers' queries are
+/// unbounded in number, memory is not).
+const SEARCHES_HELD: usize = 256;
+
+/// `/search?q=…`: the page, with a query that cannot be run answered on the page itself.
+async fn search_page(
+    State(st): State<AppState>,
+    Query(p): Query<SearchParams>,
+    req: HeaderMap,
+) -> Response {
+    let cfg = st.config();
+    let q = p.q.unwrap_or_default();
+    let failed = |status: StatusCode, e: String| {
+        let page = pages::render_search(&pages::search_failed(&cfg, &q, Some(e)));
+        let mut r = tagged(
+            &req,
+            "text/html; charset=utf-8",
+            &Page::new(page, accepts_gzip(&req)),
+        );
+        *r.status_mut() = status;
+        r
+    };
+    if q.len() > crate::search::MAX_QUERY_BYTES {
+        let e = crate::search::QueryError::TooLong.to_string();
+        return failed(StatusCode::URI_TOO_LONG, e);
+    }
+    if q.trim().is_empty() {
+        let page = pages::render_search(&pages::search_failed(&cfg, "", None));
+        return tagged(
+            &req,
+            "text/html; charset=utf-8",
+            &Page::new(page, accepts_gzip(&req)),
+        );
+    }
+    let now = chrono::Utc::now().timestamp();
+    let made = st
+        .db
+        .search({
+            let (cfg, q) = (cfg.clone(), q.clone());
+            move |c| pages::search(&cfg, c, &q, now).map(|p| pages::render_search(&p))
+        })
+        .await;
+    match made {
+        Ok(Ok(page)) => tagged(
+            &req,
+            "text/html; charset=utf-8",
+            &Page::new(page, accepts_gzip(&req)),
+        ),
+        Ok(Err(e @ crate::search::SearchError::Query(_))) => {
+            failed(StatusCode::BAD_REQUEST, e.to_string())
+        }
+        Ok(Err(e @ crate::search::SearchError::TooSlow)) => {
+            failed(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+        }
+        Ok(Err(e)) => {
+            tracing::error!("cannot search: {e}");
+            failed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "не удалось прочитать базу".into(),
+            )
+        }
+        Err(e) => {
+            tracing::error!("cannot search: {e:#}");
+            failed(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "не удалось прочитать базу".into(),
+            )
+        }
+    }
+}
+
+/// `/search.rss?q=…` (and `.atom`, `.json`): a saved search as a feed, newest first, with the
+/// ETag, Last-Modified and 304 of every feed. A query that cannot be run is a 400 saying why.
+async fn search_feed(
+    State(st): State<AppState>,
+    Query(p): Query<SearchParams>,
+    headers: HeaderMap,
+    format: Format,
+) -> Response {
+    let q = p.q.unwrap_or_default();
+    let plain = |status: StatusCode, text: String| (status, format!("{text}\n")).into_response();
+    if q.len() > crate::search::MAX_QUERY_BYTES {
+        let e = crate::search::QueryError::TooLong.to_string();
+        return plain(StatusCode::URI_TOO_LONG, e);
+    }
+    if q.trim().is_empty() {
+        let e = crate::search::QueryError::NothingToFind.to_string();
+        return plain(StatusCode::BAD_REQUEST, format!("q: {e}"));
+    }
+    let version = (
+        st.db.version(),
+        st.config_gen.load(std::sync::atomic::Ordering::Acquire),
+    );
+    let key = (q.clone(), format);
+    let previous = st
+        .searches
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
+        return respond(&st, format, r, &headers);
+    }
+    let cfg = st.config();
+    let hub = cfg.server.websub_hub.as_ref().map(|u| u.to_string());
+    let now = chrono::Utc::now().timestamp();
+    let view = st
+        .db
+        .search(move |c| publish::search_view(&cfg, c, &q, format.ext(), now))
+        .await;
+    let view = match view {
+        Ok(Ok(v)) => v,
+        Ok(Err(e @ crate::search::SearchError::Query(_))) => {
+            return plain(StatusCode::BAD_REQUEST, e.to_string());
+        }
+        Ok(Err(e @ crate::search::SearchError::TooSlow)) => {
+            let mut r = plain(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return r;
+        }
+        Ok(Err(e)) => {
+            tracing::error!("cannot search: {e}");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the database".into(),
+            );
+        }
+        Err(e) => {
+            tracing::error!("cannot search: {e:#}");
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot read the database".into(),
+            );
+        }
+    };
+    let newest = view.items.iter().map(|i| i.updated).max().unwrap_or(0);
+    let made = tokio::task::spawn_blocking(move || {
+        let body = format.render(&view, hub.as_deref());
+        let etag = etag_of(body.as_bytes());
+        let gzip = (body.len() > 200)
+            .then(|| gzip_bytes(body.as_bytes()))
+            .flatten();
+        (body, etag, gzip)
+    })
+    .await;
+    let Ok((body, etag, gzip)) = made else {
+        return plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot render this feed".into(),
+        );
+    };
+    st.metrics.rendered();
+    // As for every feed: Last-Modified moves exactly when the bytes do.
+    let last_modified = match &previous {
+        Some(p) if p.etag == etag => p.last_modified,
+        Some(p) => {
+            let now = truncate_to_secs(SystemTime::now());
+            now.max(p.last_modified + Duration::from_secs(1))
+        }
+        None => (UNIX_EPOCH + Duration::from_secs(newest.max(0) as u64))
+            .max(truncate_to_secs(st.started)),
+    };
+    let r = Arc::new(Rendered {
+        version,
+        body: Bytes::from(body),
+        gzip,
+        etag,
+        last_modified,
+    });
+    {
+        let mut held = st.searches.lock().unwrap_or_else(|p| p.into_inner());
+        if held.len() >= SEARCHES_HELD && !held.contains_key(&key) {
+            held.clear();
+        }
+        held.insert(key, r.clone());
+    }
+    respond(&st, format, &r, &headers)
 }
 
 #[derive(serde::Deserialize)]

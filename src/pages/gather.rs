@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::{
-    FeedLinks, Front, HealthRow, ReportRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage,
-    TopicTag, TrendName, TrendTopic, classify,
+    FeedLinks, FoundRow, Front, HealthRow, ReportRow, SearchPage, Site, SourcesPage, StoryPage,
+    StoryRow, TopicPage, TopicTag, TrendName, TrendTopic, classify,
 };
 use crate::config::Config;
 use crate::model::Grouping;
-use crate::publish::Target;
+use crate::publish::{Format, Target};
 use crate::store::{self, StoredItem};
 use crate::trending::{self, Period};
 
@@ -259,4 +259,59 @@ pub fn sources(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<So
         rows: health(cfg, conn, now)?,
         deliveries,
     })
+}
+
+/// How many stories the search page lists.
+pub const SEARCH_STORIES: usize = 50;
+
+/// `/search?q=…`: the stories found, best first (newest first with `sort:date`).
+pub fn search(
+    cfg: &Config,
+    conn: &Connection,
+    q: &str,
+    now: i64,
+) -> Result<SearchPage, crate::search::SearchError> {
+    let results = crate::search::run(cfg, conn, q, SEARCH_STORIES, false, now)?;
+    let base = &cfg.server.base_url;
+    let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    Ok(SearchPage {
+        site: site(cfg),
+        q: q.to_string(),
+        error: None,
+        found: results
+            .stories
+            .iter()
+            .map(|f| FoundRow {
+                story: story_row(cfg, &f.entry),
+                title: f.title.clone(),
+                snippet: f.snippet.clone(),
+                matched: f.matched,
+            })
+            .collect(),
+        feed: Some(FeedLinks {
+            topic: false,
+            title: format!("Поиск: {q}"),
+            urls: [Format::Rss, Format::Atom, Format::Json]
+                .into_iter()
+                .map(|f| (f, format!("{base}/search.{}?q={encoded}", f.ext())))
+                .collect(),
+        }),
+        building: results.building,
+        capped: results.capped,
+        by_date: results.query.by_date,
+    })
+}
+
+/// The search page for a query that found nothing to show: empty (`error` `None`) or wrong.
+pub fn search_failed(cfg: &Config, q: &str, error: Option<String>) -> SearchPage {
+    SearchPage {
+        site: site(cfg),
+        q: q.to_string(),
+        error,
+        found: Vec::new(),
+        feed: None,
+        building: None,
+        capped: false,
+        by_date: false,
+    }
 }

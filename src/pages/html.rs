@@ -4,8 +4,8 @@
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{
-    Front, Health, HealthRow, Site, SourcesPage, StoryPage, StoryRow, TopicPage, TopicTag,
-    human_day, human_time, iso_time, stories_word, year_of,
+    FoundRow, Front, Health, HealthRow, SearchPage, Site, SourcesPage, StoryPage, StoryRow,
+    TopicPage, TopicTag, human_day, human_time, iso_time, stories_word, year_of,
 };
 use crate::publish::Format;
 use chrono_tz::Tz;
@@ -51,6 +51,13 @@ tr.stale td:first-child{border-left:4px solid var(--warn)}
 tr.gone td:first-child{border-left:4px solid var(--muted)}
 .feeds{padding-left:1.1rem}
 .feeds li{margin:.2rem 0}
+form.search{display:flex;gap:.4rem;margin:.2rem 0 .7rem}
+form.search input{flex:1;min-width:0;font:inherit;padding:.3rem .5rem;border:1px solid #b9b9bf;border-radius:.3rem}
+form.search button{font:inherit;padding:.3rem .8rem;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:.3rem}
+mark{background:#fff1a8;color:inherit;padding:0 .05em}
+.snippet{margin:.25rem 0 0;font-size:.95rem}
+.notice{padding:.6rem .8rem;border-radius:.4rem;background:#fde8e6;color:var(--bad)}
+.hint{color:var(--muted);font-size:.9rem}
 footer{margin-top:2rem;padding-bottom:2rem;color:var(--muted);font-size:.85rem}
 @media (max-width:40rem){body{font-size:15px}header h1{font-size:1.5rem}table,tbody,tr,td{display:block}thead{display:none}td{border:0;padding:.1rem 0}tr{padding:.5rem 0;border-bottom:1px solid var(--line)}}
 "#;
@@ -61,6 +68,11 @@ fn mime(f: Format) -> &'static str {
 
 /// The frame of every page: head with autodiscovery for `feeds`, header, footer.
 fn page(site: &Site, title: &str, own_feeds: bool, body: Markup) -> String {
+    page_with(site, title, own_feeds, "", body)
+}
+
+/// [`page`] with the search box holding `q`.
+fn page_with(site: &Site, title: &str, own_feeds: bool, q: &str, body: Markup) -> String {
     html! {
         (DOCTYPE)
         html lang="ru" {
@@ -83,6 +95,12 @@ fn page(site: &Site, title: &str, own_feeds: bool, body: Markup) -> String {
                     h1 { a href="/" { "Сводка" } }
                     p { "региональные новости: каждая история один раз, со всеми агентствами" }
                     nav { a href="/" { "Главная" } a href="/sources" { "Источники" } a href={ (site.base) "/opml" } { "OPML" } }
+                    // A plain GET form: searching needs no JavaScript.
+                    form.search action="/search" method="get" role="search" {
+                        input type="search" name="q" value=(q) maxlength="512" aria-label="Поиск"
+                            placeholder="Поиск: Химки, \"фраза\", -слово, source:, since:2026-12-01";
+                        button type="submit" { "Найти" }
+                    }
                 }
                 main { (body) }
                 footer {
@@ -296,6 +314,81 @@ pub fn render_story(s: &StoryPage) -> String {
         }
     };
     page(&s.site, &format!("{} — Сводка", s.title), false, body)
+}
+
+fn marked(parts: &[(String, bool)]) -> Markup {
+    html! {
+        @for (text, hit) in parts {
+            @if *hit { mark { (text) } } @else { (text) }
+        }
+    }
+}
+
+fn found_row(tz: Tz, f: &FoundRow, year: i32) -> Markup {
+    let s = &f.story;
+    html! {
+        article.story {
+            h3 { a href={ "/stories/" (s.id) } { (marked(&f.title)) } }
+            @if !f.snippet.is_empty() { p.snippet { (marked(&f.snippet)) } }
+            p.meta {
+                time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
+                " · "
+                @if s.agencies.len() > 1 {
+                    strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
+                }
+                span.agencies { (s.agencies.join(", ")) }
+                (tag_list(&s.topics))
+            }
+        }
+    }
+}
+
+/// `/search?q=…`.
+pub fn render_search(p: &SearchPage) -> String {
+    let tz = p.site.tz;
+    let year = p
+        .found
+        .first()
+        .map_or(2026, |f| year_of(tz, f.story.published));
+    let body = html! {
+        h2 { "Поиск" }
+        @if let Some(e) = &p.error {
+            p.notice #error { "Запрос не понят: " (e) }
+        }
+        @if p.q.trim().is_empty() {
+            p.hint { "Слова в любой форме («Химки» найдёт «в Химках»), \"фраза в кавычках\", -слово, чтобы исключить, губерн* для начала слова; фильтры source:, region:, topic:, since:2026-12-01, until:…; sort:date — по времени." }
+        } @else if p.error.is_none() {
+            p.meta {
+                @if p.found.is_empty() { "Ничего не нашлось." } @else {
+                    (p.found.len()) " " (stories_word(p.found.len() as u64))
+                    @if p.capped { " (лучшие из найденного)" }
+                    @if p.by_date { ", новые сверху" } @else { ", самые подходящие сверху" }
+                    "."
+                }
+                @if let Some(f) = &p.feed {
+                    " Подписаться на этот поиск: "
+                    @for (i, (format, url)) in f.urls.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href=(url) type=(mime(*format)) { (format.ext()) }
+                    }
+                }
+            }
+            @if let Some(n) = p.building {
+                p.hint { "Индекс ещё строится для старых материалов (осталось примерно " (n) "): найдено не всё." }
+            }
+            section #found { @for f in &p.found { (found_row(tz, f, year)) } }
+        }
+    };
+    let mut site = p.site.clone();
+    if let Some(f) = &p.feed {
+        site.feeds.insert(0, f.clone());
+    }
+    let title = if p.q.trim().is_empty() {
+        "Поиск — Сводка".to_string()
+    } else {
+        format!("{} — поиск — Сводка", p.q)
+    };
+    page_with(&site, &title, true, &p.q, body)
 }
 
 /// The page of a 404: what was not found, in Russian, and the way back. `what` is «Такой

@@ -8,9 +8,10 @@
 mod gather;
 mod html;
 
-pub use gather::{front, site, sources, story, topic};
+pub use gather::{front, search, search_failed, site, sources, story, topic};
 pub use html::{
-    render_framed, render_front, render_not_found, render_sources, render_story, render_topic,
+    render_framed, render_front, render_not_found, render_search, render_sources, render_story,
+    render_topic,
 };
 
 use chrono::{DateTime, Datelike, Utc};
@@ -117,6 +118,34 @@ pub struct TopicPage {
     pub stories: Vec<StoryRow>,
     /// A reload added or changed the topic and the stored reports are still being tagged.
     pub pending: bool,
+}
+
+/// One story a search found: as in a list, with its best report's headline and snippet marked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundRow {
+    pub story: StoryRow,
+    /// The best matching report's headline, the words found marked.
+    pub title: Vec<(String, bool)>,
+    pub snippet: Vec<(String, bool)>,
+    /// How many of the story's reports matched.
+    pub matched: usize,
+}
+
+/// `/search?q=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    pub site: Site,
+    pub q: String,
+    /// What is wrong with the query, in the reader's words.
+    pub error: Option<String>,
+    pub found: Vec<FoundRow>,
+    /// The search's own feed, in every format (none for an empty or bad query).
+    pub feed: Option<FeedLinks>,
+    /// Reports stored before the index whose indexing is still to come (ids to go).
+    pub building: Option<i64>,
+    /// More matched than were read: the list is the best of them.
+    pub capped: bool,
+    pub by_date: bool,
 }
 
 /// One agency's report on a story's page.

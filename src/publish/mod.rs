@@ -11,7 +11,7 @@ pub use self::atom::render_atom;
 pub use self::json::render_json;
 pub use self::opml::render_opml;
 pub use self::rss::render_rss;
-pub use select::{Target, View, feed_sources, view};
+pub use select::{SEARCH_FEED_ITEMS, Target, View, feed_sources, search_view, view};
 
 use crate::store::StoredItem;
 

@@ -102,21 +102,127 @@ pub fn view(
             )
         }
     };
-    let mut items = store::select_items(conn, group, sources.as_deref(), &topics, limit)?;
-    // Atom and JSON Feed link each entry to the stories of its affair; RSS has no place for
-    // them (its entries already link the story's own reports).
+    let query = match target {
+        Target::Feed(name) => cfg.feed(name).and_then(|f| f.query.as_deref()),
+        Target::Topic(_) => None,
+    };
+    let mut items = match query {
+        Some(q) => query_items(cfg, conn, q, sources, &topics, limit)?,
+        None => store::select_items(conn, group, sources.as_deref(), &topics, limit)?,
+    };
+    add_related(conn, ext, &mut items)?;
+    let base = &cfg.server.base_url;
+    Ok(Some(view_of(
+        cfg,
+        title,
+        description,
+        format!("{base}{}", target.path(ext)),
+        items,
+    )))
+}
+
+/// Atom and JSON Feed link each entry to the stories of its affair; RSS has no place for them
+/// (its entries already link the story's own reports).
+fn add_related(conn: &Connection, ext: &str, items: &mut [StoredItem]) -> rusqlite::Result<()> {
     if matches!(ext, "atom" | "json") {
         let stories: Vec<i64> = items.iter().map(|it| it.story).collect();
         let mut related = store::related_many(conn, &stories)?;
-        for it in &mut items {
+        for it in items.iter_mut() {
             it.related = related.remove(&it.story).unwrap_or_default();
         }
     }
+    Ok(())
+}
+
+/// A `[[feed]]` that is a search: its stories newest first, narrowed by the feed's sources,
+/// regions and topics as well. The query was checked when the config was.
+fn query_items(
+    cfg: &Config,
+    conn: &Connection,
+    q: &str,
+    sources: Option<Vec<String>>,
+    topics: &[String],
+    limit: usize,
+) -> rusqlite::Result<Vec<StoredItem>> {
+    let lem = crate::search::Lemmatizer::new();
+    let mut query = match crate::search::Query::parse(q, cfg, &lem) {
+        Ok(query) => query,
+        // A reload checks the query before it is served; this is a config that went stale
+        // (a source renamed), and an empty feed says so less than an error would.
+        Err(e) => {
+            tracing::warn!("the feed's query {q:?} no longer parses: {e}");
+            return Ok(Vec::new());
+        }
+    };
+    query.by_date = true;
+    if let Some(s) = sources {
+        query.sources = Some(match query.sources {
+            Some(own) => own.into_iter().filter(|o| s.contains(o)).collect(),
+            None => s,
+        });
+    }
+    if !topics.is_empty() {
+        query.topics = if query.topics.is_empty() {
+            topics.to_vec()
+        } else {
+            query
+                .topics
+                .into_iter()
+                .filter(|t| topics.contains(t))
+                .collect()
+        };
+        if query.topics.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
+    let now = chrono::Utc::now().timestamp();
+    match crate::search::run_parsed(conn, query, limit, now, &lem) {
+        Ok(r) => Ok(r.stories.into_iter().map(|f| f.entry).collect()),
+        Err(crate::search::SearchError::Sql(e)) => Err(e),
+        Err(e) => Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+            Some(e.to_string()),
+        )),
+    }
+}
+
+/// The feed of a search typed by a reader (`/search.rss?q=…`): its stories newest first.
+pub fn search_view(
+    cfg: &Config,
+    conn: &Connection,
+    q: &str,
+    ext: &str,
+    now: i64,
+) -> Result<View, crate::search::SearchError> {
+    let results = crate::search::run(cfg, conn, q, SEARCH_FEED_ITEMS, true, now)?;
+    let mut items: Vec<StoredItem> = results.stories.into_iter().map(|f| f.entry).collect();
+    add_related(conn, ext, &mut items)?;
     let base = &cfg.server.base_url;
-    Ok(Some(View {
+    let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    Ok(view_of(
+        cfg,
+        format!("Поиск: {q}"),
+        format!("Поиск «{q}» — сводка svodka, каждая история один раз"),
+        format!("{base}/search.{ext}?q={encoded}"),
+        items,
+    ))
+}
+
+/// The stories a search feed holds, as a configured feed's default.
+pub const SEARCH_FEED_ITEMS: usize = 100;
+
+fn view_of(
+    cfg: &Config,
+    title: String,
+    description: String,
+    self_url: String,
+    items: Vec<StoredItem>,
+) -> View {
+    let base = &cfg.server.base_url;
+    View {
         title,
         description,
-        self_url: format!("{base}{}", target.path(ext)),
+        self_url,
         site_url: format!("{base}/"),
         items,
         sources: cfg
@@ -132,5 +238,5 @@ pub fn view(
             .iter()
             .map(|t| (t.name.clone(), t.title.clone()))
             .collect(),
-    }))
+    }
 }

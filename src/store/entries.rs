@@ -228,6 +228,24 @@ pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>>
     Ok(Some(it))
 }
 
+/// Feed entries of these stories, in the order given (a search's order); a story that is
+/// gone is left out.
+pub fn story_entries(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<StoredItem>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
+    );
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
+        if let Some(mut it) = rows.next().transpose()? {
+            fill(conn, &mut it, Grouping::Story, Some(id), OTHERS_LISTED)?;
+            out.push(it);
+        }
+    }
+    Ok(out)
+}
+
 /// The biggest stories dated since `since`: (story, reports, agencies), most agencies first.
 pub fn biggest_stories(
     conn: &Connection,

@@ -1,7 +1,8 @@
 //! The only place that knows SQL: the SQLite handle, the schema and its migrations, and the
 //! queries by concern: `save` (a fetch's reports, their copy groups and stories), `entries`
 //! (what feeds and pages publish), `stories` (story rows, boilerplate, rebuilding the engine),
-//! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and rows for retag and trending), `sources` (fetch state).
+//! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and
+//! rows for retag and trending), `sources` (fetch state), `search` (the full-text index).
 //!
 //! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
@@ -14,6 +15,7 @@ mod related;
 mod retention;
 mod save;
 mod schema;
+pub mod search;
 mod sources;
 mod stories;
 
@@ -24,6 +26,7 @@ pub use digests::{
 };
 pub use entries::{
     OtherReport, Period, StoredItem, biggest_stories, biggest_stories_in, select_items, story,
+    story_entries,
 };
 pub use items::{
     RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
@@ -177,6 +180,9 @@ pub struct Db {
     /// writer (see [`Db::checkpoint_soon`]), opened on first use.
     path: Arc<(std::path::PathBuf, std::path::PathBuf)>,
     checkpointer: Arc<Mutex<Option<Connection>>>,
+    /// A read-only connection of the searches' own, opened on first use: a search that runs
+    /// to its time limit holds it, not the connection every page and feed reads through.
+    searcher: Arc<Mutex<Option<Connection>>>,
 }
 
 /// The WAL file of the database at `path`.
@@ -222,6 +228,7 @@ impl Db {
             })),
             path: Arc::new((path.to_path_buf(), wal_path(path))),
             checkpointer: Arc::new(Mutex::new(None)),
+            searcher: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -368,6 +375,39 @@ impl Db {
         })
         .await
         .context("database task failed")
+    }
+
+    /// Runs `f` on the searches' read-only connection on the blocking pool (see `searcher`):
+    /// searches wait for each other, never for the pages or a fetch.
+    pub async fn search<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> R + Send + 'static,
+    ) -> Result<R> {
+        let (searcher, path) = (self.searcher.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || -> Result<R> {
+            let mut guard = searcher.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                let c = Connection::open_with_flags(
+                    &path.0,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .and_then(|c| {
+                    c.busy_timeout(std::time::Duration::from_secs(10))
+                        .map(|()| c)
+                })
+                .with_context(|| {
+                    format!("cannot open the database {} to search", path.0.display())
+                })?;
+                *guard = Some(c);
+            }
+            match guard.as_mut() {
+                Some(c) => Ok(f(c)),
+                None => anyhow::bail!("cannot open the database to search"),
+            }
+        })
+        .await
+        .context("database task failed")?
     }
 
     pub fn version(&self) -> u64 {

@@ -30,6 +30,9 @@ pub struct Incoming {
     /// The content hash of its title and text (see [`content_hash`]), taken where it is parsed
     /// and not on the writer's thread.
     pub hash: String,
+    /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
+    /// is parsed; `None`: taken from the whole text when it is saved.
+    pub terms: Option<crate::search::Terms>,
     /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
     pub entities: Vec<crate::storyline::Entity>,
 }
@@ -50,6 +53,17 @@ impl Incoming {
             fp,
             hash,
             entities: Vec::new(),
+            terms: None,
+        }
+    }
+
+    /// Its search terms, as taken or now.
+    fn terms(&self) -> std::borrow::Cow<'_, crate::search::Terms> {
+        match &self.terms {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(
+                crate::search::Lemmatizer::new().terms(&self.item.title, &self.item.text),
+            ),
         }
     }
 }
@@ -185,6 +199,9 @@ fn save_item(
     ])?;
     let id = tx.last_insert_rowid();
     add_topics(tx, id, &incoming.topics)?;
+    if crate::search::indexing() {
+        super::search::index(tx, id, &incoming.terms())?;
+    }
     super::related::add_entities(tx, id, &incoming.entities)?;
     let (copy, story) = match decision {
         Decision::Copy { copy, story, .. } => (copy, story),
@@ -261,6 +278,9 @@ fn update(
         incoming.fp.to_bytes(),
     ])?;
     set_topics(tx, id, &incoming.topics)?;
+    if crate::search::indexing() {
+        super::search::index(tx, id, &incoming.terms())?;
+    }
     super::related::set_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)

@@ -176,6 +176,24 @@ pub(super) const MIGRATIONS: &[&str] = &[
         item          INTEGER NOT NULL
     );
     "#,
+    // 7: full-text search. One row per report (rowid = its id) holding its lemmas, written
+    // with it (`store::search::index`), dropped with it by a trigger. Contentless: the text is
+    // in `items`, the index keeps only terms and positions. The terms are folded lemmas joined
+    // by spaces, so the `ascii` tokenizer (bytes past ASCII are letters) only splits them: a
+    // sixth cheaper than `unicode61` folding them again. `search_backfill` is how far the
+    // daemon has indexed the reports stored before this version (`done` up to `upto`).
+    r#"
+    CREATE VIRTUAL TABLE search USING fts5(
+        title, body, more,
+        content = '', contentless_delete = 1,
+        tokenize = 'ascii'
+    );
+    CREATE TRIGGER items_unsearched AFTER DELETE ON items BEGIN
+        DELETE FROM search WHERE rowid = OLD.id;
+    END;
+    CREATE TABLE search_backfill (done INTEGER NOT NULL, upto INTEGER NOT NULL);
+    INSERT INTO search_backfill SELECT 0, coalesce(max(id), 0) FROM items;
+    "#,
 ];
 
 /// A database whose `user_version` is past every migration this build has: a newer svodka

@@ -15,6 +15,7 @@ mod pipeline;
 mod quirks;
 mod realfeeds;
 mod scale;
+mod search;
 mod store;
 mod stories;
 mod storyline;

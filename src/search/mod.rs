@@ -1,0 +1,215 @@
+//! Full-text search with Russian morphology: reports are indexed by dictionary lemmas (Snowball
+//! stems for words the dictionary lacks), so «Химки» finds «в Химках». `terms` makes a report's
+//! index terms, `query` parses what a reader types, `snippet` marks what was found; [`run`]
+//! asks the store and groups the reports found by story, as feeds show them.
+
+mod query;
+mod snippet;
+mod terms;
+
+pub use query::{MAX_QUERY_BYTES, Query, QueryError, Term, Wanted};
+pub use snippet::{Part, mark, plain, snippet};
+pub use terms::{Lemmatizer, Terms};
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::config::Config;
+use crate::store::{self, StoredItem, search::FindError};
+
+/// The most reports one search reads from the index before grouping them into stories.
+pub const RESULT_CAP: usize = 1_000;
+/// The most stories one search shows.
+pub const MAX_LIMIT: usize = 200;
+/// How long one search may run in SQLite.
+pub const TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// Whether reports are indexed as they are stored: always, except under
+/// `SVODKA_BENCH_NO_INDEX=1`, which the ingest bench sets to measure what indexing costs (a
+/// report stored so is never found by a search).
+pub fn indexing() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("SVODKA_BENCH_NO_INDEX").is_none())
+}
+
+/// Why a search gave no results list.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// The reader's query: their mistake, said plainly.
+    #[error("{0}")]
+    Query(#[from] QueryError),
+    #[error("поиск занял слишком много времени: уточните запрос")]
+    TooSlow,
+    #[error("cannot read the database: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// One story found: its feed entry, the report that matched best, its marked title and
+/// snippet.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub entry: StoredItem,
+    pub title: Vec<Part>,
+    pub snippet: Vec<Part>,
+    /// Reports of the story that matched (of those read).
+    pub matched: usize,
+}
+
+/// What a search found.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub query: Query,
+    pub stories: Vec<Found>,
+    /// The index is still being built for reports stored before it: this many ids to go.
+    pub building: Option<i64>,
+    /// The result cap was reached: there may be more.
+    pub capped: bool,
+}
+
+/// Runs `text` as a search over `conn`: at most `limit` stories, best first (newest first with
+/// `sort:date`, or with `by_date` as feeds ask).
+pub fn run(
+    cfg: &Config,
+    conn: &Connection,
+    text: &str,
+    limit: usize,
+    by_date: bool,
+    now: i64,
+) -> Result<Results, SearchError> {
+    let lem = Lemmatizer::new();
+    let mut query = Query::parse(text, cfg, &lem)?;
+    query.by_date |= by_date;
+    run_parsed(conn, query, limit, now, &lem)
+}
+
+/// [`run`] for a query already parsed (a configured feed's).
+pub fn run_parsed(
+    conn: &Connection,
+    query: Query,
+    limit: usize,
+    now: i64,
+    lem: &Lemmatizer,
+) -> Result<Results, SearchError> {
+    let fts = query.fts();
+    let find = store::search::Find {
+        fts: &fts,
+        sources: query.sources.as_deref(),
+        topics: &query.topics,
+        since: query.since,
+        until: query.until,
+        by_date: query.by_date,
+        now,
+        cap: RESULT_CAP,
+    };
+    let hits = store::search::find(conn, &find, TIME_LIMIT).map_err(|e| match e {
+        FindError::TooSlow => SearchError::TooSlow,
+        FindError::Sql(e) => SearchError::Sql(e),
+    })?;
+    let capped = hits.len() >= RESULT_CAP;
+    // One entry per story, where its best report ranks (or its newest, by date).
+    let mut order: Vec<(i64, i64, usize)> = Vec::new();
+    for h in &hits {
+        match order.iter_mut().find(|(s, _, _)| *s == h.story) {
+            Some(o) => o.2 += 1,
+            None => order.push((h.story, h.id, 1)),
+        }
+    }
+    order.truncate(limit.min(MAX_LIMIT));
+    let ids: Vec<i64> = order.iter().map(|o| o.0).collect();
+    let entries = store::story_entries(conn, &ids)?;
+    let wanted = query.wanted();
+    let mut stories = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let Some(&(_, best, matched)) = order.iter().find(|o| o.0 == entry.story) else {
+            continue;
+        };
+        let (title, text) = store::search::report_text(conn, best)?.unwrap_or_default();
+        stories.push(Found {
+            title: mark(&title, &wanted, lem),
+            snippet: snippet(&text, &wanted, lem),
+            entry,
+            matched,
+        });
+    }
+    let building = store::search::backfill_state(conn)?.map(|(done, upto)| upto - done);
+    Ok(Results {
+        query,
+        stories,
+        building,
+        capped,
+    })
+}
+
+/// Indexes the reports stored before the index existed, `batch` at a time: reads a batch, takes
+/// its terms (its source's boilerplate removed, as for a new report), writes them in one short
+/// transaction. Returns (indexed now, ids left to go).
+pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(usize, i64)> {
+    let (rows, upto, _) = store::search::unindexed(conn, batch)?;
+    let Some(last) = rows.last().map(|r| r.0) else {
+        // Nothing left below `upto`: the backfill is finished.
+        if upto > 0 {
+            store::search::backfilled(conn, &[], upto)?;
+        }
+        return Ok((0, 0));
+    };
+    let lem = Lemmatizer::new();
+    let mut boilerplate: std::collections::HashMap<String, crate::stories::Boilerplate> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, source, hash, title, text) in rows {
+        if !boilerplate.contains_key(&source) {
+            let b = store::load_boilerplate(conn, &source)?;
+            boilerplate.insert(source.clone(), b);
+        }
+        let body = boilerplate
+            .get(&source)
+            .map_or_else(|| text.clone(), |b| b.strip(&text));
+        out.push((id, hash, lem.terms(&title, &body)));
+    }
+    let n = out.len();
+    let reached = if n < batch { upto } else { last };
+    store::search::backfilled(conn, &out, reached)?;
+    Ok((n, upto - reached))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::search::{Find, find};
+
+    #[test]
+    fn a_search_past_its_time_is_interrupted_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = store::open(&dir.path().join("svodka.db")).unwrap();
+        let lem = Lemmatizer::new();
+        for i in 0..2_000 {
+            let t = lem.terms("Пожар на складе", &format!("Горел склад номер {i}."));
+            conn.execute(
+                "INSERT INTO items (id, source, key, content_hash, title, text, published,
+                                    first_seen, updated) VALUES (?1, 'a', ?1, '', '', '', 0, 0, 0)",
+                [i],
+            )
+            .unwrap();
+            store::search::index(&conn, i, &t).unwrap();
+        }
+        let f = Find {
+            fts: "(\"склад\")",
+            cap: RESULT_CAP,
+            ..Find::default()
+        };
+        let all = find(&conn, &f, Duration::from_secs(10)).unwrap();
+        assert_eq!(all.len(), RESULT_CAP, "the result cap");
+        assert!(matches!(
+            find(&conn, &f, Duration::ZERO),
+            Err(FindError::TooSlow)
+        ));
+        // The handler is gone after the search: the next query on the connection runs.
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2_000);
+    }
+}
+#[cfg(test)]
+mod labelled;

@@ -1,0 +1,202 @@
+//! The full-text index: an FTS5 table of each report's lemmas (`search`, rowid = the report's
+//! id), written with the report, dropped with it by a trigger, and built for the reports stored
+//! before it existed in batches (`search_backfill`).
+
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+
+use crate::search::Terms;
+
+/// Indexes a report (a new one, or an edited one again).
+pub fn index(conn: &Connection, id: i64, terms: &Terms) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("INSERT INTO search (rowid, title, body, more) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, terms.title, terms.body, terms.more])?;
+    Ok(())
+}
+
+/// A report stored before the index, to be indexed: (id, source, content hash, title, text).
+pub type Unindexed = (i64, String, String, String, String);
+
+/// The next reports the backfill has not reached, oldest first, and how far it still has to
+/// go (the last id it must reach, the last it reached).
+pub fn unindexed(conn: &Connection, limit: usize) -> rusqlite::Result<(Vec<Unindexed>, i64, i64)> {
+    let Some((done, upto)) = backfill_state(conn)? else {
+        return Ok((Vec::new(), 0, 0));
+    };
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, source, content_hash, title, text FROM items
+             WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+        )?
+        .query_map(params![done, upto, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((rows, upto, done))
+}
+
+/// (last id indexed by the backfill, last id it must reach), `None` when it is finished.
+pub fn backfill_state(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.prepare_cached("SELECT done, upto FROM search_backfill WHERE done < upto")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+/// Writes one batch of the backfill in one short transaction: each report that is still as it
+/// was read (an edit in between indexed itself), then how far the backfill got.
+pub fn backfilled(
+    conn: &mut Connection,
+    batch: &[(i64, String, Terms)],
+    reached: i64,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for (id, hash, terms) in batch {
+        let same: bool = tx
+            .prepare_cached("SELECT count(*) FROM items WHERE id = ?1 AND content_hash = ?2")?
+            .query_row(params![id, hash], |r| r.get(0))?;
+        if same {
+            index(&tx, *id, terms)?;
+        }
+    }
+    tx.execute("UPDATE search_backfill SET done = max(done, ?1)", [reached])?;
+    tx.commit()
+}
+
+/// A report that matched, with its story and its score (lower is better, as FTS5's bm25).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    pub story: i64,
+    pub published: i64,
+    pub score: f64,
+}
+
+/// What to look for and where.
+#[derive(Debug, Clone, Default)]
+pub struct Find<'a> {
+    /// The FTS5 expression (from `search::Query::fts`).
+    pub fts: &'a str,
+    pub sources: Option<&'a [String]>,
+    pub topics: &'a [String],
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub by_date: bool,
+    pub now: i64,
+    /// The most reports read (a result cap: the best ranked, or the newest).
+    pub cap: usize,
+}
+
+/// Why a search did not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    /// It ran past its time and was interrupted.
+    #[error("the search took too long")]
+    TooSlow,
+    #[error(transparent)]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// The title column counts four times the text, the other readings half; a week-old report's
+/// score is ~1.5× weaker than today's at the same relevance, a three-month-old one ~2×.
+const RANK: &str =
+    "bm25(search, 4.0, 1.0, 0.5) * (1.0 + 7.0 / (7.0 + max(0, ?1 - i.published) / 86400.0))";
+
+/// How many times the cap an unfiltered search reads by relevance alone before the recency
+/// boost reorders them: a report outside them would need its relevance several times lower
+/// than theirs to be boosted past them.
+const RELEVANT_FIRST: usize = 4;
+
+/// The reports that match, best first (or newest first), at most `cap`, within `limit` of
+/// time: past it SQLite's progress handler interrupts the query.
+pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, FindError> {
+    let unfiltered =
+        f.sources.is_none() && f.topics.is_empty() && f.since.is_none() && f.until.is_none();
+    let mut sql = if unfiltered && !f.by_date {
+        // Without filters, the best by relevance alone are found in the index before any
+        // report is read (a broad query matches a tenth of the archive: reading each report's
+        // date for its boost was most of its time); the recency boost then orders those.
+        format!(
+            "SELECT i.id, coalesce(i.story_id, i.id), i.published,
+                    r.rank * (1.0 + 7.0 / (7.0 + max(0, ?1 - i.published) / 86400.0)) AS score
+             FROM (SELECT rowid, bm25(search, 4.0, 1.0, 0.5) AS rank FROM search
+                   WHERE search MATCH ?2 ORDER BY rank LIMIT {}) r
+             JOIN items i ON i.id = r.rowid WHERE 1",
+            f.cap * RELEVANT_FIRST
+        )
+    } else {
+        format!(
+            "SELECT i.id, coalesce(i.story_id, i.id), i.published, {RANK} AS score
+             FROM search JOIN items i ON i.id = search.rowid
+             WHERE search MATCH ?2"
+        )
+    };
+    let mut args: Vec<rusqlite::types::Value> = vec![f.now.into(), f.fts.to_string().into()];
+    if let Some(sources) = f.sources {
+        sql.push_str(&format!(
+            " AND i.source IN ({})",
+            marks(args.len(), sources.len())
+        ));
+        args.extend(sources.iter().map(|s| s.clone().into()));
+    }
+    if !f.topics.is_empty() {
+        sql.push_str(&format!(
+            " AND i.id IN (SELECT item_id FROM item_topics WHERE topic IN ({}))",
+            marks(args.len(), f.topics.len())
+        ));
+        args.extend(f.topics.iter().map(|s| s.clone().into()));
+    }
+    if let Some(since) = f.since {
+        args.push(since.into());
+        sql.push_str(&format!(" AND i.published >= ?{}", args.len()));
+    }
+    if let Some(until) = f.until {
+        args.push(until.into());
+        sql.push_str(&format!(" AND i.published < ?{}", args.len()));
+    }
+    sql.push_str(if f.by_date {
+        " ORDER BY i.published DESC, i.id DESC"
+    } else {
+        " ORDER BY score, i.id DESC"
+    });
+    sql.push_str(&format!(" LIMIT {}", f.cap));
+    let deadline = Instant::now() + limit;
+    conn.progress_handler(10_000, Some(move || Instant::now() >= deadline))?;
+    let result = (|| {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        stmt.query_map(params_from_iter(args.iter()), |r| {
+            Ok(Hit {
+                id: r.get(0)?,
+                story: r.get(1)?,
+                published: r.get(2)?,
+                score: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<Hit>>>()
+    })();
+    conn.progress_handler(0, None::<fn() -> bool>)?;
+    result.map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(err, _)
+            if err.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            FindError::TooSlow
+        }
+        e => FindError::Sql(e),
+    })
+}
+
+/// A report's title and text (for its snippet).
+pub fn report_text(conn: &Connection, id: i64) -> rusqlite::Result<Option<(String, String)>> {
+    conn.prepare_cached("SELECT title, text FROM items WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+fn marks(start: usize, n: usize) -> String {
+    (start + 1..=start + n)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
