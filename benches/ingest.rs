@@ -22,6 +22,9 @@
 //! `SVODKA_BENCH_KEEP=1` keeps the temporary folder (configs, databases, logs);
 //! `SVODKA_BENCH_ONLY=fetch` stops after svodka's cold and warm fetch (for profiling);
 //! `SVODKA_BENCH_ONLY=serve` skips the peer (for the serving rows);
+//! `SVODKA_BENCH_VOCAB=100` draws every report from one vocabulary of 100 words (an adversarial
+//! origin: every report a look-alike of every other; compare its µs of CPU an item with a run
+//! without it);
 //! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
 //! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
 //! `SVODKA_BENCH_INDEX=compare` runs a second cold fetch into a fresh database with the
@@ -470,6 +473,51 @@ fn report(rng: &mut Rng, city: &str, region_gen: &str) -> (String, String) {
     (title, text.trim_end().to_string())
 }
 
+/// The adversarial origin's vocabulary: the first `n` distinct words of the generator's pools,
+/// as `SVODKA_BENCH_VOCAB=n` asks.
+fn vocabulary(n: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let pools = WHO
+        .iter()
+        .chain(&DID)
+        .chain(&WHAT)
+        .chain(&WHERE)
+        .chain(&TAIL);
+    for w in pools.flat_map(|p| p.split([' ', '.', ','])) {
+        let w = w.to_lowercase();
+        if w.chars().count() > 2 && !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    words.truncate(n);
+    words
+}
+
+/// A report whose every word comes from `vocab`: a headline of six to nine words and ~100 words
+/// of text in sentences of ten to fifteen. Every report looks like every other.
+fn vocab_report(rng: &mut Rng, vocab: &[String]) -> (String, String) {
+    let word = |rng: &mut Rng| vocab[rng.below(vocab.len() as u64) as usize].clone();
+    let title: Vec<String> = (0..6 + rng.below(4)).map(|_| word(rng)).collect();
+    let mut text = String::new();
+    for _ in 0..8 {
+        let sentence: Vec<String> = (0..10 + rng.below(6)).map(|_| word(rng)).collect();
+        let sentence = sentence.join(" ");
+        let mut chars = sentence.chars();
+        if let Some(first) = chars.next() {
+            text.extend(first.to_uppercase());
+            text.push_str(chars.as_str());
+        }
+        text.push_str(". ");
+    }
+    let title = title.join(" ");
+    let mut chars = title.chars();
+    let title = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => title,
+    };
+    (title, text.trim_end().to_string())
+}
+
 struct Feed {
     body: axum::body::Bytes,
     etag: String,
@@ -507,8 +555,9 @@ fn wire_copies(n: usize) -> usize {
     wire_items(n).len() - wires_used(n)
 }
 
-/// Feed `i` of `n`: its own reports plus three wire texts shared with other feeds.
-fn feed(i: usize, n: usize, now: DateTime<Utc>) -> Feed {
+/// Feed `i` of `n`: its own reports plus three wire texts shared with other feeds; with a
+/// vocabulary, every report is drawn from it.
+fn feed(i: usize, n: usize, now: DateTime<Utc>, vocab: Option<&[String]>) -> Feed {
     let mut rng = Rng(0x5eed_0000 + i as u64);
     let (slug, capital, region_gen) = REGIONS[i % REGIONS.len()];
     let city = town(i, capital);
@@ -527,10 +576,16 @@ fn feed(i: usize, n: usize, now: DateTime<Utc>) -> Feed {
             let w = (i * 7 + k) % wires;
             let mut wr = Rng(0x0517_e000 + w as u64);
             let (_, wcity, wregion) = REGIONS[w % REGIONS.len()];
-            let (t, x) = report(&mut wr, wcity, wregion);
+            let (t, x) = match vocab {
+                Some(v) => vocab_report(&mut wr, v),
+                None => report(&mut wr, wcity, wregion),
+            };
             (t, x, format!("{host}-wire-{w}"))
         } else {
-            let (t, x) = report(&mut rng, city, region_gen);
+            let (t, x) = match vocab {
+                Some(v) => vocab_report(&mut rng, v),
+                None => report(&mut rng, city, region_gen),
+            };
             (t, x, format!("{host}-{k}"))
         };
         let published = now - chrono::Duration::minutes((k * 23 + i % 60) as i64);
@@ -1010,9 +1065,20 @@ async fn bench() {
         work.display()
     );
 
+    let vocab = std::env::var("SVODKA_BENCH_VOCAB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(vocabulary);
+    if let Some(v) = &vocab {
+        eprintln!(
+            "every report drawn from one vocabulary of {} words: {}",
+            v.len(),
+            v[..8.min(v.len())].join(", ")
+        );
+    }
     let now = Utc::now();
     let t = Instant::now();
-    let feeds: Vec<Feed> = (0..n).map(|i| feed(i, n, now)).collect();
+    let feeds: Vec<Feed> = (0..n).map(|i| feed(i, n, now, vocab.as_deref())).collect();
     let bytes: usize = feeds.iter().map(|f| f.body.len()).sum();
     eprintln!(
         "generated {:.0} MiB ({:.0} KB per feed) in {:.1} s",

@@ -195,6 +195,9 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
     for r in cycle::run(&ctx, sources, true, &CancellationToken::new()).await {
         outln!("{r}");
     }
+    if let Some(w) = ctx.db.engine_work() {
+        tracing::debug!(?w, "what the story engine's decisions looked at");
+    }
     Ok(())
 }
 

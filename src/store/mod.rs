@@ -240,6 +240,13 @@ impl Db {
         f(&mut guard)
     }
 
+    /// What the story engine's decisions looked at since it was built (none before the first
+    /// write): for diagnostics.
+    pub fn engine_work(&self) -> Option<crate::stories::Work> {
+        let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        engine.as_ref().map(Engine::work)
+    }
+
     /// Sets the story window (the engine is rebuilt for it on the next write) and what the
     /// engine may hold in bytes (it forgets its first-seen reports down to it on the next write).
     pub fn set_story_limits(&self, window_secs: i64, budget_bytes: usize) {

@@ -20,7 +20,7 @@ pub const VERSION: u8 = 4;
 const SAMPLE_MOD: u64 = 4;
 /// Samples kept per report, the first in text order (about 190 words): the beginning of a text
 /// is what every copy of it keeps.
-const MAX_SAMPLES: usize = 48;
+pub const MAX_SAMPLES: usize = 48;
 /// The first samples in text order are the copy index's keys (a new report looks up all of
 /// its samples): a lead paragraph and its full text share their beginning.
 pub const INDEX_SAMPLES: usize = 16;

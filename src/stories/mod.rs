@@ -66,8 +66,21 @@ const ANCHOR_SHARE: f32 = 0.8;
 const STORY_MEMBERS: usize = 16;
 /// Story terms a report reached through them alone must share to be checked as a copy.
 const COPY_TERM_HITS: u32 = 4;
-/// Candidate stories compared member by member, the most connected first.
-const STORY_CANDIDATES: usize = 24;
+/// Candidate stories compared member by member, the most alike first.
+const STORY_CANDIDATES: usize = 6;
+/// Story-term postings walked per decision, the rarest terms first.
+const TERM_POSTINGS: usize = 128;
+/// Reports looked up as candidates per decision, the most alike first.
+const CANDIDATES: usize = 48;
+
+/// What a held report shares with the report being decided.
+#[derive(Debug, Default, Clone, Copy)]
+struct Hit {
+    samples: u32,
+    terms: u32,
+    /// The weight in the new report's vector of the story terms shared.
+    weight: f32,
+}
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
 /// newest, [`STORY_MEMBERS`] in all.
@@ -263,6 +276,45 @@ pub struct Engine {
     /// How long the oldest report forgotten for the budget had been held, since
     /// [`Engine::take_budget_cut`].
     budget_cut: Option<i64>,
+    /// What the decisions looked at (see [`Work`]).
+    work: std::cell::Cell<Work>,
+    /// The map a decision counts its hits in, kept with its room between decisions.
+    hits: std::cell::Cell<FxHashMap<Slot, Hit>>,
+}
+
+/// What the engine's decisions looked at, summed since it was made (and the most any one
+/// decision did): the cost of a report, counted instead of timed, for diagnostics and for the
+/// tests that bound it.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    pub decisions: u64,
+    /// Decisions settled by the exact hash of the text, before any similarity.
+    pub exact: u64,
+    /// Index postings walked (samples and story terms).
+    pub postings: u64,
+    /// Held reports looked up as candidates.
+    pub candidates: u64,
+    pub most_candidates: u64,
+    /// Containments of samples computed.
+    pub containments: u64,
+    /// Candidate stories compared member by member, and the members compared.
+    pub stories: u64,
+    pub most_stories: u64,
+    pub members: u64,
+}
+
+impl Work {
+    fn add(&mut self, one: &Work) {
+        self.decisions += one.decisions;
+        self.exact += one.exact;
+        self.postings += one.postings;
+        self.candidates += one.candidates;
+        self.most_candidates = self.most_candidates.max(one.candidates);
+        self.containments += one.containments;
+        self.stories += one.stories;
+        self.most_stories = self.most_stories.max(one.stories);
+        self.members += one.members;
+    }
 }
 
 /// Which sources' feeds a batch of changes touched.
@@ -330,7 +382,14 @@ impl Engine {
             budget: usize::MAX,
             held: 0,
             budget_cut: None,
+            work: Default::default(),
+            hits: Default::default(),
         }
+    }
+
+    /// What the decisions so far looked at.
+    pub fn work(&self) -> Work {
+        self.work.get()
     }
 
     /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
@@ -431,6 +490,18 @@ impl Engine {
     /// (a live blog's updates, a daily rubric that repeats its template), never copies of each
     /// other. It may still join a story that holds one of its items, through another agency.
     pub fn decide(&self, r: &Report) -> Decision {
+        let mut w = Work {
+            decisions: 1,
+            ..Work::default()
+        };
+        let d = self.decide_counted(r, &mut w);
+        let mut total = self.work.get();
+        total.add(&w);
+        self.work.set(total);
+        d
+    }
+
+    fn decide_counted(&self, r: &Report, w: &mut Work) -> Decision {
         let near = |e: &Entry, secs: i64| (e.published - r.published).abs() <= secs;
         let source = self.sources.get(r.source).copied();
         // Copies first: the same text is the strongest evidence there is.
@@ -448,6 +519,7 @@ impl Engine {
                 && near(e, SHORT_COPY_SECS)
                 && e.exact == r.fp.exact
             {
+                w.exact += 1;
                 return Decision::Copy {
                     of: e.id,
                     copy: e.copy,
@@ -455,33 +527,66 @@ impl Engine {
                 };
             }
         }
-        // Reports sharing samples or story terms, with how many of each (one map, sized once:
-        // a frequent term brings hundreds). A copy shares at least two samples (half of four
-        // or more), which one stock phrase alone does not make.
-        let mut hits: FxHashMap<Slot, (u32, u32)> =
-            FxHashMap::with_capacity_and_hasher(1024, Default::default());
+        // Reports sharing samples or story terms, with how many of each and the weight in this
+        // report of the terms they share (one map, its room kept from one decision to the
+        // next). A copy shares at least two samples (half of four or more), which one
+        // stock phrase alone does not make.
+        let mut hits = self.hits.take();
+        hits.clear();
         for s in &r.fp.samples {
             let slots = self.by_sample.get(s);
             if slots.len() <= FREQUENT_SAMPLE {
+                w.postings += slots.len() as u64;
                 for slot in slots {
-                    hits.entry(*slot).or_default().0 += 1;
+                    hits.entry(*slot).or_default().samples += 1;
                 }
             }
         }
         let vector = self.vector(r.fp);
-        for (t, _) in self.index_terms(&vector) {
-            for slot in self.by_term.get(&t).iter().rev().take(POSTING_SCAN) {
-                hits.entry(*slot).or_default().1 += 1;
+        // The story terms rarest first (the shortest postings): a frequent term's postings,
+        // which mostly bring reports that share nothing else, get what the rarer ones left
+        // of the budget.
+        let mut terms: Vec<(&[Slot], u32, f32)> = self
+            .index_terms(&vector)
+            .into_iter()
+            .map(|(t, weight)| (self.by_term.get(&t), t, weight))
+            .collect();
+        terms.sort_unstable_by_key(|&(postings, t, _)| (postings.len(), t));
+        let mut budget = TERM_POSTINGS;
+        for (postings, _, weight) in terms {
+            for slot in postings.iter().rev().take(POSTING_SCAN.min(budget)) {
+                w.postings += 1;
+                budget -= 1;
+                let hit = hits.entry(*slot).or_default();
+                hit.terms += 1;
+                hit.weight += weight;
             }
         }
-        // The candidates: a shared sample or two story terms, dated within the window; each
-        // looked up once.
-        let candidates: Vec<(&Entry, u32, u32)> = hits
+        // The candidates: a shared sample or two story terms. Only the most alike are looked
+        // up (the share of this report's samples they hold, and the weight of the terms they
+        // share), each once, and kept when dated within the window.
+        let mut ranked: Vec<(Slot, Hit)> = hits
+            .drain()
+            .filter(|(_, h)| h.samples > 0 || h.terms >= 2)
+            .collect();
+        self.hits.set(hits);
+        let samples_n = r.fp.samples.len().max(1) as f32;
+        let likeness = |&(slot, h): &(Slot, Hit)| (h.samples as f32 / samples_n + h.weight, slot);
+        if ranked.len() > CANDIDATES {
+            ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
+                let (a, b) = (likeness(a), likeness(b));
+                b.0.total_cmp(&a.0).then(b.1.cmp(&a.1))
+            });
+            ranked.truncate(CANDIDATES);
+        }
+        let mut weight_of: Vec<f32> = Vec::with_capacity(ranked.len());
+        let candidates: Vec<(&Entry, u32, u32)> = ranked
             .iter()
-            .filter(|(_, (samples, terms))| *samples > 0 || *terms >= 2)
-            .filter_map(|(slot, &(samples, terms))| {
-                let e = self.entries.get(slot).filter(|e| near(e, self.window))?;
-                Some((e, samples, terms))
+            .filter_map(|&(slot, h)| {
+                w.candidates += 1;
+                let e = self.entries.get(&slot).filter(|e| near(e, self.window))?;
+                weight_of.push(h.weight);
+                Some((e, h.samples, h.terms))
             })
             .collect();
         if !short {
@@ -498,6 +603,7 @@ impl Engine {
                 if (shared as usize) < r.fp.samples.len().min(2) && terms < COPY_TERM_HITS {
                     continue;
                 }
+                w.containments += 1;
                 let c = containment_sorted(&samples, &e.samples);
                 let enough = if Some(e.source) == source {
                     c >= SAME_SOURCE_CONTAINMENT && near(e, SAME_SOURCE_COPY_SECS)
@@ -525,21 +631,25 @@ impl Engine {
         // Each story is weighed by the index keys its reports share with this one; only the
         // heaviest are compared member by member, so a report costs a bounded amount of work
         // however many look-alikes the window holds.
-        let mut weights: FxHashMap<i64, u32> =
+        // A story weighs what its most alike member shares: the weight in this report of the
+        // story terms they both have (the rarer, the heavier), not how many members it has.
+        let mut weights: FxHashMap<i64, f32> =
             FxHashMap::with_capacity_and_hasher(candidates.len(), Default::default());
-        for &(e, _, terms) in &candidates {
+        for (&(e, _, _), &weight) in candidates.iter().zip(&weight_of) {
             if Some(e.source) != source {
-                *weights.entry(e.story).or_default() += 1 + terms;
+                let w = weights.entry(e.story).or_default();
+                *w = w.max(weight);
             }
         }
-        let mut stories: Vec<(u32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
-        stories.sort_unstable_by(|a, b| b.cmp(a));
+        let mut stories: Vec<(f32, i64)> = weights.into_iter().map(|(s, w)| (w, s)).collect();
+        stories.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         stories.truncate(STORY_CANDIDATES);
         let mut best: Option<(f32, i64)> = None;
         for (_, story) in stories {
             let Some(members) = self.stories.get(&story) else {
                 continue;
             };
+            w.stories += 1;
             let mut sum = 0.0;
             let mut n = 0;
             let mut named = false;
@@ -562,6 +672,7 @@ impl Engine {
                     break;
                 }
                 if let Some(e) = self.entries.get(slot) {
+                    w.members += 1;
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
                     rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
@@ -1711,5 +1822,135 @@ mod tests {
             Touched::Sources(vec!["tambov-inform".into()])
         );
         assert_eq!(e.take_touched(), Touched::Sources(vec![]));
+    }
+
+    /// One text carried by hundreds of agencies costs each new copy one posting of its exact
+    /// hash: no candidate is looked up, no similarity computed.
+    #[test]
+    fn a_wire_text_in_500_agencies_is_found_by_its_exact_hash_each_time() {
+        let release = fp(
+            "В Липецкой области отремонтируют 230 километров дорог",
+            "Губернатор Липецкой области подписал распоряжение о выделении 4,2 млрд рублей на \
+             ремонт региональных дорог в 2027 году. Работы пройдут на 48 участках общей \
+             протяжённостью более 230 километров. Подрядчиков определят на торгах до марта.",
+        );
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "agency-0", 0, 0, 1, 1, &release);
+        for i in 1..500i64 {
+            let source = format!("agency-{i}");
+            let before = e.work();
+            let d = e.decide(&Report {
+                source: &source,
+                published: i * 30,
+                fp: &release,
+            });
+            let after = e.work();
+            assert!(
+                matches!(
+                    d,
+                    Decision::Copy {
+                        copy: 1,
+                        story: 1,
+                        ..
+                    }
+                ),
+                "copy {i}: {d:?}"
+            );
+            assert_eq!(after.exact - before.exact, 1, "copy {i}");
+            assert_eq!(
+                (
+                    after.postings,
+                    after.candidates,
+                    after.containments,
+                    after.members
+                ),
+                (
+                    before.postings,
+                    before.candidates,
+                    before.containments,
+                    before.members
+                ),
+                "copy {i}"
+            );
+            e.insert(i + 1, &source, i * 30, i * 30, 1, 1, &release);
+        }
+    }
+
+    /// A stream in which every report is drawn from one vocabulary of 100 words (each a
+    /// look-alike of all the others): every decision looks at a bounded number of postings,
+    /// candidates and stories, however many reports the window holds.
+    #[test]
+    fn a_stream_of_one_100_word_vocabulary_looks_at_a_bounded_number_of_candidates() {
+        const WORDS: &str = "глава региона мэрия минздрав прокуратура района управление мчс \
+            депутаты думы жители микрорайона директор департамента сотрудники гибдд \
+            администрация компания суд служба губернатора совет ветеранов фермеры школьники \
+            волонтёры спасатели врачи больницы энергетики следователи сообщили начале подвели \
+            итоги объявили завершении проверили потребовали ускорить обсудили сроки одобрили \
+            план перенесли приостановили рассказали раскритиковали выделили средства \
+            отчитались провели проверку запланировали продлили согласовали проект поддержали \
+            идею возобновили оценили последствия заявили рисках утвердили смету отложили \
+            обсуждение взяли контроль ремонта дорог отопительного сезона строительства школы \
+            капремонта домов замены труб благоустройства набережной вакцинации уборки снега \
+            подготовки паводку реконструкции моста закупки автобусов поликлиники газификации \
+            сёл сбора урожая весенней посевной переселения аварийного";
+        let vocab: Vec<&str> = WORDS.split_whitespace().take(100).collect();
+        assert_eq!(vocab.len(), 100);
+        let mut seed = 0x5eed_u64;
+        let mut next = |n: usize| {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (seed >> 33) as usize % n
+        };
+        let stems = Stems::new();
+        let mut terms = fingerprint::Terms::new(&stems);
+        let mut e = Engine::new(72 * HOUR);
+        let mut most = Work::default();
+        for id in 1..=1_500i64 {
+            let title: Vec<&str> = (0..7).map(|_| vocab[next(100)]).collect();
+            let text: Vec<&str> = (0..100).map(|_| vocab[next(100)]).collect();
+            let f = Fingerprint::with_terms(&title.join(" "), &text.join(" "), &mut terms);
+            let source = format!("agency-{}", id % 50);
+            let before = e.work();
+            let d = e.decide(&Report {
+                source: &source,
+                published: id * 60,
+                fp: &f,
+            });
+            let after = e.work();
+            let one = Work {
+                postings: after.postings - before.postings,
+                candidates: after.candidates - before.candidates,
+                containments: after.containments - before.containments,
+                stories: after.stories - before.stories,
+                members: after.members - before.members,
+                ..Work::default()
+            };
+            most.postings = most.postings.max(one.postings);
+            most.candidates = most.candidates.max(one.candidates);
+            most.containments = most.containments.max(one.containments);
+            most.stories = most.stories.max(one.stories);
+            most.members = most.members.max(one.members);
+            let (copy, story) = match d {
+                Decision::Copy { copy, story, .. } => (copy, story),
+                Decision::Story { story, .. } => (id, story),
+                Decision::New => (id, id),
+            };
+            e.insert(id, &source, id * 60, id * 60, story, copy, &f);
+        }
+        // Thousands of reports share every term; each decision walked a bounded part of them.
+        let samples = fingerprint::MAX_SAMPLES as u64;
+        assert!(
+            most.postings <= TERM_POSTINGS as u64 + samples * FREQUENT_SAMPLE as u64,
+            "{most:?}"
+        );
+        assert!(most.postings > TERM_POSTINGS as u64 / 2, "{most:?}");
+        assert!(most.candidates <= CANDIDATES as u64, "{most:?}");
+        assert!(most.containments <= CANDIDATES as u64, "{most:?}");
+        assert!(most.stories <= STORY_CANDIDATES as u64, "{most:?}");
+        assert!(
+            most.members <= (STORY_CANDIDATES * STORY_MEMBERS) as u64,
+            "{most:?}"
+        );
+        assert_eq!(e.work().decisions, 1_500);
+        assert_eq!(e.work().most_candidates, most.candidates);
     }
 }
