@@ -26,14 +26,16 @@ pub const MAX_SAMPLES: usize = 48;
 pub const INDEX_SAMPLES: usize = 16;
 /// Terms kept per report.
 pub const TERMS: usize = 24;
-/// Title words count this many times a background word.
+/// What one occurrence of a word weighs in the title, in the lead and after it.
 const TITLE_WEIGHT: f32 = 3.0;
 /// Names (capitalised past a sentence's start, abbreviations) and numbers count this much more.
 const NAME_WEIGHT: f32 = 2.2;
 /// The lead (the text's first sentences) states the news; what follows is often background
 /// that the reports of a whole affair share (the arrest retold under the verdict).
 const LEAD_WEIGHT: f32 = 2.0;
+/// Sentences of the lead.
 const LEAD_SENTENCES: usize = 3;
+/// Chosen with the two above on real news pairs (tests/data/real/, BENCHMARKS.md).
 const BACKGROUND_WEIGHT: f32 = 0.5;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -6,10 +6,12 @@
 //!   retitled release of its original. Texts too short for a fingerprint are copies only when
 //!   title and text are equal and the dates are hours apart, never days.
 //! - **stories**: the same event told in other words. Stemmed terms weighted by IDF learned from
-//!   the reports the engine holds (with a written-in prior for a cold start), title words, names
-//!   and numbers weighted up; a new report joins the story whose members it resembles most on
-//!   average (not a single-linkage chain), or starts its own. Tuned for precision: a false merge
-//!   hides an event, a missed one only shows it twice.
+//!   the reports the engine holds (with a written-in prior for a cold start), title words, the
+//!   lead, names and numbers weighted up; a new report joins the story whose members it
+//!   resembles most on average, and each of them enough (not a single-linkage chain), or
+//!   starts its own. One story is one event: the next stage of an affair (the verdict after the
+//!   arrest) is a story of its own. Tuned for precision on real news (tests/data/real/): a false
+//!   merge hides an event, a missed one only shows it twice.
 //!
 //! The engine holds the reports of the last `window` seconds in memory with their candidate
 //! indexes (copy samples, exact hashes, story terms), so the cost of a report does not grow
@@ -47,7 +49,8 @@ const NAME_BONUS: f32 = 0.05;
 const MAX_NAME_BONUSES: f32 = 3.0;
 /// Without a shared name or number, two reports need this much more similarity.
 const NO_NAME_PENALTY: f32 = 0.1;
-/// Average cosine similarity to a story's members above which a report joins the story.
+/// Average cosine similarity to a story's members above which a report joins the story (this,
+/// [`MEMBER_SHARE`] and [`PER_DAY_PENALTY`] chosen together on real news, `examples/devset.rs`).
 pub const STORY_SIMILARITY: f32 = 0.40;
 /// Terms of each report that go into the story index.
 const INDEX_TERMS: usize = 8;
@@ -170,6 +173,7 @@ impl Default for Tune {
     }
 }
 
+/// The share of the needed similarity each compared member must reach on its own.
 const MEMBER_SHARE: f32 = 0.8;
 
 /// A fetch's reports made ready for the engine: the source's boilerplate learned from the fetch
