@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::config::Fetch as FetchConfig;
 use crate::redirects::{self, Own, Refused, without_credentials};
+use crate::sync::Recover;
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -134,7 +135,7 @@ impl Fetcher {
     }
 
     fn host_slot(&self, host: &str) -> Arc<Semaphore> {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hosts = self.hosts.lock_or_recover();
         hosts
             .entry(host.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.per_host_limit)))
@@ -146,7 +147,7 @@ impl Fetcher {
     /// redirects point to new hosts). Clones are only made under the map's lock, so a count of
     /// two (the map's and the caller's) means nobody else can be waiting on it.
     fn release_host(&self, host: &str, sem: Arc<Semaphore>) {
-        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hosts = self.hosts.lock_or_recover();
         if Arc::strong_count(&sem) == 2 {
             hosts.remove(host);
         }
@@ -154,7 +155,7 @@ impl Fetcher {
 
     /// How many hosts have a semaphore now (those with fetches running or waiting).
     pub fn hosts_tracked(&self) -> usize {
-        self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.hosts.lock_or_recover().len()
     }
 
     /// Fetches `url`, conditionally when `validators` are given. Waiting for a free slot does

@@ -45,6 +45,7 @@ pub mod server;
 pub mod store;
 pub mod stories;
 pub mod storyline;
+pub mod sync;
 pub mod text;
 pub mod topics;
 pub mod trending;

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::cycle::Outcome;
+use crate::sync::Recover;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -105,7 +106,7 @@ impl Metrics {
 
     /// An alert target's attempt: `Ok` delivered, `Err` failed (it may be retried).
     pub fn target(&self, name: &str, outcome: Result<(), String>) {
-        let mut t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self.targets.lock_or_recover();
         let t = t.entry(name.to_string()).or_default();
         match outcome {
             Ok(()) => {
@@ -122,7 +123,7 @@ impl Metrics {
 
     /// An alert that will not reach `name`: retries spent, or its queue full.
     pub fn target_lost(&self, name: &str, why: &str) {
-        let mut t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self.targets.lock_or_recover();
         let t = t.entry(name.to_string()).or_default();
         t.lost += 1;
         t.last_error = Some(why.to_string());
@@ -130,7 +131,7 @@ impl Metrics {
 
     /// Every alert target that has been used, by name.
     pub fn targets(&self) -> Vec<(String, Target)> {
-        let t = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let t = self.targets.lock_or_recover();
         t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 

@@ -20,6 +20,7 @@ use crate::metrics::Metrics;
 use crate::pages;
 use crate::publish::{self, Format, Target};
 use crate::store::{self, Db};
+use crate::sync::{Recover, RecoverRw};
 
 pub mod conn;
 
@@ -104,7 +105,7 @@ where
     {
         // (the page, whether it is old, whether it costs enough to be made behind a reader).
         let last = |key: &K| {
-            let last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+            let last = self.last.lock_or_recover();
             last.as_ref().and_then(|m| {
                 if m.key == *key {
                     Some((m.page.clone(), false, false))
@@ -147,7 +148,7 @@ where
     ) -> Result<T, E> {
         let started = std::time::Instant::now();
         let page = make.await?;
-        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(Made {
+        *self.last.lock_or_recover() = Some(Made {
             key,
             page: page.clone(),
             at: std::time::Instant::now(),
@@ -205,14 +206,11 @@ impl AppState {
 
     /// The topics whose stored reports are being tagged (empty when none are).
     pub fn retagging(&self) -> Vec<String> {
-        self.retagging
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.retagging.read_or_recover().clone()
     }
 
     pub fn set_retagging(&self, topics: Vec<String>) {
-        *self.retagging.write().unwrap_or_else(|p| p.into_inner()) = topics;
+        *self.retagging.write_or_recover() = topics;
     }
 
     /// What a page made at `minute` is made from: (data version, config generation, minute).
@@ -225,10 +223,7 @@ impl AppState {
     }
 
     pub fn config(&self) -> Arc<Config> {
-        self.config
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.config.read_or_recover().clone()
     }
 
     /// Serves `config` from now on; every rendered feed is rendered again, and the renderings
@@ -239,16 +234,12 @@ impl AppState {
             Target::Feed(n) => config.feed(n).is_some(),
             Target::Topic(n) => config.topic(n).is_some(),
         };
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(t, _), _| known(t));
+        self.cache.lock_or_recover().retain(|(t, _), _| known(t));
         self.rendering
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_or_recover()
             .retain(|(t, _), _| known(t));
-        *self.feed_sources.write().unwrap_or_else(|p| p.into_inner()) = feed_sources(&config);
-        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        *self.feed_sources.write_or_recover() = feed_sources(&config);
+        *self.config.write_or_recover() = config;
         self.config_gen
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
@@ -256,11 +247,8 @@ impl AppState {
     /// How many renderings and render turns are held (feeds × formats asked for since start).
     pub fn cached(&self) -> (usize, usize) {
         (
-            self.cache.lock().unwrap_or_else(|p| p.into_inner()).len(),
-            self.rendering
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .len(),
+            self.cache.lock_or_recover().len(),
+            self.rendering.lock_or_recover().len(),
         )
     }
 
@@ -271,8 +259,7 @@ impl AppState {
         let sources = match target {
             Target::Feed(name) => self
                 .feed_sources
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
+                .read_or_recover()
                 .get(name)
                 .cloned()
                 .flatten(),
@@ -560,20 +547,13 @@ async fn rendered(
 ) -> anyhow::Result<Option<Arc<Rendered>>> {
     let version = st.version_for(&target);
     let key = (target.clone(), format);
-    let cached = || {
-        st.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .cloned()
-    };
+    let cached = || st.cache.lock_or_recover().get(&key).cloned();
     if let Some(r) = cached().filter(|r| r.version == version) {
         return Ok(Some(r));
     }
     let turn = st
         .rendering
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .lock_or_recover()
         .entry(key.clone())
         .or_default()
         .clone();
@@ -654,10 +634,7 @@ async fn rendered(
             })
         }
     };
-    st.cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, r.clone());
+    st.cache.lock_or_recover().insert(key, r.clone());
     Ok(Some(r))
 }
 
@@ -1074,12 +1051,7 @@ async fn search_feed(
         st.config_gen.load(std::sync::atomic::Ordering::Acquire),
     );
     let key = (q.clone(), format);
-    let previous = st
-        .searches
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        .cloned();
+    let previous = st.searches.lock_or_recover().get(&key).cloned();
     if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
         return respond(&st, format, r, &headers);
     }
@@ -1151,7 +1123,7 @@ async fn search_feed(
         last_modified,
     });
     {
-        let mut held = st.searches.lock().unwrap_or_else(|p| p.into_inner());
+        let mut held = st.searches.lock_or_recover();
         if held.len() >= SEARCHES_HELD && !held.contains_key(&key) {
             held.clear();
         }
@@ -1231,7 +1203,7 @@ mod tests {
         // Until the last page made is old: ten times what it took (as measured, on a busy
         // machine more than the sleep asked for).
         let until_old = |page: &Costly<(u64, u64), String>| {
-            let last = page.last.lock().unwrap_or_else(|p| p.into_inner());
+            let last = page.last.lock_or_recover();
             let took = last.as_ref().map_or(Duration::ZERO, |m| m.took);
             took * COSTLY_REDO + Duration::from_millis(20)
         };

@@ -34,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::sync::Recover;
 
 /// A request head (request line and headers) longer than this is answered 431 by hyper. A
 /// feed reader sends under 1 KiB; a browser with cookies a few KiB.
@@ -135,16 +136,16 @@ impl Slot {
     }
 
     fn get(&self) -> (Phase, Instant) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner())
+        *self.state.lock_or_recover()
     }
 
     fn set(&self, phase: Phase) {
-        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (phase, Instant::now());
+        *self.state.lock_or_recover() = (phase, Instant::now());
     }
 
     /// hyper read from the socket (`got`: and bytes came).
     fn on_read(&self, got: bool) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = self.state.lock_or_recover();
         match st.0 {
             // The header timeout still counts from the accept.
             Phase::New => st.0 = Phase::Head,
@@ -281,8 +282,7 @@ pub async fn serve(
             }
         };
         let admitted = registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .lock_or_recover()
             .admit(limits.max_connections, Instant::now());
         match admitted {
             Some((id, slot, closed)) => {
@@ -344,11 +344,7 @@ struct Connection {
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        self.registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .slots
-            .remove(&self.id);
+        self.registry.lock_or_recover().slots.remove(&self.id);
     }
 }
 

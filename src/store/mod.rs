@@ -62,6 +62,7 @@ pub const DEFAULT_WINDOW: i64 = 72 * 3600;
 /// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
 pub const DEFAULT_BUDGET: usize = 48 << 20;
 
+use crate::sync::Recover;
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
     sync_sources,
@@ -236,14 +237,14 @@ impl Db {
     pub fn with<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
         // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
         // rolls back on drop), so a poisoned lock is still a usable connection.
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.conn.lock_or_recover();
         f(&mut guard)
     }
 
     /// What the story engine's decisions looked at since it was built (none before the first
     /// write): for diagnostics.
     pub fn engine_work(&self) -> Option<crate::stories::Work> {
-        let engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let engine = self.engine.lock_or_recover();
         engine.as_ref().map(Engine::work)
     }
 
@@ -260,8 +261,8 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
-        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        let mut engine = self.engine.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.conn.lock_or_recover();
+        let mut engine = self.engine.lock_or_recover();
         let window = self.window.load(Ordering::Acquire);
         let budget = self.budget.load(Ordering::Acquire);
         let now = chrono::Utc::now().timestamp();
@@ -370,7 +371,7 @@ impl Db {
     ) -> Result<R> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = reader.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = reader.lock_or_recover();
             f(&mut guard)
         })
         .await
@@ -385,7 +386,7 @@ impl Db {
     ) -> Result<R> {
         let (searcher, path) = (self.searcher.clone(), self.path.clone());
         tokio::task::spawn_blocking(move || -> Result<R> {
-            let mut guard = searcher.lock().unwrap_or_else(|p| p.into_inner());
+            let mut guard = searcher.lock_or_recover();
             if guard.is_none() {
                 let c = Connection::open_with_flags(
                     &path.0,
@@ -416,7 +417,7 @@ impl Db {
 
     /// The data moved in a way that may touch any feed (retention, retag, another process).
     pub fn bump(&self) {
-        let mut changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut changes = self.changes.lock_or_recover();
         changes.floor = self.version.fetch_add(1, Ordering::AcqRel) + 1;
     }
 
@@ -425,7 +426,7 @@ impl Db {
         match touched {
             crate::stories::Touched::All => self.bump(),
             crate::stories::Touched::Sources(names) => {
-                let mut changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+                let mut changes = self.changes.lock_or_recover();
                 let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
                 for n in names {
                     match changes.by_source.get_mut(n) {
@@ -445,7 +446,7 @@ impl Db {
         let Some(sources) = sources else {
             return self.version();
         };
-        let changes = self.changes.lock().unwrap_or_else(|p| p.into_inner());
+        let changes = self.changes.lock_or_recover();
         sources
             .iter()
             .filter_map(|s| changes.by_source.get(s))
