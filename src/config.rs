@@ -789,6 +789,11 @@ impl Default for RawFetch {
     }
 }
 
+/// How far apart the reports of one story may be, by default: three days.
+pub const DEFAULT_WINDOW_HOURS: u32 = 72;
+/// What the story engine may hold by default, in MiB (~62,000 reports).
+pub const DEFAULT_MEMORY_MB: u32 = 48;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawStories {
@@ -799,8 +804,8 @@ struct RawStories {
 impl Default for RawStories {
     fn default() -> Self {
         RawStories {
-            window_hours: 72,
-            memory_mb: (crate::store::DEFAULT_BUDGET >> 20) as u32,
+            window_hours: DEFAULT_WINDOW_HOURS,
+            memory_mb: DEFAULT_MEMORY_MB,
         }
     }
 }

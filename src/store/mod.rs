@@ -49,6 +49,7 @@ use anyhow::{Context, Result};
 use rusqlite::Connection;
 
 use crate::stories::Engine;
+use crate::sync::Recover;
 
 /// WAL pages after which the writer checkpoints itself (see [`open`]): 64 MiB of 4 KiB pages.
 const WRITER_AUTOCHECKPOINT: i64 = 16_384;
@@ -57,12 +58,11 @@ const WRITER_AUTOCHECKPOINT: i64 = 16_384;
 /// at 1,000 the copying was ~12% of a cold cycle's CPU (at 8,192, ~8%).
 const CHECKPOINT_BYTES: u64 = 32 << 20;
 
-/// The story window until the config says otherwise: three days.
-pub const DEFAULT_WINDOW: i64 = 72 * 3600;
+/// The story window until the config says otherwise (`[stories] window_hours`).
+pub const DEFAULT_WINDOW: i64 = crate::config::DEFAULT_WINDOW_HOURS as i64 * 3600;
 /// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
-pub const DEFAULT_BUDGET: usize = 48 << 20;
+pub const DEFAULT_BUDGET: usize = (crate::config::DEFAULT_MEMORY_MB as usize) << 20;
 
-use crate::sync::Recover;
 pub use sources::{
     FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
     sync_sources,
