@@ -3,7 +3,8 @@
 //!
 //! The dictionary (~20 MB) is compiled into the binary by `rumorph-dict-ru` and read in place,
 //! so a binary copied to another machine needs no files beside it. It is checked once, on first
-//! use ([`dictionary`]), and only a process that has topics to match ever asks for it.
+//! use ([`dictionary`]), by a process that parses feeds (search lemmas, storyline names, topics)
+//! or matches topics.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
