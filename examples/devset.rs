@@ -18,9 +18,13 @@
 //! The labels: `same` (one event), `affair` (the same affair, another event), `other`.
 //! A merge of anything but `same` is a false merge.
 
+#[path = "common/realnews.rs"]
+mod realnews;
+
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::path::PathBuf;
+
+use realnews::{Label, Pair, day_of, label, load_labels};
 
 use svodka::stories::{Boilerplate, Decision, Engine, Fingerprint, Report, Tune};
 
@@ -41,26 +45,6 @@ fn engine() -> Engine {
     })
 }
 
-#[derive(serde::Deserialize)]
-struct Pair {
-    id: u32,
-    id_1: String,
-    id_2: String,
-    title_1: String,
-    title_2: String,
-    text_1: String,
-    text_2: String,
-    url_1: String,
-    url_2: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Label {
-    Same,
-    Affair,
-    Other,
-}
-
 struct Article {
     title: String,
     text: String,
@@ -76,13 +60,13 @@ fn main() -> anyhow::Result<()> {
         .find(|a| !a.starts_with('-'))
         .map(String::as_str)
         .unwrap_or("both");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("SVODKA_DEVSET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data/paraphraser-news.jsonl.gz"));
+    let root = realnews::root();
     let labels = load_labels(&root.join("tests/data/real/pairs.tsv"))?;
     let across = load_across(&root.join("tests/data/real/articles.tsv"))?;
-    let pairs = load_pairs(&data, &labels)?;
+    let pairs: Vec<(Pair, Label)> = realnews::load_pairs(&realnews::data_path())?
+        .into_iter()
+        .filter_map(|p| labels.get(&p.id).map(|&l| (p, l)))
+        .collect();
     println!(
         "{} labelled pairs: {} same, {} affair, {} other",
         pairs.len(),
@@ -109,27 +93,6 @@ fn count(pairs: &[(Pair, Label)], l: Label) -> usize {
     pairs.iter().filter(|(_, x)| *x == l).count()
 }
 
-fn load_labels(path: &std::path::Path) -> anyhow::Result<HashMap<u32, Label>> {
-    let mut out = HashMap::new();
-    for line in std::fs::read_to_string(path)?.lines() {
-        let mut f = line.split('\t');
-        let (Some(id), Some(label)) = (f.next(), f.next()) else {
-            anyhow::bail!("{}: bad line {line:?}", path.display());
-        };
-        out.insert(id.parse()?, self::label(label)?);
-    }
-    Ok(out)
-}
-
-fn label(s: &str) -> anyhow::Result<Label> {
-    Ok(match s {
-        "same" => Label::Same,
-        "affair" => Label::Affair,
-        "other" => Label::Other,
-        _ => anyhow::bail!("bad label {s:?}"),
-    })
-}
-
 /// Labelled pairs of articles from different dataset pairs (the stream's merges that no pair
 /// covered, judged by reading): (article, article, label).
 fn load_across(path: &std::path::Path) -> anyhow::Result<Vec<(String, String, Label)>> {
@@ -142,53 +105,6 @@ fn load_across(path: &std::path::Path) -> anyhow::Result<Vec<(String, String, La
         out.push((a.to_string(), b.to_string(), label(l)?));
     }
     Ok(out)
-}
-
-fn load_pairs(
-    path: &std::path::Path,
-    labels: &HashMap<u32, Label>,
-) -> anyhow::Result<Vec<(Pair, Label)>> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: {e} (the ParaPhraser news set: set SVODKA_DEVSET)",
-            path.display()
-        )
-    })?;
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let mut out = Vec::new();
-    for line in reader.lines() {
-        let p: Pair = serde_json::from_str(&line?)?;
-        if let Some(&l) = labels.get(&p.id) {
-            out.push((p, l));
-        }
-    }
-    out.sort_by_key(|(p, _)| p.id);
-    Ok(out)
-}
-
-/// The day in a news address: `/2013/01/17/`, `/17/01/2013/` or `/20130117/`.
-fn day_of(url: &str) -> Option<i64> {
-    let parts: Vec<&str> = url.split('/').collect();
-    let num = |s: &str| s.parse::<u32>().ok();
-    let ymd = |y: u32, m: u32, d: u32| {
-        chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp())
-    };
-    for w in parts.windows(3) {
-        if let (Some(a), Some(b), Some(c)) = (num(w[0]), num(w[1]), num(w[2])) {
-            if w[0].len() == 4 && (2000..2100).contains(&a) {
-                return ymd(a, b, c);
-            }
-            if w[2].len() == 4 && (2000..2100).contains(&c) {
-                return ymd(c, b, a);
-            }
-        }
-    }
-    parts
-        .iter()
-        .find(|p| p.len() == 8 && p.starts_with("20") && num(p).is_some())
-        .and_then(|p| ymd(num(&p[..4])?, num(&p[4..6])?, num(&p[6..])?))
 }
 
 fn fingerprint(title: &str, text: &str) -> Fingerprint {

@@ -19,33 +19,16 @@
 //! Scored on the labelled pairs the engine did not merge: an `affair` pair is found when either
 //! story's page lists the other; a link between an `other` pair is wrong.
 
+#[path = "common/realnews.rs"]
+mod realnews;
+
 use std::collections::{HashMap, HashSet};
-use std::io::BufRead;
-use std::path::PathBuf;
+
+use realnews::{Label, Pair, day_of, load_labels, load_pairs};
 
 use chrono::{DateTime, Utc};
 use svodka::store::{Db, FetchState, Incoming};
 use svodka::stories::{Boilerplate, Fingerprint};
-
-#[derive(serde::Deserialize)]
-struct Pair {
-    id: u32,
-    id_1: String,
-    id_2: String,
-    title_1: String,
-    title_2: String,
-    text_1: String,
-    text_2: String,
-    url_1: String,
-    url_2: String,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
-enum Label {
-    Same,
-    Affair,
-    Other,
-}
 
 struct Article {
     title: String,
@@ -61,12 +44,8 @@ fn main() -> anyhow::Result<()> {
         .find(|a| !a.starts_with('-'))
         .map(String::as_str)
         .unwrap_or("both");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data = std::env::var_os("SVODKA_DEVSET")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("../shared/data/paraphraser-news.jsonl.gz"));
-    let labels = load_labels(&root.join("tests/data/real/pairs.tsv"))?;
-    let all = load_pairs(&data)?;
+    let labels = load_labels(&realnews::root().join("tests/data/real/pairs.tsv"))?;
+    let all = load_pairs(&realnews::data_path())?;
     let labelled: Vec<(&Pair, Label)> = all
         .iter()
         .filter_map(|p| labels.get(&p.id).map(|l| (p, *l)))
@@ -101,65 +80,6 @@ fn main() -> anyhow::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn load_labels(path: &std::path::Path) -> anyhow::Result<HashMap<u32, Label>> {
-    let mut out = HashMap::new();
-    for line in std::fs::read_to_string(path)?.lines() {
-        let mut f = line.split('\t');
-        let (Some(id), Some(label)) = (f.next(), f.next()) else {
-            anyhow::bail!("{}: bad line {line:?}", path.display());
-        };
-        let label = match label {
-            "same" => Label::Same,
-            "affair" => Label::Affair,
-            "other" => Label::Other,
-            _ => anyhow::bail!("{}: bad label {label:?}", path.display()),
-        };
-        out.insert(id.parse()?, label);
-    }
-    Ok(out)
-}
-
-fn load_pairs(path: &std::path::Path) -> anyhow::Result<Vec<Pair>> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: {e} (the ParaPhraser news set: set SVODKA_DEVSET)",
-            path.display()
-        )
-    })?;
-    let reader = std::io::BufReader::new(flate2::read::GzDecoder::new(file));
-    let mut out = Vec::new();
-    for line in reader.lines() {
-        out.push(serde_json::from_str::<Pair>(&line?)?);
-    }
-    out.sort_by_key(|p| p.id);
-    Ok(out)
-}
-
-/// The day in a news address: `/2013/01/17/`, `/17/01/2013/` or `/20130117/`.
-fn day_of(url: &str) -> Option<i64> {
-    let parts: Vec<&str> = url.split('/').collect();
-    let num = |s: &str| s.parse::<u32>().ok();
-    let ymd = |y: u32, m: u32, d: u32| {
-        chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc().timestamp())
-    };
-    for w in parts.windows(3) {
-        if let (Some(a), Some(b), Some(c)) = (num(w[0]), num(w[1]), num(w[2])) {
-            if w[0].len() == 4 && (2000..2100).contains(&a) {
-                return ymd(a, b, c);
-            }
-            if w[2].len() == 4 && (2000..2100).contains(&c) {
-                return ymd(c, b, a);
-            }
-        }
-    }
-    parts
-        .iter()
-        .find(|p| p.len() == 8 && p.starts_with("20") && num(p).is_some())
-        .and_then(|p| ymd(num(&p[..4])?, num(&p[4..6])?, num(&p[6..])?))
 }
 
 const AGENCIES: u64 = 20;
@@ -308,18 +228,7 @@ fn run(
         incoming.entities = svodka::storyline::entities(&a.title, &lead);
         naming += named.elapsed();
         let source = format!("agency-{ag}");
-        let state = FetchState {
-            url: String::new(),
-            etag: None,
-            last_modified: None,
-            last_fetch: None,
-            last_status: None,
-            last_error: None,
-            error_streak: 0,
-            next_due: None,
-            moved_to: None,
-            gone: false,
-        };
+        let state = FetchState::default();
         db.with_engine(|c, e| {
             svodka::store::save_fetch(c, e, &source, &[incoming], None, &state, when)
         })?;

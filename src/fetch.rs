@@ -432,21 +432,7 @@ impl Poster {
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body)
             .send();
-        let resp = match tokio::time::timeout(self.timeout, send).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
-            Ok(Err(e)) => return Err(FetchError::Network(e.to_string())),
-            Err(_) => return Err(FetchError::Timeout(self.timeout)),
-        };
-        let status = resp.status().as_u16();
-        if resp.status().is_success() {
-            Ok(status)
-        } else {
-            Err(FetchError::Status {
-                status,
-                retry_after: None,
-            })
-        }
+        self.answer(send).await
     }
 }
 

@@ -267,18 +267,7 @@ mod tests {
         let mut incoming = Incoming::new(item.clone(), vec![]);
         incoming.entities = crate::storyline::entities(&item.title, &item.text);
         assert!(incoming.entities.iter().any(|e| e.name == "шатохин"));
-        let state = FetchState {
-            url: String::new(),
-            etag: None,
-            last_modified: None,
-            last_fetch: None,
-            last_status: None,
-            last_error: None,
-            error_streak: 0,
-            next_due: None,
-            moved_to: None,
-            gone: false,
-        };
+        let state = FetchState::default();
         db.with_engine(|c, e| save_fetch(c, e, "a", &[incoming], None, &state, long_ago))
             .unwrap();
         assert_eq!(

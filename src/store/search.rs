@@ -145,28 +145,7 @@ pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, Fi
         )
     };
     let mut args: Vec<rusqlite::types::Value> = vec![f.now.into(), f.fts.to_string().into()];
-    if let Some(sources) = f.sources {
-        sql.push_str(&format!(
-            " AND i.source IN ({})",
-            marks(args.len(), sources.len())
-        ));
-        args.extend(sources.iter().map(|s| s.clone().into()));
-    }
-    if !f.topics.is_empty() {
-        sql.push_str(&format!(
-            " AND i.id IN (SELECT item_id FROM item_topics WHERE topic IN ({}))",
-            marks(args.len(), f.topics.len())
-        ));
-        args.extend(f.topics.iter().map(|s| s.clone().into()));
-    }
-    if let Some(since) = f.since {
-        args.push(since.into());
-        sql.push_str(&format!(" AND i.published >= ?{}", args.len()));
-    }
-    if let Some(until) = f.until {
-        args.push(until.into());
-        sql.push_str(&format!(" AND i.published < ?{}", args.len()));
-    }
+    push_filters(&mut sql, &mut args, f);
     sql.push_str(if f.by_date {
         " ORDER BY i.published DESC, i.id DESC"
     } else {
@@ -198,15 +177,9 @@ pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, Fi
     })
 }
 
-/// Whether a report of `story` matches `f` (its expression, sources, topics and dates): an
-/// alert's search, asked of one new story. The index is asked per report (`rowid =`), so a
-/// common word costs no more than a rare one.
-pub fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Result<bool> {
-    let mut sql = String::from(
-        "SELECT count(*) FROM items i WHERE coalesce(i.story_id, i.id) = ?1
-           AND EXISTS (SELECT 1 FROM search WHERE search MATCH ?2 AND search.rowid = i.id)",
-    );
-    let mut args: Vec<rusqlite::types::Value> = vec![story.into(), f.fts.to_string().into()];
+/// Adds `f`'s sources, topics and dates to a query over `items i`, as numbered parameters after
+/// those already in `args`.
+fn push_filters(sql: &mut String, args: &mut Vec<rusqlite::types::Value>, f: &Find) {
     if let Some(sources) = f.sources {
         sql.push_str(&format!(
             " AND i.source IN ({})",
@@ -229,6 +202,18 @@ pub fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Resul
         args.push(until.into());
         sql.push_str(&format!(" AND i.published < ?{}", args.len()));
     }
+}
+
+/// Whether a report of `story` matches `f` (its expression, sources, topics and dates): an
+/// alert's search, asked of one new story. The index is asked per report (`rowid =`), so a
+/// common word costs no more than a rare one.
+pub fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Result<bool> {
+    let mut sql = String::from(
+        "SELECT count(*) FROM items i WHERE coalesce(i.story_id, i.id) = ?1
+           AND EXISTS (SELECT 1 FROM search WHERE search MATCH ?2 AND search.rowid = i.id)",
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![story.into(), f.fts.to_string().into()];
+    push_filters(&mut sql, &mut args, f);
     let n: i64 = conn
         .prepare_cached(&sql)?
         .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
