@@ -213,6 +213,7 @@ fn build(path: &std::path::Path, n: usize) {
     let (mut lemmas, mut indexing) = (Duration::ZERO, Duration::ZERO);
     while (id as usize) < n {
         let tx = conn.transaction().expect("tx");
+        let mut indexed = Vec::with_capacity(batch);
         for _ in 0..batch.min(n - id as usize) {
             id += 1;
             let (title, text) = report(&mut rng);
@@ -250,11 +251,13 @@ fn build(path: &std::path::Path, n: usize) {
             let t = Instant::now();
             let terms = lem.terms(&title, &text);
             lemmas += t.elapsed();
-            let t = Instant::now();
-            svodka::store::search::index(&tx, id, &terms).expect("index");
-            indexing += t.elapsed();
+            indexed.push((id, terms));
         }
+        // As `store::save_fetch` writes them: after the fetch's other statements.
         let t = Instant::now();
+        for (id, terms) in &indexed {
+            svodka::store::search::index(&tx, *id, terms, true).expect("index");
+        }
         tx.commit().expect("commit");
         indexing += t.elapsed();
         if id % 100_000 == 0 && id > 0 {

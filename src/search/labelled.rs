@@ -89,7 +89,7 @@ fn recall_at_20_and_results_without_the_querys_lemmas() {
             rusqlite::params![id, at],
         )
         .expect("a story");
-        store::search::index(&conn, *id, &lem.terms(title, text)).expect("indexed");
+        store::search::index(&conn, *id, &lem.terms(title, text), true).expect("indexed");
     }
     let cfg_text: String = sources
         .iter()

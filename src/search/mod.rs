@@ -231,7 +231,7 @@ mod tests {
                 [i],
             )
             .unwrap();
-            store::search::index(&conn, i, &t).unwrap();
+            store::search::index(&conn, i, &t, true).unwrap();
         }
         let f = Find {
             fts: "(\"склад\")",

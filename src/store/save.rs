@@ -90,13 +90,25 @@ pub fn save_fetch(
     // committed in between, whatever the busy timeout.
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut counts = Counts::default();
+    let mut searched = Vec::new();
     for incoming in items {
-        save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?;
+        if let Some((id, new)) =
+            save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?
+        {
+            searched.push((id, new, incoming));
+        }
     }
     if let Some(b) = boilerplate {
         stories::save_boilerplate(&tx, source, b, now.timestamp())?;
     }
     write_fetch_state(&tx, source, state, true)?;
+    // The index's rows go last, with no other statement after them: a statement that opens a
+    // savepoint makes FTS5 write its pending rows out as a segment of their own, and one
+    // segment per fetch rather than per report is half of what indexing costs.
+    searched.sort_by_key(|(id, _, _)| *id);
+    for (id, new, incoming) in searched {
+        super::search::index(&tx, id, &incoming.terms(), new)?;
+    }
     tx.commit()?;
     Ok(counts)
 }
@@ -127,6 +139,8 @@ fn find(
     .optional()
 }
 
+/// Saves one report; `Some((id, new))` when its search terms are still to be indexed (see
+/// `save_fetch`).
 fn save_item(
     tx: &Transaction,
     engine: &mut Engine,
@@ -134,7 +148,7 @@ fn save_item(
     incoming: &Incoming,
     now: i64,
     counts: &mut Counts,
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<Option<(i64, bool)>> {
     let item = &incoming.item;
     let key = item.source_key();
     let hash = &incoming.hash;
@@ -151,11 +165,11 @@ fn save_item(
     if let Some((id, stored_hash, stored_title, story)) = found {
         if stored_hash == *hash && stored_title == item.title {
             counts.unchanged += 1;
-            return Ok(());
+            return Ok(None);
         }
         update(tx, engine, id, story, source, incoming, hash, now)?;
         counts.updated += 1;
-        return Ok(());
+        return Ok(incoming.index.then_some((id, false)));
     }
     let published = item.published.timestamp();
     // The same canonical link from another agency is the same report carried twice.
@@ -202,10 +216,8 @@ fn save_item(
     ])?;
     let id = tx.last_insert_rowid();
     add_topics(tx, id, &incoming.topics)?;
-    if incoming.index {
-        super::search::index(tx, id, &incoming.terms())?;
-    } else {
-        super::search::unindexed_report(tx, id)?;
+    if !incoming.index {
+        super::search::unindexed_report(tx, id, true)?;
     }
     super::related::add_entities(tx, id, &incoming.entities)?;
     let (copy, story) = match decision {
@@ -222,7 +234,7 @@ fn save_item(
         counts.new += 1;
     }
     engine.insert(id, source, published, now, story, copy, &incoming.fp);
-    Ok(())
+    Ok(incoming.index.then_some((id, true)))
 }
 
 /// The engine's decision checked against the database, which is the authority on
@@ -283,10 +295,8 @@ fn update(
         incoming.fp.to_bytes(),
     ])?;
     set_topics(tx, id, &incoming.topics)?;
-    if incoming.index {
-        super::search::index(tx, id, &incoming.terms())?;
-    } else {
-        super::search::unindexed_report(tx, id)?;
+    if !incoming.index {
+        super::search::unindexed_report(tx, id, false)?;
     }
     super::related::set_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {

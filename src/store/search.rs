@@ -8,21 +8,28 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::search::Terms;
 
-/// Indexes a report (a new one, or an edited one again).
-pub fn index(conn: &Connection, id: i64, terms: &Terms) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
-        .execute([id])?;
+/// Indexes a report: a `new` one (never indexed), or one indexed before (edited), whose old
+/// terms go first. Within a transaction, write a batch's rows in rowid order and after its
+/// other statements: FTS5 writes its pending rows out as a segment of their own before any
+/// statement that opens a savepoint, and before a rowid lower than the last it took.
+pub fn index(conn: &Connection, id: i64, terms: &Terms, new: bool) -> rusqlite::Result<()> {
+    if !new {
+        conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+            .execute([id])?;
+    }
     conn.prepare_cached("INSERT INTO search (rowid, title, body, more) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![id, terms.title, terms.body, terms.more])?;
     Ok(())
 }
 
 /// A report stored with the index off (`[search] index = false`): the backfill's range is
-/// widened to reach it, so turning the index on later finds it too. An edited report's old
-/// terms go, as they no longer say what it holds.
-pub fn unindexed_report(conn: &Connection, id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
-        .execute([id])?;
+/// widened to reach it, so turning the index on later finds it too. An edited (not `new`)
+/// report's old terms go, as they no longer say what it holds.
+pub fn unindexed_report(conn: &Connection, id: i64, new: bool) -> rusqlite::Result<()> {
+    if !new {
+        conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
+            .execute([id])?;
+    }
     conn.prepare_cached("UPDATE search_backfill SET upto = max(upto, ?1)")?
         .execute([id])?;
     Ok(())
@@ -69,7 +76,8 @@ pub fn backfilled(
             .prepare_cached("SELECT count(*) FROM items WHERE id = ?1 AND content_hash = ?2")?
             .query_row(params![id, hash], |r| r.get(0))?;
         if same {
-            index(&tx, *id, terms)?;
+            // Not `new`: an edit may have indexed it since the index was turned on again.
+            index(&tx, *id, terms, false)?;
         }
     }
     tx.execute("UPDATE search_backfill SET done = max(done, ?1)", [reached])?;
@@ -232,4 +240,102 @@ fn marks(start: usize, n: usize) -> String {
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Db, FetchState, Incoming, save_fetch};
+
+    fn item(n: usize, title: &str, text: &str) -> crate::model::Item {
+        crate::model::Item {
+            guid: Some(format!("g{n}")),
+            link: Some(format!("https://a.test/{n}")),
+            title: title.into(),
+            summary: None,
+            content: None,
+            text: text.into(),
+            author: None,
+            image: None,
+            published: chrono::Utc::now(),
+            date_from_first_seen: false,
+            link_shared: false,
+        }
+    }
+
+    fn found(db: &Db, fts: &str) -> Vec<i64> {
+        let f = Find {
+            fts,
+            cap: 100,
+            now: chrono::Utc::now().timestamp(),
+            ..Find::default()
+        };
+        let mut ids: Vec<i64> = db
+            .with(|c| find(c, &f, Duration::from_secs(10)))
+            .unwrap()
+            .iter()
+            .map(|h| h.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    #[test]
+    fn a_fetch_is_indexed_as_one_segment_and_an_edit_replaces_the_old_terms() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.db")).unwrap();
+        let towns = ["Липецке", "Ельце", "Воронеже", "Тамбове", "Курске", "Орле"];
+        let fetch = |items: Vec<crate::model::Item>| {
+            let incoming: Vec<Incoming> = items
+                .into_iter()
+                .map(|i| Incoming::new(i, vec![]))
+                .collect();
+            db.with_engine(|c, e| {
+                save_fetch(
+                    c,
+                    e,
+                    "a",
+                    &incoming,
+                    None,
+                    &FetchState::default(),
+                    chrono::Utc::now(),
+                )
+            })
+            .unwrap()
+        };
+        let first: Vec<_> = towns
+            .iter()
+            .enumerate()
+            .map(|(n, t)| {
+                item(
+                    n,
+                    &format!("Пожар в {t}"),
+                    &format!("В {t} горел склад номер {n}."),
+                )
+            })
+            .collect();
+        assert_eq!(fetch(first).new, 6);
+        // FTS5 numbers each segment it writes (its origin): the fetch's reports share one.
+        let origins: i64 = db
+            .with(|c| {
+                c.query_row(
+                    "SELECT count(DISTINCT origin) FROM search_docsize",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(origins, 1, "one segment for the whole fetch");
+        assert_eq!(found(&db, "(\"склад\")").len(), 6);
+        // The next fetch edits the first report and brings a new one.
+        let counts = fetch(vec![
+            item(0, "Наводнение в Липецке", "В Липецке затопило подвал."),
+            item(9, "Пожар в Брянске", "В Брянске горел склад."),
+        ]);
+        assert_eq!((counts.new, counts.updated), (1, 1));
+        assert_eq!(found(&db, "(\"склад\")").len(), 6);
+        assert_eq!(found(&db, "(\"подвал\")").len(), 1);
+        assert_eq!(found(&db, "(\"брянск\")").len(), 1);
+        assert!(found(&db, "(\"пожар\" AND \"липецк\")").is_empty());
+    }
 }
