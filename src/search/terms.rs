@@ -10,11 +10,13 @@ use rustc_hash::FxHashMap;
 use crate::morph;
 use crate::text::{Stems, raw_words};
 
-/// Words whose lemmas a thread keeps. A report's whole text has a wider vocabulary than the
-/// titles and leads topics look at (morph's own cache holds 8,192 words): a year of regional
-/// news uses tens of thousands of forms; the most frequent are most of any text (Zipf).
-/// ~150 bytes a word: ~2.5 MB a thread.
-const CACHED_WORDS: usize = 16_384;
+/// Words whose lemmas a thread keeps, in each of its two generations. A report's whole text
+/// has a wider vocabulary than the titles and leads topics look at (morph's own cache holds
+/// 8,192 words): a year of regional news uses hundreds of thousands of forms, the most frequent
+/// of which are most of any text (Zipf). When the young generation is full it becomes the old
+/// one and the old one goes: a word met in either is kept, so the frequent ones never leave.
+/// ~150 bytes a word: up to ~10 MB a thread.
+const CACHED_WORDS: usize = 32_768;
 
 /// Words the index leaves out, by their likeliest lemma: prepositions, conjunctions, particles,
 /// pronouns and «быть», a third of a Russian text's words, found in nearly every report (a
@@ -93,11 +95,25 @@ pub fn is_stop(lemma: &str) -> bool {
     STOP.binary_search(&lemma).is_ok()
 }
 
-/// A word's lemmas as the index writes them: the likeliest, and the others joined by spaces.
-type Lemmas = Rc<(Box<str>, Box<str>)>;
+/// A word's lemmas as the index writes them: the likeliest, the others joined by spaces, and
+/// whether the likeliest is a stop word.
+struct Entry {
+    first: Box<str>,
+    more: Box<str>,
+    stop: bool,
+}
+
+type Lemmas = Rc<Entry>;
+
+/// The young and the old generation (see [`CACHED_WORDS`]).
+#[derive(Default)]
+struct Cache {
+    young: FxHashMap<Box<str>, Lemmas>,
+    old: FxHashMap<Box<str>, Lemmas>,
+}
 
 thread_local! {
-    static LEMMAS: RefCell<FxHashMap<Box<str>, Lemmas>> = RefCell::new(FxHashMap::default());
+    static LEMMAS: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
 /// A report's terms, one string per FTS5 column. `title` and `body` hold one term per word, in
@@ -135,35 +151,51 @@ impl Lemmatizer {
     /// lemma); a word the dictionary lacks is its Snowball stem alone.
     pub fn lemmas(&self, word: &str) -> Vec<String> {
         let l = self.cached(word);
-        std::iter::once(l.0.to_string())
-            .chain(l.1.split(' ').filter(|s| !s.is_empty()).map(str::to_string))
+        std::iter::once(l.first.to_string())
+            .chain(
+                l.more
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            )
             .collect()
     }
 
     /// [`Lemmatizer::lemmas`] as the index writes them, remembered on the calling thread:
     /// taking every word of every report to its lemmas was most of what indexing cost.
     fn cached(&self, word: &str) -> Lemmas {
+        let entry = |l: Vec<String>| {
+            Rc::new(Entry {
+                stop: is_stop(&l[0]),
+                first: l[0].as_str().into(),
+                more: l[1..].join(" ").into(),
+            })
+        };
         if self.dict.is_none() {
-            let l = self.look_up(word);
-            return Rc::new((l[0].clone().into(), l[1..].join(" ").into()));
+            return entry(self.look_up(word));
         }
         LEMMAS.with(|cache| {
-            if let Some(l) = cache.borrow().get(word) {
+            let mut cache = cache.borrow_mut();
+            if let Some(l) = cache.young.get(word) {
                 return l.clone();
             }
-            let l = self.look_up(word);
-            let l: Lemmas = Rc::new((l[0].clone().into(), l[1..].join(" ").into()));
-            let mut cache = cache.borrow_mut();
-            if cache.len() >= CACHED_WORDS {
-                cache.clear();
+            let l = match cache.old.remove(word) {
+                Some(l) => l,
+                None => entry(self.look_up(word)),
+            };
+            if cache.young.len() >= CACHED_WORDS {
+                cache.old = std::mem::take(&mut cache.young);
             }
-            cache.insert(word.into(), l.clone());
+            cache.young.insert(word.into(), l.clone());
             l
         })
     }
 
     fn look_up(&self, word: &str) -> Vec<String> {
-        if let Some(readings) = self.dict.and_then(|d| morph::readings(d, word)) {
+        // A word the dictionary lacks is not analysed at all (its guessed readings would be
+        // thrown away below): a third of a text's distinct words are names and rarer forms.
+        let known = self.dict.filter(|d| d.is_known(word));
+        if let Some(readings) = known.and_then(|d| morph::readings(d, word)) {
             let mut by_lemma: Vec<(&str, f64)> = Vec::new();
             for r in readings.iter() {
                 match by_lemma.iter_mut().find(|(l, _)| *l == r.lemma) {
@@ -222,18 +254,18 @@ impl Lemmatizer {
     fn push(&self, text: &str, main: &mut String, more: &mut String) {
         for w in raw_words(text) {
             let l = self.cached(w);
-            if is_stop(&l.0) {
+            if l.stop {
                 continue;
             }
             if !main.is_empty() {
                 main.push(' ');
             }
-            main.push_str(&l.0);
-            if !l.1.is_empty() {
+            main.push_str(&l.first);
+            if !l.more.is_empty() {
                 if !more.is_empty() {
                     more.push(' ');
                 }
-                more.push_str(&l.1);
+                more.push_str(&l.more);
             }
         }
     }
