@@ -299,6 +299,8 @@ fn main() {
         eprintln!("search bench: reusing {} ({n} reports)", path.display());
     }
     let conn = svodka::store::open(&path).expect("open");
+    // As the daemon's searches read it.
+    svodka::store::search::searching(&conn).expect("searching");
     let size = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0) };
     let index_bytes = size("SELECT sum(length(block)) FROM search_data")
         + size("SELECT sum(length(term)) + 16 * count(*) FROM search_idx")

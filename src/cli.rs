@@ -637,6 +637,7 @@ pub fn search(path: &Path, q: &str, period: &str, limit: usize, format: &str) ->
         ),
     };
     let conn = store::open(&cfg.storage.path)?;
+    store::search::searching(&conn).context("cannot set up the database to search")?;
     let lem = crate::search::Lemmatizer::new();
     let mut query = crate::search::Query::parse(q, &cfg, &lem).map_err(|e| anyhow!("{e}"))?;
     query.since = query.since.max(since);

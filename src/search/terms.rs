@@ -164,6 +164,12 @@ impl Lemmatizer {
     /// [`Lemmatizer::lemmas`] as the index writes them, remembered on the calling thread:
     /// taking every word of every report to its lemmas was most of what indexing cost.
     fn cached(&self, word: &str) -> Lemmas {
+        self.with_lookup(|lookup| lookup(word))
+    }
+
+    /// Runs `f` with a lookup of words' lemmas that remembers them on the calling thread; the
+    /// cache is borrowed once for all the words `f` looks up (a text's hundreds).
+    fn with_lookup<R>(&self, f: impl FnOnce(&mut dyn FnMut(&str) -> Lemmas) -> R) -> R {
         let entry = |l: Vec<String>| {
             Rc::new(Entry {
                 stop: is_stop(&l[0]),
@@ -172,22 +178,24 @@ impl Lemmatizer {
             })
         };
         if self.dict.is_none() {
-            return entry(self.look_up(word));
+            return f(&mut |w| entry(self.look_up(w)));
         }
         LEMMAS.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some(l) = cache.young.get(word) {
-                return l.clone();
-            }
-            let l = match cache.old.remove(word) {
-                Some(l) => l,
-                None => entry(self.look_up(word)),
-            };
-            if cache.young.len() >= CACHED_WORDS {
-                cache.old = std::mem::take(&mut cache.young);
-            }
-            cache.young.insert(word.into(), l.clone());
-            l
+            f(&mut |w| {
+                if let Some(l) = cache.young.get(w) {
+                    return l.clone();
+                }
+                let l = match cache.old.remove(w) {
+                    Some(l) => l,
+                    None => entry(self.look_up(w)),
+                };
+                if cache.young.len() >= CACHED_WORDS {
+                    cache.old = std::mem::take(&mut cache.young);
+                }
+                cache.young.insert(w.into(), l.clone());
+                l
+            })
         })
     }
 
@@ -245,28 +253,36 @@ impl Lemmatizer {
 
     /// The terms of a report's title and text (the text with its source's boilerplate removed).
     pub fn terms(&self, title: &str, text: &str) -> Terms {
-        let mut t = Terms::default();
-        self.push(title, &mut t.title, &mut t.more);
-        self.push(text, &mut t.body, &mut t.more);
+        let mut t = Terms {
+            title: String::with_capacity(title.len()),
+            body: String::with_capacity(text.len()),
+            more: String::new(),
+        };
+        self.with_lookup(|lookup| {
+            push(lookup, title, &mut t.title, &mut t.more);
+            push(lookup, text, &mut t.body, &mut t.more);
+        });
         t
     }
+}
 
-    fn push(&self, text: &str, main: &mut String, more: &mut String) {
-        for w in raw_words(text) {
-            let l = self.cached(w);
-            if l.stop {
-                continue;
+/// Appends the terms of `text`'s words to `main` (one per word) and `more` (their other
+/// readings).
+fn push(lookup: &mut dyn FnMut(&str) -> Lemmas, text: &str, main: &mut String, more: &mut String) {
+    for w in raw_words(text) {
+        let l = lookup(w);
+        if l.stop {
+            continue;
+        }
+        if !main.is_empty() {
+            main.push(' ');
+        }
+        main.push_str(&l.first);
+        if !l.more.is_empty() {
+            if !more.is_empty() {
+                more.push(' ');
             }
-            if !main.is_empty() {
-                main.push(' ');
-            }
-            main.push_str(&l.first);
-            if !l.more.is_empty() {
-                if !more.is_empty() {
-                    more.push(' ');
-                }
-                more.push_str(&l.more);
-            }
+            more.push_str(&l.more);
         }
     }
 }

@@ -395,6 +395,7 @@ impl Db {
                 )
                 .and_then(|c| {
                     c.busy_timeout(std::time::Duration::from_secs(10))
+                        .and_then(|()| search::searching(&c))
                         .map(|()| c)
                 })
                 .with_context(|| {

@@ -8,6 +8,13 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::search::Terms;
 
+/// Sets up a connection that searches: the index's pages and the reports' dates are read
+/// through a memory map, not copied from the OS's page cache one by one (a broad query reads
+/// tens of thousands of pages).
+pub fn searching(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "mmap_size", 1i64 << 31)
+}
+
 /// Indexes a report: a `new` one (never indexed), or one indexed before (edited), whose old
 /// terms go first. Within a transaction, write a batch's rows in rowid order and after its
 /// other statements: FTS5 writes its pending rows out as a segment of their own before any
