@@ -27,7 +27,8 @@ use std::collections::{HashMap, HashSet};
 use realnews::{Label, Pair, day_of, load_labels, load_pairs};
 
 use chrono::{DateTime, Utc};
-use svodka::store::{Db, FetchState, Incoming};
+use svodka::model::FetchState;
+use svodka::store::{Db, Incoming};
 use svodka::stories::{Boilerplate, Fingerprint};
 
 struct Article {

@@ -175,7 +175,7 @@ fn check_storage_folder(cfg: &Config) -> std::result::Result<(), ConfigError> {
     }
 }
 
-fn open_db(cfg: &Config) -> Result<rusqlite::Connection> {
+fn open_db(cfg: &Config) -> Result<store::Sqlite> {
     let conn = store::open(&cfg.storage.path)?;
     store::sync_sources(&conn, &cfg.sources).context("cannot record the configured sources")?;
     Ok(conn)
@@ -644,7 +644,7 @@ pub fn search(path: &Path, q: &str, period: &str, limit: usize, format: &str) ->
     let limit = limit.clamp(1, crate::search::MAX_LIMIT);
     let results =
         crate::search::run_parsed(&conn, query, limit, now, &lem).map_err(|e| match e {
-            crate::search::SearchError::Sql(e) => anyhow!("cannot search: {e}"),
+            crate::search::SearchError::Store(e) => anyhow!("cannot search: {e}"),
             e => anyhow!("{e}"),
         })?;
     if let Some(left) = results.building {

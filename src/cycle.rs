@@ -10,8 +10,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Source};
 use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
 use crate::metrics::Metrics;
+use crate::model::FetchState;
+pub use crate::model::{Outcome, Skips};
 use crate::schedule::backoff;
-use crate::store::{self, Counts, Db, FetchState};
+use crate::store::{self, Db};
 use crate::topics::Matcher;
 
 /// What a cycle needs: the config it runs under and the shared resources.
@@ -77,25 +79,6 @@ fn index_names(cfg: &Config) -> Arc<HashMap<String, usize>> {
             .map(|(i, s)| (s.name.clone(), i))
             .collect(),
     )
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Fetched and stored; the entries it could not use are reported beside the counts.
-    Saved(Counts, Skips),
-    NotModified,
-    /// Not fetched this time: backing off, gone, or shutting down.
-    Skipped(String),
-    Failed(String),
-}
-
-/// Entries of a stored fetch that could not be used: how many, and the first one's reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Skips {
-    pub count: usize,
-    pub first: Option<String>,
-    /// Items stored with a field cut to its bound (`parse::limits`).
-    pub shortened: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -433,7 +433,7 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
 /// `data_version` moves when it commits, and then the rendered feeds are rendered again.
 async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
-    let read = |c: &mut rusqlite::Connection| -> Option<i64> {
+    let read = |c: &mut store::Sqlite| -> Option<i64> {
         c.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
     };
     let mut last = db.call(read).await.ok().flatten();
@@ -547,7 +547,7 @@ async fn build_search_index(db: Db, shutdown: CancellationToken) {
     let mut batches = 0u32;
     while !shutdown.is_cancelled() {
         match db
-            .call(|c| crate::search::backfill_step(c, INDEX_BATCH))
+            .call(|c| crate::store::search::backfill_step(c, INDEX_BATCH))
             .await
         {
             Ok(Ok((n, left))) => {

@@ -5,6 +5,7 @@
 //! checked against where it leads (`redirects`).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -121,9 +122,7 @@ impl Fetcher {
         };
         Ok(Fetcher {
             client: builder().build()?,
-            public_only: builder()
-                .dns_resolver(Arc::new(redirects::PublicOnly))
-                .build()?,
+            public_only: builder().dns_resolver(Arc::new(PublicOnly)).build()?,
             allow_private_redirects: cfg.allow_private_redirects,
             own: cfg.own.clone(),
             timeout: cfg.timeout,
@@ -440,4 +439,26 @@ impl Poster {
 /// uses the same key): its name in lower case, the port aside.
 pub fn host_key(url: &Url) -> String {
     url.host_str().unwrap_or("").to_ascii_lowercase()
+}
+
+/// The resolver of the client that follows redirects from a public origin: it answers only
+/// with public addresses, so what was checked before a hop is what is connected to.
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(private) = addrs.iter().find(|a| !redirects::is_public(a.ip())) {
+                return Err(format!(
+                    "{host} resolves to a private address ({}); a redirect from a public address may not lead there",
+                    private.ip()
+                )
+                .into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }

@@ -21,32 +21,21 @@
 //! - [`demo`]: the bundled sample agencies.
 //! - [`cli`]: what each command does; `main.rs` only parses arguments.
 
-pub mod background;
 pub mod cli;
-pub mod config;
 pub mod cycle;
 pub mod daemon;
-pub mod dedup;
 pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod fetch;
 pub mod metrics;
-pub mod model;
-pub mod morph;
-pub mod pages;
-pub mod parse;
-pub mod publish;
-pub mod redirects;
 pub mod retag;
-pub mod schedule;
-pub mod search;
 pub mod server;
-pub mod store;
-pub mod stories;
-pub mod storyline;
-pub mod sync;
-pub mod text;
-pub mod topics;
-pub mod trending;
 pub mod websub;
+
+pub use svodka_core::{
+    archive, config, dedup, model, morph, pages, parse, publish, redirects, schedule, search,
+    stories, storyline, sync, text, topics, trending,
+};
+pub use svodka_store as store;
+pub use svodka_store::background;

@@ -15,6 +15,7 @@ use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::archive::StoreError;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::pages;
@@ -693,17 +694,13 @@ async fn index(State(st): State<AppState>, req: HeaderMap) -> Response {
                 match made {
                     // Compressed once here, for every reader it is served to.
                     Ok(Ok(page)) => Ok(Page::made_once(page).await),
-                    Ok(Err(e)) => Err(Ok(Err(e))),
-                    Err(e) => Err(Err(e)),
+                    Ok(Err(e)) => Err(anyhow::Error::from(e)),
+                    Err(e) => Err(e),
                 }
             }
         })
         .await;
-    let page = match page {
-        Ok(page) => Ok(Ok(page)),
-        Err(failed) => failed,
-    };
-    html_page(&req, page.map(|r| r.map(Some)))
+    html_page(&req, page.map(Some))
 }
 
 async fn sources_page(State(st): State<AppState>, req: HeaderMap) -> Response {
@@ -780,32 +777,20 @@ async fn topic_page(st: AppState, name: String, req: HeaderMap) -> Response {
 /// connection is not held for it, and a large one on the blocking pool.
 async fn for_reader(
     req: &HeaderMap,
-    page: anyhow::Result<rusqlite::Result<Option<String>>>,
-) -> anyhow::Result<rusqlite::Result<Option<Page>>> {
+    page: anyhow::Result<Result<Option<String>, StoreError>>,
+) -> anyhow::Result<Option<Page>> {
     let gzip = accepts_gzip(req);
-    match page {
-        Ok(Ok(Some(body))) if gzip && body.len() > 64 * 1024 => {
-            Ok(Ok(Some(Page::made_once(body).await)))
-        }
-        Ok(Ok(body)) => Ok(Ok(body.map(|b| Page::new(b, gzip)))),
-        Ok(Err(e)) => Ok(Err(e)),
-        Err(e) => Err(e),
+    match page?? {
+        Some(body) if gzip && body.len() > 64 * 1024 => Ok(Some(Page::made_once(body).await)),
+        body => Ok(body.map(|b| Page::new(b, gzip))),
     }
 }
 
 /// A rendered page (or 404 for `None`), with an ETag of its bytes.
-fn html_page(req: &HeaderMap, page: anyhow::Result<rusqlite::Result<Option<Page>>>) -> Response {
+fn html_page(req: &HeaderMap, page: anyhow::Result<Option<Page>>) -> Response {
     match page {
-        Ok(Ok(Some(page))) => tagged(req, "text/html; charset=utf-8", &page),
-        Ok(Ok(None)) => (StatusCode::NOT_FOUND, "страница не найдена\n").into_response(),
-        Ok(Err(e)) => {
-            tracing::error!("cannot build a page: {e}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "cannot read the database\n",
-            )
-                .into_response()
-        }
+        Ok(Some(page)) => tagged(req, "text/html; charset=utf-8", &page),
+        Ok(None) => (StatusCode::NOT_FOUND, "страница не найдена\n").into_response(),
         Err(e) => {
             tracing::error!("cannot build a page: {e:#}");
             (

@@ -24,7 +24,8 @@ use super::config::Alert;
 use crate::config::Config;
 use crate::fetch::Poster;
 use crate::metrics::Metrics;
-use crate::store::{Db, StoredItem};
+use crate::model::Entry;
+use crate::store::Db;
 
 /// Reports looked at per pass.
 const BATCH: usize = 2_000;
@@ -71,7 +72,7 @@ fn rfc3339(ts: i64) -> String {
 }
 
 /// The distinct sources of a story's reports, the lead's first.
-fn sources_of(s: &StoredItem) -> Vec<&str> {
+fn sources_of(s: &Entry) -> Vec<&str> {
     let mut out = vec![s.source.as_str()];
     for o in &s.others {
         if !out.contains(&o.source.as_str()) {
@@ -82,7 +83,7 @@ fn sources_of(s: &StoredItem) -> Vec<&str> {
 }
 
 /// Whether a story matches an alert's filter.
-pub fn matches(cfg: &Config, a: &Alert, s: &StoredItem) -> bool {
+pub fn matches(cfg: &Config, a: &Alert, s: &Entry) -> bool {
     if let Some(names) = a.filter.source_names(&cfg.sources)
         && !sources_of(s)
             .iter()
@@ -112,7 +113,7 @@ pub fn due_events(a: &Alert, agencies: usize, claimed: &[String]) -> Vec<&'stati
     Vec::new()
 }
 
-pub fn payload(cfg: &Config, alert: &str, event: &'static str, s: &StoredItem) -> Payload {
+pub fn payload(cfg: &Config, alert: &str, event: &'static str, s: &Entry) -> Payload {
     let agency = |n: &str| cfg.source(n).map_or(n, |s| s.title.as_str()).to_string();
     let lead = std::iter::once((&s.source, &s.title, &s.link, s.published));
     let others = s
@@ -381,10 +382,11 @@ async fn pass(
         let searches = searches(cfg);
         let found = db
             .read(move |c| {
-                let (ids, last) = crate::store::stories_after(c, cursor, BATCH)?;
+                let (ids, last) =
+                    crate::store::stories_after(c, cursor, BATCH).map_err(crate::store::sql)?;
                 let mut stories = Vec::new();
                 for id in ids {
-                    if let Some(s) = crate::store::story(c, id)? {
+                    if let Some(s) = crate::store::story(c, id).map_err(crate::store::sql)? {
                         // Which alerts' searches find it (`None`: an alert without one).
                         let mut found = Vec::with_capacity(searches.len());
                         for q in &searches {
@@ -397,7 +399,7 @@ async fn pass(
                         stories.push((s, found));
                     }
                 }
-                Ok::<_, rusqlite::Error>((stories, last))
+                Ok::<_, crate::archive::StoreError>((stories, last))
             })
             .await;
         let (stories, last) = match found {

@@ -43,7 +43,8 @@ pub async fn follow(
             // write never waits behind it. Only the insert takes the writer.
             let made = db
                 .read(move |conn| {
-                    let last = crate::store::last_edition(conn, &d2.name)?;
+                    let last =
+                        crate::store::last_edition(conn, &d2.name).map_err(crate::store::sql)?;
                     let Some(plan) = super::plan(&d2, last, watched, now) else {
                         return Ok(None);
                     };
@@ -110,4 +111,23 @@ pub async fn follow(
             () = tokio::time::sleep(wait) => {}
         }
     }
+}
+
+/// Makes and stores the edition due at `now`, if any; returns it when one was stored now.
+pub fn make_due(
+    cfg: &Config,
+    conn: &crate::store::Sqlite,
+    d: &super::config::Digest,
+    now: chrono::DateTime<Utc>,
+) -> svodka_core::archive::Result<Option<super::Edition>> {
+    let watched =
+        crate::store::watch_since(conn, &d.name, now.timestamp()).map_err(crate::store::sql)?;
+    let last = crate::store::last_edition(conn, &d.name).map_err(crate::store::sql)?;
+    let Some(plan) = super::plan(d, last, watched, now) else {
+        return Ok(None);
+    };
+    let e = super::gather(cfg, conn, d, &plan, now)?;
+    let stored = crate::store::insert_edition(conn, &super::to_row(d, &e, plan.tick.timestamp()))
+        .map_err(crate::store::sql)?;
+    Ok(stored.then_some(e))
 }

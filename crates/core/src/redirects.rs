@@ -2,7 +2,7 @@
 //! runs in (a router's admin page, a cloud's metadata service, svodka's own `/metrics`).
 //!
 //! Pure: the addresses are resolved by the caller (`fetch`), which also makes the connections
-//! after a public origin through a resolver that refuses private answers ([`PublicOnly`]), so a
+//! after a public origin through a resolver that refuses private answers (`fetch::PublicOnly`), so a
 //! name that resolves to a public address when checked and a private one when connected is
 //! refused too.
 
@@ -155,28 +155,6 @@ pub fn without_credentials(url: &Url) -> Url {
 /// Whether `url` carries a user name or password.
 pub fn has_credentials(url: &Url) -> bool {
     !url.username().is_empty() || url.password().is_some()
-}
-
-/// The resolver of the client that follows redirects from a public origin: it answers only
-/// with public addresses, so what was checked before a hop is what is connected to.
-pub struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(private) = addrs.iter().find(|a| !is_public(a.ip())) {
-                return Err(format!(
-                    "{host} resolves to a private address ({}); a redirect from a public address may not lead there",
-                    private.ip()
-                )
-                .into());
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
 }
 
 #[cfg(test)]

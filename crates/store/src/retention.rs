@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 
-use crate::stories::Engine;
+use svodka_core::stories::Engine;
 
 /// Deletes up to `limit` reports older than `before` (by date and by first seen), in one short
 /// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers

@@ -343,7 +343,7 @@ pub fn feed_view(
                 || "Сюжетов за период нет.".to_string(),
                 |s| format!("Главное: {}", s.title),
             );
-            crate::store::StoredItem {
+            crate::model::Entry {
                 id: e.until,
                 story: 0,
                 guid: page.clone(),

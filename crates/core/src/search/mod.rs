@@ -13,10 +13,9 @@ pub use terms::{Lemmatizer, Terms};
 
 use std::time::Duration;
 
-use rusqlite::Connection;
-
+use crate::archive::{Archive, Find, StoreError};
 use crate::config::Config;
-use crate::store::{self, StoredItem, search::FindError};
+use crate::model::Entry;
 
 /// The most reports one search reads from the index before grouping them into stories.
 pub const RESULT_CAP: usize = 1_000;
@@ -36,15 +35,15 @@ pub enum SearchError {
     Query(#[from] QueryError),
     #[error("поиск занял слишком много времени: уточните запрос")]
     TooSlow,
-    #[error("cannot read the database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// One story found: its feed entry, the report that matched best, its marked title and
 /// snippet.
 #[derive(Debug, Clone)]
 pub struct Found {
-    pub entry: StoredItem,
+    pub entry: Entry,
     pub title: Vec<Part>,
     pub snippet: Vec<Part>,
     /// Reports of the story that matched (of those read).
@@ -62,11 +61,11 @@ pub struct Results {
     pub capped: bool,
 }
 
-/// Runs `text` as a search over `conn`: at most `limit` stories, best first (newest first with
+/// Runs `text` as a search over `archive`: at most `limit` stories, best first (newest first with
 /// `sort:date`, or with `by_date` as feeds ask).
 pub fn run(
     cfg: &Config,
-    conn: &Connection,
+    archive: &dyn Archive,
     text: &str,
     limit: usize,
     by_date: bool,
@@ -75,19 +74,19 @@ pub fn run(
     let lem = Lemmatizer::new();
     let mut query = Query::parse(text, cfg, &lem)?;
     query.by_date |= by_date;
-    run_parsed(conn, query, limit, now, &lem)
+    run_parsed(archive, query, limit, now, &lem)
 }
 
 /// [`run`] for a query already parsed (a configured feed's).
 pub fn run_parsed(
-    conn: &Connection,
+    archive: &dyn Archive,
     query: Query,
     limit: usize,
     now: i64,
     lem: &Lemmatizer,
 ) -> Result<Results, SearchError> {
     let fts = query.fts();
-    let find = store::search::Find {
+    let find = Find {
         fts: &fts,
         sources: query.sources.as_deref(),
         topics: &query.topics,
@@ -97,9 +96,9 @@ pub fn run_parsed(
         now,
         cap: RESULT_CAP,
     };
-    let hits = store::search::find(conn, &find, TIME_LIMIT).map_err(|e| match e {
-        FindError::TooSlow => SearchError::TooSlow,
-        FindError::Sql(e) => SearchError::Sql(e),
+    let hits = archive.find(&find, TIME_LIMIT).map_err(|e| match e {
+        StoreError::TooSlow => SearchError::TooSlow,
+        e => SearchError::Store(e),
     })?;
     let capped = hits.len() >= RESULT_CAP;
     // One entry per story, where its best report ranks (or its newest, by date).
@@ -112,14 +111,14 @@ pub fn run_parsed(
     }
     order.truncate(limit.min(MAX_LIMIT));
     let ids: Vec<i64> = order.iter().map(|o| o.0).collect();
-    let entries = store::story_entries(conn, &ids)?;
+    let entries = archive.story_entries(&ids)?;
     let wanted = query.wanted();
     let mut stories = Vec::with_capacity(entries.len());
     for entry in entries {
         let Some(&(_, best, matched)) = order.iter().find(|o| o.0 == entry.story) else {
             continue;
         };
-        let (title, text) = store::search::report_text(conn, best)?.unwrap_or_default();
+        let (title, text) = archive.report_text(best)?.unwrap_or_default();
         stories.push(Found {
             title: mark(&title, &wanted, lem),
             snippet: snippet(&text, &wanted, lem),
@@ -127,7 +126,7 @@ pub fn run_parsed(
             matched,
         });
     }
-    let building = store::search::backfill_state(conn)?.map(|(done, upto)| upto - done);
+    let building = archive.backfill_state()?.map(|(done, upto)| upto - done);
     Ok(Results {
         query,
         stories,
@@ -140,14 +139,14 @@ pub fn run_parsed(
 /// kept): a digest's search over its period. More reports are read than a reader's search
 /// reads, and for longer, as a digest is made rarely and in the background.
 pub fn stories_found(
-    conn: &Connection,
+    archive: &dyn Archive,
     query: &Query,
     since: i64,
     until: i64,
     now: i64,
 ) -> Result<Vec<i64>, SearchError> {
     let fts = query.fts();
-    let find = store::search::Find {
+    let find = Find {
         fts: &fts,
         sources: query.sources.as_deref(),
         topics: &query.topics,
@@ -157,9 +156,9 @@ pub fn stories_found(
         now,
         cap: 10 * RESULT_CAP,
     };
-    let hits = store::search::find(conn, &find, 5 * TIME_LIMIT).map_err(|e| match e {
-        FindError::TooSlow => SearchError::TooSlow,
-        FindError::Sql(e) => SearchError::Sql(e),
+    let hits = archive.find(&find, 5 * TIME_LIMIT).map_err(|e| match e {
+        StoreError::TooSlow => SearchError::TooSlow,
+        e => SearchError::Store(e),
     })?;
     let mut stories: Vec<i64> = hits.iter().map(|h| h.story).collect();
     stories.sort_unstable();
@@ -168,88 +167,19 @@ pub fn stories_found(
 }
 
 /// Whether `query` finds a report of `story` (its own filters kept): an alert's search.
-pub fn finds_story(conn: &Connection, query: &Query, story: i64) -> rusqlite::Result<bool> {
+pub fn finds_story(
+    archive: &dyn Archive,
+    query: &Query,
+    story: i64,
+) -> crate::archive::Result<bool> {
     let fts = query.fts();
-    let find = store::search::Find {
+    let find = Find {
         fts: &fts,
         sources: query.sources.as_deref(),
         topics: &query.topics,
         since: query.since,
         until: query.until,
-        ..store::search::Find::default()
+        ..Find::default()
     };
-    store::search::story_matches(conn, &find, story)
+    archive.story_matches(&find, story)
 }
-
-/// Indexes the reports stored before the index existed, `batch` at a time: reads a batch, takes
-/// its terms (its source's boilerplate removed, as for a new report), writes them in one short
-/// transaction. Returns (indexed now, ids left to go).
-pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(usize, i64)> {
-    let (rows, upto, _) = store::search::unindexed(conn, batch)?;
-    let Some(last) = rows.last().map(|r| r.0) else {
-        // Nothing left below `upto`: the backfill is finished.
-        if upto > 0 {
-            store::search::backfilled(conn, &[], upto)?;
-        }
-        return Ok((0, 0));
-    };
-    let lem = Lemmatizer::new();
-    let mut boilerplate: std::collections::HashMap<String, crate::stories::Boilerplate> =
-        std::collections::HashMap::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, source, hash, title, text) in rows {
-        if !boilerplate.contains_key(&source) {
-            let b = store::load_boilerplate(conn, &source)?;
-            boilerplate.insert(source.clone(), b);
-        }
-        let body = boilerplate
-            .get(&source)
-            .map_or_else(|| text.clone(), |b| b.strip(&text));
-        out.push((id, hash, lem.terms(&title, &body)));
-    }
-    let n = out.len();
-    let reached = if n < batch { upto } else { last };
-    store::search::backfilled(conn, &out, reached)?;
-    Ok((n, upto - reached))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::search::{Find, find};
-
-    #[test]
-    fn a_search_past_its_time_is_interrupted_and_says_so() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = store::open(&dir.path().join("svodka.db")).unwrap();
-        let lem = Lemmatizer::new();
-        for i in 0..2_000 {
-            let t = lem.terms("Пожар на складе", &format!("Горел склад номер {i}."));
-            conn.execute(
-                "INSERT INTO items (id, source, key, content_hash, title, text, published,
-                                    first_seen, updated) VALUES (?1, 'a', ?1, '', '', '', 0, 0, 0)",
-                [i],
-            )
-            .unwrap();
-            store::search::index(&conn, i, &t).unwrap();
-        }
-        let f = Find {
-            fts: "(\"склад\")",
-            cap: RESULT_CAP,
-            ..Find::default()
-        };
-        let all = find(&conn, &f, Duration::from_secs(10)).unwrap();
-        assert_eq!(all.len(), RESULT_CAP, "the result cap");
-        assert!(matches!(
-            find(&conn, &f, Duration::ZERO),
-            Err(FindError::TooSlow)
-        ));
-        // The handler is gone after the search: the next query on the connection runs.
-        let n: i64 = conn
-            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 2_000);
-    }
-}
-#[cfg(test)]
-mod labelled;

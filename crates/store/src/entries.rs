@@ -2,76 +2,21 @@
 //! with the other reports they stand for.
 
 use rusqlite::{Connection, params_from_iter};
+use svodka_core::archive::Period;
+use svodka_core::model::{Entry, OtherReport};
 
 use super::stories::public_id;
-use crate::model::Grouping;
-
-/// Another agency's report behind an entry: its own title, link and date.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OtherReport {
-    pub source: String,
-    pub title: String,
-    pub link: Option<String>,
-    pub published: i64,
-}
-
-/// An entry as published: its lead report's fields, the topics of all its reports, and the
-/// other reports.
-#[derive(Debug, Clone)]
-pub struct StoredItem {
-    pub id: i64,
-    /// The story it belongs to (`/stories/ID`).
-    pub story: i64,
-    /// The entry's public id (RSS guid, Atom id, JSON id): the story's GUID, minted once, or
-    /// the report's own for ungrouped feeds.
-    pub guid: String,
-    pub source: String,
-    pub link: Option<String>,
-    pub title: String,
-    pub summary: Option<String>,
-    pub content: Option<String>,
-    pub author: Option<String>,
-    pub image: Option<String>,
-    pub published: i64,
-    /// When svodka last stored a change to it (first seen, or the source's last edit).
-    pub updated: i64,
-    /// When the source last edited it, if it ever did.
-    pub edited: Option<i64>,
-    pub topics: Vec<String>,
-    /// The other reports this entry stands for, earliest first.
-    pub others: Vec<OtherReport>,
-    /// Stories of the same affair («Развитие сюжета»), newest first: filled by the callers that
-    /// show them (story pages, Atom and JSON Feed), empty otherwise.
-    pub related: Vec<super::RelatedStory>,
-}
-
-impl StoredItem {
-    /// The date readers see as "updated": the source's last edit, else its publication.
-    pub fn modified(&self) -> i64 {
-        self.edited.unwrap_or(self.published).max(self.published)
-    }
-
-    /// The other agencies, each once, in the order they reported.
-    pub fn also(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        for o in &self.others {
-            if o.source != self.source && !names.contains(&o.source.as_str()) {
-                names.push(&o.source);
-            }
-        }
-        names
-    }
-}
+use svodka_core::model::Grouping;
 
 const COLUMNS: &str =
     "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,
     i.content, i.author, i.image, i.published, i.updated,
     CASE WHEN i.updated > i.first_seen THEN i.updated END";
 
-fn row(r: &rusqlite::Row, guid: Option<String>) -> rusqlite::Result<StoredItem> {
+fn row(r: &rusqlite::Row, guid: Option<String>) -> rusqlite::Result<Entry> {
     let source: String = r.get(2)?;
     let key: String = r.get(3)?;
-    Ok(StoredItem {
+    Ok(Entry {
         id: r.get(0)?,
         story: r.get(1)?,
         guid: guid.unwrap_or_else(|| public_id(&source, &key)),
@@ -99,7 +44,7 @@ pub fn select_items(
     sources: Option<&[String]>,
     topics: &[String],
     limit: usize,
-) -> rusqlite::Result<Vec<StoredItem>> {
+) -> rusqlite::Result<Vec<Entry>> {
     if sources.is_some_and(<[String]>::is_empty) {
         return Ok(Vec::new());
     }
@@ -148,7 +93,7 @@ pub fn select_items(
     };
     sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut items: Vec<StoredItem> = stmt
+    let mut items: Vec<Entry> = stmt
         .query_map(params_from_iter(args.iter()), |r| row(r, r.get(13)?))?
         .collect::<rusqlite::Result<_>>()?;
     for it in &mut items {
@@ -169,7 +114,7 @@ pub const OTHERS_LISTED: usize = 30;
 /// Topics of all the entry's reports, and its other reports (at most `limit`, earliest first).
 fn fill(
     conn: &Connection,
-    it: &mut StoredItem,
+    it: &mut Entry,
     grouping: Grouping,
     group: Option<i64>,
     limit: usize,
@@ -215,7 +160,7 @@ fn fill(
 }
 
 /// One story with every report (`/stories/ID`), or `None` when there is no such story.
-pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>> {
+pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<Entry>> {
     let sql = format!(
         "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
     );
@@ -230,7 +175,7 @@ pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredItem>>
 
 /// Feed entries of these stories, in the order given (a search's order); a story that is
 /// gone is left out.
-pub fn story_entries(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<StoredItem>> {
+pub fn story_entries(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Entry>> {
     let sql = format!(
         "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
     );
@@ -251,7 +196,7 @@ pub fn biggest_stories(
     conn: &Connection,
     since: i64,
     limit: usize,
-) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
+) -> rusqlite::Result<Vec<(Entry, u64)>> {
     let period = Period {
         since,
         until: i64::MAX,
@@ -263,26 +208,13 @@ pub fn biggest_stories(
     biggest_stories_in(conn, &period, limit)
 }
 
-/// Which reports [`biggest_stories_in`] counts: those published in `[since, until)`, of
-/// stories with a report from one of `sources` (any when `None`) and one tagged with one of
-/// `topics` (any when empty), with at least `min_reports` reports in the period, and among
-/// `stories` when given (those a search found).
-pub struct Period<'a> {
-    pub since: i64,
-    pub until: i64,
-    pub sources: Option<&'a [String]>,
-    pub topics: &'a [String],
-    pub min_reports: u32,
-    pub stories: Option<&'a [i64]>,
-}
-
 /// The biggest stories of a period, ranked by agencies, then reports, then the newest
 /// report: (story with every report, agencies in the period).
 pub fn biggest_stories_in(
     conn: &Connection,
     p: &Period,
     limit: usize,
-) -> rusqlite::Result<Vec<(StoredItem, u64)>> {
+) -> rusqlite::Result<Vec<(Entry, u64)>> {
     if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty) {
         return Ok(Vec::new());
     }

@@ -8,7 +8,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Enclosure, Guid, Item, Source};
 
 use super::{View, body_html, xml_safe};
-use crate::store::StoredItem;
+use crate::model::Entry;
 
 fn date(ts: i64) -> String {
     DateTime::<Utc>::from_timestamp(ts, 0)
@@ -16,7 +16,7 @@ fn date(ts: i64) -> String {
         .to_rfc2822()
 }
 
-fn item(view: &View, it: &StoredItem) -> Item {
+fn item(view: &View, it: &Entry) -> Item {
     let mut out = Item::default();
     out.set_title(xml_safe(&it.title).into_owned());
     if let Some(l) = &it.link {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use rumorph::Dictionary;
 use serde::Serialize;
 
+use crate::archive::{self, Archive};
 use crate::config::Config;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,13 +74,13 @@ const MIN_STORIES: u64 = 2;
 /// (once per process) only when there are headlines to find names in.
 pub fn from_store(
     cfg: &Config,
-    conn: &rusqlite::Connection,
+    archive: &dyn Archive,
     period: Period,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Trending> {
+) -> archive::Result<Trending> {
     let since = period.since(now);
-    let counts = crate::store::topic_story_counts(conn, since)?;
-    let headlines = crate::store::headlines_since(conn, since)?;
+    let counts = archive.topic_story_counts(since)?;
+    let headlines = archive.headlines_since(since)?;
     let dict = if headlines.is_empty() {
         None
     } else {
@@ -92,14 +93,14 @@ pub fn from_store(
 /// in the past), labelled `period`.
 pub fn between(
     cfg: &Config,
-    conn: &rusqlite::Connection,
+    archive: &dyn Archive,
     period: Period,
     since: DateTime<Utc>,
     until: DateTime<Utc>,
-) -> rusqlite::Result<Trending> {
+) -> archive::Result<Trending> {
     let (s, u) = (since.timestamp(), until.timestamp());
-    let counts = crate::store::topic_story_counts_between(conn, s, u)?;
-    let headlines = crate::store::headlines_between(conn, s, u)?;
+    let counts = archive.topic_story_counts_between(s, u)?;
+    let headlines = archive.headlines_between(s, u)?;
     let dict = if headlines.is_empty() {
         None
     } else {

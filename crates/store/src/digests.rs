@@ -1,23 +1,7 @@
 //! Digest editions: each made once, keyed by its digest and cron tick, with its mailing state.
 
 use rusqlite::{Connection, OptionalExtension, params};
-
-/// One stored edition: `body` is the edition as made (JSON, see `digest::Edition`).
-#[derive(Debug, Clone)]
-pub struct EditionRow {
-    pub digest: String,
-    pub tick: i64,
-    pub key: String,
-    pub since: i64,
-    pub until: i64,
-    pub made: i64,
-    pub body: String,
-    /// The addresses it is mailed to (one a line), `None` when it is not mailed.
-    pub mail_to: Option<String>,
-    pub sent: Option<i64>,
-    pub attempts: u32,
-    pub error: Option<String>,
-}
+use svodka_core::model::EditionRow;
 
 /// When the daemon first scheduled `digest`; the first call records `now`.
 pub fn watch_since(conn: &Connection, digest: &str, now: i64) -> rusqlite::Result<i64> {

@@ -1,12 +1,12 @@
 //! Atom 1.0 output, through atom_syndication.
 
 use atom_syndication::{
-    Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text,
+    Category, Content, Entry as AtomEntry, Feed, FixedDateTime, Generator, Link, Person, Text,
 };
 use chrono::{DateTime, Utc};
 
 use super::{View, agency, body_html, xml_safe};
-use crate::store::StoredItem;
+use crate::model::Entry;
 
 fn date(ts: i64) -> FixedDateTime {
     DateTime::<Utc>::from_timestamp(ts, 0)
@@ -22,8 +22,8 @@ fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
     l
 }
 
-fn entry(view: &View, it: &StoredItem) -> Entry {
-    let mut e = Entry::default();
+fn entry(view: &View, it: &Entry) -> AtomEntry {
+    let mut e = AtomEntry::default();
     e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
     // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
     // Not the link: two items of one agency may share one (a live blog).

@@ -8,6 +8,8 @@
 //! owns one connection behind a mutex and runs work on tokio's blocking pool.
 
 mod alerts;
+mod archive;
+pub mod background;
 mod digests;
 mod entries;
 mod items;
@@ -16,27 +18,25 @@ mod retention;
 mod save;
 mod schema;
 pub mod search;
+#[cfg(test)]
+mod search_labelled;
 mod sources;
 mod stories;
 
 pub use alerts::{alert_cursor, alert_events, claim_alert, set_alert_cursor, stories_after};
+pub use archive::{Sqlite, sql};
 pub use digests::{
-    EditionRow, Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed,
-    mark_sent, unsent, watch_since,
+    Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed, mark_sent,
+    unsent, watch_since,
 };
-pub use entries::{
-    OtherReport, Period, StoredItem, biggest_stories, biggest_stories_in, select_items, story,
-    story_entries,
-};
+pub use entries::{biggest_stories, biggest_stories_in, select_items, story, story_entries};
 pub use items::{
     RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
     topic_story_counts_between,
 };
-pub use related::{
-    RELATED_DAYS, RELATED_LISTED, RelatedStory, related, related_many, set_entities,
-};
+pub use related::{RELATED_DAYS, RELATED_LISTED, related, related_many, set_entities};
 pub use retention::prune;
-pub use save::{Counts, Incoming, save_fetch, save_state, set_topics};
+pub use save::{Incoming, save_fetch, save_state, set_topics};
 pub use schema::NewerSchema;
 pub use stories::{load_boilerplate, load_engine, public_id};
 
@@ -48,8 +48,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use rusqlite::Connection;
 
-use crate::stories::Engine;
-use crate::sync::Recover;
+use svodka_core::stories::Engine;
+use svodka_core::sync::Recover;
 
 /// WAL pages after which the writer checkpoints itself (see [`open`]): 64 MiB of 4 KiB pages.
 const WRITER_AUTOCHECKPOINT: i64 = 16_384;
@@ -59,17 +59,14 @@ const WRITER_AUTOCHECKPOINT: i64 = 16_384;
 const CHECKPOINT_BYTES: u64 = 32 << 20;
 
 /// The story window until the config says otherwise (`[stories] window_hours`).
-pub const DEFAULT_WINDOW: i64 = crate::config::DEFAULT_WINDOW_HOURS as i64 * 3600;
+pub const DEFAULT_WINDOW: i64 = svodka_core::config::DEFAULT_WINDOW_HOURS as i64 * 3600;
 /// What the story engine may hold until the config says otherwise (`[stories] memory_mb`).
-pub const DEFAULT_BUDGET: usize = (crate::config::DEFAULT_MEMORY_MB as usize) << 20;
+pub const DEFAULT_BUDGET: usize = (svodka_core::config::DEFAULT_MEMORY_MB as usize) << 20;
 
-pub use sources::{
-    FetchState, SourceHealth, gauges, load_fetch_state, load_fetch_states, source_health,
-    sync_sources,
-};
+pub use sources::{gauges, load_fetch_state, load_fetch_states, source_health, sync_sources};
 
 /// Opens (creating if needed) the database and brings its schema up to date.
-pub fn open(path: &Path) -> Result<Connection> {
+pub fn open(path: &Path) -> Result<Sqlite> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
@@ -103,7 +100,7 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.set_prepared_statement_cache_capacity(64);
     schema::migrate(&mut conn)
         .with_context(|| format!("cannot migrate the database {}", path.display()))?;
-    Ok(conn)
+    Ok(Sqlite::new(conn))
 }
 
 /// What `svodka check` found in an existing database file.
@@ -164,7 +161,7 @@ pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck>
 /// whenever stored items change, so rendered feeds know when they are stale.
 #[derive(Clone)]
 pub struct Db {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<Mutex<Sqlite>>,
     /// Built from the window on first use, dropped when a write fails (it may then hold
     /// reports that were rolled back) and built again.
     engine: Arc<Mutex<Option<Engine>>>,
@@ -174,7 +171,7 @@ pub struct Db {
     budget: Arc<AtomicUsize>,
     /// When the log last said the budget cut the window (Unix seconds).
     budget_said: Arc<AtomicI64>,
-    reader: Arc<Mutex<Connection>>,
+    reader: Arc<Mutex<Sqlite>>,
     version: Arc<AtomicU64>,
     changes: Arc<Mutex<Changes>>,
     /// The database file and its WAL, and a connection that checkpoints the WAL beside the
@@ -183,7 +180,7 @@ pub struct Db {
     checkpointer: Arc<Mutex<Option<Connection>>>,
     /// A read-only connection of the searches' own, opened on first use: a search that runs
     /// to its time limit holds it, not the connection every page and feed reads through.
-    searcher: Arc<Mutex<Option<Connection>>>,
+    searcher: Arc<Mutex<Option<Sqlite>>>,
 }
 
 /// The WAL file of the database at `path`.
@@ -221,7 +218,7 @@ impl Db {
             window: Arc::new(AtomicI64::new(DEFAULT_WINDOW)),
             budget: Arc::new(AtomicUsize::new(DEFAULT_BUDGET)),
             budget_said: Arc::new(AtomicI64::new(i64::MIN)),
-            reader: Arc::new(Mutex::new(reader)),
+            reader: Arc::new(Mutex::new(Sqlite::new(reader))),
             version: Arc::new(AtomicU64::new(1)),
             changes: Arc::new(Mutex::new(Changes {
                 floor: 1,
@@ -234,7 +231,7 @@ impl Db {
     }
 
     /// Runs `f` on the writer connection, on the calling thread.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Connection) -> R) -> R {
+    pub fn with<R>(&self, f: impl FnOnce(&mut Sqlite) -> R) -> R {
         // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
         // rolls back on drop), so a poisoned lock is still a usable connection.
         let mut guard = self.conn.lock_or_recover();
@@ -243,7 +240,7 @@ impl Db {
 
     /// What the story engine's decisions looked at since it was built (none before the first
     /// write): for diagnostics.
-    pub fn engine_work(&self) -> Option<crate::stories::Work> {
+    pub fn engine_work(&self) -> Option<svodka_core::stories::Work> {
         let engine = self.engine.lock_or_recover();
         engine.as_ref().map(Engine::work)
     }
@@ -259,7 +256,7 @@ impl Db {
     /// fails, the engine is dropped (it may hold what was rolled back) and rebuilt next time.
     pub fn with_engine<T>(
         &self,
-        f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T>,
+        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
         let mut conn = self.conn.lock_or_recover();
         let mut engine = self.engine.lock_or_recover();
@@ -338,7 +335,7 @@ impl Db {
     /// [`Db::with_engine`] on the blocking pool.
     pub async fn call_engine<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
+        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<rusqlite::Result<T>> {
         let db = self.clone();
         crate::background::spawn(crate::background::Pool::Write, move || {
@@ -355,7 +352,7 @@ impl Db {
     /// on SQLite.
     pub async fn call<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> R + Send + 'static,
+        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
     ) -> Result<R> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.with(f))
@@ -367,7 +364,7 @@ impl Db {
     /// wait for a fetch's write.
     pub async fn read<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> R + Send + 'static,
+        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
     ) -> Result<R> {
         let reader = self.reader.clone();
         tokio::task::spawn_blocking(move || {
@@ -382,7 +379,7 @@ impl Db {
     /// searches wait for each other, never for the pages or a fetch.
     pub async fn search<R: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Connection) -> R + Send + 'static,
+        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
     ) -> Result<R> {
         let (searcher, path) = (self.searcher.clone(), self.path.clone());
         tokio::task::spawn_blocking(move || -> Result<R> {
@@ -400,7 +397,7 @@ impl Db {
                 .with_context(|| {
                     format!("cannot open the database {} to search", path.0.display())
                 })?;
-                *guard = Some(c);
+                *guard = Some(Sqlite::new(c));
             }
             match guard.as_mut() {
                 Some(c) => Ok(f(c)),
@@ -422,10 +419,10 @@ impl Db {
     }
 
     /// The data moved for the feeds of these sources only (see [`Engine::take_touched`]).
-    pub fn bump_touched(&self, touched: &crate::stories::Touched) {
+    pub fn bump_touched(&self, touched: &svodka_core::stories::Touched) {
         match touched {
-            crate::stories::Touched::All => self.bump(),
-            crate::stories::Touched::Sources(names) => {
+            svodka_core::stories::Touched::All => self.bump(),
+            svodka_core::stories::Touched::Sources(names) => {
                 let mut changes = self.changes.lock_or_recover();
                 let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
                 for n in names {
@@ -457,6 +454,7 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use svodka_core::model::FetchState;
 
     #[test]
     fn checking_a_large_database_stops_at_its_budget() {
@@ -477,8 +475,8 @@ mod tests {
     }
 
     /// A report published now, with no summary, content or image.
-    fn item(guid: &str, link: &str, title: &str, text: &str) -> crate::model::Item {
-        crate::model::Item {
+    fn item(guid: &str, link: &str, title: &str, text: &str) -> svodka_core::model::Item {
+        svodka_core::model::Item {
             guid: Some(guid.into()),
             link: Some(link.into()),
             title: title.into(),
@@ -549,8 +547,11 @@ mod tests {
             "Тепло дадут пятого октября",
             &TEXT.replace("5 октября", "пятого октября"),
         );
-        let fp =
-            crate::stories::Fingerprint::of(&copy.title, &copy.text, &crate::text::Stems::new());
+        let fp = svodka_core::stories::Fingerprint::of(
+            &copy.title,
+            &copy.text,
+            &svodka_core::text::Stems::new(),
+        );
         let incoming = Incoming::with_fingerprint(copy, vec![], fp);
         let counts = db
             .with_engine(|c, e| {

@@ -2,11 +2,10 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
-
+use crate::archive::{self, Archive};
 use crate::config::Config;
+use crate::model::Entry;
 use crate::model::Grouping;
-use crate::store::{self, StoredItem};
 
 /// What is being published.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,7 +35,7 @@ pub struct View {
     pub self_url: String,
     /// Absolute URL of the human page (the index).
     pub site_url: String,
-    pub items: Vec<StoredItem>,
+    pub items: Vec<Entry>,
     /// Source name → (title, feed URL).
     pub sources: HashMap<String, (String, String)>,
     /// Topic name → title.
@@ -64,10 +63,10 @@ pub fn feed_sources(cfg: &Config, f: &crate::config::Feed) -> Option<Vec<String>
 /// The view of `target`, or `None` when the config has no such feed or topic.
 pub fn view(
     cfg: &Config,
-    conn: &Connection,
+    archive: &dyn Archive,
     target: &Target,
     ext: &str,
-) -> rusqlite::Result<Option<View>> {
+) -> archive::Result<Option<View>> {
     let (title, description, sources, topics, limit, group) = match target {
         Target::Feed(name) => {
             let Some(f) = cfg.feed(name) else {
@@ -107,10 +106,10 @@ pub fn view(
         Target::Topic(_) => None,
     };
     let mut items = match query {
-        Some(q) => query_items(cfg, conn, q, sources, &topics, limit)?,
-        None => store::select_items(conn, group, sources.as_deref(), &topics, limit)?,
+        Some(q) => query_items(cfg, archive, q, sources, &topics, limit)?,
+        None => archive.select_items(group, sources.as_deref(), &topics, limit)?,
     };
-    add_related(conn, ext, &mut items)?;
+    add_related(archive, ext, &mut items)?;
     let base = &cfg.server.base_url;
     Ok(Some(view_of(
         cfg,
@@ -123,10 +122,10 @@ pub fn view(
 
 /// Atom and JSON Feed link each entry to the stories of its affair; RSS has no place for them
 /// (its entries already link the story's own reports).
-fn add_related(conn: &Connection, ext: &str, items: &mut [StoredItem]) -> rusqlite::Result<()> {
+fn add_related(archive: &dyn Archive, ext: &str, items: &mut [Entry]) -> archive::Result<()> {
     if matches!(ext, "atom" | "json") {
         let stories: Vec<i64> = items.iter().map(|it| it.story).collect();
-        let mut related = store::related_many(conn, &stories)?;
+        let mut related = archive.related_many(&stories)?;
         for it in items.iter_mut() {
             it.related = related.remove(&it.story).unwrap_or_default();
         }
@@ -138,12 +137,12 @@ fn add_related(conn: &Connection, ext: &str, items: &mut [StoredItem]) -> rusqli
 /// regions and topics as well. The query was checked when the config was.
 fn query_items(
     cfg: &Config,
-    conn: &Connection,
+    archive: &dyn Archive,
     q: &str,
     sources: Option<Vec<String>>,
     topics: &[String],
     limit: usize,
-) -> rusqlite::Result<Vec<StoredItem>> {
+) -> archive::Result<Vec<Entry>> {
     let lem = crate::search::Lemmatizer::new();
     let mut query = match crate::search::Query::parse(q, cfg, &lem) {
         Ok(query) => query,
@@ -176,27 +175,26 @@ fn query_items(
         }
     }
     let now = chrono::Utc::now().timestamp();
-    match crate::search::run_parsed(conn, query, limit, now, &lem) {
+    match crate::search::run_parsed(archive, query, limit, now, &lem) {
         Ok(r) => Ok(r.stories.into_iter().map(|f| f.entry).collect()),
-        Err(crate::search::SearchError::Sql(e)) => Err(e),
-        Err(e) => Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
-            Some(e.to_string()),
-        )),
+        Err(crate::search::SearchError::Store(e)) => Err(e),
+        Err(crate::search::SearchError::TooSlow) => Err(archive::StoreError::TooSlow),
+        // The query parsed above; a parse error cannot come back from running it.
+        Err(crate::search::SearchError::Query(_)) => Ok(Vec::new()),
     }
 }
 
 /// The feed of a search typed by a reader (`/search.rss?q=…`): its stories newest first.
 pub fn search_view(
     cfg: &Config,
-    conn: &Connection,
+    archive: &dyn Archive,
     q: &str,
     ext: &str,
     now: i64,
 ) -> Result<View, crate::search::SearchError> {
-    let results = crate::search::run(cfg, conn, q, SEARCH_FEED_ITEMS, true, now)?;
-    let mut items: Vec<StoredItem> = results.stories.into_iter().map(|f| f.entry).collect();
-    add_related(conn, ext, &mut items)?;
+    let results = crate::search::run(cfg, archive, q, SEARCH_FEED_ITEMS, true, now)?;
+    let mut items: Vec<Entry> = results.stories.into_iter().map(|f| f.entry).collect();
+    add_related(archive, ext, &mut items)?;
     let base = &cfg.server.base_url;
     let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     Ok(view_of(
@@ -216,7 +214,7 @@ fn view_of(
     title: String,
     description: String,
     self_url: String,
-    items: Vec<StoredItem>,
+    items: Vec<Entry>,
 ) -> View {
     let base = &cfg.server.base_url;
     View {

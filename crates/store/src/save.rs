@@ -3,22 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use svodka_core::model::Counts;
 
-use super::sources::{FetchState, write_fetch_state};
+use super::sources::write_fetch_state;
 use super::stories;
-use crate::dedup::content_hash;
-use crate::model::Item;
-use crate::stories::{Boilerplate, Decision, Engine, Fingerprint, Report};
-
-/// What one saved fetch did, for `svodka fetch`'s summary.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub new: u32,
-    pub updated: u32,
-    pub unchanged: u32,
-    /// Reports that joined a story another report had started (a copy, or the same event).
-    pub merged: u32,
-}
+use svodka_core::dedup::content_hash;
+use svodka_core::model::FetchState;
+use svodka_core::model::Item;
+use svodka_core::stories::{Boilerplate, Decision, Engine, Fingerprint, Report};
 
 /// One report ready to store: the normalized item, its topics, and its fingerprint (taken
 /// from its text with the source's boilerplate removed).
@@ -32,17 +24,17 @@ pub struct Incoming {
     pub hash: String,
     /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
     /// is parsed; `None`: taken from the whole text when it is saved.
-    pub terms: Option<crate::search::Terms>,
+    pub terms: Option<svodka_core::search::Terms>,
     /// Whether it is indexed for search (`[search] index`; tests and tools: yes).
     pub index: bool,
-    /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
-    pub entities: Vec<crate::storyline::Entity>,
+    /// The names of its title and lead, for the storyline (see [`svodka_core::storyline::entities`]).
+    pub entities: Vec<svodka_core::storyline::Entity>,
 }
 
 impl Incoming {
     /// A report with no boilerplate learned for its source (tests, tools).
     pub fn new(item: Item, topics: Vec<String>) -> Incoming {
-        let fp = Fingerprint::of(&item.title, &item.text, &crate::text::Stems::new());
+        let fp = Fingerprint::of(&item.title, &item.text, &svodka_core::text::Stems::new());
         Incoming::with_fingerprint(item, topics, fp)
     }
 
@@ -61,11 +53,11 @@ impl Incoming {
     }
 
     /// Its search terms, as taken or now.
-    fn terms(&self) -> std::borrow::Cow<'_, crate::search::Terms> {
+    fn terms(&self) -> std::borrow::Cow<'_, svodka_core::search::Terms> {
         match &self.terms {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => std::borrow::Cow::Owned(
-                crate::search::Lemmatizer::new().terms(&self.item.title, &self.item.text),
+                svodka_core::search::Lemmatizer::new().terms(&self.item.title, &self.item.text),
             ),
         }
     }

@@ -5,8 +5,8 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::stories::{Boilerplate, Engine, Fingerprint};
-use crate::text::Stems;
+use svodka_core::stories::{Boilerplate, Engine, Fingerprint};
+use svodka_core::text::Stems;
 
 /// The public id of a report (and of the story it founded): derived from its agency and that
 /// agency's own key for it, never from a row number, so it survives a rebuilt database.
@@ -150,7 +150,7 @@ pub fn load_engine(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     {
         let stems = Stems::new();
-        let mut terms = crate::stories::fingerprint::Terms::new(&stems);
+        let mut terms = svodka_core::stories::fingerprint::Terms::new(&stems);
         let mut stmt = tx.prepare(
             "SELECT id, source, published, story_id, copy_id, fp, title,
                     CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
@@ -159,7 +159,10 @@ pub fn load_engine(
              ORDER BY max(first_seen, updated), id",
         )?;
         let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
-        let mut rows = stmt.query(params![since, vec![crate::stories::fingerprint::VERSION]])?;
+        let mut rows = stmt.query(params![
+            since,
+            vec![svodka_core::stories::fingerprint::VERSION]
+        ])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let source: String = r.get(1)?;

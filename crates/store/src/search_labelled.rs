@@ -1,15 +1,16 @@
 //! The labelled search set (`labelled.tsv`): recall@20 over its queries and the share of the
 //! first ten results that lack a query's lemmas, printed by
-//! `cargo test --lib search::labelled -- --nocapture` with each miss named.
+//! `cargo test -p svodka-store search_labelled -- --nocapture` with each miss named.
 
 use std::collections::BTreeSet;
 
-use super::{Lemmatizer, Query, Term, run};
-use crate::config::Config;
-use crate::store;
-use crate::text::{fold, raw_words};
+use svodka_core::config::Config;
+use svodka_core::search::{Lemmatizer, Query, Term, Wanted, run};
+use svodka_core::text::{fold, raw_words};
 
-const SET: &str = include_str!("labelled.tsv");
+use crate as store;
+
+const SET: &str = include_str!("search_labelled.tsv");
 const MIN_RECALL: f64 = 0.95;
 
 struct Labelled {
@@ -55,11 +56,11 @@ fn read() -> (Vec<Item>, Vec<Labelled>) {
 fn holds(q: &Query, text: &str, lem: &Lemmatizer) -> bool {
     let words: Vec<(String, Vec<String>)> =
         raw_words(text).map(|w| (fold(w), lem.lemmas(w))).collect();
-    let has = |want: &super::Wanted| words.iter().any(|(f, l)| want.matches(f, l));
+    let has = |want: &Wanted| words.iter().any(|(f, l)| want.matches(f, l));
     let term = |t: &Term| match t {
-        Term::Word(l) => has(&super::Wanted::Lemmas(l.clone())),
-        Term::Prefix(p) => has(&super::Wanted::Prefix(p.clone())),
-        Term::Phrase(ws) => ws.iter().all(|l| has(&super::Wanted::Lemmas(l.clone()))),
+        Term::Word(l) => has(&Wanted::Lemmas(l.clone())),
+        Term::Prefix(p) => has(&Wanted::Prefix(p.clone())),
+        Term::Phrase(ws) => ws.iter().all(|l| has(&Wanted::Lemmas(l.clone()))),
     };
     q.include.iter().all(term) && !q.exclude.iter().any(term)
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use crate::search::Terms;
+use svodka_core::archive::{Find, Hit, StoreError};
+use svodka_core::search::Terms;
 
 /// Indexes a report (a new one, or an edited one again).
 pub fn index(conn: &Connection, id: i64, terms: &Terms) -> rusqlite::Result<()> {
@@ -76,40 +77,6 @@ pub fn backfilled(
     tx.commit()
 }
 
-/// A report that matched, with its story and its score (lower is better, as FTS5's bm25).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Hit {
-    pub id: i64,
-    pub story: i64,
-    pub published: i64,
-    pub score: f64,
-}
-
-/// What to look for and where.
-#[derive(Debug, Clone, Default)]
-pub struct Find<'a> {
-    /// The FTS5 expression (from `search::Query::fts`).
-    pub fts: &'a str,
-    pub sources: Option<&'a [String]>,
-    pub topics: &'a [String],
-    pub since: Option<i64>,
-    pub until: Option<i64>,
-    pub by_date: bool,
-    pub now: i64,
-    /// The most reports read (a result cap: the best ranked, or the newest).
-    pub cap: usize,
-}
-
-/// Why a search did not answer.
-#[derive(Debug, thiserror::Error)]
-pub enum FindError {
-    /// It ran past its time and was interrupted.
-    #[error("the search took too long")]
-    TooSlow,
-    #[error(transparent)]
-    Sql(#[from] rusqlite::Error),
-}
-
 /// The title column counts four times the text, the other readings half; a week-old report's
 /// score is ~1.5× weaker than today's at the same relevance, a three-month-old one ~2×.
 const RANK: &str =
@@ -122,7 +89,7 @@ const RELEVANT_FIRST: usize = 4;
 
 /// The reports that match, best first (or newest first), at most `cap`, within `limit` of
 /// time: past it SQLite's progress handler interrupts the query.
-pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, FindError> {
+pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, StoreError> {
     let unfiltered =
         f.sources.is_none() && f.topics.is_empty() && f.since.is_none() && f.until.is_none();
     let mut sql = if unfiltered && !f.by_date {
@@ -153,7 +120,8 @@ pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, Fi
     });
     sql.push_str(&format!(" LIMIT {}", f.cap));
     let deadline = Instant::now() + limit;
-    conn.progress_handler(10_000, Some(move || Instant::now() >= deadline))?;
+    conn.progress_handler(10_000, Some(move || Instant::now() >= deadline))
+        .map_err(StoreError::backend)?;
     let result = (|| {
         let mut stmt = conn.prepare_cached(&sql)?;
         stmt.query_map(params_from_iter(args.iter()), |r| {
@@ -166,14 +134,15 @@ pub fn find(conn: &Connection, f: &Find, limit: Duration) -> Result<Vec<Hit>, Fi
         })?
         .collect::<rusqlite::Result<Vec<Hit>>>()
     })();
-    conn.progress_handler(0, None::<fn() -> bool>)?;
+    conn.progress_handler(0, None::<fn() -> bool>)
+        .map_err(StoreError::backend)?;
     result.map_err(|e| match e {
         rusqlite::Error::SqliteFailure(err, _)
             if err.code == rusqlite::ErrorCode::OperationInterrupted =>
         {
-            FindError::TooSlow
+            StoreError::TooSlow
         }
-        e => FindError::Sql(e),
+        e => StoreError::backend(e),
     })
 }
 
@@ -232,4 +201,76 @@ fn marks(start: usize, n: usize) -> String {
         .map(|i| format!("?{i}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// Indexes the reports stored before the index existed, `batch` at a time: reads a batch, takes
+/// its terms (its source's boilerplate removed, as for a new report), writes them in one short
+/// transaction. Returns (indexed now, ids left to go).
+pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(usize, i64)> {
+    let (rows, upto, _) = unindexed(conn, batch)?;
+    let Some(last) = rows.last().map(|r| r.0) else {
+        // Nothing left below `upto`: the backfill is finished.
+        if upto > 0 {
+            backfilled(conn, &[], upto)?;
+        }
+        return Ok((0, 0));
+    };
+    let lem = svodka_core::search::Lemmatizer::new();
+    let mut boilerplate: std::collections::HashMap<String, svodka_core::stories::Boilerplate> =
+        std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, source, hash, title, text) in rows {
+        if !boilerplate.contains_key(&source) {
+            let b = crate::load_boilerplate(conn, &source)?;
+            boilerplate.insert(source.clone(), b);
+        }
+        let body = boilerplate
+            .get(&source)
+            .map_or_else(|| text.clone(), |b| b.strip(&text));
+        out.push((id, hash, lem.terms(&title, &body)));
+    }
+    let n = out.len();
+    let reached = if n < batch { upto } else { last };
+    backfilled(conn, &out, reached)?;
+    Ok((n, upto - reached))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate as store;
+    use svodka_core::search::{Lemmatizer, RESULT_CAP};
+
+    #[test]
+    fn a_search_past_its_time_is_interrupted_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = store::open(&dir.path().join("svodka.db")).unwrap();
+        let lem = Lemmatizer::new();
+        for i in 0..2_000 {
+            let t = lem.terms("Пожар на складе", &format!("Горел склад номер {i}."));
+            conn.execute(
+                "INSERT INTO items (id, source, key, content_hash, title, text, published,
+                                    first_seen, updated) VALUES (?1, 'a', ?1, '', '', '', 0, 0, 0)",
+                [i],
+            )
+            .unwrap();
+            store::search::index(&conn, i, &t).unwrap();
+        }
+        let f = Find {
+            fts: "(\"склад\")",
+            cap: RESULT_CAP,
+            ..Find::default()
+        };
+        let all = find(&conn, &f, Duration::from_secs(10)).unwrap();
+        assert_eq!(all.len(), RESULT_CAP, "the result cap");
+        assert!(matches!(
+            find(&conn, &f, Duration::ZERO),
+            Err(StoreError::TooSlow)
+        ));
+        // The handler is gone after the search: the next query on the connection runs.
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2_000);
+    }
 }

@@ -2,16 +2,16 @@
 //! this only arranges what it returns.
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 
 use super::{
     FeedLinks, FoundRow, Front, HealthRow, ReportRow, SearchPage, Site, SourcesPage, StoryPage,
     StoryRow, TopicPage, TopicTag, TrendName, TrendTopic, classify,
 };
+use crate::archive::{self, Archive};
 use crate::config::Config;
+use crate::model::Entry;
 use crate::model::Grouping;
 use crate::publish::{Format, Target};
-use crate::store::{self, StoredItem};
 use crate::trending::{self, Period};
 
 /// Every feed and topic feed of the config, with its URLs.
@@ -51,7 +51,7 @@ fn tags(cfg: &Config, topics: &[String]) -> Vec<TopicTag> {
         .collect()
 }
 
-fn story_row(cfg: &Config, it: &StoredItem) -> StoryRow {
+fn story_row(cfg: &Config, it: &Entry) -> StoryRow {
     StoryRow {
         id: it.story,
         title: it.title.clone(),
@@ -65,8 +65,8 @@ fn story_row(cfg: &Config, it: &StoredItem) -> StoryRow {
 }
 
 /// The sources' health rows, in config order.
-pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec<HealthRow>> {
-    let rows = store::source_health(conn, &cfg.sources)?;
+pub fn health(cfg: &Config, archive: &dyn Archive, now: i64) -> archive::Result<Vec<HealthRow>> {
+    let rows = archive.source_health(&cfg.sources)?;
     let at = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
     // One map per page: a lookup in the config's list per source would cost sources² at
     // ten thousand sources.
@@ -108,16 +108,16 @@ pub fn health(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<Vec
 }
 
 /// `/`: the week's topics, the latest stories, the sources' health.
-pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Front> {
+pub fn front(cfg: &Config, archive: &dyn Archive, now: DateTime<Utc>) -> archive::Result<Front> {
     // More than the page lists: the week's most carried stories may be older than the latest.
-    let items = store::select_items(conn, Grouping::Story, None, &[], super::FRONT_SCAN)?;
+    let items = archive.select_items(Grouping::Story, None, &[], super::FRONT_SCAN)?;
     let mut stories: Vec<StoryRow> = items.iter().map(|it| story_row(cfg, it)).collect();
     // The week ends now, or at the newest story when the sources went quiet: an old database
     // (or the demo's fixed sample dates) still shows what its last week was about.
     let newest = items.iter().map(|i| i.published).max();
     let week_ends = newest.map_or(now.timestamp(), |n| n.min(now.timestamp()));
     let anchor = DateTime::<Utc>::from_timestamp(week_ends, 0).unwrap_or(now);
-    let report = trending::from_store(cfg, conn, Period::Week, anchor)?;
+    let report = trending::from_store(cfg, archive, Period::Week, anchor)?;
     let week_starts = Period::Week.since(anchor).timestamp();
     let mut top: Vec<StoryRow> = stories
         .iter()
@@ -166,17 +166,20 @@ pub fn front(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> rusqlite::R
             .collect(),
         names,
         stories,
-        health: health(cfg, conn, now.timestamp())?,
+        health: health(cfg, archive, now.timestamp())?,
     })
 }
 
 /// `/topics/NAME`, or `None` for a topic the config does not have.
-pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Option<TopicPage>> {
+pub fn topic(
+    cfg: &Config,
+    archive: &dyn Archive,
+    name: &str,
+) -> archive::Result<Option<TopicPage>> {
     let Some(t) = cfg.topic(name) else {
         return Ok(None);
     };
-    let items = store::select_items(
-        conn,
+    let items = archive.select_items(
         Grouping::Story,
         None,
         std::slice::from_ref(&t.name),
@@ -200,8 +203,8 @@ pub fn topic(cfg: &Config, conn: &Connection, name: &str) -> rusqlite::Result<Op
 /// `/stories/ID`, or `None` when there is no such story: the lead report, then every other
 /// report in the order they appeared (an agency that carried two reports shows both), then the
 /// stories of the same affair.
-pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Option<StoryPage>> {
-    let Some(s) = store::story(conn, id)? else {
+pub fn story(cfg: &Config, archive: &dyn Archive, id: i64) -> archive::Result<Option<StoryPage>> {
+    let Some(s) = archive.story(id)? else {
         return Ok(None);
     };
     let lead = ReportRow {
@@ -218,7 +221,8 @@ pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Optio
             published: r.published,
         }))
         .collect();
-    let related = store::related(conn, id)?
+    let related = archive
+        .related(id)?
         .into_iter()
         .map(|r| StoryRow {
             id: r.story,
@@ -239,10 +243,10 @@ pub fn story(cfg: &Config, conn: &Connection, id: i64) -> rusqlite::Result<Optio
 }
 
 /// `/sources`.
-pub fn sources(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<SourcesPage> {
+pub fn sources(cfg: &Config, archive: &dyn Archive, now: i64) -> archive::Result<SourcesPage> {
     let mut deliveries = Vec::new();
     for d in cfg.delivery.digests.iter().filter(|d| !d.to.is_empty()) {
-        let rows = crate::store::editions(conn, &d.name, 100)?;
+        let rows = archive.editions(&d.name, 100)?;
         let unsent: Vec<_> = rows.iter().filter(|r| r.sent.is_none()).collect();
         deliveries.push(super::DeliveryRow {
             name: format!("сводка {} (почта)", d.name),
@@ -257,7 +261,7 @@ pub fn sources(cfg: &Config, conn: &Connection, now: i64) -> rusqlite::Result<So
     }
     Ok(SourcesPage {
         site: site(cfg),
-        rows: health(cfg, conn, now)?,
+        rows: health(cfg, archive, now)?,
         deliveries,
     })
 }
@@ -268,11 +272,11 @@ pub const SEARCH_STORIES: usize = 50;
 /// `/search?q=…`: the stories found, best first (newest first with `sort:date`).
 pub fn search(
     cfg: &Config,
-    conn: &Connection,
+    archive: &dyn Archive,
     q: &str,
     now: i64,
 ) -> Result<SearchPage, crate::search::SearchError> {
-    let results = crate::search::run(cfg, conn, q, SEARCH_STORIES, false, now)?;
+    let results = crate::search::run(cfg, archive, q, SEARCH_STORIES, false, now)?;
     let base = &cfg.server.base_url;
     let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
     Ok(SearchPage {

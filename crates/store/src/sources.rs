@@ -3,38 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use svodka_core::model::{FetchState, SourceHealth};
 
-use crate::config::Source;
-
-/// What the next fetch of a source needs to know, and what the last one left behind.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FetchState {
-    /// The configured URL this state belongs to.
-    pub url: String,
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-    pub last_fetch: Option<i64>,
-    pub last_status: Option<u16>,
-    pub last_error: Option<String>,
-    pub error_streak: u32,
-    /// Unix seconds before which the source is not fetched (backoff, Retry-After).
-    pub next_due: Option<i64>,
-    /// Where a 301/308 said the feed now lives.
-    pub moved_to: Option<String>,
-    /// 410 Gone: not polled again until its URL in the config changes.
-    pub gone: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct SourceHealth {
-    pub name: String,
-    /// The configured title (the name when the config gives none).
-    pub title: String,
-    pub url: String,
-    pub state: FetchState,
-    pub last_success: Option<i64>,
-    pub items: u64,
-}
+use svodka_core::config::Source;
 
 /// Makes the table match the config: new sources get a row; a source whose URL changed starts
 /// over (validators, backoff and a 410 belong to the old URL).
@@ -59,7 +30,7 @@ pub fn sync_sources(conn: &Connection, sources: &[Source]) -> rusqlite::Result<(
 /// A configured URL as it is stored and shown: without a password, which only the config
 /// file holds (a fetch uses the configured URL itself).
 fn stored_url(url: &url::Url) -> String {
-    crate::redirects::without_credentials(url).to_string()
+    svodka_core::redirects::without_credentials(url).to_string()
 }
 
 const STATE_COLUMNS: &str = "etag, last_modified, last_fetch, last_status, last_error,
@@ -185,13 +156,16 @@ pub fn source_health(conn: &Connection, sources: &[Source]) -> rusqlite::Result<
 /// The numbers `/metrics` reports from the database. Sources count only while configured: a
 /// source removed from the config keeps its row (its items stay, and its state returns if it
 /// comes back) but leaves the gauges.
-pub fn gauges(conn: &Connection, sources: &[Source]) -> rusqlite::Result<crate::metrics::Gauges> {
+pub fn gauges(
+    conn: &Connection,
+    sources: &[Source],
+) -> rusqlite::Result<svodka_core::model::Gauges> {
     let count = |sql: &str| -> rusqlite::Result<u64> {
         conn.query_row(sql, [], |r| r.get::<_, i64>(0))
             .map(|n| n.max(0) as u64)
     };
     let configured: HashSet<&str> = sources.iter().map(|s| s.name.as_str()).collect();
-    let mut g = crate::metrics::Gauges {
+    let mut g = svodka_core::model::Gauges {
         items: count("SELECT count(*) FROM items")?,
         stories: count("SELECT count(*) FROM stories")?,
         ..Default::default()

@@ -1,13 +1,14 @@
 //! The storyline in SQL: each report's names (`item_entities`, written with the report), how many
 //! reports name each (`entities`, kept by triggers), and the stories related to a story — those
 //! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
-//! [`crate::storyline::related`]).
+//! [`svodka_core::storyline::related`]).
 
 use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
+use svodka_core::model::RelatedStory;
 
-use crate::storyline::{Entity, Kind, Shared};
+use svodka_core::storyline::{Entity, Kind, Shared};
 
 /// How far apart in time two related stories' reports may be.
 pub const RELATED_DAYS: i64 = 30;
@@ -18,22 +19,6 @@ const NAMES_LOOKED_UP: usize = 16;
 /// Reports read per name, the newest first: a specific name is named by few reports, and this
 /// bounds the work for the one that is not.
 const POSTINGS: i64 = 500;
-
-/// A story of the same affair: its page, its lead headline and date, its agencies.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RelatedStory {
-    pub story: i64,
-    /// The story's GUID (its entry's id in every feed).
-    pub guid: String,
-    pub title: String,
-    pub published: i64,
-    /// The sources that carried it, the lead's first.
-    pub sources: Vec<String>,
-    /// How strongly it is related (the sum of the shared names' inverse document frequencies).
-    pub strength: f64,
-    /// The specific names the two stories share, in their dictionary form, the rarest first.
-    pub names: Vec<String>,
-}
 
 /// Adds a new report's names.
 pub(crate) fn add_entities(
@@ -122,7 +107,7 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    names.retain(|(_, s)| crate::storyline::specific(s.reports, total));
+    names.retain(|(_, s)| svodka_core::storyline::specific(s.reports, total));
     // The title words are not looked up: a candidate must share a name first.
     let (words, mut names): (Vec<_>, Vec<_>) =
         names.into_iter().partition(|(_, s)| s.kind == Kind::Word);
@@ -172,8 +157,8 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
                 ..names[n].1
             });
         }
-        if !crate::storyline::names_relate(&of, total)
-            && !crate::storyline::place_anchor(&of, total)
+        if !svodka_core::storyline::names_relate(&of, total)
+            && !svodka_core::storyline::place_anchor(&of, total)
         {
             continue;
         }
@@ -186,7 +171,7 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
                 .filter(|(w, _)| theirs.contains(w))
                 .map(|(_, w)| Shared { titles: 2, ..*w }),
         );
-        if let Some(strength) = crate::storyline::related(&of, total) {
+        if let Some(strength) = svodka_core::storyline::related(&of, total) {
             linked.push((s, strength, found.into_iter().map(|(n, _)| n).collect()));
         }
     }
@@ -240,7 +225,8 @@ fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<V
 
 #[cfg(test)]
 mod tests {
-    use crate::store::{Db, FetchState, Incoming, prune, save_fetch};
+    use crate::{Db, Incoming, prune, save_fetch};
+    use svodka_core::model::FetchState;
 
     fn count(db: &Db, sql: &str) -> i64 {
         db.with(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
@@ -251,7 +237,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("s.db")).unwrap();
         let long_ago = chrono::Utc::now() - chrono::Duration::days(200);
-        let item = crate::model::Item {
+        let item = svodka_core::model::Item {
             guid: Some("1".into()),
             link: Some("https://a.test/1".into()),
             title: "В Липецке задержан директор МУП Шатохин".into(),
@@ -265,7 +251,7 @@ mod tests {
             link_shared: false,
         };
         let mut incoming = Incoming::new(item.clone(), vec![]);
-        incoming.entities = crate::storyline::entities(&item.title, &item.text);
+        incoming.entities = svodka_core::storyline::entities(&item.title, &item.text);
         assert!(incoming.entities.iter().any(|e| e.name == "шатохин"));
         let state = FetchState::default();
         db.with_engine(|c, e| save_fetch(c, e, "a", &[incoming], None, &state, long_ago))

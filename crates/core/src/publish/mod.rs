@@ -13,12 +13,12 @@ pub use self::opml::render_opml;
 pub use self::rss::render_rss;
 pub use select::{SEARCH_FEED_ITEMS, Target, View, feed_sources, search_view, view};
 
-use crate::store::StoredItem;
+use crate::model::Entry;
 
 /// The HTML a reader sees for an entry: its summary (or, with `full_first`, its full text),
 /// then a line linking the other agencies' reports of the same story, each with its own
 /// headline, and the story's page.
-pub(crate) fn body_html(view: &View, it: &StoredItem, full_first: bool) -> String {
+pub(crate) fn body_html(view: &View, it: &Entry, full_first: bool) -> String {
     let (first, second) = if full_first {
         (&it.content, &it.summary)
     } else {

@@ -1,0 +1,131 @@
+//! The SQLite store as the core's [`Archive`]: each read forwards to its query.
+
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use svodka_core::archive::{Archive, Find, Hit, Period, Result, StoreError};
+use svodka_core::config::Source;
+use svodka_core::model::{EditionRow, Entry, Grouping, RelatedStory, SourceHealth};
+
+/// A connection to the database: what `open` returns and what `Db` hands its callers. It is a
+/// `rusqlite::Connection` to this crate's queries and an [`Archive`] to everyone else's.
+pub struct Sqlite(Connection);
+
+impl Sqlite {
+    pub(crate) fn new(conn: Connection) -> Sqlite {
+        Sqlite(conn)
+    }
+}
+
+impl Deref for Sqlite {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl DerefMut for Sqlite {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.0
+    }
+}
+
+/// SQLite's error as the core's: an interrupted query (the progress handler's time limit) is
+/// [`StoreError::TooSlow`].
+pub fn sql(e: rusqlite::Error) -> StoreError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            StoreError::TooSlow
+        }
+        _ => StoreError::backend(e),
+    }
+}
+
+impl Archive for Sqlite {
+    fn select_items(
+        &self,
+        grouping: Grouping,
+        sources: Option<&[String]>,
+        topics: &[String],
+        limit: usize,
+    ) -> Result<Vec<Entry>> {
+        crate::select_items(self, grouping, sources, topics, limit).map_err(sql)
+    }
+
+    fn story(&self, id: i64) -> Result<Option<Entry>> {
+        crate::story(self, id).map_err(sql)
+    }
+
+    fn story_entries(&self, ids: &[i64]) -> Result<Vec<Entry>> {
+        crate::story_entries(self, ids).map_err(sql)
+    }
+
+    fn biggest_stories(&self, since: i64, limit: usize) -> Result<Vec<(Entry, u64)>> {
+        crate::biggest_stories(self, since, limit).map_err(sql)
+    }
+
+    fn biggest_stories_in(&self, p: &Period, limit: usize) -> Result<Vec<(Entry, u64)>> {
+        crate::biggest_stories_in(self, p, limit).map_err(sql)
+    }
+
+    fn related(&self, story: i64) -> Result<Vec<RelatedStory>> {
+        crate::related(self, story).map_err(sql)
+    }
+
+    fn related_many(&self, stories: &[i64]) -> Result<HashMap<i64, Vec<RelatedStory>>> {
+        crate::related_many(self, stories).map_err(sql)
+    }
+
+    fn topic_story_counts(&self, since: DateTime<Utc>) -> Result<Vec<(String, u64, u64)>> {
+        crate::topic_story_counts(self, since).map_err(sql)
+    }
+
+    fn topic_story_counts_between(
+        &self,
+        since: i64,
+        until: i64,
+    ) -> Result<Vec<(String, u64, u64)>> {
+        crate::topic_story_counts_between(self, since, until).map_err(sql)
+    }
+
+    fn headlines_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, String, String)>> {
+        crate::headlines_since(self, since).map_err(sql)
+    }
+
+    fn headlines_between(&self, since: i64, until: i64) -> Result<Vec<(i64, String, String)>> {
+        crate::headlines_between(self, since, until).map_err(sql)
+    }
+
+    fn source_health(&self, sources: &[Source]) -> Result<Vec<SourceHealth>> {
+        crate::source_health(self, sources).map_err(sql)
+    }
+
+    fn editions(&self, digest: &str, limit: usize) -> Result<Vec<EditionRow>> {
+        crate::editions(self, digest, limit).map_err(sql)
+    }
+
+    fn edition(&self, digest: &str, key: &str) -> Result<Option<EditionRow>> {
+        crate::edition(self, digest, key).map_err(sql)
+    }
+
+    fn find(&self, f: &Find, limit: Duration) -> Result<Vec<Hit>> {
+        crate::search::find(self, f, limit)
+    }
+
+    fn story_matches(&self, f: &Find, story: i64) -> Result<bool> {
+        crate::search::story_matches(self, f, story).map_err(sql)
+    }
+
+    fn report_text(&self, id: i64) -> Result<Option<(String, String)>> {
+        crate::search::report_text(self, id).map_err(sql)
+    }
+
+    fn backfill_state(&self) -> Result<Option<(i64, i64)>> {
+        crate::search::backfill_state(self).map_err(sql)
+    }
+}
