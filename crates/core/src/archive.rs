@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::config::Source;
-use crate::model::{EditionRow, Entry, Grouping, RelatedStory, SourceHealth};
+use crate::dedup::content_hash;
+use crate::model::{EditionRow, Entry, Grouping, Item, RelatedStory, SourceHealth};
+use crate::stories::Fingerprint;
 
 /// Why a store did not answer.
 #[derive(Debug, thiserror::Error)]
@@ -117,4 +119,55 @@ pub trait Archive {
     fn report_text(&self, id: i64) -> Result<Option<(String, String)>>;
     /// How far the index's backfill still has to go: (last id reached, last id to reach).
     fn backfill_state(&self) -> Result<Option<(i64, i64)>>;
+}
+
+/// One report ready to store: the normalized item, its topics, and its fingerprint (taken
+/// from its text with the source's boilerplate removed).
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub item: Item,
+    pub topics: Vec<String>,
+    pub fp: Fingerprint,
+    /// The content hash of its title and text (see [`content_hash`]), taken where it is parsed
+    /// and not on the writer's thread.
+    pub hash: String,
+    /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
+    /// is parsed; `None`: taken from the whole text when it is saved.
+    pub terms: Option<crate::search::Terms>,
+    /// Whether it is indexed for search (`[search] index`; tests and tools: yes).
+    pub index: bool,
+    /// The names of its title and lead, for the storyline (see [`crate::storyline::entities`]).
+    pub entities: Vec<crate::storyline::Entity>,
+}
+
+impl Incoming {
+    /// A report with no boilerplate learned for its source (tests, tools).
+    pub fn new(item: Item, topics: Vec<String>) -> Incoming {
+        let fp = Fingerprint::of(&item.title, &item.text, &crate::text::Stems::new());
+        Incoming::with_fingerprint(item, topics, fp)
+    }
+
+    /// A report with its fingerprint taken.
+    pub fn with_fingerprint(item: Item, topics: Vec<String>, fp: Fingerprint) -> Incoming {
+        let hash = content_hash(&item.title, &item.text);
+        Incoming {
+            item,
+            topics,
+            fp,
+            hash,
+            entities: Vec::new(),
+            terms: None,
+            index: true,
+        }
+    }
+
+    /// Its search terms, as taken or now.
+    pub fn terms(&self) -> std::borrow::Cow<'_, crate::search::Terms> {
+        match &self.terms {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(
+                crate::search::Lemmatizer::new().terms(&self.item.title, &self.item.text),
+            ),
+        }
+    }
 }

@@ -6,7 +6,8 @@
 //! - [`parse`]: bytes → UTF-8 → feed-rs → normalized reports; [`redirects`]: where a URL may
 //!   lead, and its credentials.
 //! - [`text`]: words, folding, stems; [`morph`]: the Russian dictionary's lemmas.
-//! - [`dedup`]: identity keys; [`stories`]: the story engine; [`storyline`]: related stories.
+//! - [`dedup`]: identity keys; [`identity`]: which stored report an incoming one is;
+//!   [`stories`]: the story engine; [`storyline`]: related stories.
 //! - [`topics`]: keyword topics on lemmas; [`trending`]: a period's headline topics.
 //! - [`search`]: index terms, queries, snippets; [`archive`]: what the read side asks a store.
 //! - [`publish`], [`pages`], [`digest`]: feeds, HTML pages and editions rendered from values.
@@ -15,6 +16,7 @@ pub mod archive;
 pub mod config;
 pub mod dedup;
 pub mod digest;
+pub mod identity;
 pub mod model;
 pub mod morph;
 pub mod pages;

@@ -1,5 +1,7 @@
-//! Saving a fetch: each report in its row, its topics, its copy group and story (decided by the
-//! story engine), the source's learned boilerplate and its new fetch state, in one transaction.
+//! Saving a fetch: each report in its row, its topics, its copy group and story, the source's
+//! learned boilerplate and its new fetch state, in one transaction. Which report an incoming
+//! one is, is core's decision ([`identity`]) over what the lookups here return; its story is
+//! the story engine's.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -7,61 +9,10 @@ use svodka_core::model::Counts;
 
 use super::sources::write_fetch_state;
 use super::stories;
-use svodka_core::dedup::content_hash;
+pub use svodka_core::archive::Incoming;
+use svodka_core::identity::{self, Ask, Asked, Identity, Lookup, Seen, Stored};
 use svodka_core::model::FetchState;
-use svodka_core::model::Item;
-use svodka_core::stories::{Boilerplate, Decision, Engine, Fingerprint, Report};
-
-/// One report ready to store: the normalized item, its topics, and its fingerprint (taken
-/// from its text with the source's boilerplate removed).
-#[derive(Debug, Clone)]
-pub struct Incoming {
-    pub item: Item,
-    pub topics: Vec<String>,
-    pub fp: Fingerprint,
-    /// The content hash of its title and text (see [`content_hash`]), taken where it is parsed
-    /// and not on the writer's thread.
-    pub hash: String,
-    /// Its search terms (its title and text without boilerplate, lemmatised), taken where it
-    /// is parsed; `None`: taken from the whole text when it is saved.
-    pub terms: Option<svodka_core::search::Terms>,
-    /// Whether it is indexed for search (`[search] index`; tests and tools: yes).
-    pub index: bool,
-    /// The names of its title and lead, for the storyline (see [`svodka_core::storyline::entities`]).
-    pub entities: Vec<svodka_core::storyline::Entity>,
-}
-
-impl Incoming {
-    /// A report with no boilerplate learned for its source (tests, tools).
-    pub fn new(item: Item, topics: Vec<String>) -> Incoming {
-        let fp = Fingerprint::of(&item.title, &item.text, &svodka_core::text::Stems::new());
-        Incoming::with_fingerprint(item, topics, fp)
-    }
-
-    /// A report with its fingerprint taken.
-    pub fn with_fingerprint(item: Item, topics: Vec<String>, fp: Fingerprint) -> Incoming {
-        let hash = content_hash(&item.title, &item.text);
-        Incoming {
-            item,
-            topics,
-            fp,
-            hash,
-            entities: Vec::new(),
-            terms: None,
-            index: true,
-        }
-    }
-
-    /// Its search terms, as taken or now.
-    fn terms(&self) -> std::borrow::Cow<'_, svodka_core::search::Terms> {
-        match &self.terms {
-            Some(t) => std::borrow::Cow::Borrowed(t),
-            None => std::borrow::Cow::Owned(
-                svodka_core::search::Lemmatizer::new().terms(&self.item.title, &self.item.text),
-            ),
-        }
-    }
-}
+use svodka_core::stories::{Decision, Engine, Report};
 
 /// Saves one fetch in one transaction: the reports with their topics and stories, the
 /// boilerplate learned, and the source's new fetch state (validators). If anything fails,
@@ -73,7 +24,7 @@ pub fn save_fetch(
     engine: &mut Engine,
     source: &str,
     items: &[Incoming],
-    boilerplate: Option<&Boilerplate>,
+    boilerplate: Option<&svodka_core::stories::Boilerplate>,
     state: &FetchState,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<Counts> {
@@ -103,20 +54,41 @@ pub fn save_state(
     write_fetch_state(conn, source, state, success)
 }
 
-/// The stored report of this source under this key: (id, content hash, title, story).
-fn find(
-    tx: &Transaction,
-    source: &str,
-    key: &str,
-) -> rusqlite::Result<Option<(i64, String, String, i64)>> {
+/// The stored report of this source under this key.
+fn find(tx: &Transaction, source: &str, key: &str) -> rusqlite::Result<Option<Stored>> {
     tx.prepare_cached(
         "SELECT id, content_hash, title, coalesce(story_id, id) FROM items
          WHERE source = ?1 AND key = ?2",
     )?
     .query_row(params![source, key], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok(Stored {
+            id: r.get(0)?,
+            hash: r.get(1)?,
+            title: r.get(2)?,
+            story: r.get(3)?,
+        })
     })
     .optional()
+}
+
+/// What the store holds under an incoming report's key and link, as [`identity`] asks.
+fn look_up(tx: &Transaction, source: &str, seen: &Seen) -> rusqlite::Result<Lookup> {
+    let (mut lookup, mut asked) = (Lookup::default(), Asked::default());
+    while let Some(ask) = lookup.next(seen, &mut asked) {
+        match ask {
+            Ask::Key(key) => lookup.by_key = find(tx, source, key)?,
+            Ask::SharedLink(link) => lookup.by_link = find(tx, source, link)?,
+            Ask::Elsewhere(link) => {
+                lookup.elsewhere = tx
+                    .prepare_cached(
+                        "SELECT id FROM items WHERE link = ?1 AND source <> ?2 LIMIT 1",
+                    )?
+                    .query_row(params![link, source], |r| r.get(0))
+                    .optional()?;
+            }
+        }
+    }
+    Ok(lookup)
 }
 
 fn save_item(
@@ -130,42 +102,26 @@ fn save_item(
     let item = &incoming.item;
     let key = item.source_key();
     let hash = &incoming.hash;
-    let mut found = find(tx, source, &key)?;
-    if found.is_none()
-        && item.link_shared
-        && let Some(link) = &item.link
-    {
-        // A link this feed now lists for several items was one item's own before (a live
-        // blog that keeps its link): the stored item under that link is the one with the same
-        // title.
-        found = find(tx, source, link)?.filter(|(_, _, title, _)| *title == item.title);
-    }
-    if let Some((id, stored_hash, stored_title, story)) = found {
-        if stored_hash == *hash && stored_title == item.title {
+    let seen = Seen::new(item, &key, hash);
+    let lookup = look_up(tx, source, &seen)?;
+    let published = item.published.timestamp();
+    let decision = match identity::decide(&seen, &lookup) {
+        Identity::Unchanged { .. } => {
             counts.unchanged += 1;
             return Ok(());
         }
-        update(tx, engine, id, story, source, incoming, hash, now)?;
-        counts.updated += 1;
-        return Ok(());
-    }
-    let published = item.published.timestamp();
-    // The same canonical link from another agency is the same report carried twice.
-    let by_link: Option<i64> = match &item.link {
-        Some(l) => tx
-            .prepare_cached("SELECT id FROM items WHERE link = ?1 AND source <> ?2 LIMIT 1")?
-            .query_row(params![l, source], |r| r.get(0))
-            .optional()?,
-        None => None,
-    };
-    let decision = match by_link {
+        Identity::Edited { id, story } => {
+            update(tx, engine, id, story, source, incoming, hash, now)?;
+            counts.updated += 1;
+            return Ok(());
+        }
         // `verify` reads its copy group and story.
-        Some(of) => Decision::Copy {
+        Identity::CopyOf { of } => Decision::Copy {
             of,
             copy: of,
             story: of,
         },
-        None => engine.decide(&Report {
+        Identity::New => engine.decide(&Report {
             source,
             published,
             fp: &incoming.fp,
@@ -200,10 +156,9 @@ fn save_item(
         super::search::unindexed_report(tx, id)?;
     }
     super::related::add_entities(tx, id, &incoming.entities)?;
-    let (copy, story) = match decision {
-        Decision::Copy { copy, story, .. } => (copy, story),
-        Decision::Story { story, .. } => (id, story),
-        Decision::New => (id, stories::create(tx, id, source, &key, published, now)?),
+    let (copy, story) = match identity::membership(id, decision) {
+        (copy, Some(story)) => (copy, story),
+        (copy, None) => (copy, stories::create(tx, id, source, &key, published, now)?),
     };
     tx.prepare_cached("UPDATE items SET copy_id = ?2, story_id = ?3 WHERE id = ?1")?
         .execute(params![id, copy, story])?;
@@ -239,8 +194,8 @@ fn verify(tx: &Transaction, decision: Decision) -> rusqlite::Result<Decision> {
 }
 
 /// The source edited its report (a corrected headline, a longer text): keep the first-seen
-/// time and the original date unless the feed gave one. A report alone in its story (a
-/// one-line «молния» expanded later) may now join another story.
+/// time and the original date unless the feed gave one, and decide its story again when
+/// [`identity::decide_again`] says so.
 #[allow(clippy::too_many_arguments)]
 fn update(
     tx: &Transaction,
@@ -291,7 +246,7 @@ fn update(
     )?;
     engine.remove(id);
     let (mut copy, mut new_story) = (id, story);
-    if alone {
+    if identity::decide_again(alone) {
         let decision = verify(
             tx,
             engine.decide(&Report {
@@ -300,11 +255,8 @@ fn update(
                 fp: &incoming.fp,
             }),
         )?;
-        if let Some(s) = decision.story().filter(|s| *s != story) {
-            if let Decision::Copy { copy: c, .. } = decision {
-                copy = c;
-            }
-            new_story = s;
+        if let Some((s, c)) = identity::regroup(id, story, decision) {
+            (new_story, copy) = (s, c);
             tx.execute(
                 "UPDATE items SET story_id = ?2, copy_id = ?3 WHERE id = ?1",
                 params![id, new_story, copy],

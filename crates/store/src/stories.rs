@@ -5,7 +5,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use svodka_core::stories::{Boilerplate, Engine, Fingerprint};
+use svodka_core::stories::{Boilerplate, Engine, Kept, Rebuild};
 use svodka_core::text::Stems;
 
 /// The public id of a report (and of the story it founded): derived from its agency and that
@@ -136,21 +136,19 @@ pub(crate) fn save_boilerplate(
 }
 
 /// Builds the engine from the reports first seen, edited or dated in the last `window` seconds,
-/// as many of the newest as `budget` bytes hold. Reports stored without a fingerprint (by an
-/// older version) are fingerprinted now, and the fingerprint is kept.
+/// as many of the newest as `budget` bytes hold. A fingerprint made again for a report (see
+/// [`Rebuild::add`]) is kept.
 pub fn load_engine(
     conn: &mut Connection,
     window: i64,
     budget: usize,
     now: i64,
 ) -> rusqlite::Result<Engine> {
-    let mut engine = Engine::new(window);
-    engine.set_budget(budget);
     let since = now - window;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let stems = Stems::new();
+    let mut rebuild = Rebuild::new(window, budget, &stems);
     {
-        let stems = Stems::new();
-        let mut terms = svodka_core::stories::fingerprint::Terms::new(&stems);
         let mut stmt = tx.prepare(
             "SELECT id, source, published, story_id, copy_id, fp, title,
                     CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
@@ -165,35 +163,28 @@ pub fn load_engine(
         ])?;
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
-            let source: String = r.get(1)?;
-            let published: i64 = r.get(2)?;
-            let story: Option<i64> = r.get(3)?;
-            let seen: i64 = r.get(8)?;
-            let copy: Option<i64> = r.get(4)?;
-            // A value of another type (a hand-edited row) is a missing fingerprint, made again.
-            let blob = r.get_ref(5)?.as_blob().ok();
-            let fp = match blob.and_then(Fingerprint::from_bytes) {
-                Some(fp) => fp,
-                None => {
-                    let title: String = r.get(6)?;
-                    let text: Option<String> = r.get(7)?;
-                    let fp =
-                        Fingerprint::with_terms(&title, text.as_deref().unwrap_or(""), &mut terms);
-                    update.execute(params![id, fp.to_bytes()])?;
-                    fp
-                }
-            };
-            engine.insert(
+            let kept = Kept {
                 id,
-                &source,
-                published,
-                seen.max(published),
-                story.unwrap_or(id),
-                copy.unwrap_or(id),
-                &fp,
-            );
+                source: r.get_ref(1)?.as_str().map_err(from_sql)?,
+                published: r.get(2)?,
+                story: r.get(3)?,
+                copy: r.get(4)?,
+                // A value of another type (a hand-edited row) is a missing fingerprint.
+                fp: r.get_ref(5)?.as_blob().ok(),
+                title: r.get_ref(6)?.as_str().map_err(from_sql)?,
+                text: r.get_ref(7)?.as_str_or_null().map_err(from_sql)?,
+                seen: r.get(8)?,
+            };
+            if let Some(fp) = rebuild.add(&kept) {
+                update.execute(params![id, fp.to_bytes()])?;
+            }
         }
     }
     tx.commit()?;
-    Ok(engine)
+    Ok(rebuild.finish())
+}
+
+/// A column of an unexpected type, as rusqlite's own error for it.
+fn from_sql(e: rusqlite::types::FromSqlError) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Null, Box::new(e))
 }

@@ -23,6 +23,7 @@ mod decide;
 pub mod fingerprint;
 mod held;
 mod params;
+mod rebuild;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -38,6 +39,7 @@ use decide::Hit;
 use held::{Held, Index, LIST, Slot, shrink};
 use params::*;
 pub use params::{COPY_CONTAINMENT, STORY_SIMILARITY, Tune};
+pub use rebuild::{Kept, Rebuild};
 
 /// A fetch's reports made ready for the engine: the source's boilerplate learned from the fetch
 /// (on top of `learned`), and per report its text without boilerplate and its fingerprint.
