@@ -10,6 +10,7 @@
 mod alerts;
 mod archive;
 pub mod background;
+mod db;
 mod digests;
 mod entries;
 mod items;
@@ -25,6 +26,7 @@ mod stories;
 
 pub use alerts::{alert_cursor, alert_events, claim_alert, set_alert_cursor, stories_after};
 pub use archive::{Sqlite, sql};
+pub use db::Db;
 pub use digests::{
     Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed, mark_sent,
     unsent, watch_since,
@@ -40,23 +42,13 @@ pub use save::{Incoming, save_fetch, save_state, set_topics};
 pub use schema::NewerSchema;
 pub use stories::{load_boilerplate, load_engine, public_id};
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
 
-use svodka_core::stories::Engine;
-use svodka_core::sync::Recover;
-
 /// WAL pages after which the writer checkpoints itself (see [`open`]): 64 MiB of 4 KiB pages.
 const WRITER_AUTOCHECKPOINT: i64 = 16_384;
-/// WAL size after which a checkpoint runs beside the writer: 8,192 pages. SQLite's default is
-/// 1,000; a checkpoint copies each page once however often it was written since the last, and
-/// at 1,000 the copying was ~12% of a cold cycle's CPU (at 8,192, ~8%).
-const CHECKPOINT_BYTES: u64 = 32 << 20;
 
 /// The story window until the config says otherwise (`[stories] window_hours`).
 pub const DEFAULT_WINDOW: i64 = svodka_core::config::DEFAULT_WINDOW_HOURS as i64 * 3600;
@@ -156,304 +148,10 @@ pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck>
     }
 }
 
-/// A shared handle: a writer connection, the story engine that goes with it, a read-only
-/// connection for the server (WAL lets it read while a fetch writes), and a counter that moves
-/// whenever stored items change, so rendered feeds know when they are stale.
-#[derive(Clone)]
-pub struct Db {
-    conn: Arc<Mutex<Sqlite>>,
-    /// Built from the window on first use, dropped when a write fails (it may then hold
-    /// reports that were rolled back) and built again.
-    engine: Arc<Mutex<Option<Engine>>>,
-    /// The story window in seconds (`[stories] window_hours`).
-    window: Arc<AtomicI64>,
-    /// What the engine may hold, in bytes (`[stories] memory_mb`).
-    budget: Arc<AtomicUsize>,
-    /// When the log last said the budget cut the window (Unix seconds).
-    budget_said: Arc<AtomicI64>,
-    reader: Arc<Mutex<Sqlite>>,
-    version: Arc<AtomicU64>,
-    changes: Arc<Mutex<Changes>>,
-    /// The database file and its WAL, and a connection that checkpoints the WAL beside the
-    /// writer (see [`Db::checkpoint_soon`]), opened on first use.
-    path: Arc<(std::path::PathBuf, std::path::PathBuf)>,
-    checkpointer: Arc<Mutex<Option<Connection>>>,
-    /// A read-only connection of the searches' own, opened on first use: a search that runs
-    /// to its time limit holds it, not the connection every page and feed reads through.
-    searcher: Arc<Mutex<Option<Sqlite>>>,
-}
-
-/// The WAL file of the database at `path`.
-fn wal_path(path: &Path) -> std::path::PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push("-wal");
-    p.into()
-}
-
-/// Where the data moved: the version of the last change that touched every feed, and per
-/// source the version of the last change that touched its feeds. A feed of some sources is
-/// stale only when one of them moved, not whenever any item anywhere arrived.
-#[derive(Default)]
-struct Changes {
-    floor: u64,
-    by_source: HashMap<String, u64>,
-}
-
-impl Db {
-    /// Opens the database (creating and migrating it) with its two connections.
-    pub fn open(path: &Path) -> Result<Db> {
-        let conn = open(path)?;
-        let reader = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .and_then(|r| {
-            r.busy_timeout(std::time::Duration::from_secs(10))
-                .map(|()| r)
-        })
-        .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
-        Ok(Db {
-            conn: Arc::new(Mutex::new(conn)),
-            engine: Arc::new(Mutex::new(None)),
-            window: Arc::new(AtomicI64::new(DEFAULT_WINDOW)),
-            budget: Arc::new(AtomicUsize::new(DEFAULT_BUDGET)),
-            budget_said: Arc::new(AtomicI64::new(i64::MIN)),
-            reader: Arc::new(Mutex::new(Sqlite::new(reader))),
-            version: Arc::new(AtomicU64::new(1)),
-            changes: Arc::new(Mutex::new(Changes {
-                floor: 1,
-                by_source: HashMap::new(),
-            })),
-            path: Arc::new((path.to_path_buf(), wal_path(path))),
-            checkpointer: Arc::new(Mutex::new(None)),
-            searcher: Arc::new(Mutex::new(None)),
-        })
-    }
-
-    /// Runs `f` on the writer connection, on the calling thread.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Sqlite) -> R) -> R {
-        // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
-        // rolls back on drop), so a poisoned lock is still a usable connection.
-        let mut guard = self.conn.lock_or_recover();
-        f(&mut guard)
-    }
-
-    /// What the story engine's decisions looked at since it was built (none before the first
-    /// write): for diagnostics.
-    pub fn engine_work(&self) -> Option<svodka_core::stories::Work> {
-        let engine = self.engine.lock_or_recover();
-        engine.as_ref().map(Engine::work)
-    }
-
-    /// Sets the story window (the engine is rebuilt for it on the next write) and what the
-    /// engine may hold in bytes (it forgets its first-seen reports down to it on the next write).
-    pub fn set_story_limits(&self, window_secs: i64, budget_bytes: usize) {
-        self.window.store(window_secs, Ordering::Release);
-        self.budget.store(budget_bytes, Ordering::Release);
-    }
-
-    /// Runs `f` on the writer connection and the story engine, on the calling thread. When `f`
-    /// fails, the engine is dropped (it may hold what was rolled back) and rebuilt next time.
-    pub fn with_engine<T>(
-        &self,
-        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
-        let mut conn = self.conn.lock_or_recover();
-        let mut engine = self.engine.lock_or_recover();
-        let window = self.window.load(Ordering::Acquire);
-        let budget = self.budget.load(Ordering::Acquire);
-        let now = chrono::Utc::now().timestamp();
-        let mut e = match engine.take() {
-            Some(e) if e.window() == window => e,
-            _ => load_engine(&mut conn, window, budget, now)?,
-        };
-        if e.budget() != budget {
-            e.set_budget(budget);
-        }
-        let result = f(&mut conn, &mut e);
-        if let Some(held) = e.take_budget_cut() {
-            // Once an hour at most: under a steady flow it would cut on every fetch.
-            let said = self.budget_said.load(Ordering::Relaxed);
-            if now.saturating_sub(said) >= 3600 {
-                self.budget_said.store(now, Ordering::Relaxed);
-                tracing::warn!(
-                    window_hours = window / 3600,
-                    memory_mb = budget >> 20,
-                    "the story engine is at [stories] memory_mb: it holds {} reports, first seen \
-                     in the last {:.1} hours, not the whole window; raise memory_mb to group \
-                     stories further apart",
-                    e.len(),
-                    held as f64 / 3600.0
-                );
-            }
-        }
-        if result.is_ok() {
-            *engine = Some(e);
-        }
-        result
-    }
-
-    /// Once the WAL passes `CHECKPOINT_BYTES`, copies it into the database on a parse thread
-    /// with a connection of its own (a passive checkpoint: it never blocks the writer or
-    /// readers). At SQLite's checkpoint every thousand pages the writer spent a tenth of its
-    /// time copying pages and syncing the file; beside it, that time is the other core's.
-    fn checkpoint_soon(&self) {
-        let big = std::fs::metadata(&self.path.1).is_ok_and(|m| m.len() >= CHECKPOINT_BYTES);
-        if !big {
-            return;
-        }
-        let (path, checkpointer) = (self.path.clone(), self.checkpointer.clone());
-        drop(crate::background::spawn(
-            crate::background::Pool::Parse,
-            move || {
-                // One checkpoint at a time; one already running copies these pages too.
-                let Ok(mut slot) = checkpointer.try_lock() else {
-                    return;
-                };
-                if slot.is_none() {
-                    match Connection::open(&path.0).and_then(|c| {
-                        c.busy_timeout(std::time::Duration::from_secs(10))?;
-                        Ok(c)
-                    }) {
-                        Ok(c) => *slot = Some(c),
-                        Err(e) => {
-                            tracing::warn!("cannot open the database to checkpoint it: {e}");
-                            return;
-                        }
-                    }
-                }
-                if let Some(c) = slot.as_ref()
-                    && let Err(e) = c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                {
-                    // The writer's own checkpoints still bound the WAL.
-                    tracing::warn!("cannot checkpoint the database: {e}");
-                }
-            },
-        ));
-    }
-
-    /// [`Db::with_engine`] on the blocking pool.
-    pub async fn call_engine<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<rusqlite::Result<T>> {
-        let db = self.clone();
-        crate::background::spawn(crate::background::Pool::Write, move || {
-            let r = db.with_engine(f);
-            db.checkpoint_soon();
-            crate::background::trim_memory();
-            r
-        })
-        .await
-        .context("database task failed")
-    }
-
-    /// Runs `f` on the writer connection on the blocking pool, so the async side never waits
-    /// on SQLite.
-    pub async fn call<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
-    ) -> Result<R> {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.with(f))
-            .await
-            .context("database task failed")
-    }
-
-    /// Runs `f` on the read-only connection on the blocking pool: the server's queries never
-    /// wait for a fetch's write.
-    pub async fn read<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
-    ) -> Result<R> {
-        let reader = self.reader.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = reader.lock_or_recover();
-            f(&mut guard)
-        })
-        .await
-        .context("database task failed")
-    }
-
-    /// Runs `f` on the searches' read-only connection on the blocking pool (see `searcher`):
-    /// searches wait for each other, never for the pages or a fetch.
-    pub async fn search<R: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Sqlite) -> R + Send + 'static,
-    ) -> Result<R> {
-        let (searcher, path) = (self.searcher.clone(), self.path.clone());
-        tokio::task::spawn_blocking(move || -> Result<R> {
-            let mut guard = searcher.lock_or_recover();
-            if guard.is_none() {
-                let c = Connection::open_with_flags(
-                    &path.0,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
-                .and_then(|c| {
-                    c.busy_timeout(std::time::Duration::from_secs(10))
-                        .map(|()| c)
-                })
-                .with_context(|| {
-                    format!("cannot open the database {} to search", path.0.display())
-                })?;
-                *guard = Some(Sqlite::new(c));
-            }
-            match guard.as_mut() {
-                Some(c) => Ok(f(c)),
-                None => anyhow::bail!("cannot open the database to search"),
-            }
-        })
-        .await
-        .context("database task failed")?
-    }
-
-    pub fn version(&self) -> u64 {
-        self.version.load(Ordering::Acquire)
-    }
-
-    /// The data moved in a way that may touch any feed (retention, retag, another process).
-    pub fn bump(&self) {
-        let mut changes = self.changes.lock_or_recover();
-        changes.floor = self.version.fetch_add(1, Ordering::AcqRel) + 1;
-    }
-
-    /// The data moved for the feeds of these sources only (see [`Engine::take_touched`]).
-    pub fn bump_touched(&self, touched: &svodka_core::stories::Touched) {
-        match touched {
-            svodka_core::stories::Touched::All => self.bump(),
-            svodka_core::stories::Touched::Sources(names) => {
-                let mut changes = self.changes.lock_or_recover();
-                let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
-                for n in names {
-                    match changes.by_source.get_mut(n) {
-                        Some(at) => *at = v,
-                        None => {
-                            changes.by_source.insert(n.clone(), v);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The version a feed of these sources was last touched at (`None`: of every source, so
-    /// any change).
-    pub fn version_of(&self, sources: Option<&[String]>) -> u64 {
-        let Some(sources) = sources else {
-            return self.version();
-        };
-        let changes = self.changes.lock_or_recover();
-        sources
-            .iter()
-            .filter_map(|s| changes.by_source.get(s))
-            .fold(changes.floor, |a, b| a.max(*b))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use db::wal_path;
     use svodka_core::model::FetchState;
 
     #[test]
