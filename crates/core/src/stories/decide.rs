@@ -3,7 +3,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::held::Slot;
+use super::held::Seat;
 use super::params::*;
 use super::{Decision, Engine, Entry, Fingerprint, Report, Work, containment};
 
@@ -18,7 +18,7 @@ pub(super) struct Hit {
 
 /// The members of a story a report is compared with: the first [`STORY_ANCHORS`] held and the
 /// newest, [`STORY_MEMBERS`] in all.
-pub(super) fn compared(members: &[Slot]) -> impl Iterator<Item = &Slot> {
+pub(super) fn compared(members: &[Seat]) -> impl Iterator<Item = &Seat> {
     let anchors = STORY_ANCHORS.min(members.len());
     let newest = (STORY_MEMBERS - anchors).min(members.len() - anchors);
     members[..anchors]
@@ -49,14 +49,14 @@ impl Engine {
         // Copies first: the same text is the strongest evidence there is.
         let few_samples = r.fp.samples.len() < MIN_SAMPLES;
         let short = r.fp.samples.len() < 2 || (few_samples && r.fp.words < MIN_WORDS);
-        for slot in self
+        for seat in self
             .by_exact
             .get(&r.fp.exact)
             .iter()
             .rev()
             .take(POSTING_SCAN)
         {
-            if let Some(e) = self.entries.get(slot)
+            if let Some(e) = self.entries.get(seat)
                 && Some(e.source) != source
                 && near(e, SHORT_COPY_SECS)
                 && e.exact == r.fp.exact
@@ -76,11 +76,11 @@ impl Engine {
         let mut hits = self.hits.take();
         hits.clear();
         for s in &r.fp.samples {
-            let slots = self.by_sample.get(s);
-            if slots.len() <= FREQUENT_SAMPLE {
-                w.postings += slots.len() as u64;
-                for slot in slots {
-                    hits.entry(*slot).or_default().samples += 1;
+            let seats = self.by_sample.get(s);
+            if seats.len() <= FREQUENT_SAMPLE {
+                w.postings += seats.len() as u64;
+                for seat in seats {
+                    hits.entry(*seat).or_default().samples += 1;
                 }
             }
         }
@@ -88,7 +88,7 @@ impl Engine {
         // The story terms rarest first (the shortest postings): a frequent term's postings,
         // which mostly bring reports that share nothing else, get what the rarer ones left
         // of the budget.
-        let mut terms: Vec<(&[Slot], u32, f32)> = self
+        let mut terms: Vec<(&[Seat], u32, f32)> = self
             .index_terms(&vector)
             .into_iter()
             .map(|(t, weight)| (self.by_term.get(&t), t, weight))
@@ -96,10 +96,10 @@ impl Engine {
         terms.sort_unstable_by_key(|&(postings, t, _)| (postings.len(), t));
         let mut budget = TERM_POSTINGS;
         for (postings, _, weight) in terms {
-            for slot in postings.iter().rev().take(POSTING_SCAN.min(budget)) {
+            for seat in postings.iter().rev().take(POSTING_SCAN.min(budget)) {
                 w.postings += 1;
                 budget -= 1;
-                let hit = hits.entry(*slot).or_default();
+                let hit = hits.entry(*seat).or_default();
                 hit.terms += 1;
                 hit.weight += weight;
             }
@@ -107,13 +107,13 @@ impl Engine {
         // The candidates: a shared sample or two story terms. Only the most alike are looked
         // up (the share of this report's samples they hold, and the weight of the terms they
         // share), each once, and kept when dated within the window.
-        let mut ranked: Vec<(Slot, Hit)> = hits
+        let mut ranked: Vec<(Seat, Hit)> = hits
             .drain()
             .filter(|(_, h)| h.samples > 0 || h.terms >= 2)
             .collect();
         self.hits.set(hits);
         let samples_n = r.fp.samples.len().max(1) as f32;
-        let likeness = |&(slot, h): &(Slot, Hit)| (h.samples as f32 / samples_n + h.weight, slot);
+        let likeness = |&(seat, h): &(Seat, Hit)| (h.samples as f32 / samples_n + h.weight, seat);
         if ranked.len() > CANDIDATES {
             ranked.select_nth_unstable_by(CANDIDATES - 1, |a, b| {
                 let (a, b) = (likeness(a), likeness(b));
@@ -124,9 +124,9 @@ impl Engine {
         let mut weight_of: Vec<f32> = Vec::with_capacity(ranked.len());
         let candidates: Vec<(&Entry, u32, u32)> = ranked
             .iter()
-            .filter_map(|&(slot, h)| {
+            .filter_map(|&(seat, h)| {
                 w.candidates += 1;
-                let e = self.entries.get(&slot).filter(|e| near(e, self.window))?;
+                let e = self.entries.get(&seat).filter(|e| near(e, self.window))?;
                 weight_of.push(h.weight);
                 Some((e, h.samples, h.terms))
             })
@@ -201,7 +201,7 @@ impl Engine {
             let (mut anchor_sum, mut anchors) = (0.0, 0);
             let mut far = false;
             let mut least = f32::MAX;
-            for (k, slot) in compared(members).enumerate() {
+            for (k, seat) in compared(members).enumerate() {
                 // A story whose anchors are below the share of the least similarity it could
                 // need is not this report's, whatever its newest members say (the check
                 // below would refuse it): most candidates are, and stop after four cosines.
@@ -213,7 +213,7 @@ impl Engine {
                     far = true;
                     break;
                 }
-                if let Some(e) = self.entries.get(slot) {
+                if let Some(e) = self.entries.get(seat) {
                     w.members += 1;
                     // The same headline hours apart in other words is a rubric («Погода на
                     // завтра», «Курс валют»), not one event.
@@ -245,7 +245,7 @@ impl Engine {
                 // Two reports that both name people, places or figures and share none of
                 // them are about different events (the same rubric in two cities).
                 let members_named = compared(members)
-                    .filter_map(|slot| self.entries.get(slot))
+                    .filter_map(|seat| self.entries.get(seat))
                     .any(|e| !e.names.is_empty());
                 if members_named && !r.fp.names.is_empty() {
                     continue;

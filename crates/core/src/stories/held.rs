@@ -1,49 +1,49 @@
-//! The engine's containers: the reports held in slot order, and the indexes from a key to the
-//! slots of the reports under it.
+//! The engine's containers: the reports held in seat order, and the indexes from a key to the
+//! seats of the reports under it.
 
 use rustc_hash::FxHashMap;
 
 use super::Entry;
 
-/// The reports held, in the order of their slots: `list[slot - first]`, `None` for a report
+/// The reports held, in the order of their seats: `list[seat - first]`, `None` for a report
 /// forgotten. Reports are forgotten mostly first seen first, so the holes leave from the
 /// front; the engine numbers the reports again when holes elsewhere pile up. Half the bytes
 /// of a hash map of entries (whose table is a power of two, up to half empty), and a lookup
 /// is an index.
 #[derive(Default)]
 pub(super) struct Held {
-    first: Slot,
+    first: Seat,
     list: std::collections::VecDeque<Option<Entry>>,
     /// Reports held (the `Some` in `list`).
     live: usize,
 }
 
 impl Held {
-    pub(super) fn get(&self, slot: &Slot) -> Option<&Entry> {
-        let at = slot.checked_sub(self.first)?;
+    pub(super) fn get(&self, seat: &Seat) -> Option<&Entry> {
+        let at = seat.checked_sub(self.first)?;
         self.list.get(at as usize)?.as_ref()
     }
 
-    pub(super) fn get_mut(&mut self, slot: &Slot) -> Option<&mut Entry> {
-        let at = slot.checked_sub(self.first)?;
+    pub(super) fn get_mut(&mut self, seat: &Seat) -> Option<&mut Entry> {
+        let at = seat.checked_sub(self.first)?;
         self.list.get_mut(at as usize)?.as_mut()
     }
 
-    pub(super) fn contains_key(&self, slot: &Slot) -> bool {
-        self.get(slot).is_some()
+    pub(super) fn contains_key(&self, seat: &Seat) -> bool {
+        self.get(seat).is_some()
     }
 
-    /// Holds `e` at `slot`, which is past every slot held (holes fill the gap).
-    pub(super) fn insert(&mut self, slot: Slot, e: Entry) {
+    /// Holds `e` at `seat`, which is past every seat held (holes fill the gap).
+    pub(super) fn insert(&mut self, seat: Seat, e: Entry) {
         if self.list.is_empty() {
-            self.first = slot;
+            self.first = seat;
         }
-        let at = slot.saturating_sub(self.first) as usize;
+        let at = seat.saturating_sub(self.first) as usize;
         while self.list.len() < at {
             self.list.push_back(None);
         }
         if at < self.list.len() {
-            // Not past the end: never asked by the engine; the slot is taken over.
+            // Not past the end: never asked by the engine; the seat is taken over.
             if self.list[at].replace(e).is_none() {
                 self.live += 1;
             }
@@ -53,8 +53,8 @@ impl Held {
         self.live += 1;
     }
 
-    pub(super) fn remove(&mut self, slot: &Slot) -> Option<Entry> {
-        let at = slot.checked_sub(self.first)?;
+    pub(super) fn remove(&mut self, seat: &Seat) -> Option<Entry> {
+        let at = seat.checked_sub(self.first)?;
         let e = self.list.get_mut(at as usize)?.take()?;
         self.live -= 1;
         while self.list.front().is_some_and(Option::is_none) {
@@ -77,25 +77,25 @@ impl Held {
         self.live == 0
     }
 
-    /// Slots from the first held to the last, holes included.
+    /// Seats from the first held to the last, holes included.
     pub(super) fn span(&self) -> usize {
         self.list.len()
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = (Slot, &Entry)> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Seat, &Entry)> {
         (self.first..)
             .zip(&self.list)
-            .filter_map(|(slot, e)| Some((slot, e.as_ref()?)))
+            .filter_map(|(seat, e)| Some((seat, e.as_ref()?)))
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &Entry> {
         self.list.iter().flatten()
     }
 
-    pub(super) fn into_iter(self) -> impl Iterator<Item = (Slot, Entry)> {
+    pub(super) fn into_iter(self) -> impl Iterator<Item = (Seat, Entry)> {
         (self.first..)
             .zip(self.list)
-            .filter_map(|(slot, e)| Some((slot, e?)))
+            .filter_map(|(seat, e)| Some((seat, e?)))
     }
 
     pub(super) fn bytes(&self) -> usize {
@@ -104,16 +104,16 @@ impl Held {
 }
 
 /// A report's place in the engine: its number in the order of arrival. The indexes hold
-/// slots, not the store's 64-bit ids: a key and its report fit in 8 bytes of a map's bucket
+/// seats, not the store's 64-bit ids: a key and its report fit in 8 bytes of a map's bucket
 /// (with the ids, and a list per key, it took 24; the sample index is most of the engine).
-pub(super) type Slot = u32;
+pub(super) type Seat = u32;
 
-/// The mark of a posting that is a list (the rest is its place in [`Index::lists`]); slots
+/// The mark of a posting that is a list (the rest is its place in [`Index::lists`]); seats
 /// stay below it.
 pub(super) const LIST: u32 = 1 << 31;
 
 /// Index keys and the reports under each, oldest first. Most keys (a shingle sampled from one
-/// text) hold one report: its slot is the map's value. A key that several reports share holds
+/// text) hold one report: its seat is the map's value. A key that several reports share holds
 /// the mark [`LIST`] and the place of its list in `lists`.
 ///
 /// Hand-written: no crate keeps a small-vector map at 8 bytes a key.
@@ -121,7 +121,7 @@ pub(super) struct Index<K> {
     pub(super) map: FxHashMap<K, u32>,
     /// The lists of shared keys; laid out again (without those that emptied) at each
     /// [`Index::retain_map`].
-    lists: Vec<Vec<Slot>>,
+    lists: Vec<Vec<Seat>>,
 }
 
 impl<K> Default for Index<K> {
@@ -135,7 +135,7 @@ impl<K> Default for Index<K> {
 
 impl<K: std::hash::Hash + Eq + Copy> Index<K> {
     /// The reports under `key`, oldest first.
-    pub(super) fn get(&self, key: &K) -> &[Slot] {
+    pub(super) fn get(&self, key: &K) -> &[Seat] {
         match self.map.get(key) {
             None => &[],
             Some(v) if v & LIST == 0 => std::slice::from_ref(v),
@@ -146,36 +146,36 @@ impl<K: std::hash::Hash + Eq + Copy> Index<K> {
         }
     }
 
-    pub(super) fn push(&mut self, key: K, slot: Slot) {
-        debug_assert!(slot < LIST);
+    pub(super) fn push(&mut self, key: K, seat: Seat) {
+        debug_assert!(seat < LIST);
         match self.map.entry(key) {
             std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(slot);
+                v.insert(seat);
             }
             std::collections::hash_map::Entry::Occupied(mut o) => {
                 let v = *o.get();
                 if v & LIST != 0 {
                     if let Some(list) = self.lists.get_mut((v & !LIST) as usize) {
-                        list.push(slot);
+                        list.push(seat);
                     }
                 } else {
                     o.insert(LIST | self.lists.len() as u32);
-                    self.lists.push(vec![v, slot]);
+                    self.lists.push(vec![v, seat]);
                 }
             }
         }
     }
 
-    /// Keeps the reports `to` gives a slot for (their new slot, or the same), in order; drops
+    /// Keeps the reports `to` gives a seat for (their new seat, or the same), in order; drops
     /// the keys left with none, and lays the lists out again without the free places.
-    pub(super) fn retain_map(&mut self, to: impl Fn(Slot) -> Option<Slot>) {
+    pub(super) fn retain_map(&mut self, to: impl Fn(Seat) -> Option<Seat>) {
         let mut old = std::mem::take(&mut self.lists);
         let lists = &mut self.lists;
         self.map.retain(|_, v| {
             if *v & LIST == 0 {
                 return match to(*v) {
-                    Some(slot) => {
-                        *v = slot;
+                    Some(seat) => {
+                        *v = seat;
                         true
                     }
                     None => false,
@@ -185,9 +185,9 @@ impl<K: std::hash::Hash + Eq + Copy> Index<K> {
                 return false;
             };
             let mut list = std::mem::take(list);
-            list.retain_mut(|slot| match to(*slot) {
+            list.retain_mut(|seat| match to(*seat) {
                 Some(new) => {
-                    *slot = new;
+                    *seat = new;
                     true
                 }
                 None => false,
@@ -213,7 +213,7 @@ impl<K: std::hash::Hash + Eq + Copy> Index<K> {
     /// About the bytes the index holds: its table and its lists.
     pub(super) fn bytes(&self) -> usize {
         self.map.capacity() * (std::mem::size_of::<(K, u32)>() + 1)
-            + self.lists.capacity() * std::mem::size_of::<Vec<Slot>>()
+            + self.lists.capacity() * std::mem::size_of::<Vec<Seat>>()
             + self
                 .lists
                 .iter()

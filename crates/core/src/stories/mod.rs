@@ -36,7 +36,7 @@ pub use fingerprint::{Fingerprint, containment};
 
 use crate::text::Stems;
 use decide::Hit;
-use held::{Held, Index, LIST, Slot, shrink};
+use held::{Held, Index, LIST, Seat, shrink};
 use params::*;
 pub use params::{COPY_CONTAINMENT, STORY_SIMILARITY, Tune};
 pub use rebuild::{Kept, Rebuild};
@@ -102,23 +102,23 @@ struct Entry {
 pub struct Engine {
     window: i64,
     sources: HashMap<String, u32>,
-    /// The reports held, by their slot.
+    /// The reports held, by their seat.
     entries: Held,
-    /// The store's ids of the reports held, and their slots.
-    slots: FxHashMap<i64, Slot>,
-    /// The slot the next report takes.
-    next_slot: Slot,
-    /// Past this slot, the held reports are numbered again from 0 (a test lowers it).
-    slot_limit: Slot,
-    /// (first seen, slot), oldest first: the order of eviction.
-    by_time: BTreeSet<(i64, Slot)>,
+    /// The store's ids of the reports held, and their seats.
+    seats: FxHashMap<i64, Seat>,
+    /// The seat the next report takes.
+    next_seat: Seat,
+    /// Past this seat, the held reports are numbered again from 0 (a test lowers it).
+    seat_limit: Seat,
+    /// (first seen, seat), oldest first: the order of eviction.
+    by_time: BTreeSet<(i64, Seat)>,
     /// Sample → reports, one per copy group in a row: the copies of a wire text carried by
     /// hundreds of agencies do not make each new copy compare itself with all of them.
     by_sample: Index<u32>,
     by_exact: Index<u64>,
     by_term: Index<u32>,
     /// Story → its members held, first seen first.
-    stories: FxHashMap<i64, Vec<Slot>>,
+    stories: FxHashMap<i64, Vec<Seat>>,
     df: FxHashMap<u32, u32>,
     prior: FxHashMap<u32, f32>,
     dead_keys: usize,
@@ -148,7 +148,7 @@ pub struct Engine {
     /// What the decisions looked at (see [`Work`]).
     work: std::cell::Cell<Work>,
     /// The map a decision counts its hits in, kept with its room between decisions.
-    hits: std::cell::Cell<FxHashMap<Slot, Hit>>,
+    hits: std::cell::Cell<FxHashMap<Seat, Hit>>,
 }
 
 /// What the engine's decisions looked at, summed since it was made (and the most any one
@@ -230,9 +230,9 @@ impl Engine {
             window,
             sources: HashMap::new(),
             entries: Held::default(),
-            slots: FxHashMap::default(),
-            next_slot: 0,
-            slot_limit: LIST,
+            seats: FxHashMap::default(),
+            next_seat: 0,
+            seat_limit: LIST,
             by_time: BTreeSet::new(),
             by_sample: Index::default(),
             by_exact: Index::default(),
@@ -287,10 +287,10 @@ impl Engine {
 
     fn keep_to_budget(&mut self) {
         while self.held > self.budget && self.entries.len() > 1 {
-            let Some(&(seen, slot)) = self.by_time.first() else {
+            let Some(&(seen, seat)) = self.by_time.first() else {
                 break;
             };
-            self.remove_slot(slot);
+            self.remove_seat(seat);
             self.budget_cut = Some(self.newest.saturating_sub(seen));
         }
     }
@@ -382,14 +382,14 @@ impl Engine {
             next
         });
         self.touched.insert(source);
-        // Slots run out after two billion reports; a long run of them forgotten out of turn
+        // Seats run out after two billion reports; a long run of them forgotten out of turn
         // (a transaction rolled back, a story's reports deleted) leaves holes in `entries`.
-        if self.next_slot >= self.slot_limit || self.entries.span() > 2 * self.entries.len() + 1024
+        if self.next_seat >= self.seat_limit || self.entries.span() > 2 * self.entries.len() + 1024
         {
             self.renumber();
         }
-        let slot = self.next_slot;
-        self.next_slot += 1;
+        let seat = self.next_seat;
+        self.next_seat += 1;
         if let Some(members) = self.stories.get(&story) {
             if members.len() > TOUCHED_MAX {
                 self.touched_all = true;
@@ -409,7 +409,7 @@ impl Engine {
             *self.df.entry(*t).or_default() += 1;
         }
         for (t, _) in self.index_terms(&vector) {
-            self.by_term.push(t, slot);
+            self.by_term.push(t, seat);
         }
         for s in fp.samples.iter().take(fingerprint::INDEX_SAMPLES) {
             // A copy whose group already stands last under this sample adds nothing a later
@@ -421,12 +421,12 @@ impl Engine {
                 .and_then(|last| self.entries.get(last))
                 .is_some_and(|e| e.copy == copy);
             if !same_group {
-                self.by_sample.push(*s, slot);
+                self.by_sample.push(*s, seat);
             }
         }
-        self.by_exact.push(fp.exact, slot);
-        self.stories.entry(story).or_default().push(slot);
-        self.by_time.insert((seen, slot));
+        self.by_exact.push(fp.exact, seat);
+        self.stories.entry(story).or_default().push(seat);
+        self.by_time.insert((seen, seat));
         let entry = Entry {
             id,
             source,
@@ -445,8 +445,8 @@ impl Engine {
             names: fp.names.clone().into_boxed_slice(),
         };
         self.held += cost(&entry);
-        self.entries.insert(slot, entry);
-        self.slots.insert(id, slot);
+        self.entries.insert(seat, entry);
+        self.seats.insert(id, seat);
         self.keep_to_budget();
     }
 
@@ -468,18 +468,18 @@ impl Engine {
     /// Forgets a report (deleted, or rolled back with its transaction). Index keys pointing to
     /// it are dropped lazily.
     pub fn remove(&mut self, id: i64) {
-        if let Some(&slot) = self.slots.get(&id) {
-            self.remove_slot(slot);
+        if let Some(&seat) = self.seats.get(&id) {
+            self.remove_seat(seat);
         }
     }
 
-    fn remove_slot(&mut self, slot: Slot) {
-        let Some(e) = self.entries.remove(&slot) else {
+    fn remove_seat(&mut self, seat: Seat) {
+        let Some(e) = self.entries.remove(&seat) else {
             return;
         };
-        self.slots.remove(&e.id);
+        self.seats.remove(&e.id);
         self.held = self.held.saturating_sub(cost(&e));
-        self.by_time.remove(&(e.seen, slot));
+        self.by_time.remove(&(e.seen, seat));
         for (t, _) in e.vector.iter() {
             if let Some(n) = self.df.get_mut(t) {
                 *n = n.saturating_sub(1);
@@ -490,10 +490,10 @@ impl Engine {
         }
         if let Some(members) = self.stories.get_mut(&e.story) {
             // Reports leave the window oldest first: a story's first member, as a rule.
-            if members.first() == Some(&slot) {
+            if members.first() == Some(&seat) {
                 members.remove(0);
             } else {
-                members.retain(|m| *m != slot);
+                members.retain(|m| *m != seat);
             }
             if members.is_empty() {
                 self.stories.remove(&e.story);
@@ -517,8 +517,8 @@ impl Engine {
         let Some(members) = self.stories.remove(&from) else {
             return;
         };
-        for slot in &members {
-            if let Some(e) = self.entries.get_mut(slot) {
+        for seat in &members {
+            if let Some(e) = self.entries.get_mut(seat) {
                 e.story = to;
             }
         }
@@ -527,14 +527,14 @@ impl Engine {
 
     /// Drops the reports first seen before `before`.
     pub fn evict_before(&mut self, before: i64) -> usize {
-        let old: Vec<Slot> = self
+        let old: Vec<Seat> = self
             .by_time
             .iter()
             .take_while(|(p, _)| *p < before)
-            .map(|(_, slot)| *slot)
+            .map(|(_, seat)| *seat)
             .collect();
-        for slot in &old {
-            self.remove_slot(*slot);
+        for seat in &old {
+            self.remove_seat(*seat);
         }
         old.len()
     }
@@ -542,11 +542,11 @@ impl Engine {
     /// Drops index keys of reports no longer held.
     fn compact(&mut self) {
         let live = &self.entries;
-        let held = |slot: Slot| live.contains_key(&slot).then_some(slot);
+        let held = |seat: Seat| live.contains_key(&seat).then_some(seat);
         self.by_sample.retain_map(held);
         self.by_term.retain_map(held);
         self.by_exact.retain_map(held);
-        shrink(&mut self.slots);
+        shrink(&mut self.seats);
         shrink(&mut self.stories);
         shrink(&mut self.df);
         self.dead_keys = 0;
@@ -557,8 +557,8 @@ impl Engine {
     #[cfg(test)]
     fn assert_consistent(&self) {
         for (key, v) in &self.by_sample.map {
-            for slot in self.by_sample.get(key) {
-                if let Some(e) = self.entries.get(slot) {
+            for seat in self.by_sample.get(key) {
+                if let Some(e) = self.entries.get(seat) {
                     assert!(
                         e.samples.contains(key),
                         "sample {key} {v} leads to {}",
@@ -568,8 +568,8 @@ impl Engine {
             }
         }
         for key in self.by_term.map.keys() {
-            for slot in self.by_term.get(key) {
-                if let Some(e) = self.entries.get(slot) {
+            for seat in self.by_term.get(key) {
+                if let Some(e) = self.entries.get(seat) {
                     assert!(
                         e.vector.iter().any(|(t, _)| t == key),
                         "term {key} → {}",
@@ -578,40 +578,40 @@ impl Engine {
                 }
             }
         }
-        for (slot, e) in self.entries.iter() {
-            let slot = &slot;
-            assert_eq!(self.slots.get(&e.id), Some(slot));
-            assert!(self.by_exact.get(&e.exact).contains(slot), "{}", e.id);
+        for (seat, e) in self.entries.iter() {
+            let seat = &seat;
+            assert_eq!(self.seats.get(&e.id), Some(seat));
+            assert!(self.by_exact.get(&e.exact).contains(seat), "{}", e.id);
             for (t, _) in self.index_terms(&e.vector) {
-                assert!(self.by_term.get(&t).contains(slot), "{} under {t}", e.id);
+                assert!(self.by_term.get(&t).contains(seat), "{} under {t}", e.id);
             }
-            assert!(self.stories.get(&e.story).is_some_and(|m| m.contains(slot)));
-            assert!(self.by_time.contains(&(e.seen, *slot)));
+            assert!(self.stories.get(&e.story).is_some_and(|m| m.contains(seat)));
+            assert!(self.by_time.contains(&(e.seen, *seat)));
         }
     }
 
-    /// Numbers the held reports again from 0, first seen first, once the slots ran out (after
+    /// Numbers the held reports again from 0, first seen first, once the seats ran out (after
     /// two billion reports: years of a busy daemon), dropping the keys of those not held.
     fn renumber(&mut self) {
-        let new: FxHashMap<Slot, Slot> = self
+        let new: FxHashMap<Seat, Seat> = self
             .by_time
             .iter()
             .zip(0..)
             .map(|(&(_, old), new)| (old, new))
             .collect();
-        let to = |slot: Slot| new.get(&slot).copied();
+        let to = |seat: Seat| new.get(&seat).copied();
         self.by_sample.retain_map(to);
         self.by_term.retain_map(to);
         self.by_exact.retain_map(to);
-        let mut moved: Vec<(Slot, Entry)> = std::mem::take(&mut self.entries)
+        let mut moved: Vec<(Seat, Entry)> = std::mem::take(&mut self.entries)
             .into_iter()
-            .filter_map(|(slot, e)| Some((to(slot)?, e)))
+            .filter_map(|(seat, e)| Some((to(seat)?, e)))
             .collect();
-        moved.sort_unstable_by_key(|(slot, _)| *slot);
-        for (slot, e) in moved {
-            self.entries.insert(slot, e);
+        moved.sort_unstable_by_key(|(seat, _)| *seat);
+        for (seat, e) in moved {
+            self.entries.insert(seat, e);
         }
-        self.slots = self.entries.iter().map(|(slot, e)| (e.id, slot)).collect();
+        self.seats = self.entries.iter().map(|(seat, e)| (e.id, seat)).collect();
         self.held = self.entries.values().map(cost).sum();
         for members in self.stories.values_mut() {
             *members = members.iter().filter_map(|&m| to(m)).collect();
@@ -619,9 +619,9 @@ impl Engine {
         self.by_time = self
             .by_time
             .iter()
-            .filter_map(|&(seen, slot)| Some((seen, to(slot)?)))
+            .filter_map(|&(seen, seat)| Some((seen, to(seat)?)))
             .collect();
-        self.next_slot = new.len() as Slot;
+        self.next_seat = new.len() as Seat;
         self.dead_keys = 0;
     }
 
@@ -633,7 +633,7 @@ impl Engine {
     /// A rough count of the bytes the indexes hold, for benchmarks and `/metrics`.
     pub fn memory_estimate(&self) -> usize {
         fn table<K, V>(m: &FxHashMap<K, V>) -> usize {
-            // A bucket (key, value, control byte) for each slot of the table.
+            // A bucket (key, value, control byte) for each seat of the table.
             m.capacity() * (std::mem::size_of::<(K, V)>() + 1)
         }
         let slices: usize = self
@@ -643,7 +643,7 @@ impl Engine {
             .sum();
         self.entries.bytes()
             + slices
-            + table(&self.slots)
+            + table(&self.seats)
             + self.by_sample.bytes()
             + self.by_term.bytes()
             + self.by_exact.bytes()
@@ -659,19 +659,19 @@ impl Engine {
 }
 
 /// About the bytes a report takes in the engine: its entry and slices, and its share of the
-/// index maps (slots at the load a hash map keeps, ~1.6× the keys). Kept as a running sum, so
+/// index maps (seats at the load a hash map keeps, ~1.6× the keys). Kept as a running sum, so
 /// the budget costs nothing to check; `memory_estimate` counts the maps themselves.
 fn cost(e: &Entry) -> usize {
-    /// A map slot at a hash map's usual load: 1.6 × (key, value, control byte).
-    const fn slot(bytes: usize) -> usize {
+    /// A map seat at a hash map's usual load: 1.6 × (key, value, control byte).
+    const fn seat(bytes: usize) -> usize {
         (bytes + 1) * 8 / 5
     }
     const FIXED: usize = std::mem::size_of::<Entry>() * 5 / 4 // the entry, and room for holes
-        + slot(std::mem::size_of::<(i64, Slot)>()) // its id
+        + seat(std::mem::size_of::<(i64, Seat)>()) // its id
         + 3 * 16 // the allocations of its three slices
-        + fingerprint::INDEX_SAMPLES * slot(std::mem::size_of::<(u32, u32)>()) // its samples
-        + slot(std::mem::size_of::<(u64, u32)>()) // its exact hash
-        + INDEX_TERMS * 4 // its story terms: slots in lists that other reports share
+        + fingerprint::INDEX_SAMPLES * seat(std::mem::size_of::<(u32, u32)>()) // its samples
+        + seat(std::mem::size_of::<(u64, u32)>()) // its exact hash
+        + INDEX_TERMS * 4 // its story terms: seats in lists that other reports share
         + 24 // its place in the first-seen order
         + 8; // its place in the story's members
     FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
@@ -894,7 +894,7 @@ mod tests {
     #[test]
     fn reports_numbered_again_are_found_as_before() {
         // Thirty events, told by three agencies two days apart: the window holds two agencies'
-        // reports at a time, and the slots (64 here, two billion in the daemon) run out on the
+        // reports at a time, and the seats (64 here, two billion in the daemon) run out on the
         // third, so the held ones are numbered again.
         const PLACES: [&str; 6] = [
             "Ельце",
@@ -943,10 +943,10 @@ mod tests {
             .collect();
         let mut plain = Engine::new(72 * HOUR);
         let mut renumbered = Engine::new(72 * HOUR);
-        renumbered.slot_limit = 64;
+        renumbered.seat_limit = 64;
         let mut groups = vec![0; texts.len()];
         for round in 0..3i64 {
-            // Each agency in its own order: a slot numbered again is another event's.
+            // Each agency in its own order: a seat numbered again is another event's.
             for k in 0..texts.len() {
                 let i = (k + 7 * round as usize) % texts.len();
                 let f = &texts[i];
@@ -975,10 +975,10 @@ mod tests {
                 renumbered.assert_consistent();
             }
         }
-        assert_eq!((plain.next_slot, renumbered.next_slot), (90, 60));
+        assert_eq!((plain.next_seat, renumbered.next_seat), (90, 60));
         assert_eq!(renumbered.len(), 60);
         assert_eq!(renumbered.held_bytes(), plain.held_bytes());
-        // Forgetting by id finds the report under its new slot.
+        // Forgetting by id finds the report under its new seat.
         renumbered.remove(201);
         assert_eq!(renumbered.len(), 59);
         let r = Report {
@@ -1013,7 +1013,7 @@ mod tests {
             e.insert(id, &format!("agency-{}", id % 7), 0, id, id, id, &f);
         }
         assert_eq!(e.len(), 101);
-        assert!(e.entries.span() <= 101, "{} slots", e.entries.span());
+        assert!(e.entries.span() <= 101, "{} seats", e.entries.span());
         e.assert_consistent();
         let r = Report {
             source: "agency-x",
