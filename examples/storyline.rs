@@ -274,7 +274,7 @@ fn run(
     let mut related: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut titles: HashMap<i64, String> = HashMap::new();
     let mut why: HashMap<(i64, i64), Vec<String>> = HashMap::new();
-    db.with(|c| -> rusqlite::Result<()> {
+    db.with(|c| -> Result<(), svodka::archive::StoreError> {
         for &s in &stories {
             let r = svodka::store::related(c, s)?;
             for x in &r {

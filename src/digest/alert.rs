@@ -382,11 +382,10 @@ async fn pass(
         let searches = searches(cfg);
         let found = db
             .read(move |c| {
-                let (ids, last) =
-                    crate::store::stories_after(c, cursor, BATCH).map_err(crate::store::sql)?;
+                let (ids, last) = crate::store::stories_after(c, cursor, BATCH)?;
                 let mut stories = Vec::new();
                 for id in ids {
-                    if let Some(s) = crate::store::story(c, id).map_err(crate::store::sql)? {
+                    if let Some(s) = crate::store::story(c, id)? {
                         // Which alerts' searches find it (`None`: an alert without one).
                         let mut found = Vec::with_capacity(searches.len());
                         for q in &searches {
@@ -432,7 +431,7 @@ async fn pass(
                                 got.push(e);
                             }
                         }
-                        Ok::<_, rusqlite::Error>(got)
+                        Ok::<_, crate::archive::StoreError>(got)
                     })
                     .await;
                 let events = match claimed {

@@ -43,8 +43,7 @@ pub async fn follow(
             // write never waits behind it. Only the insert takes the writer.
             let made = db
                 .read(move |conn| {
-                    let last =
-                        crate::store::last_edition(conn, &d2.name).map_err(crate::store::sql)?;
+                    let last = crate::store::last_edition(conn, &d2.name)?;
                     let Some(plan) = super::plan(&d2, last, watched, now) else {
                         return Ok(None);
                     };
@@ -120,14 +119,12 @@ pub fn make_due(
     d: &super::config::Digest,
     now: chrono::DateTime<Utc>,
 ) -> svodka_core::archive::Result<Option<super::Edition>> {
-    let watched =
-        crate::store::watch_since(conn, &d.name, now.timestamp()).map_err(crate::store::sql)?;
-    let last = crate::store::last_edition(conn, &d.name).map_err(crate::store::sql)?;
+    let watched = crate::store::watch_since(conn, &d.name, now.timestamp())?;
+    let last = crate::store::last_edition(conn, &d.name)?;
     let Some(plan) = super::plan(d, last, watched, now) else {
         return Ok(None);
     };
     let e = super::gather(cfg, conn, d, &plan, now)?;
-    let stored = crate::store::insert_edition(conn, &super::to_row(d, &e, plan.tick.timestamp()))
-        .map_err(crate::store::sql)?;
+    let stored = crate::store::insert_edition(conn, &super::to_row(d, &e, plan.tick.timestamp()))?;
     Ok(stored.then_some(e))
 }

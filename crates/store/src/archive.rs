@@ -54,35 +54,35 @@ impl Archive for Sqlite {
         topics: &[String],
         limit: usize,
     ) -> Result<Vec<Entry>> {
-        crate::select_items(self, grouping, sources, topics, limit).map_err(sql)
+        crate::select_items(self, grouping, sources, topics, limit)
     }
 
     fn story(&self, id: i64) -> Result<Option<Entry>> {
-        crate::story(self, id).map_err(sql)
+        crate::story(self, id)
     }
 
     fn story_entries(&self, ids: &[i64]) -> Result<Vec<Entry>> {
-        crate::story_entries(self, ids).map_err(sql)
+        crate::story_entries(self, ids)
     }
 
     fn biggest_stories(&self, since: i64, limit: usize) -> Result<Vec<(Entry, u64)>> {
-        crate::biggest_stories(self, since, limit).map_err(sql)
+        crate::biggest_stories(self, since, limit)
     }
 
     fn biggest_stories_in(&self, p: &Period, limit: usize) -> Result<Vec<(Entry, u64)>> {
-        crate::biggest_stories_in(self, p, limit).map_err(sql)
+        crate::biggest_stories_in(self, p, limit)
     }
 
     fn related(&self, story: i64) -> Result<Vec<RelatedStory>> {
-        crate::related(self, story).map_err(sql)
+        crate::related(self, story)
     }
 
     fn related_many(&self, stories: &[i64]) -> Result<HashMap<i64, Vec<RelatedStory>>> {
-        crate::related_many(self, stories).map_err(sql)
+        crate::related_many(self, stories)
     }
 
     fn topic_story_counts(&self, since: DateTime<Utc>) -> Result<Vec<(String, u64, u64)>> {
-        crate::topic_story_counts(self, since).map_err(sql)
+        crate::topic_story_counts(self, since)
     }
 
     fn topic_story_counts_between(
@@ -90,27 +90,27 @@ impl Archive for Sqlite {
         since: i64,
         until: i64,
     ) -> Result<Vec<(String, u64, u64)>> {
-        crate::topic_story_counts_between(self, since, until).map_err(sql)
+        crate::topic_story_counts_between(self, since, until)
     }
 
     fn headlines_since(&self, since: DateTime<Utc>) -> Result<Vec<(i64, String, String)>> {
-        crate::headlines_since(self, since).map_err(sql)
+        crate::headlines_since(self, since)
     }
 
     fn headlines_between(&self, since: i64, until: i64) -> Result<Vec<(i64, String, String)>> {
-        crate::headlines_between(self, since, until).map_err(sql)
+        crate::headlines_between(self, since, until)
     }
 
     fn source_health(&self, sources: &[Source]) -> Result<Vec<SourceHealth>> {
-        crate::source_health(self, sources).map_err(sql)
+        crate::source_health(self, sources)
     }
 
     fn editions(&self, digest: &str, limit: usize) -> Result<Vec<EditionRow>> {
-        crate::editions(self, digest, limit).map_err(sql)
+        crate::editions(self, digest, limit)
     }
 
     fn edition(&self, digest: &str, key: &str) -> Result<Option<EditionRow>> {
-        crate::edition(self, digest, key).map_err(sql)
+        crate::edition(self, digest, key)
     }
 
     fn find(&self, f: &Find, limit: Duration) -> Result<Vec<Hit>> {
@@ -128,4 +128,10 @@ impl Archive for Sqlite {
     fn backfill_state(&self) -> Result<Option<(i64, i64)>> {
         crate::search::backfill_state(self).map_err(sql)
     }
+}
+
+/// Runs a body of SQLite calls and gives its error as the core's (see [`sql`]): what the
+/// store's public functions return.
+pub(crate) fn in_sql<T>(f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T> {
+    f().map_err(sql)
 }

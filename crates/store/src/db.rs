@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use rusqlite::Connection;
+use svodka_core::archive::StoreError;
 
 use svodka_core::stories::{Engine, Touched, Work};
 use svodka_core::sync::Recover;
@@ -75,8 +76,8 @@ impl EngineCell {
     fn run<T>(
         &self,
         conn: &mut Sqlite,
-        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
+        f: impl FnOnce(&mut Sqlite, &mut Engine) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut engine = self.engine.lock_or_recover();
         let window = self.window.load(Ordering::Acquire);
         let budget = self.budget.load(Ordering::Acquire);
@@ -243,8 +244,8 @@ impl Db {
     /// fails, the engine is dropped (it may hold what was rolled back) and rebuilt next time.
     pub fn with_engine<T>(
         &self,
-        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
+        f: impl FnOnce(&mut Sqlite, &mut Engine) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.0.conn.lock_or_recover();
         self.0.engine.run(&mut conn, f)
     }
@@ -265,8 +266,8 @@ impl Db {
     /// [`Db::with_engine`] on the blocking pool.
     pub async fn call_engine<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Sqlite, &mut Engine) -> rusqlite::Result<T> + Send + 'static,
-    ) -> Result<rusqlite::Result<T>> {
+        f: impl FnOnce(&mut Sqlite, &mut Engine) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Result<T, StoreError>> {
         let db = self.clone();
         background::spawn(Pool::Write, move || {
             let r = db.with_engine(f);

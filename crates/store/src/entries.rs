@@ -1,8 +1,10 @@
 //! Reading what feeds and pages publish: entries (one per story, per copy group or per report)
 //! with the other reports they stand for.
 
+use crate::archive::in_sql;
 use rusqlite::{Connection, params_from_iter};
 use svodka_core::archive::Period;
+use svodka_core::archive::StoreError;
 use svodka_core::model::{Entry, OtherReport};
 
 use super::stories::public_id;
@@ -44,67 +46,69 @@ pub fn select_items(
     sources: Option<&[String]>,
     topics: &[String],
     limit: usize,
-) -> rusqlite::Result<Vec<Entry>> {
-    if sources.is_some_and(<[String]>::is_empty) {
-        return Ok(Vec::new());
-    }
-    // `IN (subquery)` is evaluated once into an index; a correlated EXISTS would run per entry
-    // and walk the whole table for a rare source.
-    let (mut sql, group_col) = match grouping {
-        Grouping::Story => (
-            format!(
-                "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE 1"
+) -> Result<Vec<Entry>, StoreError> {
+    in_sql(|| {
+        if sources.is_some_and(<[String]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        // `IN (subquery)` is evaluated once into an index; a correlated EXISTS would run per entry
+        // and walk the whole table for a rare source.
+        let (mut sql, group_col) = match grouping {
+            Grouping::Story => (
+                format!(
+                    "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE 1"
+                ),
+                "s.id",
             ),
-            "s.id",
-        ),
-        Grouping::Copy => (
-            format!("SELECT {COLUMNS}, NULL FROM items i WHERE i.copy_id = i.id"),
-            "i.copy_id",
-        ),
-        Grouping::None => (
-            format!("SELECT {COLUMNS}, NULL FROM items i WHERE 1"),
-            "i.id",
-        ),
-    };
-    let member_col = match grouping {
-        Grouping::Story => "m.story_id",
-        Grouping::Copy => "m.copy_id",
-        Grouping::None => "m.id",
-    };
-    let mut args: Vec<&str> = Vec::new();
-    if let Some(sources) = sources {
-        sql.push_str(&format!(
-            " AND {group_col} IN (SELECT {member_col} FROM items m WHERE m.source IN ({}))",
-            placeholders(args.len(), sources.len())
-        ));
-        args.extend(sources.iter().map(String::as_str));
-    }
-    if !topics.is_empty() {
-        sql.push_str(&format!(
-            " AND {group_col} IN (SELECT {member_col} FROM item_topics t JOIN items m
-                                  ON m.id = t.item_id WHERE t.topic IN ({}))",
-            placeholders(args.len(), topics.len())
-        ));
-        args.extend(topics.iter().map(String::as_str));
-    }
-    let order = match grouping {
-        Grouping::Story => "s.published DESC, s.id DESC",
-        _ => "i.published DESC, i.id DESC",
-    };
-    sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut items: Vec<Entry> = stmt
-        .query_map(params_from_iter(args.iter()), |r| row(r, r.get(13)?))?
-        .collect::<rusqlite::Result<_>>()?;
-    for it in &mut items {
-        let group = match grouping {
-            Grouping::Story => Some(it.story),
-            Grouping::Copy => Some(it.id),
-            Grouping::None => None,
+            Grouping::Copy => (
+                format!("SELECT {COLUMNS}, NULL FROM items i WHERE i.copy_id = i.id"),
+                "i.copy_id",
+            ),
+            Grouping::None => (
+                format!("SELECT {COLUMNS}, NULL FROM items i WHERE 1"),
+                "i.id",
+            ),
         };
-        fill(conn, it, grouping, group, OTHERS_LISTED)?;
-    }
-    Ok(items)
+        let member_col = match grouping {
+            Grouping::Story => "m.story_id",
+            Grouping::Copy => "m.copy_id",
+            Grouping::None => "m.id",
+        };
+        let mut args: Vec<&str> = Vec::new();
+        if let Some(sources) = sources {
+            sql.push_str(&format!(
+                " AND {group_col} IN (SELECT {member_col} FROM items m WHERE m.source IN ({}))",
+                placeholders(args.len(), sources.len())
+            ));
+            args.extend(sources.iter().map(String::as_str));
+        }
+        if !topics.is_empty() {
+            sql.push_str(&format!(
+                " AND {group_col} IN (SELECT {member_col} FROM item_topics t JOIN items m
+                                      ON m.id = t.item_id WHERE t.topic IN ({}))",
+                placeholders(args.len(), topics.len())
+            ));
+            args.extend(topics.iter().map(String::as_str));
+        }
+        let order = match grouping {
+            Grouping::Story => "s.published DESC, s.id DESC",
+            _ => "i.published DESC, i.id DESC",
+        };
+        sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut items: Vec<Entry> = stmt
+            .query_map(params_from_iter(args.iter()), |r| row(r, r.get(13)?))?
+            .collect::<rusqlite::Result<_>>()?;
+        for it in &mut items {
+            let group = match grouping {
+                Grouping::Story => Some(it.story),
+                Grouping::Copy => Some(it.id),
+                Grouping::None => None,
+            };
+            fill(conn, it, grouping, group, OTHERS_LISTED)?;
+        }
+        Ok(items)
+    })
 }
 
 /// Other reports a feed entry lists: a story that fifty agencies carried is one line of fifty
@@ -160,35 +164,39 @@ fn fill(
 }
 
 /// One story with every report (`/stories/ID`), or `None` when there is no such story.
-pub fn story(conn: &Connection, id: i64) -> rusqlite::Result<Option<Entry>> {
-    let sql = format!(
-        "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
-    let Some(mut it) = rows.next().transpose()? else {
-        return Ok(None);
-    };
-    fill(conn, &mut it, Grouping::Story, Some(id), usize::MAX)?;
-    Ok(Some(it))
+pub fn story(conn: &Connection, id: i64) -> Result<Option<Entry>, StoreError> {
+    in_sql(|| {
+        let sql = format!(
+            "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
+        let Some(mut it) = rows.next().transpose()? else {
+            return Ok(None);
+        };
+        fill(conn, &mut it, Grouping::Story, Some(id), usize::MAX)?;
+        Ok(Some(it))
+    })
 }
 
 /// Feed entries of these stories, in the order given (a search's order); a story that is
 /// gone is left out.
-pub fn story_entries(conn: &Connection, ids: &[i64]) -> rusqlite::Result<Vec<Entry>> {
-    let sql = format!(
-        "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
-    );
-    let mut out = Vec::with_capacity(ids.len());
-    for &id in ids {
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
-        if let Some(mut it) = rows.next().transpose()? {
-            fill(conn, &mut it, Grouping::Story, Some(id), OTHERS_LISTED)?;
-            out.push(it);
+pub fn story_entries(conn: &Connection, ids: &[i64]) -> Result<Vec<Entry>, StoreError> {
+    in_sql(|| {
+        let sql = format!(
+            "SELECT {COLUMNS}, s.guid FROM stories s JOIN items i ON i.id = s.lead WHERE s.id = ?1"
+        );
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query_map([id], |r| row(r, r.get(13)?))?;
+            if let Some(mut it) = rows.next().transpose()? {
+                fill(conn, &mut it, Grouping::Story, Some(id), OTHERS_LISTED)?;
+                out.push(it);
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// The biggest stories dated since `since`: (story, reports, agencies), most agencies first.
@@ -196,7 +204,7 @@ pub fn biggest_stories(
     conn: &Connection,
     since: i64,
     limit: usize,
-) -> rusqlite::Result<Vec<(Entry, u64)>> {
+) -> Result<Vec<(Entry, u64)>, StoreError> {
     let period = Period {
         since,
         until: i64::MAX,
@@ -214,47 +222,48 @@ pub fn biggest_stories_in(
     conn: &Connection,
     p: &Period,
     limit: usize,
-) -> rusqlite::Result<Vec<(Entry, u64)>> {
-    if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty) {
-        return Ok(Vec::new());
-    }
-    let mut sql = String::from(
-        "SELECT story_id, count(DISTINCT source) AS agencies FROM items
-         WHERE published >= ?1 AND published < ?2 AND story_id IS NOT NULL",
-    );
-    let mut args: Vec<rusqlite::types::Value> = vec![p.since.into(), p.until.into()];
-    if let Some(sources) = p.sources {
+) -> Result<Vec<(Entry, u64)>, StoreError> {
+    let ids: Vec<(i64, i64)> = in_sql(|| {
+        if p.sources.is_some_and(<[String]>::is_empty) || p.stories.is_some_and(<[i64]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        let mut sql = String::from(
+            "SELECT story_id, count(DISTINCT source) AS agencies FROM items
+             WHERE published >= ?1 AND published < ?2 AND story_id IS NOT NULL",
+        );
+        let mut args: Vec<rusqlite::types::Value> = vec![p.since.into(), p.until.into()];
+        if let Some(sources) = p.sources {
+            sql.push_str(&format!(
+                " AND story_id IN (SELECT m.story_id FROM items m WHERE m.source IN ({}))",
+                placeholders(args.len(), sources.len())
+            ));
+            args.extend(sources.iter().map(|s| s.clone().into()));
+        }
+        if !p.topics.is_empty() {
+            sql.push_str(&format!(
+                " AND story_id IN (SELECT m.story_id FROM item_topics t JOIN items m
+                                   ON m.id = t.item_id WHERE t.topic IN ({}))",
+                placeholders(args.len(), p.topics.len())
+            ));
+            args.extend(p.topics.iter().map(|s| s.clone().into()));
+        }
+        if let Some(stories) = p.stories {
+            // Ids, not text: written into the statement, which a digest runs rarely.
+            let ids: Vec<String> = stories.iter().map(i64::to_string).collect();
+            sql.push_str(&format!(" AND story_id IN ({})", ids.join(",")));
+        }
         sql.push_str(&format!(
-            " AND story_id IN (SELECT m.story_id FROM items m WHERE m.source IN ({}))",
-            placeholders(args.len(), sources.len())
+            " GROUP BY story_id HAVING count(*) >= {}
+              ORDER BY agencies DESC, count(*) DESC, max(published) DESC LIMIT {}",
+            p.min_reports,
+            i64::try_from(limit).unwrap_or(i64::MAX)
         ));
-        args.extend(sources.iter().map(|s| s.clone().into()));
-    }
-    if !p.topics.is_empty() {
-        sql.push_str(&format!(
-            " AND story_id IN (SELECT m.story_id FROM item_topics t JOIN items m
-                               ON m.id = t.item_id WHERE t.topic IN ({}))",
-            placeholders(args.len(), p.topics.len())
-        ));
-        args.extend(p.topics.iter().map(|s| s.clone().into()));
-    }
-    if let Some(stories) = p.stories {
-        // Ids, not text: written into the statement, which a digest runs rarely.
-        let ids: Vec<String> = stories.iter().map(i64::to_string).collect();
-        sql.push_str(&format!(" AND story_id IN ({})", ids.join(",")));
-    }
-    sql.push_str(&format!(
-        " GROUP BY story_id HAVING count(*) >= {}
-          ORDER BY agencies DESC, count(*) DESC, max(published) DESC LIMIT {}",
-        p.min_reports,
-        i64::try_from(limit).unwrap_or(i64::MAX)
-    ));
-    let ids: Vec<(i64, i64)> = conn
-        .prepare_cached(&sql)?
-        .query_map(params_from_iter(args.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+        conn.prepare_cached(&sql)?
+            .query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()
+    })?;
     let mut out = Vec::new();
     for (id, agencies) in ids {
         if let Some(s) = story(conn, id)? {

@@ -1,7 +1,9 @@
 //! Small reads over reports: counts, the rows `retag` and `trending` work on.
 
+use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
+use svodka_core::archive::StoreError;
 
 /// What topics are matched on, per report.
 #[derive(Debug, Clone)]
@@ -20,34 +22,38 @@ pub fn items_for_retag(
     conn: &Connection,
     after: i64,
     limit: usize,
-) -> rusqlite::Result<Vec<RetagRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, source, title, summary, content, text FROM items WHERE id > ?1
-         ORDER BY id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(rusqlite::params![after, limit as i64], |r| {
-        Ok(RetagRow {
-            id: r.get(0)?,
-            source: r.get(1)?,
-            title: r.get(2)?,
-            summary: r.get(3)?,
-            content: r.get(4)?,
-            text: r.get(5)?,
-        })
-    })?;
-    rows.collect()
+) -> Result<Vec<RetagRow>, StoreError> {
+    in_sql(|| {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, source, title, summary, content, text FROM items WHERE id > ?1
+             ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(rusqlite::params![after, limit as i64], |r| {
+            Ok(RetagRow {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                title: r.get(2)?,
+                summary: r.get(3)?,
+                content: r.get(4)?,
+                text: r.get(5)?,
+            })
+        })?;
+        rows.collect()
+    })
 }
 
-pub fn item_count(conn: &Connection) -> rusqlite::Result<u64> {
-    let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
-    Ok(n.max(0) as u64)
+pub fn item_count(conn: &Connection) -> Result<u64, StoreError> {
+    in_sql(|| {
+        let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    })
 }
 
 /// Per configured topic, the stories of the period that carry it and the agencies that did.
 pub fn topic_story_counts(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(String, u64, u64)>> {
+) -> Result<Vec<(String, u64, u64)>, StoreError> {
     topic_story_counts_between(conn, since.timestamp(), i64::MAX)
 }
 
@@ -56,17 +62,19 @@ pub fn topic_story_counts_between(
     conn: &Connection,
     since: i64,
     until: i64,
-) -> rusqlite::Result<Vec<(String, u64, u64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT t.topic, count(DISTINCT coalesce(m.story_id, m.id)), count(DISTINCT m.source)
-         FROM item_topics t JOIN items m ON m.id = t.item_id
-         WHERE m.published >= ?1 AND m.published < ?2 GROUP BY t.topic",
-    )?;
-    let rows = stmt.query_map([since, until], |r| {
-        let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
-        Ok((r.get(0)?, n(1)?, n(2)?))
-    })?;
-    rows.collect()
+) -> Result<Vec<(String, u64, u64)>, StoreError> {
+    in_sql(|| {
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.topic, count(DISTINCT coalesce(m.story_id, m.id)), count(DISTINCT m.source)
+             FROM item_topics t JOIN items m ON m.id = t.item_id
+             WHERE m.published >= ?1 AND m.published < ?2 GROUP BY t.topic",
+        )?;
+        let rows = stmt.query_map([since, until], |r| {
+            let n = |i| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+            Ok((r.get(0)?, n(1)?, n(2)?))
+        })?;
+        rows.collect()
+    })
 }
 
 /// The (story, source, headline) rows of the period, for discovering topics: one per report,
@@ -74,7 +82,7 @@ pub fn topic_story_counts_between(
 pub fn headlines_since(
     conn: &Connection,
     since: DateTime<Utc>,
-) -> rusqlite::Result<Vec<(i64, String, String)>> {
+) -> Result<Vec<(i64, String, String)>, StoreError> {
     headlines_between(conn, since.timestamp(), i64::MAX)
 }
 
@@ -83,11 +91,13 @@ pub fn headlines_between(
     conn: &Connection,
     since: i64,
     until: i64,
-) -> rusqlite::Result<Vec<(i64, String, String)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT coalesce(story_id, id), source, title FROM items
-         WHERE published >= ?1 AND published < ?2 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([since, until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    rows.collect()
+) -> Result<Vec<(i64, String, String)>, StoreError> {
+    in_sql(|| {
+        let mut stmt = conn.prepare_cached(
+            "SELECT coalesce(story_id, id), source, title FROM items
+             WHERE published >= ?1 AND published < ?2 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([since, until], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
+    })
 }

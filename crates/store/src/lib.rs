@@ -4,8 +4,9 @@
 //! `related` (each report's names, the stories of one affair), `retention`, `items` (counts and
 //! rows for retag and trending), `sources` (fetch state), `search` (the full-text index).
 //!
-//! Functions take `&Connection` and are synchronous; the async side goes through `Db`, which
-//! owns one connection behind a mutex and runs work on tokio's blocking pool.
+//! Functions take `&Connection` and are synchronous, and their errors are the core's
+//! `StoreError` (see [`sql`]), so no caller names rusqlite; the async side goes through `Db`,
+//! which owns one connection behind a mutex and runs work on tokio's blocking pool.
 
 mod alerts;
 mod archive;

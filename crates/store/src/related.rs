@@ -3,7 +3,9 @@
 //! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
 //! [`svodka_core::storyline::related`]).
 
+use crate::archive::in_sql;
 use std::collections::HashMap;
+use svodka_core::archive::StoreError;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::model::RelatedStory;
@@ -37,7 +39,15 @@ pub(crate) fn add_entities(
 }
 
 /// Replaces a report's names (an edit, `svodka retag`).
-pub fn set_entities(conn: &Connection, id: i64, entities: &[Entity]) -> rusqlite::Result<()> {
+pub fn set_entities(conn: &Connection, id: i64, entities: &[Entity]) -> Result<(), StoreError> {
+    in_sql(|| replace_entities(conn, id, entities))
+}
+
+pub(crate) fn replace_entities(
+    conn: &Connection,
+    id: i64,
+    entities: &[Entity],
+) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM item_entities WHERE item_id = ?1")?
         .execute([id])?;
     add_entities(conn, id, entities)
@@ -59,24 +69,28 @@ fn total_reports(conn: &Connection) -> rusqlite::Result<u64> {
 }
 
 /// The stories related to `story`, newest first (at most [`RELATED_LISTED`]: the strongest).
-pub fn related(conn: &Connection, story: i64) -> rusqlite::Result<Vec<RelatedStory>> {
-    let total = total_reports(conn)?;
-    related_with(conn, story, total)
+pub fn related(conn: &Connection, story: i64) -> Result<Vec<RelatedStory>, StoreError> {
+    in_sql(|| {
+        let total = total_reports(conn)?;
+        related_with(conn, story, total)
+    })
 }
 
 /// The related stories of each of `stories` (a feed's entries), keyed by story.
 pub fn related_many(
     conn: &Connection,
     stories: &[i64],
-) -> rusqlite::Result<HashMap<i64, Vec<RelatedStory>>> {
-    let total = total_reports(conn)?;
-    let mut out = HashMap::new();
-    for &s in stories {
-        if let std::collections::hash_map::Entry::Vacant(e) = out.entry(s) {
-            e.insert(related_with(conn, s, total)?);
+) -> Result<HashMap<i64, Vec<RelatedStory>>, StoreError> {
+    in_sql(|| {
+        let total = total_reports(conn)?;
+        let mut out = HashMap::new();
+        for &s in stories {
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(s) {
+                e.insert(related_with(conn, s, total)?);
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<Vec<RelatedStory>> {

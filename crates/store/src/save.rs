@@ -3,8 +3,10 @@
 //! one is, is core's decision ([`identity`]) over what the lookups here return; its story is
 //! the story engine's.
 
+use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use svodka_core::archive::StoreError;
 use svodka_core::model::Counts;
 
 use super::sources::write_fetch_state;
@@ -27,21 +29,23 @@ pub fn save_fetch(
     boilerplate: Option<&svodka_core::stories::Boilerplate>,
     state: &FetchState,
     now: DateTime<Utc>,
-) -> rusqlite::Result<Counts> {
-    // IMMEDIATE takes the write lock first: a deferred transaction that reads first fails at
-    // once (SQLITE_BUSY_SNAPSHOT) when another process (`svodka fetch` beside the daemon)
-    // committed in between, whatever the busy timeout.
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut counts = Counts::default();
-    for incoming in items {
-        save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?;
-    }
-    if let Some(b) = boilerplate {
-        stories::save_boilerplate(&tx, source, b, now.timestamp())?;
-    }
-    write_fetch_state(&tx, source, state, true)?;
-    tx.commit()?;
-    Ok(counts)
+) -> Result<Counts, StoreError> {
+    in_sql(|| {
+        // IMMEDIATE takes the write lock first: a deferred transaction that reads first fails at
+        // once (SQLITE_BUSY_SNAPSHOT) when another process (`svodka fetch` beside the daemon)
+        // committed in between, whatever the busy timeout.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut counts = Counts::default();
+        for incoming in items {
+            save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?;
+        }
+        if let Some(b) = boilerplate {
+            stories::save_boilerplate(&tx, source, b, now.timestamp())?;
+        }
+        write_fetch_state(&tx, source, state, true)?;
+        tx.commit()?;
+        Ok(counts)
+    })
 }
 
 /// Records a failed or unchanged fetch: only the source's state changes.
@@ -50,8 +54,8 @@ pub fn save_state(
     source: &str,
     state: &FetchState,
     success: bool,
-) -> rusqlite::Result<()> {
-    write_fetch_state(conn, source, state, success)
+) -> Result<(), StoreError> {
+    in_sql(|| write_fetch_state(conn, source, state, success))
 }
 
 /// The stored report of this source under this key.
@@ -229,13 +233,13 @@ fn update(
         now,
         incoming.fp.to_bytes(),
     ])?;
-    set_topics(tx, id, &incoming.topics)?;
+    replace_topics(tx, id, &incoming.topics)?;
     if incoming.index {
         super::search::index(tx, id, &incoming.terms())?;
     } else {
         super::search::unindexed_report(tx, id)?;
     }
-    super::related::set_entities(tx, id, &incoming.entities)?;
+    super::related::replace_entities(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)
     })?;
@@ -280,7 +284,11 @@ fn update(
 }
 
 /// Replaces a report's topics.
-pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
+pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> Result<(), StoreError> {
+    in_sql(|| replace_topics(conn, id, topics))
+}
+
+fn replace_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
         .execute([id])?;
     add_topics(conn, id, topics)

@@ -221,7 +221,7 @@ pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(u
     let mut out = Vec::with_capacity(rows.len());
     for (id, source, hash, title, text) in rows {
         if !boilerplate.contains_key(&source) {
-            let b = crate::load_boilerplate(conn, &source)?;
+            let b = crate::stories::boilerplate(conn, &source)?;
             boilerplate.insert(source.clone(), b);
         }
         let body = boilerplate

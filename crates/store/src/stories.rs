@@ -3,7 +3,9 @@
 //! report, which is the earliest unless a source with a higher priority carried the story.
 //! The engine's in-memory indexes are rebuilt from the reports of the window.
 
+use crate::archive::in_sql;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use svodka_core::archive::StoreError;
 
 use svodka_core::stories::{Boilerplate, Engine, Kept, Rebuild};
 use svodka_core::text::Stems;
@@ -107,7 +109,11 @@ pub(crate) fn relead(tx: &Transaction, story: i64) -> rusqlite::Result<()> {
 }
 
 /// The boilerplate learned for a source so far.
-pub fn load_boilerplate(conn: &Connection, source: &str) -> rusqlite::Result<Boilerplate> {
+pub fn load_boilerplate(conn: &Connection, source: &str) -> Result<Boilerplate, StoreError> {
+    in_sql(|| boilerplate(conn, source))
+}
+
+pub(crate) fn boilerplate(conn: &Connection, source: &str) -> rusqlite::Result<Boilerplate> {
     let blob: Option<Vec<u8>> = conn
         .query_row(
             "SELECT units FROM boilerplate WHERE source = ?1",
@@ -143,45 +149,47 @@ pub fn load_engine(
     window: i64,
     budget: usize,
     now: i64,
-) -> rusqlite::Result<Engine> {
-    let since = now - window;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let stems = Stems::new();
-    let mut rebuild = Rebuild::new(window, budget, &stems);
-    {
-        let mut stmt = tx.prepare(
-            "SELECT id, source, published, story_id, copy_id, fp, title,
-                    CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
-                    max(first_seen, updated)
-             FROM items WHERE first_seen >= ?1 OR updated >= ?1 OR published >= ?1
-             ORDER BY max(first_seen, updated), id",
-        )?;
-        let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
-        let mut rows = stmt.query(params![
-            since,
-            vec![svodka_core::stories::fingerprint::VERSION]
-        ])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let kept = Kept {
-                id,
-                source: r.get_ref(1)?.as_str().map_err(from_sql)?,
-                published: r.get(2)?,
-                story: r.get(3)?,
-                copy: r.get(4)?,
-                // A value of another type (a hand-edited row) is a missing fingerprint.
-                fp: r.get_ref(5)?.as_blob().ok(),
-                title: r.get_ref(6)?.as_str().map_err(from_sql)?,
-                text: r.get_ref(7)?.as_str_or_null().map_err(from_sql)?,
-                seen: r.get(8)?,
-            };
-            if let Some(fp) = rebuild.add(&kept) {
-                update.execute(params![id, fp.to_bytes()])?;
+) -> Result<Engine, StoreError> {
+    in_sql(|| {
+        let since = now - window;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let stems = Stems::new();
+        let mut rebuild = Rebuild::new(window, budget, &stems);
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, source, published, story_id, copy_id, fp, title,
+                        CASE WHEN fp IS NULL OR substr(fp, 1, 1) <> ?2 THEN text END,
+                        max(first_seen, updated)
+                 FROM items WHERE first_seen >= ?1 OR updated >= ?1 OR published >= ?1
+                 ORDER BY max(first_seen, updated), id",
+            )?;
+            let mut update = tx.prepare("UPDATE items SET fp = ?2 WHERE id = ?1")?;
+            let mut rows = stmt.query(params![
+                since,
+                vec![svodka_core::stories::fingerprint::VERSION]
+            ])?;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                let kept = Kept {
+                    id,
+                    source: r.get_ref(1)?.as_str().map_err(from_sql)?,
+                    published: r.get(2)?,
+                    story: r.get(3)?,
+                    copy: r.get(4)?,
+                    // A value of another type (a hand-edited row) is a missing fingerprint.
+                    fp: r.get_ref(5)?.as_blob().ok(),
+                    title: r.get_ref(6)?.as_str().map_err(from_sql)?,
+                    text: r.get_ref(7)?.as_str_or_null().map_err(from_sql)?,
+                    seen: r.get(8)?,
+                };
+                if let Some(fp) = rebuild.add(&kept) {
+                    update.execute(params![id, fp.to_bytes()])?;
+                }
             }
         }
-    }
-    tx.commit()?;
-    Ok(rebuild.finish())
+        tx.commit()?;
+        Ok(rebuild.finish())
+    })
 }
 
 /// A column of an unexpected type, as rusqlite's own error for it.
