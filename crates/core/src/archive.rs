@@ -1,6 +1,8 @@
-//! What the read side (feeds, pages, search, digests) asks of a store, as one trait: the
-//! SQLite store implements it, and a second store (PostgreSQL for several fetchers) would
-//! implement it without touching this crate.
+//! What svodka asks of a store, as two traits: [`Archive`], the read side (feeds, pages,
+//! search, digests), and [`Ingest`], the write side (the fetch loop, retention, retag). The
+//! SQLite store implements both; a second store (PostgreSQL for several fetchers) would
+//! implement them without touching this crate, deciding identities with [`crate::identity`]
+//! and stories with the engine as the SQLite store does.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,8 +11,10 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Source;
 use crate::dedup::content_hash;
-use crate::model::{EditionRow, Entry, Grouping, Item, RelatedStory, SourceHealth};
-use crate::stories::Fingerprint;
+use crate::model::{
+    Counts, EditionRow, Entry, FetchState, Grouping, Item, RelatedStory, SourceHealth,
+};
+use crate::stories::{Boilerplate, Engine, Fingerprint};
 
 /// Why a store did not answer.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +123,51 @@ pub trait Archive {
     fn report_text(&self, id: i64) -> Result<Option<(String, String)>>;
     /// How far the index's backfill still has to go: (last id reached, last id to reach).
     fn backfill_state(&self) -> Result<Option<(i64, i64)>>;
+}
+
+/// The stored wire, written: the configured sources and their fetch state, a fetch's reports
+/// with their identities and stories, the boilerplate learned, retention, and retag's topics
+/// and names. Besides these, a store builds its schema when it opens.
+pub trait Ingest {
+    /// Makes the stored sources match the config: a new source is added; one whose URL
+    /// changed starts over (validators, backoff and a 410 belong to the old URL).
+    fn sync_sources(&mut self, sources: &[Source]) -> Result<()>;
+    /// The fetch states of `names`, in their order (a default one for a source never fetched).
+    fn fetch_states(&self, names: &[String]) -> Result<Vec<FetchState>>;
+    /// The boilerplate learned for a source so far.
+    fn boilerplate(&self, source: &str) -> Result<Boilerplate>;
+    /// Saves one fetch whole or not at all: each report as [`crate::identity::decide`] says
+    /// (over the lookups [`crate::identity::Lookup::next`] asks for), a new one in the story
+    /// `engine` decides (checked against the store's memberships), the boilerplate learned and
+    /// the source's new fetch state. On an error the engine no longer matches the store: the
+    /// caller drops it and builds it again with [`Ingest::load_engine`].
+    fn save_fetch(
+        &mut self,
+        engine: &mut Engine,
+        source: &str,
+        items: &[Incoming],
+        boilerplate: Option<&Boilerplate>,
+        state: &FetchState,
+        now: DateTime<Utc>,
+    ) -> Result<Counts>;
+    /// Records a failed or unchanged fetch: only the source's state changes.
+    fn save_state(&mut self, source: &str, state: &FetchState, success: bool) -> Result<()>;
+    /// The engine of the reports first seen, edited or dated in the last `window` seconds,
+    /// within `budget` bytes (see [`crate::stories::Rebuild`]).
+    fn load_engine(&mut self, window: i64, budget: usize, now: i64) -> Result<Engine>;
+    /// Deletes up to `limit` reports older than `before` (by date and by first seen) and
+    /// forgets them in `engine`; returns how many. A story keeps its id and GUID while a
+    /// report of it is left.
+    fn prune(
+        &mut self,
+        engine: Option<&mut Engine>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<usize>;
+    /// Replaces a report's topics (retag).
+    fn set_topics(&mut self, id: i64, topics: &[String]) -> Result<()>;
+    /// Replaces a report's names (retag).
+    fn set_entities(&mut self, id: i64, entities: &[crate::storyline::Entity]) -> Result<()>;
 }
 
 /// One report ready to store: the normalized item, its topics, and its fingerprint (taken

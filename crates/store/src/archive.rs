@@ -1,4 +1,4 @@
-//! The SQLite store as the core's [`Archive`]: each read forwards to its query.
+//! The SQLite store as the core's [`Archive`] and [`Ingest`]: each forwards to its query.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use svodka_core::archive::{Archive, Find, Hit, Period, Result, StoreError};
+use svodka_core::archive::{Archive, Find, Hit, Incoming, Ingest, Period, Result, StoreError};
 use svodka_core::config::Source;
-use svodka_core::model::{EditionRow, Entry, Grouping, RelatedStory, SourceHealth};
+use svodka_core::model::{
+    Counts, EditionRow, Entry, FetchState, Grouping, RelatedStory, SourceHealth,
+};
+use svodka_core::stories::{Boilerplate, Engine};
 
 /// A connection to the database: what `open` returns and what `Db` hands its callers. It is a
 /// `rusqlite::Connection` to this crate's queries and an [`Archive`] to everyone else's.
@@ -127,6 +130,57 @@ impl Archive for Sqlite {
 
     fn backfill_state(&self) -> Result<Option<(i64, i64)>> {
         crate::search::backfill_state(self).map_err(sql)
+    }
+}
+
+impl Ingest for Sqlite {
+    fn sync_sources(&mut self, sources: &[Source]) -> Result<()> {
+        crate::sync_sources(self, sources)
+    }
+
+    fn fetch_states(&self, names: &[String]) -> Result<Vec<FetchState>> {
+        crate::load_fetch_states(self, names)
+    }
+
+    fn boilerplate(&self, source: &str) -> Result<Boilerplate> {
+        crate::load_boilerplate(self, source)
+    }
+
+    fn save_fetch(
+        &mut self,
+        engine: &mut Engine,
+        source: &str,
+        items: &[Incoming],
+        boilerplate: Option<&Boilerplate>,
+        state: &FetchState,
+        now: DateTime<Utc>,
+    ) -> Result<Counts> {
+        crate::save_fetch(self, engine, source, items, boilerplate, state, now)
+    }
+
+    fn save_state(&mut self, source: &str, state: &FetchState, success: bool) -> Result<()> {
+        crate::save_state(self, source, state, success)
+    }
+
+    fn load_engine(&mut self, window: i64, budget: usize, now: i64) -> Result<Engine> {
+        crate::load_engine(self, window, budget, now)
+    }
+
+    fn prune(
+        &mut self,
+        engine: Option<&mut Engine>,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<usize> {
+        crate::prune(self, engine, before, limit)
+    }
+
+    fn set_topics(&mut self, id: i64, topics: &[String]) -> Result<()> {
+        crate::set_topics(self, id, topics)
+    }
+
+    fn set_entities(&mut self, id: i64, entities: &[svodka_core::storyline::Entity]) -> Result<()> {
+        crate::set_entities(self, id, entities)
     }
 }
 
