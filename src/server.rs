@@ -29,8 +29,7 @@ pub mod conn;
 struct Rendered {
     version: (u64, u64),
     body: Bytes,
-    /// The same body gzipped once at render time: compressing per request costs ~70× more
-    /// than serving cached bytes.
+    /// The same body gzipped once at render time rather than once per request.
     gzip: Option<Bytes>,
     etag: String,
     last_modified: SystemTime,
@@ -38,7 +37,8 @@ struct Rendered {
 
 /// Rendered feeds by (what, format).
 type Cache = HashMap<(Target, Format), Arc<Rendered>>;
-type Turns = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
+/// Single-flight locks of the renders, by (what, format).
+type Flights = HashMap<(Target, Format), Arc<tokio::sync::Mutex<()>>>;
 
 /// Search feeds as last rendered, by (query, format).
 type Searches = HashMap<(String, Format), Arc<Rendered>>;
@@ -55,17 +55,17 @@ fn feed_sources(cfg: &Config) -> FeedSources {
 /// What the bulletin was built from: (data version, config generation, minute).
 type FrontKey = (u64, u64, i64);
 
-/// A page that costs much to make (the bulletin reads a week of headlines: seconds at ten
-/// thousand sources): one is made at a time, and once made it stands for [`COSTLY_REDO`] times
-/// what it took to make, whatever came in meanwhile (each new item is a new data version).
-/// After that, a page that took [`COSTLY_BEHIND`] or more is still served at once to the next
-/// reader and made again behind them; a cheaper one is made again for that reader. A reader
-/// with nothing close to serve (the first, or after a config change) waits. A page that takes
-/// a millisecond stays fresh to the millisecond; one that takes five seconds is made at most
-/// every fifty, never by every reader at once, and no reader waits for it but the first.
+/// A page that costs much to make (the bulletin reads a week of headlines), served
+/// stale-while-revalidate behind a single-flight lock. Once made it stays fresh for
+/// [`COSTLY_REDO`] times what it took to make, whatever came in meanwhile (each new item is a
+/// new data version), so the server spends at most a tenth of its time remaking it. Past that, a page
+/// that took [`COSTLY_BEHIND`] or more is served stale while one task remakes it; a cheaper one
+/// is remade for the reader who asked. A reader with no close page (the first, or after a
+/// config change) waits for one.
 struct Costly<K, T = Page> {
     last: Mutex<Option<Made<K, T>>>,
-    making: Arc<tokio::sync::Mutex<()>>,
+    /// The single-flight lock: one make at a time.
+    flight: Arc<tokio::sync::Mutex<()>>,
 }
 
 struct Made<K, T> {
@@ -82,7 +82,7 @@ impl<K, T> Default for Costly<K, T> {
     fn default() -> Self {
         Costly {
             last: Mutex::new(None),
-            making: Arc::default(),
+            flight: Arc::default(),
         }
     }
 }
@@ -93,7 +93,7 @@ where
     T: Clone + Send + Sync + 'static,
 {
     /// The page for `key`: the last one made when it is for `key` or for a key `close` to it
-    /// (made again behind this reader once it is old); else made by `make` now.
+    /// (revalidated in the background once it is stale); else made by `make` now.
     async fn get<E, F>(
         self: &Arc<Self>,
         key: K,
@@ -104,15 +104,15 @@ where
         F: std::future::Future<Output = Result<T, E>> + Send + 'static,
         E: Send + 'static,
     {
-        // (the page, whether it is old, whether it costs enough to be made behind a reader).
+        // (the page, whether it is stale, whether it costs enough to revalidate in the background).
         let last = |key: &K| {
             let last = self.last.lock_or_recover();
             last.as_ref().and_then(|m| {
                 if m.key == *key {
                     Some((m.page.clone(), false, false))
                 } else if close(&m.key, key) {
-                    let old = m.at.elapsed() >= m.took * COSTLY_REDO;
-                    Some((m.page.clone(), old, m.took >= COSTLY_BEHIND))
+                    let stale = m.at.elapsed() >= m.took * COSTLY_REDO;
+                    Some((m.page.clone(), stale, m.took >= COSTLY_BEHIND))
                 } else {
                     None
                 }
@@ -121,12 +121,12 @@ where
         match last(&key) {
             Some((page, false, _)) => return Ok(page),
             Some((page, true, true)) => {
-                // Made again behind this reader, unless someone is making it already.
-                if let Ok(turn) = self.making.clone().try_lock_owned() {
+                // Revalidated in the background, unless a make is in flight already.
+                if let Ok(flight) = self.flight.clone().try_lock_owned() {
                     let this = self.clone();
                     tokio::spawn(async move {
-                        let _turn = turn;
-                        // A failure keeps the last page; the next old reader tries again.
+                        let _flight = flight;
+                        // A failure keeps the stale page; the next reader tries again.
                         let _ = this.make(key, make).await;
                     });
                 }
@@ -134,8 +134,8 @@ where
             }
             Some((_, true, false)) | None => {}
         }
-        let _turn = self.making.lock().await;
-        // Made meanwhile by the reader before.
+        let _flight = self.flight.lock().await;
+        // Made while this reader waited for the lock.
         if let Some((page, false, _)) = last(&key) {
             return Ok(page);
         }
@@ -166,9 +166,9 @@ pub struct AppState {
     config_gen: Arc<std::sync::atomic::AtomicU64>,
     db: Db,
     cache: Arc<Mutex<Cache>>,
-    /// One render at a time per feed: readers asking for a stale feed together wait for one
-    /// rendering instead of each doing it.
-    rendering: Arc<Mutex<Turns>>,
+    /// One render at a time per feed (single-flight): readers asking for a stale feed together
+    /// get one rendering instead of each doing it.
+    rendering: Arc<Mutex<Flights>>,
     /// The bulletin as last built, with what it was built from (data version, config
     /// generation, minute): building it reads the week's headlines, so readers share one.
     front: Arc<Costly<FrontKey>>,
@@ -228,8 +228,8 @@ impl AppState {
     }
 
     /// Serves `config` from now on; every rendered feed is rendered again, and the renderings
-    /// and render turns of feeds and topics the new config no longer has are dropped, so the
-    /// maps hold only what can still be asked for.
+    /// and single-flight locks of feeds and topics the new config no longer has are dropped, so
+    /// the maps hold only what can still be asked for.
     pub fn set_config(&self, config: Arc<Config>) {
         let known = |t: &Target| match t {
             Target::Feed(n) => config.feed(n).is_some(),
@@ -245,7 +245,8 @@ impl AppState {
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
-    /// How many renderings and render turns are held (feeds × formats asked for since start).
+    /// How many renderings and single-flight locks are held (feeds × formats asked for since
+    /// start).
     pub fn cached(&self) -> (usize, usize) {
         (
             self.cache.lock_or_recover().len(),
@@ -552,23 +553,23 @@ async fn rendered(
     if let Some(r) = cached().filter(|r| r.version == version) {
         return Ok(Some(r));
     }
-    let turn = st
+    let flight = st
         .rendering
         .lock_or_recover()
         .entry(key.clone())
         .or_default()
         .clone();
-    let _turn = match turn.try_lock() {
+    let _flight = match flight.try_lock() {
         Ok(t) => t,
-        // Another reader is rendering this feed right now: the rendering from before serves
-        // this request, as it would have a moment earlier, instead of a wait behind the render.
-        // While items stream in, a feed is stale more often than not, and readers would queue.
+        // Another reader is rendering this feed: the previous rendering serves this request
+        // (stale-while-revalidate). While items stream in, a feed is stale more often than
+        // not, and readers would otherwise queue behind its renders.
         Err(_) => match cached() {
             Some(r) => return Ok(Some(r)),
-            None => turn.lock().await,
+            None => flight.lock().await,
         },
     };
-    // The data may have moved while we waited; whoever held the turn may have rendered it.
+    // The data may have moved while we waited; whoever held the lock may have rendered it.
     let version = st.version_for(&target);
     let previous = cached();
     if let Some(r) = previous.as_ref().filter(|r| r.version == version) {
@@ -669,8 +670,8 @@ async fn no_route(State(st): State<AppState>) -> Response {
     missing(&st, "По этому адресу ничего нет.")
 }
 
-/// Makes the bulletin once, so that the first reader after a start does not wait for it (at
-/// ten thousand sources it reads half a million headlines: seconds).
+/// Makes the bulletin once, so that the first reader after a start does not wait for it: it
+/// reads a week of headlines.
 pub async fn warm(st: AppState) {
     let made = index(State(st), HeaderMap::new()).await;
     if !made.status().is_success() {
@@ -830,8 +831,8 @@ impl Page {
         }
     }
 
-    /// A page compressed on the blocking pool (the bulletin of ten thousand sources is
-    /// megabytes, tens of milliseconds of CPU).
+    /// A page compressed on the blocking pool: a large page takes milliseconds of CPU, which
+    /// the runtime's workers should spend answering readers.
     async fn made_once(body: String) -> Page {
         match tokio::task::spawn_blocking(move || Page::new(body, true)).await {
             Ok(page) => page,
@@ -1185,9 +1186,9 @@ mod tests {
             }
         };
         let same_config = |a: &(u64, u64), b: &(u64, u64)| a.1 == b.1;
-        // Until the last page made is old: ten times what it took (as measured, on a busy
+        // Until the last page made is stale: ten times what it took (as measured, on a busy
         // machine more than the sleep asked for).
-        let until_old = |page: &Costly<(u64, u64), String>| {
+        let until_stale = |page: &Costly<(u64, u64), String>| {
             let last = page.last.lock_or_recover();
             let took = last.as_ref().map_or(Duration::ZERO, |m| m.took);
             took * COSTLY_REDO + Duration::from_millis(20)
@@ -1202,20 +1203,20 @@ mod tests {
         // A new config is never served the old page: this reader waits for its own.
         let reloaded = page.get((2, 1), same_config, make("c1", 10)).await;
         assert_eq!(reloaded, Ok("c1".to_string()));
-        // It took 10 ms: 100 ms later, new items have it made again, for the reader who found
-        // it old (cheap enough to wait for).
-        tokio::time::sleep(until_old(&page)).await;
+        // It took 10 ms: 100 ms later it is stale, and new items have it remade for the reader
+        // who asked (cheap enough to wait for).
+        tokio::time::sleep(until_stale(&page)).await;
         let cheap = page.get((3, 1), same_config, make("v3", 10)).await;
         assert_eq!(cheap, Ok("v3".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 3);
-        // A page that took 150 ms is made again behind the reader who found it old: they and
-        // the readers meanwhile get the last one at once, and none makes another.
+        // A page that took 150 ms is revalidated in the background: the reader who found it
+        // stale and the readers meanwhile get the stale one at once, and none makes another.
         let costly = page.get((4, 2), same_config, make("s1", 150)).await;
         assert_eq!(costly, Ok("s1".to_string()));
-        tokio::time::sleep(until_old(&page)).await;
+        tokio::time::sleep(until_stale(&page)).await;
         let t = std::time::Instant::now();
-        let old = page.get((5, 2), same_config, make("s2", 300)).await;
-        assert_eq!(old, Ok("s1".to_string()));
+        let stale = page.get((5, 2), same_config, make("s2", 300)).await;
+        assert_eq!(stale, Ok("s1".to_string()));
         let meanwhile = page.get((5, 2), same_config, make("never", 0)).await;
         assert_eq!(meanwhile, Ok("s1".to_string()));
         assert!(
@@ -1224,8 +1225,8 @@ mod tests {
             t.elapsed()
         );
         tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
-        let made_behind = page.get((5, 2), same_config, make("never", 0)).await;
-        assert_eq!(made_behind, Ok("s2".to_string()));
+        let revalidated = page.get((5, 2), same_config, make("never", 0)).await;
+        assert_eq!(revalidated, Ok("s2".to_string()));
         assert_eq!(made.load(Ordering::SeqCst), 5);
         // A page that failed to be made is not kept.
         let failed = page.get((6, 3), same_config, async { Err(()) }).await;
