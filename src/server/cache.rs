@@ -1,7 +1,7 @@
-//! The render cache of feeds: each feed or topic × format is rendered once per change of what
-//! it shows and held as bytes, gzip, ETag and Last-Modified, so a feed polled by many readers
-//! costs one render per change. A single-flight lock per feed lets one reader render while the
-//! others get the previous rendering; search feeds are held likewise, by query.
+//! The render cache of feeds: each feed or topic × format (and each search feed, by query)
+//! rendered once per change of what it shows and held as bytes, gzip, ETag and Last-Modified.
+//! Readers polling a feed then cost one render per change, and a single-flight lock lets one of
+//! them render while the others get the previous rendering.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
-//! The cache of costly pages (the bulletin, `/trending.json`): stale-while-revalidate with a
-//! single-flight lock, so a page that takes seconds to make is made by one task at a time and
-//! never by every reader at once, while readers are served the last one.
+//! The cache of costly pages (the bulletin, `/trending.json`), stale-while-revalidate with a
+//! single-flight lock: a page that takes seconds to make is made by one task at a time, never
+//! by every reader at once, while readers are served the last one made.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
