@@ -226,3 +226,61 @@ impl Searches {
         held.insert(key, r);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made(body: &str, newest: i64) -> Made {
+        Made {
+            body: body.to_string(),
+            etag: etag_of(body.as_bytes()),
+            gzip: None,
+            newest,
+        }
+    }
+
+    fn at(secs: u64, millis: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(secs * 1000 + millis)
+    }
+
+    #[test]
+    fn last_modified_moves_exactly_when_the_bytes_do() {
+        let started = at(1_000, 500);
+        // The first rendering: its newest entry, but never before this process started.
+        let first = Rendered::after(None, (1, 0), made("a", 2_000), started, at(2_100, 0));
+        assert_eq!(first.last_modified, at(2_000, 0));
+        let old = Rendered::after(None, (1, 0), made("a", 10), started, at(2_100, 0));
+        assert_eq!(old.last_modified, at(1_000, 0));
+        // Another feed's item moved the data version, not these bytes: same validators.
+        let same = Rendered::after(
+            Some(&first),
+            (2, 0),
+            made("a", 2_000),
+            started,
+            at(2_500, 0),
+        );
+        assert_eq!(same.last_modified, first.last_modified);
+        assert_eq!(same.etag, first.etag);
+        assert_eq!(same.version, (2, 0));
+        // New bytes: now, to the second.
+        let changed = Rendered::after(
+            Some(&same),
+            (3, 0),
+            made("b", 2_000),
+            started,
+            at(2_600, 700),
+        );
+        assert_eq!(changed.last_modified, at(2_600, 0));
+        assert_ne!(changed.etag, same.etag);
+        // Changed again within that second: one second on, so If-Modified-Since sees it.
+        let again = Rendered::after(
+            Some(&changed),
+            (4, 0),
+            made("c", 2_000),
+            started,
+            at(2_600, 900),
+        );
+        assert_eq!(again.last_modified, at(2_601, 0));
+    }
+}

@@ -176,4 +176,29 @@ mod tests {
         let next = page.get((6, 3), same_config, make("c2", 0)).await;
         assert_eq!(next, Ok("c2".to_string()));
     }
+
+    #[tokio::test]
+    async fn readers_arriving_together_get_one_page_made_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let page: Arc<StaleWhileRevalidate<u64, String>> = Arc::default();
+        let made = Arc::new(AtomicUsize::new(0));
+        let make = || {
+            let made = made.clone();
+            async move {
+                let n = made.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok::<_, ()>(format!("page {n}"))
+            }
+        };
+        let same = |a: &u64, b: &u64| a == b;
+        let (a, b, c) = tokio::join!(
+            page.get(1, same, make()),
+            page.get(1, same, make()),
+            page.get(1, same, make()),
+        );
+        assert_eq!(made.load(Ordering::SeqCst), 1);
+        for got in [a, b, c] {
+            assert_eq!(got, Ok("page 1".to_string()));
+        }
+    }
 }

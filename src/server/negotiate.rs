@@ -210,4 +210,91 @@ mod tests {
         assert!(!check("br"));
         assert!(!accepts_gzip(&HeaderMap::new()));
     }
+
+    /// The status, ETag and Content-Encoding of the answer to a request with these headers.
+    fn ask(
+        page: &Page,
+        last_modified: Option<SystemTime>,
+        req: &[(&str, &str)],
+    ) -> (u16, String, String) {
+        let mut h = HeaderMap::new();
+        for (k, v) in req {
+            h.append(
+                header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        let tags = Tags {
+            body: &page.body,
+            gzip: page.gzip.as_ref(),
+            etag: &page.etag,
+            last_modified,
+        };
+        let (r, _) = answer(&h, headers("text/html", "no-cache", true), tags);
+        let get = |name| {
+            r.headers()
+                .get(name)
+                .map_or(String::new(), |v| v.to_str().unwrap().to_string())
+        };
+        (
+            r.status().as_u16(),
+            get(header::ETAG),
+            get(header::CONTENT_ENCODING),
+        )
+    }
+
+    #[test]
+    fn a_reader_gets_304_only_for_the_copy_it_holds_of_the_representation_it_would_get() {
+        let page = Page::new("<p>новости</p>".repeat(50), true);
+        let plain = page.etag.clone();
+        let (status, gz, encoding) = ask(&page, None, &[("accept-encoding", "gzip")]);
+        assert_eq!((status, encoding.as_str()), (200, "gzip"));
+        assert_ne!(gz, plain, "each representation has its own ETag");
+        // A cache holding the identity bytes is not told they stand for the gzipped ones.
+        let asked = [
+            ("accept-encoding", "gzip"),
+            ("if-none-match", plain.as_str()),
+        ];
+        assert_eq!(ask(&page, None, &asked).0, 200);
+        let asked = [("accept-encoding", "gzip"), ("if-none-match", gz.as_str())];
+        assert_eq!(ask(&page, None, &asked), (304, gz.clone(), String::new()));
+        // Without gzip: the identity bytes and their own tag, also when a proxy weakened it or
+        // it is one of several.
+        assert_eq!(ask(&page, None, &[]), (200, plain.clone(), String::new()));
+        let weak = format!("W/{plain}");
+        assert_eq!(ask(&page, None, &[("if-none-match", weak.as_str())]).0, 304);
+        let several = format!("\"other\", {plain}");
+        assert_eq!(
+            ask(&page, None, &[("if-none-match", several.as_str())]).0,
+            304
+        );
+        assert_eq!(ask(&page, None, &[("if-none-match", "*")]).0, 304);
+        assert_eq!(ask(&page, None, &[("if-none-match", gz.as_str())]).0, 200);
+    }
+
+    #[test]
+    fn if_none_match_decides_over_if_modified_since() {
+        let page = Page::new("<p>новости</p>".repeat(50), false);
+        let changed = httpdate::parse_http_date("Mon, 07 Dec 2026 10:00:00 GMT").unwrap();
+        let at = |t: &'static str| [("if-modified-since", t)];
+        assert_eq!(
+            ask(&page, Some(changed), &at("Mon, 07 Dec 2026 10:00:00 GMT")).0,
+            304
+        );
+        assert_eq!(
+            ask(&page, Some(changed), &at("Mon, 07 Dec 2026 09:59:59 GMT")).0,
+            200
+        );
+        // A page without Last-Modified is never answered by date.
+        assert_eq!(
+            ask(&page, None, &at("Mon, 07 Dec 2026 10:00:00 GMT")).0,
+            200
+        );
+        // An ETag that does not match wins over a date that would.
+        let both = [
+            ("if-none-match", "\"older\""),
+            ("if-modified-since", "Mon, 07 Dec 2026 11:00:00 GMT"),
+        ];
+        assert_eq!(ask(&page, Some(changed), &both).0, 200);
+    }
 }
