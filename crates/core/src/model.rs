@@ -286,3 +286,23 @@ impl Period {
         }
     }
 }
+
+/// What `svodka retag` matches topics and names on, per stored report.
+#[derive(Debug, Clone)]
+pub struct RetagRow {
+    pub id: i64,
+    pub source: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub text: String,
+}
+
+/// An edition waiting to be mailed.
+#[derive(Debug, Clone)]
+pub struct Unsent {
+    pub digest: String,
+    pub tick: i64,
+    pub attempts: u32,
+    pub next_try: Option<i64>,
+}

@@ -4,6 +4,7 @@ use crate::archive::in_sql;
 use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::archive::StoreError;
 use svodka_core::model::EditionRow;
+pub use svodka_core::model::Unsent;
 
 /// When the daemon first scheduled `digest`; the first call records `now`.
 pub fn watch_since(conn: &Connection, digest: &str, now: i64) -> Result<i64, StoreError> {
@@ -97,15 +98,6 @@ pub fn edition(
         );
         conn.query_row(&sql, params![digest, key], row).optional()
     })
-}
-
-/// An edition waiting to be mailed.
-#[derive(Debug, Clone)]
-pub struct Unsent {
-    pub digest: String,
-    pub tick: i64,
-    pub attempts: u32,
-    pub next_try: Option<i64>,
 }
 
 /// Every edition that is to be mailed and was not, soonest retry first.

@@ -4,17 +4,7 @@ use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use svodka_core::archive::StoreError;
-
-/// What topics are matched on, per report.
-#[derive(Debug, Clone)]
-pub struct RetagRow {
-    pub id: i64,
-    pub source: String,
-    pub title: String,
-    pub summary: Option<String>,
-    pub content: Option<String>,
-    pub text: String,
-}
+pub use svodka_core::model::RetagRow;
 
 /// Up to `limit` reports after id `after`, in id order, for `svodka retag` (a page at a time,
 /// so neither memory nor one transaction grows with the store).
