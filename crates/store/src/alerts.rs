@@ -1,8 +1,9 @@
 //! Alerts: which reports they looked at last, and each (alert, story, event) claimed once.
 
-use crate::archive::in_sql;
 use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::archive::StoreError;
+
+use crate::archive::in_sql;
 
 /// The last report the alerts looked at; the first call starts at the newest stored, so
 /// turning alerts on does not alert the whole archive.

@@ -1,10 +1,11 @@
 //! Digest editions: each made once, keyed by its digest and cron tick, with its mailing state.
 
-use crate::archive::in_sql;
 use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::archive::StoreError;
 use svodka_core::model::EditionRow;
 pub use svodka_core::model::Unsent;
+
+use crate::archive::in_sql;
 
 /// When the daemon first scheduled `digest`; the first call records `now`.
 pub fn watch_since(conn: &Connection, digest: &str, now: i64) -> Result<i64, StoreError> {

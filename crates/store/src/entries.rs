@@ -1,7 +1,6 @@
 //! Reading what feeds and pages publish: entries (one per story, per copy group or per report)
 //! with the other reports they stand for.
 
-use crate::archive::in_sql;
 use rusqlite::{Connection, params_from_iter};
 use svodka_core::archive::Period;
 use svodka_core::archive::StoreError;
@@ -9,6 +8,8 @@ use svodka_core::model::{Entry, OtherReport};
 
 use super::stories::public_id;
 use svodka_core::model::Grouping;
+
+use crate::archive::in_sql;
 
 const COLUMNS: &str =
     "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,

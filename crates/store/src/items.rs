@@ -1,10 +1,11 @@
 //! Small reads over reports: counts, the rows `retag` and `trending` work on.
 
-use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use svodka_core::archive::StoreError;
 pub use svodka_core::model::RetagRow;
+
+use crate::archive::in_sql;
 
 /// Up to `limit` reports after id `after`, in id order, for `svodka retag` (a page at a time,
 /// so neither memory nor one transaction grows with the store).

@@ -3,7 +3,6 @@
 //! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
 //! [`svodka_core::storyline::related`]).
 
-use crate::archive::in_sql;
 use std::collections::HashMap;
 use svodka_core::archive::StoreError;
 
@@ -11,6 +10,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::model::RelatedStory;
 
 use svodka_core::storyline::{Entity, Kind, Shared};
+
+use crate::archive::in_sql;
 
 /// How far apart in time two related stories' reports may be.
 pub const RELATED_DAYS: i64 = 30;

@@ -1,11 +1,12 @@
 //! Retention: reports older than the configured age go; their stories stay whole.
 
-use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use svodka_core::archive::StoreError;
 
 use svodka_core::stories::Engine;
+
+use crate::archive::in_sql;
 
 /// Deletes up to `limit` reports older than `before` (by date and by first seen), in one short
 /// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers

@@ -3,7 +3,6 @@
 //! one is, is core's decision ([`identity`]) over what the lookups here return; its story is
 //! the story engine's.
 
-use crate::archive::in_sql;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use svodka_core::archive::StoreError;
@@ -15,6 +14,8 @@ pub use svodka_core::archive::Incoming;
 use svodka_core::identity::{self, Ask, Asked, Identity, Lookup, Seen, Stored};
 use svodka_core::model::FetchState;
 use svodka_core::stories::{Decision, Engine, Report};
+
+use crate::archive::in_sql;
 
 /// Saves one fetch in one transaction: the reports with their topics and stories, the
 /// boilerplate learned, and the source's new fetch state (validators). If anything fails,

@@ -1,6 +1,5 @@
 //! The `sources` table: each configured source's fetch state (validators, backoff) and health.
 
-use crate::archive::in_sql;
 use std::collections::{HashMap, HashSet};
 use svodka_core::archive::StoreError;
 
@@ -8,6 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use svodka_core::model::{FetchState, SourceHealth};
 
 use svodka_core::config::Source;
+
+use crate::archive::in_sql;
 
 /// Makes the table match the config: new sources get a row; a source whose URL changed starts
 /// over (validators, backoff and a 410 belong to the old URL).

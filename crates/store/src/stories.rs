@@ -3,12 +3,13 @@
 //! report, which is the earliest unless a source with a higher priority carried the story.
 //! The engine's in-memory indexes are rebuilt from the reports of the window.
 
-use crate::archive::in_sql;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use svodka_core::archive::StoreError;
 
 use svodka_core::stories::{Boilerplate, Engine, Kept, Rebuild};
 use svodka_core::text::Stems;
+
+use crate::archive::in_sql;
 
 /// The public id of a report (and of the story it founded): derived from its agency and that
 /// agency's own key for it, never from a row number, so it survives a rebuilt database.
