@@ -2,12 +2,12 @@
 //! `config.rs` so the sections that deliver news stay together.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::{ConfigError, Source, Topic};
+use crate::config::{ConfigError, Origin, Source, Topic, check_names};
 use crate::schedule::Schedule;
 
 /// What a digest or an alert watches. `sources` and `regions` widen each other, as a feed's
@@ -74,6 +74,9 @@ pub struct Digest {
     /// Email addresses, checked; empty when the digest is only published.
     pub to: Vec<String>,
 }
+
+/// The Bot API's base URL unless `telegram.api_url` names a stand-in.
+const TELEGRAM_API: &str = "https://api.telegram.org";
 
 #[derive(Debug, Clone)]
 pub struct Telegram {
@@ -209,19 +212,14 @@ pub struct Delivery {
 
 /// What validation needs from the rest of the config.
 pub(crate) struct Ctx<'a> {
-    pub file: &'a Path,
-    pub base_dir: &'a Path,
+    pub origin: &'a Origin<'a>,
     pub sources: &'a [Source],
     pub topics: &'a [Topic],
 }
 
 impl Ctx<'_> {
     fn err(&self, key: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError {
-            file: self.file.to_path_buf(),
-            key: key.to_string(),
-            reason: reason.into(),
-        }
+        self.origin.err(key, reason)
     }
 
     fn filter(
@@ -233,25 +231,15 @@ impl Ctx<'_> {
         query: Option<String>,
         all: bool,
     ) -> Result<Filter, ConfigError> {
-        for s in &sources {
-            if !self.sources.iter().any(|src| &src.name == s) {
-                return Err(self.err(&key("sources"), format!("unknown source {s:?}")));
-            }
-        }
-        for r in &regions {
-            if !self
-                .sources
-                .iter()
-                .any(|s| s.region.as_deref() == Some(r.as_str()))
-            {
-                return Err(self.err(&key("regions"), format!("no source has region {r:?}")));
-            }
-        }
-        for t in &topics {
-            if !self.topics.iter().any(|tp| &tp.name == t) {
-                return Err(self.err(&key("topics"), format!("unknown topic {t:?}")));
-            }
-        }
+        check_names(
+            self.origin,
+            key,
+            self.sources,
+            self.topics,
+            &sources,
+            &regions,
+            &topics,
+        )?;
         if query.as_deref().is_some_and(|q| q.trim().is_empty()) {
             return Err(self.err(&key("query"), "is empty"));
         }
@@ -277,10 +265,7 @@ impl Ctx<'_> {
     }
 
     fn file_path(&self, key: &str, p: &str) -> Result<PathBuf, ConfigError> {
-        if p.trim().is_empty() {
-            return Err(self.err(key, "is empty"));
-        }
-        Ok(self.base_dir.join(p))
+        self.origin.path(key, p)
     }
 }
 
@@ -355,14 +340,7 @@ pub(crate) fn validate(
             ));
         }
         let webhook = match a.webhook {
-            Some(u) => {
-                let url = Url::parse(u.trim())
-                    .map_err(|e| cx.err(&key("webhook"), format!("not a URL: {e}")))?;
-                if !matches!(url.scheme(), "http" | "https") {
-                    return Err(cx.err(&key("webhook"), "must be an http(s) URL"));
-                }
-                Some(url)
-            }
+            Some(u) => Some(cx.origin.http_url(&key("webhook"), u.trim())?),
             None => None,
         };
         let secret_file = match a.secret_file {
@@ -396,19 +374,10 @@ pub(crate) fn validate(
                         ));
                     }
                 };
-                let api_url = match t.api_url.as_deref() {
-                    None => Url::parse("https://api.telegram.org")
-                        .map_err(|e| cx.err(&key("telegram.api_url"), format!("not a URL: {e}")))?,
-                    Some(u) => {
-                        let url = Url::parse(u.trim()).map_err(|e| {
-                            cx.err(&key("telegram.api_url"), format!("not a URL: {e}"))
-                        })?;
-                        if !matches!(url.scheme(), "http" | "https") {
-                            return Err(cx.err(&key("telegram.api_url"), "must be an http(s) URL"));
-                        }
-                        url
-                    }
-                };
+                let api_url = cx.origin.http_url(
+                    &key("telegram.api_url"),
+                    t.api_url.as_deref().map_or(TELEGRAM_API, str::trim),
+                )?;
                 Some(Telegram {
                     api_url,
                     token_file: cx.file_path(&key("telegram.token_file"), &token_file)?,
