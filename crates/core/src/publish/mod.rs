@@ -109,3 +109,6 @@ impl Format {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
