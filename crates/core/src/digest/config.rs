@@ -1,5 +1,5 @@
-//! `[[digest]]`, `[[alert]]` and `[smtp]`: raw serde structs and their validation, apart from
-//! `config.rs` so the sections that deliver news stay together.
+//! `[[digest]]`, `[[alert]]` and `[smtp]`: raw serde structs and their validation, here
+//! rather than in `config/` so the sections that deliver news stay beside the digests.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
