@@ -5,6 +5,7 @@
 //! `Config::load` only adds reading the file and resolving relative paths against its folder.
 //! Each section's defaults are constants beside its raw struct, written once.
 
+pub mod digest;
 mod feeds;
 mod fetch;
 mod search;
@@ -23,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use url::Url;
 
-use crate::digest::config::{Delivery, Digest, RawAlert, RawDigest, RawSmtp};
+use self::digest::{Delivery, Digest, RawAlert, RawDigest, RawSmtp};
 use crate::schedule::Schedule;
 
 pub(crate) use self::feeds::check_names;
@@ -76,7 +77,7 @@ pub struct Config {
     pub topics: Vec<Topic>,
     pub feeds: Vec<Feed>,
     pub search: Search,
-    /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `digest::config`).
+    /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `config::digest`).
     pub delivery: Delivery,
 }
 
@@ -155,8 +156,8 @@ impl Config {
         let sources = sources::parse(raw.source, &o)?;
         let topics = topics::parse(raw.topic, &o)?;
         let feeds = feeds::parse(raw.feed, &sources, &topics, &o)?;
-        let delivery = crate::digest::config::validate(
-            &crate::digest::config::Ctx {
+        let delivery = digest::validate(
+            &digest::Ctx {
                 origin: &o,
                 sources: &sources,
                 topics: &topics,
@@ -223,6 +224,24 @@ impl Config {
             );
         }
         w
+    }
+}
+
+impl crate::query::Names for Config {
+    fn sources(&self) -> Box<dyn Iterator<Item = (&str, Option<&str>)> + '_> {
+        Box::new(
+            self.sources
+                .iter()
+                .map(|s| (s.name.as_str(), s.region.as_deref())),
+        )
+    }
+
+    fn has_topic(&self, name: &str) -> bool {
+        self.topic(name).is_some()
+    }
+
+    fn timezone(&self) -> chrono_tz::Tz {
+        self.server.timezone
     }
 }
 

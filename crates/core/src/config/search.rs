@@ -55,9 +55,9 @@ pub(super) fn check_queries(config: &Config, o: &Origin) -> Result<(), ConfigErr
         ));
     }
     if !queries.is_empty() {
-        let lem = crate::search::Lemmatizer::new();
+        let lem = crate::query::Lemmatizer::new();
         for (key, q) in &queries {
-            if let Err(e) = crate::search::Query::parse(q, config, &lem) {
+            if let Err(e) = crate::query::Query::parse(q, config, &lem) {
                 return Err(o.err(key, e.to_string()));
             }
         }

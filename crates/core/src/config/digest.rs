@@ -1,5 +1,5 @@
-//! `[[digest]]`, `[[alert]]` and `[smtp]`: raw serde structs and their validation, here
-//! rather than in `config/` so the sections that deliver news stay beside the digests.
+//! `[[digest]]`, `[[alert]]` and `[smtp]`: raw serde structs and their validation, in one
+//! module so the sections that deliver news stay together.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -55,10 +55,10 @@ impl Period {
         }
     }
 
-    pub fn trending(self) -> crate::trending::Period {
+    pub fn trending(self) -> crate::model::Period {
         match self {
-            Period::Day => crate::trending::Period::Day,
-            Period::Week => crate::trending::Period::Week,
+            Period::Day => crate::model::Period::Day,
+            Period::Week => crate::model::Period::Week,
         }
     }
 }
