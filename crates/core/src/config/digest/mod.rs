@@ -1,11 +1,19 @@
-//! `[[digest]]`, `[[alert]]` and `[smtp]`: raw serde structs and their validation, in one
-//! module so the sections that deliver news stay together.
+//! `[[digest]]`, `[[alert]]` (`alert.rs`) and `[smtp]` (`smtp.rs`): raw serde structs and
+//! their validation, together because they deliver news and share the filter a digest and an
+//! alert watch by.
+
+mod alert;
+mod smtp;
+
+pub(crate) use self::alert::RawAlert;
+pub use self::alert::{Alert, Telegram};
+pub(crate) use self::smtp::RawSmtp;
+pub use self::smtp::{Password, Security, Smtp, check_address};
 
 use std::collections::HashSet;
 use std::path::PathBuf;
 
 use serde::Deserialize;
-use url::Url;
 
 use crate::config::{ConfigError, Origin, Source, Topic, check_names};
 use crate::schedule::Schedule;
@@ -75,52 +83,8 @@ pub struct Digest {
     pub to: Vec<String>,
 }
 
-/// The Bot API's base URL unless `telegram.api_url` names a stand-in.
-const TELEGRAM_API: &str = "https://api.telegram.org";
-
-#[derive(Debug, Clone)]
-pub struct Telegram {
-    pub token_file: PathBuf,
-    pub chat_id: String,
-    /// The Bot API's base URL (`https://api.telegram.org`); tests point it at a stand-in.
-    pub api_url: Url,
-}
-
-#[derive(Debug, Clone)]
-pub struct Alert {
-    pub name: String,
-    pub filter: Filter,
-    pub min_agencies: u32,
-    pub webhook: Option<Url>,
-    pub secret_file: Option<PathBuf>,
-    pub telegram: Option<Telegram>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// Plain SMTP upgraded with STARTTLS (port 587).
-    StartTls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// Neither: only for a relay on the same machine.
-    None,
-}
-
-#[derive(Debug, Clone)]
-pub enum Password {
-    File(PathBuf),
-    Env(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Smtp {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-    pub user: Option<String>,
-    pub password: Option<Password>,
-    pub from: String,
-}
+/// The stories an edition lists unless `stories` says otherwise.
+const DEFAULT_STORIES: usize = 15;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,60 +110,7 @@ pub(crate) struct RawDigest {
 }
 
 fn default_stories() -> usize {
-    15
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawTelegram {
-    token_file: Option<String>,
-    chat_id: Option<toml::Value>,
-    api_url: Option<String>,
-    /// Refused with a reason: a token belongs in a file, not in the config.
-    token: Option<toml::Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawAlert {
-    name: String,
-    #[serde(default)]
-    sources: Vec<String>,
-    #[serde(default)]
-    regions: Vec<String>,
-    #[serde(default)]
-    topics: Vec<String>,
-    query: Option<String>,
-    #[serde(default)]
-    all: bool,
-    #[serde(default = "one")]
-    min_agencies: u32,
-    webhook: Option<String>,
-    secret_file: Option<String>,
-    /// Refused with a reason, like a token.
-    secret: Option<toml::Value>,
-    telegram: Option<RawTelegram>,
-}
-
-fn one() -> u32 {
-    1
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RawSmtp {
-    host: String,
-    port: Option<u16>,
-    #[serde(default)]
-    starttls: Option<bool>,
-    #[serde(default)]
-    tls: Option<bool>,
-    user: Option<String>,
-    password_file: Option<String>,
-    password_env: Option<String>,
-    /// Refused with a reason: a password belongs in a file or the environment.
-    password: Option<toml::Value>,
-    from: String,
+    DEFAULT_STORIES
 }
 
 /// Everything these sections became.
@@ -269,19 +180,33 @@ impl Ctx<'_> {
     }
 }
 
+/// `[smtp]` first, since a digest with addresses needs it, then the digests and the alerts.
 pub(crate) fn validate(
     cx: &Ctx,
     smtp: Option<RawSmtp>,
     digests: Vec<RawDigest>,
     alerts: Vec<RawAlert>,
 ) -> Result<Delivery, ConfigError> {
-    let smtp = smtp.map(|s| validate_smtp(cx, s)).transpose()?;
-    let mut out = Delivery {
+    let smtp = smtp.map(|s| smtp::parse(cx, s)).transpose()?;
+    let digests = parse_digests(cx, digests, smtp.as_ref())?;
+    let alerts = alert::parse(cx, alerts)?;
+    Ok(Delivery {
         smtp,
-        ..Delivery::default()
-    };
+        digests,
+        alerts,
+    })
+}
+
+/// Each digest's name is a unique slug, its cron and filter valid, and its addresses real
+/// ones with an `[smtp]` to send through.
+fn parse_digests(
+    cx: &Ctx,
+    raw: Vec<RawDigest>,
+    smtp: Option<&Smtp>,
+) -> Result<Vec<Digest>, ConfigError> {
+    let mut digests = Vec::new();
     let mut seen = HashSet::new();
-    for (i, d) in digests.into_iter().enumerate() {
+    for (i, d) in raw.into_iter().enumerate() {
         let key = |k: &str| format!("digest[{i}].{k}");
         crate::config::check_slug(&d.name).map_err(|r| cx.err(&key("name"), r))?;
         if !seen.insert(d.name.clone()) {
@@ -305,13 +230,13 @@ pub(crate) fn validate(
         for a in &d.to {
             check_address(a).map_err(|r| cx.err(&key("to"), r))?;
         }
-        if !d.to.is_empty() && out.smtp.is_none() {
+        if !d.to.is_empty() && smtp.is_none() {
             return Err(cx.err(
                 &key("to"),
                 "addresses given but no [smtp] section to send through",
             ));
         }
-        out.digests.push(Digest {
+        digests.push(Digest {
             title: d.title.unwrap_or_else(|| d.name.clone()),
             name: d.name,
             cron,
@@ -321,148 +246,7 @@ pub(crate) fn validate(
             to: d.to,
         });
     }
-    let mut seen = HashSet::new();
-    for (i, a) in alerts.into_iter().enumerate() {
-        let key = |k: &str| format!("alert[{i}].{k}");
-        crate::config::check_slug(&a.name).map_err(|r| cx.err(&key("name"), r))?;
-        if !seen.insert(a.name.clone()) {
-            return Err(cx.err(&key("name"), format!("duplicate alert name {:?}", a.name)));
-        }
-        let filter = cx.filter(&key, a.sources, a.regions, a.topics, a.query, a.all)?;
-        if !(1..=1000).contains(&a.min_agencies) {
-            return Err(cx.err(&key("min_agencies"), "must be between 1 and 1000"));
-        }
-        if a.secret.is_some() {
-            return Err(cx.err(
-                &key("secret"),
-                "a secret is not written in the config: put it in a file and name it \
-                 with `secret_file`",
-            ));
-        }
-        let webhook = match a.webhook {
-            Some(u) => Some(cx.origin.http_url(&key("webhook"), u.trim())?),
-            None => None,
-        };
-        let secret_file = match a.secret_file {
-            Some(p) => {
-                if webhook.is_none() {
-                    return Err(cx.err(&key("secret_file"), "signs webhooks: give a `webhook`"));
-                }
-                Some(cx.file_path(&key("secret_file"), &p)?)
-            }
-            None => None,
-        };
-        let telegram = match a.telegram {
-            Some(t) => {
-                if t.token.is_some() {
-                    return Err(cx.err(
-                        &key("telegram.token"),
-                        "a bot token is not written in the config: put it in a file and \
-                         name it with `token_file`",
-                    ));
-                }
-                let token_file = t
-                    .token_file
-                    .ok_or_else(|| cx.err(&key("telegram.token_file"), "is missing"))?;
-                let chat_id = match t.chat_id {
-                    Some(toml::Value::String(s)) if !s.trim().is_empty() => s,
-                    Some(toml::Value::Integer(n)) => n.to_string(),
-                    _ => {
-                        return Err(cx.err(
-                            &key("telegram.chat_id"),
-                            "is missing (a number, or \"@channel\")",
-                        ));
-                    }
-                };
-                let api_url = cx.origin.http_url(
-                    &key("telegram.api_url"),
-                    t.api_url.as_deref().map_or(TELEGRAM_API, str::trim),
-                )?;
-                Some(Telegram {
-                    api_url,
-                    token_file: cx.file_path(&key("telegram.token_file"), &token_file)?,
-                    chat_id,
-                })
-            }
-            None => None,
-        };
-        if webhook.is_none() && telegram.is_none() {
-            return Err(cx.err(
-                &key("webhook"),
-                "an alert needs somewhere to go: a `webhook`, a `telegram`, or both",
-            ));
-        }
-        out.alerts.push(Alert {
-            name: a.name,
-            filter,
-            min_agencies: a.min_agencies,
-            webhook,
-            secret_file,
-            telegram,
-        });
-    }
-    Ok(out)
-}
-
-fn validate_smtp(cx: &Ctx, s: RawSmtp) -> Result<Smtp, ConfigError> {
-    if s.password.is_some() {
-        return Err(cx.err(
-            "smtp.password",
-            "a password is not written in the config: use `password_file` or `password_env`",
-        ));
-    }
-    if s.host.trim().is_empty() || s.host.contains(char::is_whitespace) {
-        return Err(cx.err("smtp.host", "must be a host name or address"));
-    }
-    let security = match (s.starttls, s.tls) {
-        (Some(true), Some(true)) => {
-            return Err(cx.err("smtp.tls", "`tls` and `starttls` both set: choose one"));
-        }
-        (_, Some(true)) => Security::Tls,
-        (Some(false), _) => Security::None,
-        _ => Security::StartTls,
-    };
-    let port = s.port.unwrap_or(match security {
-        Security::Tls => 465,
-        Security::StartTls => 587,
-        Security::None => 25,
-    });
-    if port == 0 {
-        return Err(cx.err("smtp.port", "must be between 1 and 65535"));
-    }
-    let password = match (s.password_file, s.password_env) {
-        (Some(_), Some(_)) => {
-            return Err(cx.err(
-                "smtp.password_env",
-                "`password_file` and `password_env` both set: choose one",
-            ));
-        }
-        (Some(f), None) => Some(Password::File(cx.file_path("smtp.password_file", &f)?)),
-        (None, Some(e)) if e.trim().is_empty() => {
-            return Err(cx.err("smtp.password_env", "is empty"));
-        }
-        (None, Some(e)) => Some(Password::Env(e)),
-        (None, None) => None,
-    };
-    if password.is_some() && s.user.is_none() {
-        return Err(cx.err("smtp.user", "a password is given but no user"));
-    }
-    check_address(&s.from).map_err(|r| cx.err("smtp.from", r))?;
-    Ok(Smtp {
-        host: s.host,
-        port,
-        security,
-        user: s.user,
-        password,
-        from: s.from,
-    })
-}
-
-/// An address as mail servers accept it: `local@domain`, or `Name <local@domain>`.
-pub fn check_address(a: &str) -> Result<(), String> {
-    a.parse::<lettre::message::Mailbox>()
-        .map(|_| ())
-        .map_err(|e| format!("{a:?} is not an email address: {e}"))
+    Ok(digests)
 }
 
 #[cfg(test)]
