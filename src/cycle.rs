@@ -1,5 +1,6 @@
-//! One fetch cycle: for each source, fetch → parse → tag → store, concurrently, each source on
-//! its own so that one slow or broken source never delays or breaks the others.
+//! One source's fetch: fetch → parse → tag → store, its outcome recorded on the source's row.
+//! Each source runs on its own task (`ingest`), so one slow or broken source never delays or
+//! breaks the others.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,9 +45,15 @@ impl Ctx {
 
     /// The configured source of that name.
     pub fn source(&self, name: &str) -> Option<&Source> {
+        self.position(name).map(|i| &self.cfg.sources[i])
+    }
+
+    /// The place in `cfg.sources` of the source of that name.
+    pub fn position(&self, name: &str) -> Option<usize> {
         self.by_name
             .get(name)
-            .and_then(|&i| self.cfg.sources.get(i))
+            .copied()
+            .filter(|&i| i < self.cfg.sources.len())
     }
 
     /// The context for a reloaded config. The HTTP client and its semaphores stay when
@@ -111,196 +118,6 @@ impl std::fmt::Display for Report {
             Outcome::Skipped(why) => write!(f, "{}: skipped: {why}", self.source),
             Outcome::Failed(why) => write!(f, "{}: error: {why}", self.source),
         }
-    }
-}
-
-/// Fetches the sources at these places of `ctx.cfg.sources` now. `force` ignores backoff (a
-/// person asked for this fetch); a source that answered 410 Gone is skipped either way until
-/// its URL changes in the config.
-///
-/// Every source gets its own task, but a fetched feed holds one of `fetch.concurrency` places
-/// until it is stored (`fetch::Slot`): fetching waits for the writer instead of piling bodies
-/// and parsed items up in memory, so memory is bounded by the concurrency, not by the number
-/// of sources. The fetch states are read in one go, not one blocking call per source. A source
-/// waits by its place in the config and is copied when its task starts (a copy of ten thousand
-/// sources waiting cost ~11 MB).
-pub async fn run(
-    ctx: &Ctx,
-    sources: Vec<usize>,
-    force: bool,
-    cancel: &CancellationToken,
-) -> Vec<Report> {
-    let sources: Vec<usize> = sources
-        .into_iter()
-        .filter(|&at| at < ctx.cfg.sources.len())
-        .collect();
-    let names: Vec<String> = sources
-        .iter()
-        .map(|&at| ctx.cfg.sources[at].name.clone())
-        .collect();
-    let states: Vec<Option<FetchState>> = match ctx
-        .db
-        .call(move |c| store::load_fetch_states(c, &names))
-        .await
-    {
-        Ok(Ok(states)) => states.into_iter().map(Some).collect(),
-        // Each task reads its own state then, and reports the error itself.
-        _ => vec![None; sources.len()],
-    };
-    let (window, per_host) = task_window(&ctx.cfg);
-    let mut queue = FetchQueue::new(per_host);
-    for (i, (at, state)) in sources.into_iter().zip(states).enumerate() {
-        queue.push(&ctx.cfg.sources[at].url, (i, at, state));
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut reports = Vec::new();
-    loop {
-        // Tasks start as others end, so a cold cycle of ten thousand sources is never ten
-        // thousand tasks.
-        for (host, (i, at, state)) in queue.take(window.saturating_sub(tasks.len())) {
-            let source = ctx.cfg.sources[at].clone();
-            let ctx = ctx.clone();
-            let cancel = cancel.clone();
-            tasks.spawn(async move {
-                let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
-                (
-                    host,
-                    i,
-                    Report {
-                        source: source.name,
-                        outcome,
-                    },
-                )
-            });
-        }
-        match tasks.join_next().await {
-            Some(Ok((host, i, r))) => {
-                queue.ended(&host);
-                reports.push((i, r));
-            }
-            // A task that panicked cannot say its host: the count stays one too high, which
-            // only slows that host down.
-            Some(Err(e)) => tracing::error!("a fetch task failed: {e}"),
-            None => break,
-        }
-    }
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
-}
-
-/// How many fetch tasks may exist at once, and of one host: enough to keep every slot of
-/// `fetch.concurrency` busy while some wait for their host, few enough that the tasks of ten
-/// thousand sources are not all in memory at once (a waiting task holds its whole future,
-/// ~4 KB).
-pub fn task_window(cfg: &Config) -> (usize, usize) {
-    (
-        cfg.fetch.concurrency.saturating_mul(4).max(64),
-        cfg.fetch.per_host.saturating_mul(2).max(2),
-    )
-}
-
-/// Sources waiting for a fetch task, queued by host in their order: hosts take turns, and none
-/// has more than its share of tasks at once, so a host that hangs holds a few tasks, never the
-/// whole window, while the others go on. Taking and ending cost the hosts passed over, not
-/// the sources waiting (a pass over ten thousand waiting sources per task would cost seconds
-/// of a cycle).
-pub struct FetchQueue<T> {
-    /// Sources waiting, by host.
-    queues: HashMap<String, std::collections::VecDeque<T>>,
-    /// Hosts with sources waiting, in turn order (each once).
-    turns: std::collections::VecDeque<String>,
-    /// Tasks running per host.
-    running: HashMap<String, usize>,
-    per_host: usize,
-    waiting: usize,
-}
-
-impl<T> FetchQueue<T> {
-    pub fn new(per_host: usize) -> FetchQueue<T> {
-        FetchQueue {
-            queues: HashMap::new(),
-            turns: std::collections::VecDeque::new(),
-            running: HashMap::new(),
-            per_host: per_host.max(1),
-            waiting: 0,
-        }
-    }
-
-    /// Queues a source behind the others of its host.
-    pub fn push(&mut self, url: &url::Url, item: T) {
-        let host = crate::fetch::host_key(url);
-        self.waiting += 1;
-        let q = self.queues.entry(host.clone()).or_default();
-        if q.is_empty() {
-            self.turns.push_back(host);
-        }
-        q.push_back(item);
-    }
-
-    /// Up to `room` sources to start now, with their hosts: one per host in turn, skipping the
-    /// hosts at their share.
-    pub fn take(&mut self, room: usize) -> Vec<(String, T)> {
-        let mut out = Vec::new();
-        while out.len() < room {
-            let mut gave = false;
-            for _ in 0..self.turns.len() {
-                if out.len() == room {
-                    break;
-                }
-                let Some(host) = self.turns.pop_front() else {
-                    break;
-                };
-                let n = self.running.get(&host).copied().unwrap_or(0);
-                let q = self.queues.get_mut(&host);
-                let item = if n < self.per_host {
-                    q.and_then(|q| q.pop_front())
-                } else {
-                    None
-                };
-                if let Some(item) = item {
-                    self.running.insert(host.clone(), n + 1);
-                    self.waiting -= 1;
-                    out.push((host.clone(), item));
-                    gave = true;
-                }
-                if self.queues.get(&host).is_some_and(|q| !q.is_empty()) {
-                    self.turns.push_back(host);
-                } else {
-                    self.queues.remove(&host);
-                }
-            }
-            if !gave {
-                break;
-            }
-        }
-        out
-    }
-
-    /// A task of `host` ended: the host may start another.
-    pub fn ended(&mut self, host: &str) {
-        if let Some(n) = self.running.get_mut(host) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.running.remove(host);
-            }
-        }
-    }
-
-    /// A host's share from now on (a reload).
-    pub fn set_per_host(&mut self, per_host: usize) {
-        self.per_host = per_host.max(1);
-    }
-
-    /// Sources waiting (not yet taken).
-    pub fn waiting(&self) -> usize {
-        self.waiting
-    }
-
-    /// Forgets the waiting sources (a reload schedules them again); running tasks still count.
-    pub fn clear(&mut self) {
-        self.queues.clear();
-        self.turns.clear();
-        self.waiting = 0;
     }
 }
 
@@ -617,44 +434,5 @@ pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<usize>, Stri
             .filter(|v| !v.is_empty())
             .ok_or_else(|| format!("no source named {n:?} in {}", cfg.file.display())),
         None => Ok(at(&|s| s.enabled)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::FetchQueue;
-
-    fn url(s: &str) -> url::Url {
-        url::Url::parse(s).expect("a test URL")
-    }
-
-    #[test]
-    fn hosts_take_turns_and_none_passes_its_share() {
-        let mut q = FetchQueue::new(2);
-        // Five sources of one agency's host first, then two others.
-        for i in 0..5 {
-            q.push(
-                &url(&format!("https://Lipetsk.example/rss/{i}.xml")),
-                format!("l{i}"),
-            );
-        }
-        q.push(&url("https://elets.example/rss.xml"), "e0".to_string());
-        q.push(&url("https://tambov.example/rss.xml"), "t0".to_string());
-        let taken: Vec<String> = q.take(10).into_iter().map(|(_, s)| s).collect();
-        // In turns, the host's order kept, and two of lipetsk at most (its host name folded).
-        assert_eq!(taken, ["l0", "e0", "t0", "l1"]);
-        assert_eq!(q.waiting(), 3);
-        assert!(q.take(10).is_empty(), "lipetsk is at its share");
-        q.ended("lipetsk.example");
-        let next: Vec<(String, String)> = q.take(10);
-        assert_eq!(next, [("lipetsk.example".to_string(), "l2".to_string())]);
-        // Room counts too.
-        q.ended("lipetsk.example");
-        q.ended("lipetsk.example");
-        assert_eq!(q.take(1).len(), 1);
-        assert_eq!(q.waiting(), 1);
-        q.clear();
-        assert_eq!(q.waiting(), 0);
-        assert!(q.take(10).is_empty());
     }
 }

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::cycle::{self, Ctx};
+use crate::cycle::Ctx;
+use crate::ingest::Ingest;
 use crate::metrics::Metrics;
 use crate::schedule::jitter;
 use crate::server::{self, AppState};
@@ -88,14 +88,8 @@ pub async fn run(
     let mut ctx = Ctx::new(cfg, db.clone(), metrics.clone())?;
     let mut due = initial_due(&ctx, Utc::now(), &HashSet::new()).await?;
     // Each source is fetched in its own task, so a slow one never holds back the others'
-    // schedules, and the loop stays free to answer SIGHUP and SIGTERM. How many of them hold a
-    // fetched feed at once is bounded by `fetch.concurrency` (see `cycle::run`).
-    let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
-    // Each task's source and host.
-    let mut running: HashMap<tokio::task::Id, (String, String)> = HashMap::new();
-    // Due sources waiting for room in the window of tasks.
-    let mut queue: cycle::FetchQueue<crate::config::Source> =
-        cycle::FetchQueue::new(cycle::task_window(&ctx.cfg).1);
+    // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
+    let mut ingest = Ingest::new(&ctx.cfg, false, shutdown.clone());
     let mut next_prune = Utc::now();
     let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
     // Tagging stored reports for topics a reload added or changed, in the background.
@@ -113,41 +107,14 @@ pub async fn run(
         came.sort();
         for name in came {
             due.remove(&name);
-            if let Some(source) = ctx.source(&name).filter(|s| s.enabled) {
-                queue.push(&source.url, source.clone());
-            }
-        }
-        // As many tasks as the window has room for, hosts taking turns; the rest wait in the
-        // queue and start as tasks end (a cold start of ten thousand sources is not ten
-        // thousand tasks).
-        let window = cycle::task_window(&ctx.cfg).0;
-        let start = queue.take(window.saturating_sub(running.len()));
-        if !start.is_empty() {
-            let names: Vec<String> = start.iter().map(|(_, s)| s.name.clone()).collect();
-            // One trip to the database for the batch; a source whose state cannot be read reads
-            // it again in its own task and reports the error there.
-            let states = match ctx
-                .db
-                .call(move |c| store::load_fetch_states(c, &names))
-                .await
+            if let Some(at) = ctx
+                .position(&name)
+                .filter(|&at| ctx.cfg.sources[at].enabled)
             {
-                Ok(Ok(states)) => states.into_iter().map(Some).collect(),
-                _ => vec![None; start.len()],
-            };
-            for ((host, source), state) in start.into_iter().zip(states) {
-                let name = source.name.clone();
-                let (ctx, cancel) = (ctx.clone(), shutdown.clone());
-                let handle = tasks.spawn(async move {
-                    let outcome =
-                        cycle::fetch_source_with(&ctx, &source, state, false, &cancel).await;
-                    cycle::Report {
-                        source: source.name,
-                        outcome,
-                    }
-                });
-                running.insert(handle.id(), (name, host));
+                ingest.push(&ctx, at, None);
             }
         }
+        ingest.start(&ctx).await;
         if now >= next_prune && pruning.as_ref().is_none_or(|p| p.is_finished()) {
             // Retention runs beside the loop, in small transactions, so neither the schedule
             // nor the fetches' writes wait for it.
@@ -167,33 +134,22 @@ pub async fn run(
             .min(watchdog.until_next());
         tokio::select! {
             () = shutdown.cancelled() => break,
-            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let id = match &joined {
-                    Ok((id, _)) => *id,
-                    Err(e) => e.id(),
+            Some(ended) = ingest.next(), if !ingest.is_idle() => {
+                if let Some(result) = ended.result {
+                    tracing::info!("{result}");
+                }
+                // A source removed from the config, or a schedule that never fires again,
+                // leaves the table rather than looping.
+                match next_tick(&ctx, &ended.name, Utc::now()) {
+                    Some(t) => due.insert(ended.name, t),
+                    None => due.remove(&ended.name),
                 };
-                let name = running.remove(&id).map(|(name, host)| {
-                    queue.ended(&host);
-                    name
-                });
-                match joined {
-                    Ok((_, report)) => tracing::info!("{report}"),
-                    Err(e) => tracing::error!("fetching {} failed: {e}", name.as_deref().unwrap_or("?")),
-                }
-                if let Some(name) = name {
-                    // A source removed from the config, or a schedule that never fires again,
-                    // leaves the table rather than looping.
-                    match next_tick(&ctx, &name, Utc::now()) {
-                        Some(t) => due.insert(name, t),
-                        None => due.remove(&name),
-                    };
-                }
             }
             Some(()) = reload.recv() => {
                 let mut reloading = vec![sd_notify::NotifyState::Reloading];
                 reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
                 notify(&reloading);
-                let busy: HashSet<String> = running.values().map(|(name, _)| name.clone()).collect();
+                let busy: HashSet<String> = ingest.running().map(str::to_string).collect();
                 match reload_config(&config_path, &ctx, &busy).await {
                     Ok((new, new_due)) => {
                         let changed = changed_topics(&ctx.cfg, &new.cfg);
@@ -215,8 +171,7 @@ pub async fn run(
                         ctx = new;
                         due = new_due;
                         // The queued sources are in the new table, by the new schedule.
-                        queue.clear();
-                        queue.set_per_host(cycle::task_window(&ctx.cfg).1);
+                        ingest.reconfigure(&ctx.cfg);
                         tracing::info!("reloaded {}", config_path.display());
                     }
                     Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
@@ -230,9 +185,9 @@ pub async fn run(
     tracing::info!("shutting down");
     notify(&[sd_notify::NotifyState::Stopping]);
     // Fetches see the cancellation and stop; a write already running commits first.
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(report) = joined {
-            tracing::info!("{report}");
+    while let Some(ended) = ingest.next().await {
+        if let Some(result) = ended.result {
+            tracing::info!("{result}");
         }
     }
     if let Some(p) = pruning {
