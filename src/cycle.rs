@@ -5,16 +5,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Source};
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
-use crate::model::FetchState;
+use crate::model::{Counts, FetchState};
 pub use crate::model::{Outcome, Skips};
+use crate::parse::{ParseError, Parsed};
 use crate::schedule::backoff;
 use crate::store::{self, Db};
+use crate::stories::Boilerplate;
 use crate::topics::Matcher;
 
 /// What a cycle needs: the config it runs under and the shared resources.
@@ -121,19 +123,9 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Fetches one source now and records the outcome on its row.
-pub async fn fetch_source(
-    ctx: &Ctx,
-    source: &Source,
-    force: bool,
-    cancel: &CancellationToken,
-) -> Outcome {
-    fetch_source_with(ctx, source, None, force, cancel).await
-}
-
-/// `fetch_source` with the source's fetch state already read (`None`: read it now). The state
-/// may have been read a while before: only this source's own fetch writes it, and the write is
-/// guarded by the URL it was read for.
+/// Fetches one source now and records the outcome on its row. `state` is its fetch state when
+/// already read (`None`: read it now); it may have been read a while before, since only this
+/// source's own fetch writes it and the write is guarded by the URL it was read for.
 pub async fn fetch_source_with(
     ctx: &Ctx,
     source: &Source,
@@ -160,7 +152,7 @@ async fn fetch_source_inner(
     cancel: &CancellationToken,
 ) -> anyhow::Result<Outcome> {
     if cancel.is_cancelled() {
-        return Ok(Outcome::Skipped("shutting down".into()));
+        return Ok(shutting_down());
     }
     let state = match state {
         Some(s) => s,
@@ -172,17 +164,8 @@ async fn fetch_source_inner(
         }
     };
     let now = Utc::now();
-    if state.gone {
-        return Ok(Outcome::Skipped(
-            "the server answered 410 Gone; change its url in the config to poll it again".into(),
-        ));
-    }
-    if !force && let Some(due) = state.next_due.filter(|d| *d > now.timestamp()) {
-        let when = chrono::DateTime::from_timestamp(due, 0).unwrap_or(now);
-        return Ok(Outcome::Skipped(format!(
-            "backing off until {}",
-            when.to_rfc3339()
-        )));
+    if let Some(why) = not_due(&state, force, now) {
+        return Ok(Outcome::Skipped(why));
     }
     let url = state
         .moved_to
@@ -195,133 +178,84 @@ async fn fetch_source_inner(
     };
     let fetched = tokio::select! {
         r = ctx.fetcher.fetch(&url, &validators) => r,
-        () = cancel.cancelled() => return Ok(Outcome::Skipped("shutting down".into())),
+        () = cancel.cancelled() => return Ok(shutting_down()),
     };
-    let mut next = FetchState {
+    let next = FetchState {
         last_fetch: Some(now.timestamp()),
-        ..state.clone()
+        ..state
     };
-    let f = match fetched {
+    match fetched {
         Ok(FetchOutcome::NotModified { permanent_redirect }) => {
-            next.last_status = Some(304);
-            next.last_error = None;
-            next.error_streak = 0;
-            next.next_due = None;
-            if let Some(u) = permanent_redirect {
-                next.moved_to = Some(u.to_string());
-            }
-            save_state(ctx, &source.name, next, true).await?;
-            return Ok(Outcome::NotModified);
+            not_modified(ctx, &source.name, next, permanent_redirect).await
         }
-        Ok(FetchOutcome::Fetched(f)) => *f,
-        Err(e) => return fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
-    };
-    // This feed's place among `fetch.concurrency`, kept until it is stored (or has failed).
-    let _slot = f.slot;
+        Ok(FetchOutcome::Fetched(f)) => take_in(ctx, source, *f, next, now).await,
+        Err(e) => fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
+    }
+}
 
-    let base = f.final_url.clone();
-    let charset = f
-        .content_type
-        .as_deref()
-        .and_then(crate::parse::decode::charset_param)
-        .map(str::to_string);
-    let encoding = source.encoding.clone();
-    let matcher = ctx.matcher.clone();
-    let name = source.name.clone();
-    let index = ctx.cfg.search.index;
-    // Through the read connection: the writer's lock is held by other sources' writes, and
-    // parsing this feed must not wait for them.
-    let learned = ctx
-        .db
-        .read(move |c| store::load_boilerplate(c, &name))
-        .await??;
-    let parsed = crate::background::spawn(crate::background::Pool::Parse, move || {
-        crate::parse::parse_feed(
-            &f.body,
-            charset.as_deref(),
-            encoding.as_deref(),
-            Some(&base),
-            now,
-        )
-        .map(|p| {
-            let shortfall = p.feed.shortfall();
-            // The source's boilerplate is learned from this fetch and removed before the
-            // story engine fingerprints a text and before topics are matched: a footer that
-            // names the region must not tag every item of the agency.
-            let (boilerplate, prepared) = crate::stories::prepare(
-                &learned,
-                p.feed
-                    .items
-                    .iter()
-                    .map(|it| (it.title.as_str(), it.text.as_str())),
-            );
-            let lemmatizer = index.then(crate::search::Lemmatizer::new);
-            let incoming: Vec<store::Incoming> = p
-                .feed
-                .items
-                .into_iter()
-                .zip(prepared)
-                .map(|(item, (body, fp))| {
-                    // The lead is the first paragraph of the agency's own words: a dateline or
-                    // a photo credit that opens every item is boilerplate too.
-                    let first = crate::topics::lead(
-                        item.summary.as_deref(),
-                        item.content.as_deref(),
-                        &body,
-                    );
-                    let mut lead = boilerplate.strip(&first);
-                    if lead.trim().is_empty() {
-                        lead = crate::topics::lead(None, None, &body);
-                    }
-                    let topics = matcher.tag(&item.title, &lead, &body);
-                    let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
-                    let entities = crate::storyline::entities(&item.title, &lead);
-                    let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
-                    incoming.terms = terms;
-                    incoming.index = index;
-                    incoming.entities = entities;
-                    incoming
-                })
-                .collect();
-            let boilerplate = (boilerplate != learned).then_some(boilerplate);
-            let shortened = p.feed.shortened;
-            (
-                incoming,
-                boilerplate,
-                p.repairs,
-                p.feed.skipped,
-                shortfall,
-                shortened,
-            )
-        })
-    })
-    .await?;
+fn shutting_down() -> Outcome {
+    Outcome::Skipped("shutting down".into())
+}
+
+/// Why a source is not fetched now: the server said it is gone, or it is backing off and
+/// nobody forced the fetch.
+fn not_due(state: &FetchState, force: bool, now: DateTime<Utc>) -> Option<String> {
+    if state.gone {
+        return Some(
+            "the server answered 410 Gone; change its url in the config to poll it again".into(),
+        );
+    }
+    let due = state.next_due.filter(|d| !force && *d > now.timestamp())?;
+    let when = DateTime::from_timestamp(due, 0).unwrap_or(now);
+    Some(format!("backing off until {}", when.to_rfc3339()))
+}
+
+/// A 304: only the source's state changes (a permanent redirect on the way is recorded).
+async fn not_modified(
+    ctx: &Ctx,
+    name: &str,
+    mut next: FetchState,
+    permanent_redirect: Option<url::Url>,
+) -> anyhow::Result<Outcome> {
+    next.last_status = Some(304);
+    next.last_error = None;
+    next.error_streak = 0;
+    next.next_due = None;
+    if let Some(u) = permanent_redirect {
+        next.moved_to = Some(u.to_string());
+    }
+    save_state(ctx, name, next, true).await?;
+    Ok(Outcome::NotModified)
+}
+
+/// A fetched feed parsed, tagged and saved with the source's new state.
+async fn take_in(
+    ctx: &Ctx,
+    source: &Source,
+    f: Fetched,
+    mut next: FetchState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    // The feed's concurrency permit, held until it is saved (or has failed).
+    let _permit = f.slot;
     next.last_status = Some(f.status);
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, boilerplate, repairs, skipped, shortfall, shortened) = match parsed {
+    let prepared = match parse(ctx, source, f.body, f.content_type, f.final_url, now).await? {
         Ok(p) => p,
         Err(e) => {
             // A web page is not a feed svodka failed to parse: say only what it is.
             let msg = match e {
-                crate::parse::ParseError::HtmlPage { .. } => e.to_string(),
+                ParseError::HtmlPage { .. } => e.to_string(),
                 _ => format!("cannot parse the feed: {e}"),
             };
             return fail(ctx, &source.name, next, Some(f.status), msg, None).await;
         }
     };
-    for r in repairs {
-        tracing::warn!(source = %source.name, "{r}");
-    }
-    for s in &skipped {
-        tracing::warn!(source = %source.name, "skipped an entry: {s}");
-    }
-    if shortened > 0 {
-        tracing::warn!(source = %source.name, "{shortened} items had a field cut to its size limit");
-    }
-    if items.is_empty()
-        && let Some(why) = shortfall
+    prepared.log(&source.name);
+    if prepared.items.is_empty()
+        && let Some(why) = prepared.shortfall
     {
         // The document visibly holds items and none could be read: a source that would
         // otherwise vanish without a word is a failing source.
@@ -332,7 +266,146 @@ async fn fetch_source_inner(
     next.last_error = None;
     next.error_streak = 0;
     next.next_due = None;
+    let skips = Skips {
+        count: prepared.skipped.len(),
+        first: prepared.skipped.first().cloned(),
+        shortened: prepared.shortened,
+    };
+    let counts = save(
+        ctx,
+        &source.name,
+        prepared.items,
+        prepared.boilerplate,
+        next,
+        now,
+    )
+    .await?;
+    Ok(Outcome::Saved(counts, skips))
+}
+
+/// A feed's reports ready to save, with what parsing noted on the way.
+struct Prepared {
+    items: Vec<store::Incoming>,
+    /// The source's boilerplate as this fetch learned it, when that changed it.
+    boilerplate: Option<Boilerplate>,
+    repairs: Vec<String>,
+    skipped: Vec<String>,
+    shortfall: Option<String>,
+    shortened: usize,
+}
+
+impl Prepared {
+    fn log(&self, source: &str) {
+        for r in &self.repairs {
+            tracing::warn!(source = %source, "{r}");
+        }
+        for s in &self.skipped {
+            tracing::warn!(source = %source, "skipped an entry: {s}");
+        }
+        if self.shortened > 0 {
+            tracing::warn!(
+                source = %source,
+                "{} items had a field cut to its size limit",
+                self.shortened
+            );
+        }
+    }
+}
+
+/// Parses a fetched body on the parse pool and prepares its reports there.
+async fn parse(
+    ctx: &Ctx,
+    source: &Source,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    base: url::Url,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<Prepared, ParseError>> {
+    let charset = content_type
+        .as_deref()
+        .and_then(crate::parse::decode::charset_param)
+        .map(str::to_string);
+    let encoding = source.encoding.clone();
+    let matcher = ctx.matcher.clone();
+    let index = ctx.cfg.search.index;
     let name = source.name.clone();
+    // Through the read connection: the writer's lock is held by other sources' writes, and
+    // parsing this feed must not wait for them.
+    let learned = ctx
+        .db
+        .read(move |c| store::load_boilerplate(c, &name))
+        .await??;
+    let parsed = crate::background::spawn(crate::background::Pool::Parse, move || {
+        crate::parse::parse_feed(
+            &body,
+            charset.as_deref(),
+            encoding.as_deref(),
+            Some(&base),
+            now,
+        )
+        .map(|p| prepare(p, &learned, &matcher, index))
+    })
+    .await?;
+    Ok(parsed)
+}
+
+/// A parsed feed's reports with their fingerprints, topics, names and search terms. The
+/// source's boilerplate is learned from this fetch and removed before the story engine
+/// fingerprints a text and before topics are matched.
+fn prepare(p: Parsed, learned: &Boilerplate, matcher: &Matcher, index: bool) -> Prepared {
+    let shortfall = p.feed.shortfall();
+    let (boilerplate, prepared) = crate::stories::prepare(
+        learned,
+        p.feed
+            .items
+            .iter()
+            .map(|it| (it.title.as_str(), it.text.as_str())),
+    );
+    let lemmatizer = index.then(crate::search::Lemmatizer::new);
+    let items = p
+        .feed
+        .items
+        .into_iter()
+        .zip(prepared)
+        .map(|(item, (body, fp))| {
+            let tagged = tag(
+                matcher,
+                &boilerplate,
+                &item.title,
+                item.summary.as_deref(),
+                item.content.as_deref(),
+                &body,
+            );
+            let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
+            let entities = crate::storyline::entities(&item.title, &tagged.lead);
+            let mut incoming = store::Incoming::with_fingerprint(item, tagged.topics, fp);
+            incoming.terms = terms;
+            incoming.index = index;
+            incoming.entities = entities;
+            incoming
+        })
+        .collect();
+    Prepared {
+        items,
+        boilerplate: (boilerplate != *learned).then_some(boilerplate),
+        repairs: p.repairs,
+        skipped: p.feed.skipped,
+        shortfall,
+        shortened: p.feed.shortened,
+    }
+}
+
+/// Saves a fetch's reports and the source's new state in one transaction on the writer, then
+/// marks the feeds it touched for rendering again.
+async fn save(
+    ctx: &Ctx,
+    name: &str,
+    items: Vec<store::Incoming>,
+    boilerplate: Option<Boilerplate>,
+    next: FetchState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Counts> {
+    let name = name.to_string();
     // The write runs to its end even if shutdown begins meanwhile: a transaction either
     // commits whole or rolls back whole.
     let (counts, touched, items) = ctx
@@ -343,44 +416,46 @@ async fn fetch_source_inner(
             Ok((counts, engine.take_touched(), items))
         })
         .await??;
-    // Freed here, not on the writer's thread: the reports were allocated on the parse
-    // threads, and freeing them on the writer's made it wait on their allocator's locks (~5%
-    // of a cold cycle's samples, under 1% since). Not on the parse pool either: queued behind
-    // parsing at its lower priority, they were held longer (10 MiB more at 2,000 feeds).
+    // Freed here, not on the writer's thread: the reports were allocated on the parse threads,
+    // and freeing them there makes the writer contend for their allocator's locks. Not on the
+    // parse pool either, where they would wait behind parsing at its lower priority.
     drop(items);
     if counts.new + counts.updated + counts.merged > 0 {
         // Only the feeds of the sources this fetch touched (its own, and those of the stories
         // its reports joined) are rendered again.
         ctx.db.bump_touched(&touched);
     }
-    Ok(Outcome::Saved(
-        counts,
-        Skips {
-            count: skipped.len(),
-            first: skipped.into_iter().next(),
-            shortened,
-        },
-    ))
+    Ok(counts)
 }
 
-/// An item's topics, matched on its title and lead (its first paragraph) or, for a topic with
-/// `scope = "text"`, its whole text, with its source's boilerplate removed (`body` already
-/// is): a footer that names the region must not tag every item of the agency, and a dateline
-/// or a photo credit that opens every item is boilerplate too.
+/// What topics and the storyline read of an item, at ingest and in `retag` alike: its lead
+/// (the first paragraph of the agency's own words) and the topics matched on it.
+pub struct Tagged {
+    pub topics: Vec<String>,
+    pub lead: String,
+}
+
+/// An item's topics, matched on its title and lead or, for a topic with `scope = "text"`, its
+/// whole text, with its source's boilerplate removed (`body` already is): a footer that names
+/// the region must not tag every item of the agency, and a dateline or a photo credit that
+/// opens every item is boilerplate too.
 pub fn tag(
-    matcher: &crate::topics::Matcher,
-    boilerplate: &crate::stories::Boilerplate,
+    matcher: &Matcher,
+    boilerplate: &Boilerplate,
     title: &str,
     summary: Option<&str>,
     content: Option<&str>,
     body: &str,
-) -> Vec<String> {
+) -> Tagged {
     let first = crate::topics::lead(summary, content, body);
     let mut lead = boilerplate.strip(&first);
     if lead.trim().is_empty() {
         lead = crate::topics::lead(None, None, body);
     }
-    matcher.tag(title, &lead, body)
+    Tagged {
+        topics: matcher.tag(title, &lead, body),
+        lead,
+    }
 }
 
 async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {

@@ -58,7 +58,7 @@ impl Retagger {
             }
             let boilerplate = &self.learned[&r.source];
             let body = boilerplate.strip(&r.text);
-            let topics = crate::cycle::tag(
+            let tagged = crate::cycle::tag(
                 &self.matcher,
                 boilerplate,
                 &r.title,
@@ -66,15 +66,10 @@ impl Retagger {
                 r.content.as_deref(),
                 &body,
             );
-            self.tagged += usize::from(!topics.is_empty());
-            store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
+            self.tagged += usize::from(!tagged.topics.is_empty());
+            store::set_topics(&tx, r.id, &tagged.topics).context("cannot save topics")?;
             if self.names {
-                let first = crate::topics::lead(r.summary.as_deref(), r.content.as_deref(), &body);
-                let mut lead = boilerplate.strip(&first);
-                if lead.trim().is_empty() {
-                    lead = crate::topics::lead(None, None, &body);
-                }
-                let names = crate::storyline::entities(&r.title, &lead);
+                let names = crate::storyline::entities(&r.title, &tagged.lead);
                 store::set_entities(&tx, r.id, &names).context("cannot save names")?;
             }
         }
