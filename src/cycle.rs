@@ -90,13 +90,14 @@ fn index_names(cfg: &Config) -> Arc<HashMap<String, usize>> {
     )
 }
 
+/// One source's fetch as `svodka fetch` prints it and the daemon logs it.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct SourceResult {
     pub source: String,
     pub outcome: Outcome,
 }
 
-impl std::fmt::Display for Report {
+impl std::fmt::Display for SourceResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.outcome {
             Outcome::Saved(c, skips) => {
@@ -237,7 +238,7 @@ async fn take_in(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
     // The feed's concurrency permit, held until it is saved (or has failed).
-    let _permit = f.slot;
+    let _permit = f.permit;
     next.last_status = Some(f.status);
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());

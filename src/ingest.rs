@@ -8,7 +8,7 @@ use tokio::task::{Id, JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::cycle::{self, Ctx, Report};
+use crate::cycle::{self, Ctx, SourceResult};
 use crate::model::FetchState;
 use crate::store;
 
@@ -46,7 +46,7 @@ pub struct Ended {
     /// The order its source was queued in.
     pub seq: usize,
     /// `None` when the task panicked (logged here).
-    pub result: Option<Report>,
+    pub result: Option<SourceResult>,
 }
 
 /// Fetch tasks in a window over a queue of sources. The caller pushes sources, calls `start`
@@ -54,7 +54,7 @@ pub struct Ended {
 /// sit in a `select!` beside other work.
 pub struct Ingest {
     queue: FetchQueue<Job>,
-    tasks: JoinSet<Report>,
+    tasks: JoinSet<SourceResult>,
     running: HashMap<Id, Running>,
     /// Ignore backoff: a person asked for this fetch.
     force: bool,
@@ -120,7 +120,7 @@ impl Ingest {
         let (ctx, cancel, force) = (ctx.clone(), self.cancel.clone(), self.force);
         let task = async move {
             let outcome = cycle::fetch_source_with(&ctx, &source, job.state, force, &cancel).await;
-            Report {
+            SourceResult {
                 source: source.name,
                 outcome,
             }
@@ -138,7 +138,7 @@ impl Ingest {
     fn spawn_task(
         &mut self,
         running: Running,
-        task: impl Future<Output = Report> + Send + 'static,
+        task: impl Future<Output = SourceResult> + Send + 'static,
     ) {
         let handle = self.tasks.spawn(task);
         self.running.insert(handle.id(), running);
@@ -195,7 +195,7 @@ pub async fn run(
     sources: Vec<usize>,
     force: bool,
     cancel: &CancellationToken,
-) -> Vec<Report> {
+) -> Vec<SourceResult> {
     let sources: Vec<usize> = sources
         .into_iter()
         .filter(|&at| at < ctx.cfg.sources.len())
