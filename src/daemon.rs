@@ -461,9 +461,7 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
 /// `data_version` moves when it commits, and then the rendered feeds are rendered again.
 async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
-    let read = |c: &mut store::Sqlite| -> Option<i64> {
-        c.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
-    };
+    let read = |c: &mut store::Sqlite| store::data_version(c).ok();
     let mut last = db.call(read).await.ok().flatten();
     loop {
         tokio::select! {
