@@ -19,7 +19,7 @@ use crate::store::{self, Db};
 use crate::stories::Boilerplate;
 use crate::topics::Matcher;
 
-/// What a cycle needs: the config it runs under and the shared resources.
+/// What a fetch needs: the config it runs under and the shared resources.
 #[derive(Clone)]
 pub struct Ctx {
     pub cfg: Arc<Config>,
@@ -189,7 +189,7 @@ async fn fetch_source_inner(
         Ok(FetchOutcome::NotModified { permanent_redirect }) => {
             not_modified(ctx, &source.name, next, permanent_redirect).await
         }
-        Ok(FetchOutcome::Fetched(f)) => take_in(ctx, source, *f, next, now).await,
+        Ok(FetchOutcome::Fetched(f)) => ingest_feed(ctx, source, *f, next, now).await,
         Err(e) => fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
     }
 }
@@ -230,7 +230,7 @@ async fn not_modified(
 }
 
 /// A fetched feed parsed, tagged and saved with the source's new state.
-async fn take_in(
+async fn ingest_feed(
     ctx: &Ctx,
     source: &Source,
     f: Fetched,
@@ -397,7 +397,7 @@ fn prepare(p: Parsed, learned: &Boilerplate, matcher: &Matcher, index: bool) -> 
 }
 
 /// Saves a fetch's reports and the source's new state in one transaction on the writer, then
-/// marks the feeds it touched for rendering again.
+/// invalidates the cached renderings of the feeds it touched.
 async fn save(
     ctx: &Ctx,
     name: &str,
@@ -423,7 +423,7 @@ async fn save(
     drop(items);
     if counts.new + counts.updated + counts.merged > 0 {
         // Only the feeds of the sources this fetch touched (its own, and those of the stories
-        // its reports joined) are rendered again.
+        // its reports joined) are invalidated.
         ctx.db.bump_touched(&touched);
     }
     Ok(counts)

@@ -45,7 +45,7 @@ pub async fn run(
     );
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
     tokio::spawn(server::warm(state.clone()));
-    let publishing = spawn_followers(&cfg, &db, &metrics, &shutdown);
+    let publishing = spawn_background(&cfg, &db, &metrics, &shutdown);
     // The watchdog is fed by the scheduler loop, the loop that does the work: if it wedges,
     // the pings stop and systemd restarts the service.
     let watchdog = Watchdog::new(sd_notify::watchdog_enabled());
@@ -75,10 +75,10 @@ pub async fn run(
     Ok(())
 }
 
-/// Starts the tasks that follow the store and the config beside the scheduler: static files
-/// and WebSub pings, digests and their mail, alerts, other writers, the search index's
-/// backfill. They follow reloads through the returned sender.
-fn spawn_followers(
+/// Starts the background tasks beside the scheduler: static files and WebSub pings, digests
+/// and their mail, alerts, the watch for other writers, the search index's backfill. They
+/// follow reloads through the returned watch channel.
+fn spawn_background(
     cfg: &Arc<Config>,
     db: &Db,
     metrics: &Arc<Metrics>,
@@ -125,7 +125,7 @@ struct Scheduler {
     config_path: PathBuf,
     ctx: Ctx,
     state: AppState,
-    /// The config the followers (`spawn_followers`) work by.
+    /// The config the background tasks (`spawn_background`) follow.
     publishing: watch::Sender<Arc<Config>>,
     /// When each source is next due: the schedule. A source being fetched is not in it.
     due: HashMap<String, DateTime<Utc>>,
@@ -459,7 +459,7 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
 }
 
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
-/// `data_version` moves when it commits, and then the rendered feeds are rendered again.
+/// `data_version` moves when it commits, and then the render cache is invalidated.
 async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
     let read = |c: &mut store::Sqlite| store::data_version(c).ok();
     let mut last = db.call(read).await.ok().flatten();
@@ -560,8 +560,8 @@ async fn prune(ctx: Ctx, now: DateTime<Utc>, shutdown: CancellationToken) {
     }
 }
 
-/// Reports the search index is built for at a time, each batch its own short transaction
-/// (~50 ms of lemmas on the writer's connection), so fetches take turns with it.
+/// Reports the search index is built for at a time, each batch its own short transaction on
+/// the writer's connection, so fetches take turns with it.
 const INDEX_BATCH: usize = 200;
 
 /// Builds the search index for the reports stored before it existed (a database from an
@@ -585,7 +585,7 @@ async fn build_search_index(db: Db, shutdown: CancellationToken) {
                     );
                     said = std::time::Instant::now();
                 }
-                // Searches see the new part of the index (their feeds are rendered again).
+                // Invalidates the cached searches, which then see the new part of the index.
                 if left == 0 || batches.is_multiple_of(25) {
                     db.bump();
                 }

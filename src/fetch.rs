@@ -170,8 +170,9 @@ impl Fetcher {
         self.hosts.lock_or_recover().len()
     }
 
-    /// Fetches `url`, conditionally when `validators` are given. Waiting for the host and concurrency permits does
-    /// not count against the timeout; everything after it (connect, redirects, body) does.
+    /// Fetches `url`, conditionally when `validators` are given. Waiting for the host's and the
+    /// concurrency permits does not count against the timeout; everything after (connect,
+    /// redirects, body) does.
     pub async fn fetch(
         &self,
         url: &Url,

@@ -17,7 +17,8 @@ pub const PAGE: usize = 500;
 /// Where a retag has got to, and what it found.
 pub struct Retagger {
     matcher: Arc<Matcher>,
-    /// Topics are matched as at ingest: on the text without its source's boilerplate.
+    /// Each source's learned boilerplate, read once: topics are matched as at ingest
+    /// (`cycle::tag`), on the text without it.
     learned: HashMap<String, Boilerplate>,
     after: i64,
     /// Also read each report's names for the storyline again (`svodka retag`: a store from
