@@ -24,18 +24,12 @@ mod realnews;
 
 use std::collections::{HashMap, HashSet};
 
-use realnews::{Label, Pair, day_of, load_labels, load_pairs};
+use realnews::{Article, Label, Pair, day_of, load_labels, load_pairs};
 
 use chrono::{DateTime, Utc};
 use svodka::model::FetchState;
 use svodka::store::{Db, Incoming};
 use svodka::stories::{Boilerplate, Fingerprint};
-
-struct Article {
-    title: String,
-    text: String,
-    day: Option<i64>,
-}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -98,16 +92,7 @@ fn articles_of<'a>(pairs: &[&'a Pair]) -> HashMap<&'a str, (Article, u64)> {
     for p in pairs {
         let a = out
             .entry(&p.id_1)
-            .or_insert_with(|| {
-                (
-                    Article {
-                        title: p.title_1.clone(),
-                        text: p.text_1.clone(),
-                        day: day_of(&p.url_1),
-                    },
-                    hash(&p.id_1) % AGENCIES,
-                )
-            })
+            .or_insert_with(|| (Article::of(p, true), hash(&p.id_1) % AGENCIES))
             .1;
         out.entry(&p.id_2).or_insert_with(|| {
             let mut b = hash(&p.id_2) % AGENCIES;

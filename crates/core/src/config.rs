@@ -3,6 +3,8 @@
 //! `Config::parse` is pure (text in, `Config` out) so it is unit-tested without files;
 //! `Config::load` only adds reading the file and resolving relative paths against its folder.
 
+pub mod digest;
+
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
@@ -60,7 +62,7 @@ pub struct Config {
     pub feeds: Vec<Feed>,
     pub search: Search,
     /// `[smtp]`, `[[digest]]` and `[[alert]]` (see `digest::config`).
-    pub delivery: crate::digest::config::Delivery,
+    pub delivery: self::digest::Delivery,
 }
 
 #[derive(Debug, Clone)]
@@ -199,7 +201,7 @@ impl Config {
         self.feeds.iter().find(|f| f.name == name)
     }
 
-    pub fn digest(&self, name: &str) -> Option<&crate::digest::config::Digest> {
+    pub fn digest(&self, name: &str) -> Option<&self::digest::Digest> {
         self.delivery.digests.iter().find(|d| d.name == name)
     }
 
@@ -521,8 +523,8 @@ impl Config {
             });
         }
 
-        let delivery = crate::digest::config::validate(
-            &crate::digest::config::Ctx {
+        let delivery = self::digest::validate(
+            &self::digest::Ctx {
                 file,
                 base_dir,
                 sources: &sources,
@@ -591,9 +593,9 @@ impl Config {
             ));
         }
         if !queries.is_empty() {
-            let lem = crate::search::Lemmatizer::new();
+            let lem = crate::query::Lemmatizer::new();
             for (key, q) in &queries {
-                if let Err(e) = crate::search::Query::parse(q, &config, &lem) {
+                if let Err(e) = crate::query::Query::parse(q, &config, &lem) {
                     return Err(err(key, e.to_string()));
                 }
             }
@@ -682,11 +684,11 @@ struct RawConfig {
     feed: Vec<RawFeed>,
     #[serde(default)]
     search: RawSearch,
-    smtp: Option<crate::digest::config::RawSmtp>,
+    smtp: Option<self::digest::RawSmtp>,
     #[serde(default)]
-    digest: Vec<crate::digest::config::RawDigest>,
+    digest: Vec<self::digest::RawDigest>,
     #[serde(default)]
-    alert: Vec<crate::digest::config::RawAlert>,
+    alert: Vec<self::digest::RawAlert>,
 }
 
 #[derive(Deserialize)]
@@ -859,6 +861,24 @@ struct RawFeed {
 
 fn default_limit() -> usize {
     100
+}
+
+impl crate::query::Names for Config {
+    fn sources(&self) -> Box<dyn Iterator<Item = (&str, Option<&str>)> + '_> {
+        Box::new(
+            self.sources
+                .iter()
+                .map(|s| (s.name.as_str(), s.region.as_deref())),
+        )
+    }
+
+    fn has_topic(&self, name: &str) -> bool {
+        self.topic(name).is_some()
+    }
+
+    fn timezone(&self) -> chrono_tz::Tz {
+        self.server.timezone
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod morph;
 pub mod pages;
 pub mod parse;
 pub mod publish;
+pub mod query;
 pub mod redirects;
 pub mod schedule;
 pub mod search;

@@ -1,6 +1,6 @@
 //! Plain data that flows through the pipeline: what a feed yielded, after normalization.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 /// One normalized item, as parse+normalize produce it and before it meets the database.
@@ -257,4 +257,32 @@ pub struct Skips {
     pub first: Option<String>,
     /// Items stored with a field cut to its bound (`parse::limits`).
     pub shortened: usize,
+}
+
+/// A span of time that trending, pages and digests look back over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Option<Period> {
+        match s {
+            "day" => Some(Period::Day),
+            "week" => Some(Period::Week),
+            "month" => Some(Period::Month),
+            _ => None,
+        }
+    }
+
+    pub fn since(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - match self {
+            Period::Day => Duration::days(1),
+            Period::Week => Duration::days(7),
+            Period::Month => Duration::days(30),
+        }
+    }
 }

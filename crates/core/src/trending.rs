@@ -6,39 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use crate::morph::{self, Reading};
 use crate::text::Stems;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rumorph::Dictionary;
 use serde::Serialize;
 
 use crate::archive::{self, Archive};
 use crate::config::Config;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Period {
-    Day,
-    Week,
-    Month,
-}
-
-impl Period {
-    pub fn parse(s: &str) -> Option<Period> {
-        match s {
-            "day" => Some(Period::Day),
-            "week" => Some(Period::Week),
-            "month" => Some(Period::Month),
-            _ => None,
-        }
-    }
-
-    pub fn since(self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now - match self {
-            Period::Day => Duration::days(1),
-            Period::Week => Duration::days(7),
-            Period::Month => Duration::days(30),
-        }
-    }
-}
+pub use crate::model::Period;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Configured {

@@ -6,7 +6,8 @@
 //! [`Edition`]; `render` turns one into HTML, text or Markdown. Making them on time and mailing
 //! them is the binary's (`svodka::digest`).
 
-pub mod config;
+/// A digest's and an alert's config, parsed with the rest of the config.
+pub use crate::config::digest as config;
 pub mod render;
 
 use chrono::{DateTime, Utc};

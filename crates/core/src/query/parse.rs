@@ -4,8 +4,8 @@
 
 use chrono::{NaiveDate, TimeZone};
 
+use super::Names;
 use super::terms::Lemmatizer;
-use crate::config::Config;
 use crate::text::{fold, raw_words};
 
 /// The longest query taken, in bytes.
@@ -156,7 +156,7 @@ fn pieces(q: &str) -> Result<Vec<(bool, String, bool)>, QueryError> {
 
 impl Query {
     /// Parses `q`, checking its filters against `cfg`.
-    pub fn parse(q: &str, cfg: &Config, lem: &Lemmatizer) -> Result<Query, QueryError> {
+    pub fn parse(q: &str, cfg: &dyn Names, lem: &Lemmatizer) -> Result<Query, QueryError> {
         if q.len() > MAX_QUERY_BYTES {
             return Err(QueryError::TooLong);
         }
@@ -171,29 +171,25 @@ impl Query {
                 }
                 match key.to_ascii_lowercase().as_str() {
                     "source" => {
-                        if cfg.source(&value).is_none() {
+                        if !cfg.sources().any(|(name, _)| name == value) {
                             return Err(QueryError::UnknownSource(value));
                         }
                         sources.push(value);
                     }
                     "region" => {
-                        if !cfg
-                            .sources
-                            .iter()
-                            .any(|s| s.region.as_deref() == Some(&value))
-                        {
+                        if !cfg.sources().any(|(_, region)| region == Some(&value)) {
                             return Err(QueryError::UnknownRegion(value));
                         }
                         regions.push(value);
                     }
                     "topic" => {
-                        if cfg.topic(&value).is_none() {
+                        if !cfg.has_topic(&value) {
                             return Err(QueryError::UnknownTopic(value));
                         }
                         query.topics.push(value);
                     }
-                    "since" => query.since = Some(day_start(&value, cfg.server.timezone)?),
-                    "until" => query.until = Some(day_start(&value, cfg.server.timezone)? + 86_400),
+                    "since" => query.since = Some(day_start(&value, cfg.timezone())?),
+                    "until" => query.until = Some(day_start(&value, cfg.timezone())? + 86_400),
                     "sort" => match value.as_str() {
                         "date" => query.by_date = true,
                         "rank" => query.by_date = false,
@@ -223,13 +219,12 @@ impl Query {
         }
         if !sources.is_empty() || !regions.is_empty() {
             query.sources = Some(
-                cfg.sources
-                    .iter()
-                    .filter(|s| {
-                        sources.contains(&s.name)
-                            || s.region.as_ref().is_some_and(|r| regions.contains(r))
+                cfg.sources()
+                    .filter(|(name, region)| {
+                        sources.iter().any(|s| s == name)
+                            || region.is_some_and(|r| regions.iter().any(|x| x == r))
                     })
-                    .map(|s| s.name.clone())
+                    .map(|(name, _)| name.to_string())
                     .collect(),
             );
         }
@@ -362,6 +357,7 @@ fn fts_term(t: &Term) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
 
     fn cfg() -> Config {
         Config::parse(

@@ -55,10 +55,10 @@ impl Period {
         }
     }
 
-    pub fn trending(self) -> crate::trending::Period {
+    pub fn trending(self) -> crate::model::Period {
         match self {
-            Period::Day => crate::trending::Period::Day,
-            Period::Week => crate::trending::Period::Week,
+            Period::Day => crate::model::Period::Day,
+            Period::Week => crate::model::Period::Week,
         }
     }
 }

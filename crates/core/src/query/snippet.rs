@@ -2,7 +2,7 @@
 //! those words marked. Found by lemmas, as the index found the report, so «в Химках» is marked
 //! for a search of «Химки».
 
-use super::query::Wanted;
+use super::parse::Wanted;
 use super::terms::Lemmatizer;
 use crate::text::{fold, raw_words};
 

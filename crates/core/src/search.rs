@@ -1,15 +1,11 @@
-//! Full-text search with Russian morphology: reports are indexed by dictionary lemmas (Snowball
-//! stems for words the dictionary lacks), so «Химки» finds «в Химках». `terms` makes a report's
-//! index terms, `query` parses what a reader types, `snippet` marks what was found; [`run`]
-//! asks the store and groups the reports found by story, as feeds show them.
+//! Full-text search: [`run`] asks an [`Archive`] for the reports a query finds and groups them
+//! by story, as feeds show them. The query language, the index terms and the snippets are
+//! [`crate::query`]'s, re-exported here.
 
-mod query;
-mod snippet;
-mod terms;
-
-pub use query::{MAX_QUERY_BYTES, Query, QueryError, Term, Wanted};
-pub use snippet::{Part, mark, plain, snippet};
-pub use terms::{Lemmatizer, Terms};
+pub use crate::query::{
+    Lemmatizer, MAX_QUERY_BYTES, Names, Part, Query, QueryError, Term, Terms, Wanted, mark, plain,
+    snippet,
+};
 
 use std::time::Duration;
 
