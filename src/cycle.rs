@@ -127,7 +127,7 @@ impl std::fmt::Display for SourceResult {
 /// Fetches one source now and records the outcome on its row. `state` is its fetch state when
 /// already read (`None`: read it now); it may have been read a while before, since only this
 /// source's own fetch writes it and the write is guarded by the URL it was read for.
-pub async fn fetch_source_with(
+pub async fn fetch_source(
     ctx: &Ctx,
     source: &Source,
     state: Option<FetchState>,

@@ -119,7 +119,7 @@ impl Ingest {
         let name = source.name.clone();
         let (ctx, cancel, force) = (ctx.clone(), self.cancel.clone(), self.force);
         let task = async move {
-            let outcome = cycle::fetch_source_with(&ctx, &source, job.state, force, &cancel).await;
+            let outcome = cycle::fetch_source(&ctx, &source, job.state, force, &cancel).await;
             SourceResult {
                 source: source.name,
                 outcome,
