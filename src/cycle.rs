@@ -27,7 +27,7 @@ pub struct Ctx {
     pub fetcher: Arc<Fetcher>,
     pub matcher: Arc<Matcher>,
     pub metrics: Arc<Metrics>,
-    /// Source names to their place in `cfg.sources`: the scheduler looks a source up each time
+    /// Source names to their index in `cfg.sources`: the scheduler looks a source up each time
     /// one finishes, and a linear search would cost sources² per cycle.
     by_name: Arc<HashMap<String, usize>>,
 }
@@ -50,7 +50,7 @@ impl Ctx {
         self.position(name).map(|i| &self.cfg.sources[i])
     }
 
-    /// The place in `cfg.sources` of the source of that name.
+    /// The index in `cfg.sources` of the source of that name.
     pub fn position(&self, name: &str) -> Option<usize> {
         self.by_name
             .get(name)
@@ -497,7 +497,7 @@ async fn fail(
     Ok(Outcome::Failed(message))
 }
 
-/// The places in `cfg.sources` of the enabled sources, or of the one named; an unknown name is
+/// The indexes in `cfg.sources` of the enabled sources, or of the one named; an unknown name is
 /// an error for the caller to show.
 pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<usize>, String> {
     let at = |keep: &dyn Fn(&Source) -> bool| -> Vec<usize> {

@@ -1,6 +1,7 @@
 //! The ingest runner: the one place fetch tasks are started, for `svodka fetch` and for the
 //! daemon's scheduler alike. Sources wait in a queue by host; a bounded window of tasks runs at
-//! once, no host past its share of it; a task that ends, or panics, frees its host's place.
+//! once, no host past its share of it; a task that ends, or panics, makes room for the next
+//! source of its host.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -22,7 +23,7 @@ pub fn task_window(cfg: &Config) -> (usize, usize) {
     )
 }
 
-/// A source waiting for a task. It is held by its place in the config and copied when its task
+/// A source waiting for a task. It is held by its index in the config and copied when its task
 /// starts, so a long queue costs little memory.
 struct Job {
     at: usize,
@@ -32,7 +33,7 @@ struct Job {
 }
 
 /// What the runner remembers of a running task, so that its end (or its panic, which returns
-/// nothing) frees its host's place and names its source.
+/// nothing) makes room for its host's next source and names its own.
 struct Running {
     name: String,
     host: String,
@@ -74,7 +75,7 @@ impl Ingest {
         }
     }
 
-    /// Queues the source at this place of `ctx.cfg.sources` behind the others of its host;
+    /// Queues the source at this index of `ctx.cfg.sources` behind the others of its host;
     /// `state` is its fetch state when the caller has read it.
     pub fn push(&mut self, ctx: &Ctx, at: usize, state: Option<FetchState>) {
         let Some(source) = ctx.cfg.sources.get(at) else {
@@ -178,7 +179,7 @@ impl Ingest {
         self.running.values().map(|r| r.name.as_str())
     }
 
-    /// A reload: the queued sources are forgotten (they are held by their place in the old
+    /// A reload: the queued sources are forgotten (they are held by their index in the old
     /// config, and the caller schedules them again); the running tasks go on and still count
     /// against their hosts, whose share follows the new config.
     pub fn reconfigure(&mut self, cfg: &Config) {
@@ -187,7 +188,7 @@ impl Ingest {
     }
 }
 
-/// Fetches the sources at these places of `ctx.cfg.sources` (`svodka fetch`), every one to its
+/// Fetches the sources at these indexes of `ctx.cfg.sources` (`svodka fetch`), every one to its
 /// end, and returns their results in the order given. `force` ignores backoff; a source that
 /// answered 410 Gone is skipped either way until its URL changes in the config.
 pub async fn run(
@@ -343,7 +344,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_task_that_panics_frees_its_hosts_place() {
+    async fn a_task_that_panics_makes_room_for_its_hosts_next() {
         let mut ingest = Ingest {
             queue: FetchQueue::new(1),
             tasks: JoinSet::new(),
@@ -374,7 +375,7 @@ mod tests {
         let ended = ingest.next().await.expect("the task ended");
         assert_eq!(ended.name, "agency");
         assert!(ended.result.is_none());
-        // The host's place is free again: its next source starts.
+        // The host has room again: its next source starts.
         assert_eq!(ingest.queue.take(10).len(), 1);
         assert!(ingest.is_idle());
         assert!(ingest.next().await.is_none());
