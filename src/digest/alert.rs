@@ -21,11 +21,12 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::config::Alert;
+use crate::archive::StoreError;
 use crate::config::Config;
 use crate::fetch::Poster;
 use crate::metrics::Metrics;
 use crate::model::Entry;
-use crate::store::Db;
+use crate::store::{Db, sql};
 
 /// Reports looked at per pass.
 const BATCH: usize = 2_000;
@@ -424,15 +425,15 @@ async fn pass(
                 let now = Utc::now().timestamp();
                 let claimed = db
                     .call(move |c| {
-                        let before = crate::store::alert_events(c, &name, id)?;
+                        let before = crate::store::alert_events(c, &name, id).map_err(sql)?;
                         let due = due_events(&c2, agencies, &before);
                         let mut got = Vec::new();
                         for e in due {
-                            if crate::store::claim_alert(c, &name, id, e, now)? {
+                            if crate::store::claim_alert(c, &name, id, e, now).map_err(sql)? {
                                 got.push(e);
                             }
                         }
-                        Ok::<_, rusqlite::Error>(got)
+                        Ok::<_, StoreError>(got)
                     })
                     .await;
                 let events = match claimed {

@@ -38,6 +38,27 @@ pub fn items_for_retag(
     rows.collect()
 }
 
+/// A report's topics as a retag matched them, and its names when they are read again too.
+#[derive(Debug, Clone)]
+pub struct Retagged {
+    pub id: i64,
+    pub topics: Vec<String>,
+    pub names: Option<Vec<svodka_core::storyline::Entity>>,
+}
+
+/// Writes a page of retagged reports in one IMMEDIATE transaction: the write lock is taken at
+/// its start, so the page never fails halfway with SQLITE_BUSY beside another writer.
+pub fn save_retagged(conn: &mut Connection, page: &[Retagged]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for r in page {
+        crate::set_topics(&tx, r.id, &r.topics)?;
+        if let Some(names) = &r.names {
+            crate::set_entities(&tx, r.id, names)?;
+        }
+    }
+    tx.commit()
+}
+
 pub fn item_count(conn: &Connection) -> rusqlite::Result<u64> {
     let n: i64 = conn.query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
     Ok(n.max(0) as u64)
