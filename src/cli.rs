@@ -192,7 +192,7 @@ pub async fn fetch(path: &Path, only: Option<&str>) -> Result<()> {
     .await?
     .context("cannot record the configured sources")?;
     let ctx = Ctx::new(Arc::new(cfg), db, Arc::default())?;
-    for r in cycle::run(&ctx, sources, true, &CancellationToken::new()).await {
+    for r in crate::ingest::run(&ctx, sources, true, &CancellationToken::new()).await {
         outln!("{r}");
     }
     if let Some(w) = ctx.db.engine_work() {

@@ -8,11 +8,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::cycle::{self, Ctx};
+use crate::cycle::Ctx;
+use crate::ingest::{Ended, Ingest};
 use crate::metrics::Metrics;
 use crate::schedule::jitter;
 use crate::server::{self, AppState};
@@ -25,7 +27,7 @@ pub async fn run(
     mut cfg: Config,
     listener: TcpListener,
     shutdown: CancellationToken,
-    mut reload: tokio::sync::mpsc::Receiver<()>,
+    reload: mpsc::Receiver<()>,
 ) -> Result<()> {
     raise_file_limit();
     let db = Db::open(&cfg.storage.path)?;
@@ -43,15 +45,51 @@ pub async fn run(
     );
     let server = tokio::spawn(server::run(listener, state.clone(), shutdown.clone()));
     tokio::spawn(server::warm(state.clone()));
-    // Static files and WebSub pings follow each change on their own task.
-    let (publishing, publish_cfg) = tokio::sync::watch::channel(cfg.clone());
+    let publishing = spawn_background(&cfg, &db, &metrics, &shutdown);
+    // The watchdog is fed by the scheduler loop, the loop that does the work: if it wedges,
+    // the pings stop and systemd restarts the service.
+    let watchdog = Watchdog::new(sd_notify::watchdog_enabled());
+    notify(&[sd_notify::NotifyState::Ready]);
+    notify_status(&cfg);
+
+    let ctx = Ctx::new(cfg, db, metrics)?;
+    let due = initial_due(&ctx, Utc::now(), &HashSet::new()).await?;
+    let mut scheduler = Scheduler {
+        config_path,
+        // Each source is fetched in its own task, so a slow one never holds back the others'
+        // schedules, and the loop stays free to answer SIGHUP and SIGTERM.
+        ingest: Ingest::new(&ctx.cfg, false, shutdown.clone()),
+        ctx,
+        state,
+        publishing,
+        due,
+        watchdog,
+        next_prune: Utc::now(),
+        pruning: None,
+        retag: shutdown.child_token(),
+        shutdown,
+    };
+    scheduler.run(reload).await;
+    scheduler.finish().await;
+    server.await.context("the server task failed")??;
+    Ok(())
+}
+
+/// Starts the background tasks beside the scheduler: static files and WebSub pings, digests
+/// and their mail, alerts, the watch for other writers, the search index's backfill. They
+/// follow reloads through the returned watch channel.
+fn spawn_background(
+    cfg: &Arc<Config>,
+    db: &Db,
+    metrics: &Arc<Metrics>,
+    shutdown: &CancellationToken,
+) -> watch::Sender<Arc<Config>> {
+    let (publishing, publish_cfg) = watch::channel(cfg.clone());
     tokio::spawn(crate::export::follow(
         db.clone(),
         publish_cfg,
         shutdown.clone(),
     ));
-
-    // Digests are made and mailed on tasks of their own, following the config served.
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     tokio::spawn(crate::digest::follow::follow(
         db.clone(),
@@ -73,173 +111,168 @@ pub async fn run(
         metrics.clone(),
         shutdown.clone(),
     ));
-
     tokio::spawn(watch_other_writers(db.clone(), shutdown.clone()));
     // With the index off (`[search] index = false`) older reports are left unindexed too.
     if cfg.search.index {
         tokio::spawn(build_search_index(db.clone(), shutdown.clone()));
     }
-    // The watchdog is fed by the scheduler loop below, the loop that does the work: if it
-    // wedges, the pings stop and systemd restarts the service.
-    let mut watchdog = Watchdog::new(sd_notify::watchdog_enabled());
-    notify(&[sd_notify::NotifyState::Ready]);
-    notify_status(&cfg);
+    publishing
+}
 
-    let mut ctx = Ctx::new(cfg, db.clone(), metrics.clone())?;
-    let mut due = initial_due(&ctx, Utc::now(), &HashSet::new()).await?;
-    // Each source is fetched in its own task, so a slow one never holds back the others'
-    // schedules, and the loop stays free to answer SIGHUP and SIGTERM. How many of them hold a
-    // fetched feed at once is bounded by `fetch.concurrency` (see `cycle::run`).
-    let mut tasks: JoinSet<cycle::Report> = JoinSet::new();
-    // Each task's source and host.
-    let mut running: HashMap<tokio::task::Id, (String, String)> = HashMap::new();
-    // Due sources waiting for room in the window of tasks.
-    let mut queue: cycle::FetchQueue<crate::config::Source> =
-        cycle::FetchQueue::new(cycle::task_window(&ctx.cfg).1);
-    let mut next_prune = Utc::now();
-    let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
-    // Tagging stored reports for topics a reload added or changed, in the background.
-    let mut retag = shutdown.child_token();
-    loop {
-        watchdog.feed();
-        let now = Utc::now();
-        // Sources that came due leave the table for the queue. Only those: the table is the
-        // schedule, so a tick costs the sources it starts, not every configured source.
-        let mut came: Vec<String> = due
+/// The daemon's loop: which sources are due when, handed to the ingest runner; hourly
+/// retention; SIGHUP reloads.
+struct Scheduler {
+    config_path: PathBuf,
+    ctx: Ctx,
+    state: AppState,
+    /// The config the background tasks (`spawn_background`) follow.
+    publishing: watch::Sender<Arc<Config>>,
+    /// When each source is next due: the schedule. A source being fetched is not in it.
+    due: HashMap<String, DateTime<Utc>>,
+    ingest: Ingest,
+    watchdog: Watchdog,
+    next_prune: DateTime<Utc>,
+    pruning: Option<JoinHandle<()>>,
+    /// Tagging stored reports for topics a reload added or changed, in the background.
+    retag: CancellationToken,
+    shutdown: CancellationToken,
+}
+
+impl Scheduler {
+    async fn run(&mut self, mut reload: mpsc::Receiver<()>) {
+        loop {
+            self.watchdog.feed();
+            let now = Utc::now();
+            self.queue_due(now);
+            self.ingest.start(&self.ctx).await;
+            self.prune_if_due(now);
+            let wait = self.wait();
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                Some(ended) = self.ingest.next(), if !self.ingest.is_idle() => self.ended(ended),
+                Some(()) = reload.recv() => self.reload().await,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Sources that came due leave the table for the runner's queue. Only those: the table is
+    /// the schedule, so a tick costs the sources it starts, not every configured source.
+    fn queue_due(&mut self, now: DateTime<Utc>) {
+        let mut came: Vec<String> = self
+            .due
             .iter()
             .filter(|(_, t)| **t <= now)
             .map(|(name, _)| name.clone())
             .collect();
         came.sort();
         for name in came {
-            due.remove(&name);
-            if let Some(source) = ctx.source(&name).filter(|s| s.enabled) {
-                queue.push(&source.url, source.clone());
-            }
-        }
-        // As many tasks as the window has room for, hosts taking turns; the rest wait in the
-        // queue and start as tasks end (a cold start of ten thousand sources is not ten
-        // thousand tasks).
-        let window = cycle::task_window(&ctx.cfg).0;
-        let start = queue.take(window.saturating_sub(running.len()));
-        if !start.is_empty() {
-            let names: Vec<String> = start.iter().map(|(_, s)| s.name.clone()).collect();
-            // One trip to the database for the batch; a source whose state cannot be read reads
-            // it again in its own task and reports the error there.
-            let states = match ctx
-                .db
-                .call(move |c| store::load_fetch_states(c, &names))
-                .await
+            self.due.remove(&name);
+            let cfg = &self.ctx.cfg;
+            if let Some(at) = self
+                .ctx
+                .position(&name)
+                .filter(|&at| cfg.sources[at].enabled)
             {
-                Ok(Ok(states)) => states.into_iter().map(Some).collect(),
-                _ => vec![None; start.len()],
-            };
-            for ((host, source), state) in start.into_iter().zip(states) {
-                let name = source.name.clone();
-                let (ctx, cancel) = (ctx.clone(), shutdown.clone());
-                let handle = tasks.spawn(async move {
-                    let outcome =
-                        cycle::fetch_source_with(&ctx, &source, state, false, &cancel).await;
-                    cycle::Report {
-                        source: source.name,
-                        outcome,
-                    }
-                });
-                running.insert(handle.id(), (name, host));
+                self.ingest.push(&self.ctx, at, None);
             }
         }
-        if now >= next_prune && pruning.as_ref().is_none_or(|p| p.is_finished()) {
-            // Retention runs beside the loop, in small transactions, so neither the schedule
-            // nor the fetches' writes wait for it.
-            pruning = Some(tokio::spawn(prune(ctx.clone(), now, shutdown.clone())));
-            next_prune = now + chrono::Duration::hours(1);
+    }
+
+    /// Retention runs beside the loop, in small transactions, so neither the schedule nor the
+    /// fetches' writes wait for it.
+    fn prune_if_due(&mut self, now: DateTime<Utc>) {
+        if now >= self.next_prune && self.pruning.as_ref().is_none_or(|p| p.is_finished()) {
+            let task = prune(self.ctx.clone(), now, self.shutdown.clone());
+            self.pruning = Some(tokio::spawn(task));
+            self.next_prune = now + chrono::Duration::hours(1);
         }
-        // Queued sources start when a task ends, not on a timer.
-        let next = due
+    }
+
+    /// How long the loop may sleep: until a source or retention is due, or the watchdog wants
+    /// its ping. Queued sources start when a task ends, not on a timer.
+    fn wait(&self) -> std::time::Duration {
+        let next = self
+            .due
             .values()
             .min()
             .copied()
-            .unwrap_or(next_prune)
-            .min(next_prune);
-        let wait = (next - Utc::now())
+            .unwrap_or(self.next_prune)
+            .min(self.next_prune);
+        (next - Utc::now())
             .to_std()
             .unwrap_or_default()
-            .min(watchdog.until_next());
-        tokio::select! {
-            () = shutdown.cancelled() => break,
-            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let id = match &joined {
-                    Ok((id, _)) => *id,
-                    Err(e) => e.id(),
-                };
-                let name = running.remove(&id).map(|(name, host)| {
-                    queue.ended(&host);
-                    name
-                });
-                match joined {
-                    Ok((_, report)) => tracing::info!("{report}"),
-                    Err(e) => tracing::error!("fetching {} failed: {e}", name.as_deref().unwrap_or("?")),
+            .min(self.watchdog.until_next())
+    }
+
+    /// A fetch ended: its source is due again at its next tick.
+    fn ended(&mut self, ended: Ended) {
+        if let Some(result) = ended.result {
+            tracing::info!("{result}");
+        }
+        // A source removed from the config, or a schedule that never fires again, leaves the
+        // table rather than looping.
+        match next_tick(&self.ctx, &ended.name, Utc::now()) {
+            Some(t) => self.due.insert(ended.name, t),
+            None => self.due.remove(&ended.name),
+        };
+    }
+
+    /// SIGHUP: the new config replaces the running one whole, or is refused and changes nothing.
+    async fn reload(&mut self) {
+        let mut reloading = vec![sd_notify::NotifyState::Reloading];
+        reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
+        notify(&reloading);
+        let busy: HashSet<String> = self.ingest.running().map(str::to_string).collect();
+        match reload_config(&self.config_path, &self.ctx, &busy).await {
+            Ok((new, due)) => {
+                let changed = changed_topics(&self.ctx.cfg, &new.cfg);
+                if !changed.is_empty() {
+                    self.start_retag(&new, changed);
                 }
-                if let Some(name) = name {
-                    // A source removed from the config, or a schedule that never fires again,
-                    // leaves the table rather than looping.
-                    match next_tick(&ctx, &name, Utc::now()) {
-                        Some(t) => due.insert(name, t),
-                        None => due.remove(&name),
-                    };
-                }
+                self.state.set_config(new.cfg.clone());
+                self.publishing.send_replace(new.cfg.clone());
+                self.ctx = new;
+                // The queued sources are in the new table, by the new schedule.
+                self.due = due;
+                self.ingest.reconfigure(&self.ctx.cfg);
+                tracing::info!("reloaded {}", self.config_path.display());
             }
-            Some(()) = reload.recv() => {
-                let mut reloading = vec![sd_notify::NotifyState::Reloading];
-                reloading.extend(sd_notify::NotifyState::monotonic_usec_now().ok());
-                notify(&reloading);
-                let busy: HashSet<String> = running.values().map(|(name, _)| name.clone()).collect();
-                match reload_config(&config_path, &ctx, &busy).await {
-                    Ok((new, new_due)) => {
-                        let changed = changed_topics(&ctx.cfg, &new.cfg);
-                        if !changed.is_empty() {
-                            // Topics still being tagged by an earlier reload are tagged again
-                            // with this config's matcher, which knows them all.
-                            retag.cancel();
-                            retag = shutdown.child_token();
-                            let mut pending = state.retagging();
-                            pending.extend(changed);
-                            pending.sort();
-                            pending.dedup();
-                            pending.retain(|t| new.cfg.topic(t).is_some());
-                            state.set_retagging(pending.clone());
-                            tokio::spawn(retag_stored(new.clone(), state.clone(), pending, retag.clone()));
-                        }
-                        state.set_config(new.cfg.clone());
-                        publishing.send_replace(new.cfg.clone());
-                        ctx = new;
-                        due = new_due;
-                        // The queued sources are in the new table, by the new schedule.
-                        queue.clear();
-                        queue.set_per_host(cycle::task_window(&ctx.cfg).1);
-                        tracing::info!("reloaded {}", config_path.display());
-                    }
-                    Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
-                }
-                notify(&[sd_notify::NotifyState::Ready]);
-                notify_status(&ctx.cfg);
+            Err(e) => tracing::error!("kept the running config; the new one is refused: {e:#}"),
+        }
+        notify(&[sd_notify::NotifyState::Ready]);
+        notify_status(&self.ctx.cfg);
+    }
+
+    /// Tags the stored reports for the topics a reload added or changed, in the background.
+    fn start_retag(&mut self, new: &Ctx, changed: Vec<String>) {
+        // Topics still being tagged by an earlier reload are tagged again with this config's
+        // matcher, which knows them all.
+        self.retag.cancel();
+        self.retag = self.shutdown.child_token();
+        let mut pending = self.state.retagging();
+        pending.extend(changed);
+        pending.sort();
+        pending.dedup();
+        pending.retain(|t| new.cfg.topic(t).is_some());
+        self.state.set_retagging(pending.clone());
+        let task = retag_stored(new.clone(), self.state.clone(), pending, self.retag.clone());
+        tokio::spawn(task);
+    }
+
+    /// Shutdown: fetches see the cancellation and stop; a write already running commits first.
+    async fn finish(mut self) {
+        tracing::info!("shutting down");
+        notify(&[sd_notify::NotifyState::Stopping]);
+        while let Some(ended) = self.ingest.next().await {
+            if let Some(result) = ended.result {
+                tracing::info!("{result}");
             }
-            () = tokio::time::sleep(wait) => {}
+        }
+        if let Some(p) = self.pruning {
+            let _ = p.await;
         }
     }
-    tracing::info!("shutting down");
-    notify(&[sd_notify::NotifyState::Stopping]);
-    // Fetches see the cancellation and stop; a write already running commits first.
-    while let Some(joined) = tasks.join_next().await {
-        if let Ok(report) = joined {
-            tracing::info!("{report}");
-        }
-    }
-    if let Some(p) = pruning {
-        let _ = p.await;
-    }
-    server.await.context("the server task failed")??;
-    Ok(())
 }
 
 /// Raises the soft limit on open files to the hard one, and logs both: readers' connections,
@@ -405,12 +438,7 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
                 retag = r;
                 break;
             }
-            Ok((_, Err(e))) => {
-                tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
-                state.set_retagging(Vec::new());
-                return;
-            }
-            Err(e) => {
+            Ok((_, Err(e))) | Err(e) => {
                 tracing::error!("tagging stored items failed: {e:#}; `svodka retag` does it");
                 state.set_retagging(Vec::new());
                 return;
@@ -431,11 +459,9 @@ async fn retag_stored(ctx: Ctx, state: AppState, topics: Vec<String>, cancel: Ca
 }
 
 /// Another process (`svodka fetch`, `svodka retag`) may write the same database: SQLite's
-/// `data_version` moves when it commits, and then the rendered feeds are rendered again.
+/// `data_version` moves when it commits, and then the render cache is invalidated.
 async fn watch_other_writers(db: Db, shutdown: CancellationToken) {
-    let read = |c: &mut store::Sqlite| -> Option<i64> {
-        c.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()
-    };
+    let read = |c: &mut store::Sqlite| store::data_version(c).ok();
     let mut last = db.call(read).await.ok().flatten();
     loop {
         tokio::select! {
@@ -534,8 +560,8 @@ async fn prune(ctx: Ctx, now: DateTime<Utc>, shutdown: CancellationToken) {
     }
 }
 
-/// Reports the search index is built for at a time, each batch its own short transaction
-/// (~50 ms of lemmas on the writer's connection), so fetches take turns with it.
+/// Reports the search index is built for at a time, each batch its own short transaction on
+/// the writer's connection, so fetches take turns with it.
 const INDEX_BATCH: usize = 200;
 
 /// Builds the search index for the reports stored before it existed (a database from an
@@ -559,7 +585,7 @@ async fn build_search_index(db: Db, shutdown: CancellationToken) {
                     );
                     said = std::time::Instant::now();
                 }
-                // Searches see the new part of the index (their feeds are rendered again).
+                // Invalidates the cached searches, which then see the new part of the index.
                 if left == 0 || batches.is_multiple_of(25) {
                     db.bump();
                 }

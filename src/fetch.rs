@@ -45,15 +45,15 @@ pub struct Fetched {
     pub validators: Validators,
     /// The URL a 301/308 pointed to, when the chain started with one.
     pub permanent_redirect: Option<Url>,
-    /// One of `fetch.concurrency` places, held while this body exists: a fetched feed keeps
-    /// its place through parsing and storing, so the feeds in memory at once are bounded by the
-    /// concurrency and not by the number of sources. Drop it when the feed is stored.
-    pub slot: Slot,
+    /// A permit of the `fetch.concurrency` semaphore, held while this body exists: a fetched
+    /// feed keeps it through parsing and storing, so the feeds in memory at once are bounded
+    /// by the concurrency and not by the number of sources. Drop it when the feed is stored.
+    pub permit: ConcurrencyPermit,
 }
 
-/// A place among the `fetch.concurrency` feeds in flight; freed when dropped.
+/// A permit of the global `fetch.concurrency` semaphore; released when dropped.
 #[derive(Debug)]
-pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct ConcurrencyPermit(#[allow(dead_code)] OwnedSemaphorePermit);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -75,11 +75,24 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("{0}")]
     Refused(#[from] Refused),
-    #[error("{0}")]
-    Network(String),
+    /// A connection, TLS or protocol failure. `message` already names the causes (reqwest's
+    /// own message is generic), so print it with `{}`, not with its chain.
+    #[error("{message}")]
+    Network {
+        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl FetchError {
+    fn network(message: String, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        FetchError::Network {
+            message,
+            source: Box::new(source),
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
@@ -133,7 +146,7 @@ impl Fetcher {
         })
     }
 
-    fn host_slot(&self, host: &str) -> Arc<Semaphore> {
+    fn host_semaphore(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock_or_recover();
         hosts
             .entry(host.to_string())
@@ -157,15 +170,16 @@ impl Fetcher {
         self.hosts.lock_or_recover().len()
     }
 
-    /// Fetches `url`, conditionally when `validators` are given. Waiting for a free slot does
-    /// not count against the timeout; everything after it (connect, redirects, body) does.
+    /// Fetches `url`, conditionally when `validators` are given. Waiting for the host's and the
+    /// concurrency permits does not count against the timeout; everything after (connect,
+    /// redirects, body) does.
     pub async fn fetch(
         &self,
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
         let host = host_key(url);
-        let sem = self.host_slot(&host);
+        let sem = self.host_semaphore(&host);
         let result = self.fetch_on(&sem, url, validators).await;
         self.release_host(&host, sem);
         result
@@ -180,13 +194,13 @@ impl Fetcher {
         let _host_permit = host
             .acquire()
             .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+            .map_err(|e| FetchError::network(e.to_string(), e))?;
         let permit = self
             .global
             .clone()
             .acquire_owned()
             .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+            .map_err(|e| FetchError::network(e.to_string(), e))?;
         match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, permit)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(self.timeout)),
@@ -291,7 +305,7 @@ impl Fetcher {
                     last_modified: header_str(&headers, header::LAST_MODIFIED),
                 },
                 permanent_redirect: permanent,
-                slot: Slot(permit),
+                permit: ConcurrencyPermit(permit),
             })));
         }
         Err(FetchError::TooManyRedirects)
@@ -360,7 +374,7 @@ fn network_error(mut e: reqwest::Error) -> FetchError {
         msg = format!("{msg}: {s}");
         src = s.source();
     }
-    FetchError::Network(msg)
+    FetchError::network(msg, e)
 }
 
 /// svodka's own outbound notifications (WebSub pings): a form POST, no redirects followed,
@@ -406,7 +420,8 @@ impl Poster {
         let resp = match tokio::time::timeout(self.timeout, send).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
-            Ok(Err(e)) => return Err(FetchError::Network(e.to_string())),
+            // The kept error goes without its URL, which may carry a token (Telegram's).
+            Ok(Err(e)) => return Err(FetchError::network(e.to_string(), e.without_url())),
             Err(_) => return Err(FetchError::Timeout(self.timeout)),
         };
         let status = resp.status().as_u16();
@@ -460,5 +475,34 @@ impl reqwest::dns::Resolve for PublicOnly {
             }
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_network_error_keeps_its_cause() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let addr = listener.local_addr().expect("its address");
+        drop(listener);
+        let cfg = crate::config::Config::parse("", std::path::Path::new("(defaults)"))
+            .expect("the defaults");
+        let fetcher = Fetcher::new(&cfg.fetch).expect("a client");
+        let url = Url::parse(&format!("http://{addr}/feed.xml")).expect("a URL");
+        let err = fetcher
+            .fetch(&url, &Validators::default())
+            .await
+            .expect_err("nothing listens there");
+        assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
+        let source = std::error::Error::source(&err).expect("the cause is kept");
+        let reqwest = source.downcast_ref::<reqwest::Error>();
+        assert!(
+            reqwest.is_some_and(reqwest::Error::is_connect),
+            "{source:?}"
+        );
+        // The message people read names the cause itself.
+        assert!(err.to_string().starts_with(&source.to_string()), "{err}");
     }
 }

@@ -13,7 +13,8 @@
 //!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
+//! - [`cycle`]: one source's fetch → parse → tag → store; [`ingest`]: the runner of many at
+//!   once, for `svodka fetch` and the daemon; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`digest`]: the сводка: scheduled editions of the period's biggest stories, mailed.
@@ -28,6 +29,7 @@ pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod fetch;
+pub mod ingest;
 pub mod metrics;
 pub mod retag;
 pub mod server;

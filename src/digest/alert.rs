@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::config::Alert;
+use crate::archive::StoreError;
 use crate::config::Config;
 use crate::fetch::Poster;
 use crate::metrics::Metrics;
@@ -431,7 +432,7 @@ async fn pass(
                                 got.push(e);
                             }
                         }
-                        Ok::<_, crate::archive::StoreError>(got)
+                        Ok::<_, StoreError>(got)
                     })
                     .await;
                 let events = match claimed {

@@ -1,5 +1,5 @@
 //! What svodka asks of a store, as two traits: [`Archive`], the read side (feeds, pages,
-//! search, digests), and [`Ingest`], the write side (the fetch loop, retention, retag). The
+//! search, digests), and [`Writer`], the write side (the fetch loop, retention, retag). The
 //! SQLite store implements both; a second store (PostgreSQL for several fetchers) would
 //! implement them without touching this crate, deciding identities with [`crate::identity`]
 //! and stories with the engine as the SQLite store does.
@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::config::Source;
 use crate::dedup::content_hash;
 use crate::model::{
-    Counts, EditionRow, Entry, FetchState, Grouping, Item, RelatedStory, SourceHealth,
+    Counts, EditionRow, Entry, FetchState, Grouping, Item, RelatedStory, RetagRow, Retagged,
+    SourceHealth,
 };
 use crate::stories::{Boilerplate, Engine, Fingerprint};
 
@@ -128,7 +129,7 @@ pub trait Archive {
 /// The stored wire, written: the configured sources and their fetch state, a fetch's reports
 /// with their identities and stories, the boilerplate learned, retention, and retag's topics
 /// and names. Besides these, a store builds its schema when it opens.
-pub trait Ingest {
+pub trait Writer {
     /// Makes the stored sources match the config: a new source is added; one whose URL
     /// changed starts over (validators, backoff and a 410 belong to the old URL).
     fn sync_sources(&mut self, sources: &[Source]) -> Result<()>;
@@ -140,7 +141,7 @@ pub trait Ingest {
     /// (over the lookups [`crate::identity::Lookup::next`] asks for), a new one in the story
     /// `engine` decides (checked against the store's memberships), the boilerplate learned and
     /// the source's new fetch state. On an error the engine no longer matches the store: the
-    /// caller drops it and builds it again with [`Ingest::load_engine`].
+    /// caller drops it and builds it again with [`Writer::load_engine`].
     fn save_fetch(
         &mut self,
         engine: &mut Engine,
@@ -164,10 +165,11 @@ pub trait Ingest {
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<usize>;
-    /// Replaces a report's topics (retag).
-    fn set_topics(&mut self, id: i64, topics: &[String]) -> Result<()>;
-    /// Replaces a report's names (retag).
-    fn set_entities(&mut self, id: i64, entities: &[crate::storyline::Entity]) -> Result<()>;
+    /// Up to `limit` reports after id `after`, in id order, for `svodka retag`.
+    fn items_for_retag(&self, after: i64, limit: usize) -> Result<Vec<RetagRow>>;
+    /// Replaces the topics (and names, when read again) of a page of reports, whole or not
+    /// at all.
+    fn save_retagged(&mut self, page: &[Retagged]) -> Result<()>;
 }
 
 /// One report ready to store: the normalized item, its topics, and its fingerprint (taken

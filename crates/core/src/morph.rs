@@ -108,9 +108,9 @@ thread_local! {
     static CACHE: RefCell<(usize, Remembered)> = RefCell::new((0, HashMap::new()));
 }
 
-/// [`readings`], remembered on the calling thread: dictionary lookups were ~11% of the parse
-/// threads' time in a cold cycle (topics look up most words of every title and lead). The cache is
-/// emptied whole when full, which keeps it within a couple of megabytes a thread.
+/// [`readings`], memoized per thread: topics look up most words of every title and lead, and
+/// the same few thousand words recur. The cache is emptied whole when full, which keeps it
+/// within a couple of megabytes a thread.
 pub fn readings_cached(dict: &Dictionary, word: &str) -> Option<Rc<[Reading]>> {
     CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();

@@ -1,4 +1,4 @@
-//! Locks that go on after a panic elsewhere. Every section these locks guard leaves its data
+//! Mutex and RwLock access that ignores poisoning. Every section these locks guard leaves its data
 //! whole at each step (a map entry inserted or removed, a value replaced), so the data behind a
 //! poisoned lock is still good, and one panicked task must not stop the server or the writer.
 

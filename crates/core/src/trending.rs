@@ -299,8 +299,8 @@ impl Mentions {
     }
 }
 
-/// `char::is_alphabetic`, with Russian letters answered at once: the standard library's table
-/// search for every Cyrillic letter of a week's headlines was a third of the front page's time.
+/// `char::is_alphabetic` with a fast path for ASCII and Russian letters: the standard
+/// library's table search is slow, and this runs on every letter of a week's headlines.
 fn letter(c: char) -> bool {
     matches!(c, 'a'..='z' | 'A'..='Z' | 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')
         || (!c.is_ascii() && c.is_alphabetic())
@@ -341,8 +341,8 @@ fn discover(
         named: bool,
     }
     // A week of ten thousand agencies is half a million headlines, and the same names come
-    // back in most of them: each spelling is looked up in the dictionary once (a lookup per
-    // word made the front page take seconds), and each key counted under one number.
+    // back in most of them: each spelling is looked up in the dictionary once (memoized), and
+    // each key counted under one number.
     let mut keys: HashMap<Key, usize> = HashMap::new();
     // Per spelling: its entry, its dictionary form, and whether it is a place's adjective
     // (`None`: a configured topic covers it).

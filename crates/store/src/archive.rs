@@ -1,4 +1,4 @@
-//! The SQLite store as the core's [`Archive`] and [`Ingest`]: each forwards to its query.
+//! The SQLite store as the core's [`Archive`] and [`Writer`]: each forwards to its query.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use svodka_core::archive::{Archive, Find, Hit, Incoming, Ingest, Period, Result, StoreError};
+use svodka_core::archive::{Archive, Find, Hit, Incoming, Period, Result, StoreError, Writer};
 use svodka_core::config::Source;
 use svodka_core::model::{
-    Counts, EditionRow, Entry, FetchState, Grouping, RelatedStory, SourceHealth,
+    Counts, EditionRow, Entry, FetchState, Grouping, RelatedStory, RetagRow, Retagged, SourceHealth,
 };
 use svodka_core::stories::{Boilerplate, Engine};
 
@@ -133,7 +133,7 @@ impl Archive for Sqlite {
     }
 }
 
-impl Ingest for Sqlite {
+impl Writer for Sqlite {
     fn sync_sources(&mut self, sources: &[Source]) -> Result<()> {
         crate::sync_sources(self, sources)
     }
@@ -175,12 +175,12 @@ impl Ingest for Sqlite {
         crate::prune(self, engine, before, limit)
     }
 
-    fn set_topics(&mut self, id: i64, topics: &[String]) -> Result<()> {
-        crate::set_topics(self, id, topics)
+    fn items_for_retag(&self, after: i64, limit: usize) -> Result<Vec<RetagRow>> {
+        crate::items_for_retag(self, after, limit)
     }
 
-    fn set_entities(&mut self, id: i64, entities: &[svodka_core::storyline::Entity]) -> Result<()> {
-        crate::set_entities(self, id, entities)
+    fn save_retagged(&mut self, page: &[Retagged]) -> Result<()> {
+        crate::save_retagged(self, page)
     }
 }
 

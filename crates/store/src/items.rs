@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use svodka_core::archive::StoreError;
-pub use svodka_core::model::RetagRow;
+pub use svodka_core::model::{RetagRow, Retagged};
 
 use crate::archive::in_sql;
 
@@ -30,6 +30,21 @@ pub fn items_for_retag(
             })
         })?;
         rows.collect()
+    })
+}
+
+/// Writes a page of retagged reports in one IMMEDIATE transaction: the write lock is taken at
+/// its start, so the page never fails halfway with SQLITE_BUSY beside another writer.
+pub fn save_retagged(conn: &mut Connection, page: &[Retagged]) -> Result<(), StoreError> {
+    in_sql(|| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for r in page {
+            crate::save::replace_topics(&tx, r.id, &r.topics)?;
+            if let Some(names) = &r.names {
+                crate::related::replace_entities(&tx, r.id, names)?;
+            }
+        }
+        tx.commit()
     })
 }
 

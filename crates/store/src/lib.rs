@@ -34,13 +34,13 @@ pub use digests::{
 };
 pub use entries::{biggest_stories, biggest_stories_in, select_items, story, story_entries};
 pub use items::{
-    RetagRow, headlines_between, headlines_since, item_count, items_for_retag, topic_story_counts,
-    topic_story_counts_between,
+    RetagRow, Retagged, headlines_between, headlines_since, item_count, items_for_retag,
+    save_retagged, topic_story_counts, topic_story_counts_between,
 };
 pub use related::{RELATED_DAYS, RELATED_LISTED, related, related_many, set_entities};
 pub use retention::prune;
 pub use save::{Incoming, save_fetch, save_state, set_topics};
-pub use schema::NewerSchema;
+pub use schema::{NewerSchema, data_version};
 pub use stories::{load_boilerplate, load_engine, public_id};
 
 use std::path::Path;

@@ -289,7 +289,11 @@ pub fn set_topics(conn: &Connection, id: i64, topics: &[String]) -> Result<(), S
     in_sql(|| replace_topics(conn, id, topics))
 }
 
-fn replace_topics(conn: &Connection, id: i64, topics: &[String]) -> rusqlite::Result<()> {
+pub(crate) fn replace_topics(
+    conn: &Connection,
+    id: i64,
+    topics: &[String],
+) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM item_topics WHERE item_id = ?1")?
         .execute([id])?;
     add_topics(conn, id, topics)

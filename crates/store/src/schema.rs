@@ -207,6 +207,12 @@ pub struct NewerSchema {
     pub known: usize,
 }
 
+/// SQLite's `data_version`: it moves when another connection (another process) commits to the
+/// database, which is how the daemon learns that `svodka fetch` or `svodka retag` wrote.
+pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 /// Refuses a database from a newer svodka; any older (or new, empty) one is ours to migrate.
 pub fn refuse_newer(conn: &Connection) -> anyhow::Result<()> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -311,5 +317,24 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, MIGRATIONS.len());
+    }
+
+    #[test]
+    fn data_version_moves_when_another_connection_commits() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("svodka.db");
+        let daemon = crate::open(&path).expect("the database");
+        let other = crate::open(&path).expect("the database again");
+        let before = data_version(&daemon).expect("the version");
+        other
+            .execute_batch("CREATE TABLE scratch (x)")
+            .expect("a commit");
+        assert_ne!(data_version(&daemon).expect("the version"), before);
+        // Its own commits do not move it: the daemon knows of those already.
+        let before = data_version(&daemon).expect("the version");
+        daemon
+            .execute_batch("DROP TABLE scratch")
+            .expect("a commit");
+        assert_eq!(data_version(&daemon).expect("the version"), before);
     }
 }

@@ -1,5 +1,5 @@
-//! Building the pages' structs from the store and the config. The store answers the queries;
-//! this only arranges what it returns.
+//! Building the pages' structs from an `Archive` and the config. The archive answers the
+//! queries; this only arranges what it returns.
 
 use chrono::{DateTime, Utc};
 
@@ -68,8 +68,8 @@ fn story_row(cfg: &Config, it: &Entry) -> StoryRow {
 pub fn health(cfg: &Config, archive: &dyn Archive, now: i64) -> archive::Result<Vec<HealthRow>> {
     let rows = archive.source_health(&cfg.sources)?;
     let at = DateTime::<Utc>::from_timestamp(now, 0).unwrap_or_default();
-    // One map per page: a lookup in the config's list per source would cost sources² at
-    // ten thousand sources.
+    // One map per page: a linear search of the config's list per source would be quadratic,
+    // at ten thousand sources.
     let by_name: std::collections::HashMap<&str, &crate::config::Source> =
         cfg.sources.iter().map(|s| (s.name.as_str(), s)).collect();
     Ok(rows

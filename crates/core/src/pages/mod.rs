@@ -2,7 +2,7 @@
 //! with every report, and the sources' health.
 //!
 //! Each page is a plain struct (`Front`, `TopicPage`, `StoryPage`, `SourcesPage`) built by
-//! `gather` from the store, and rendered to HTML by `html` (maud templates, checked at compile
+//! `gather` from an `Archive`, and rendered to HTML by `html` (maud templates, checked at compile
 //! time, escaped by construction). Building and rendering are pure: `now` is a parameter.
 
 mod gather;

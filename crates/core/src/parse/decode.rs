@@ -183,7 +183,7 @@ const CYRILLIC_SINGLE_BYTE: [&Encoding; 6] = [
 fn reads_as_cyrillic(text: &str) -> bool {
     const ENOUGH: usize = 64;
     // Two thousand letters tell the tables apart with a wide margin; counting a whole feed
-    // cost more than decoding it.
+    // would cost more than decoding it.
     const SAMPLE: usize = 2_000;
     let (mut letters, mut common) = (0usize, 0usize);
     for c in text.chars().filter(|c| matches!(c, 'А'..='я')).take(SAMPLE) {

@@ -129,7 +129,7 @@ pub fn sanitize_html(policy: &ammonia::Builder, html: &str) -> String {
 /// `<p>один</p><p>два</p>` stays two words), `script`/`style` content is dropped, entities are
 /// decoded (twice: feeds escape twice), whitespace collapsed. Written by hand because the text
 /// is only read by svodka itself (what readers get is ammonia's sanitised HTML), and a second
-/// html5ever parse per item cost more than all the rest of normalizing.
+/// html5ever parse per item would cost more than all the rest of normalizing.
 pub fn html_to_text(html: &str) -> String {
     if !html.contains('<') && !html.contains('&') {
         return collapse_whitespace(html);

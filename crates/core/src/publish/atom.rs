@@ -25,8 +25,8 @@ fn link(href: &str, rel: &str, mime: Option<&str>) -> Link {
 fn entry(view: &View, it: &Entry) -> AtomEntry {
     let mut e = AtomEntry::default();
     e.set_title(Text::plain(xml_safe(&it.title).into_owned()));
-    // Atom ids must be permanent IRIs: the item's own link, else a tag URI of this server.
-    // Not the link: two items of one agency may share one (a live blog).
+    // Atom ids must be permanent IRIs: the entry's GUID (a tag URI minted once), never its
+    // link, which two items of one agency may share (a live blog).
     e.set_id(it.guid.clone());
     e.set_updated(date(it.modified()));
     e.set_published(Some(date(it.published)));

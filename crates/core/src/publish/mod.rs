@@ -1,5 +1,5 @@
-//! Publishing: which stored items a feed shows (`select`), and rendering them (`rss`, `atom`,
-//! `json`).
+//! Publishing: which entries a feed shows, asked of an `Archive` (`select`), and rendering
+//! plain `Entry` values as RSS 2.0, Atom 1.0, JSON Feed 1.1 and OPML.
 
 mod atom;
 mod json;
@@ -109,3 +109,6 @@ impl Format {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

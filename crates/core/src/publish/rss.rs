@@ -22,8 +22,8 @@ fn item(view: &View, it: &Entry) -> Item {
     if let Some(l) = &it.link {
         out.set_link(l.clone());
     }
-    // The id is svodka's own, from the agency and its guid: two items of one agency may share
-    // a link (a live blog), and a reader must not merge them.
+    // The guid is the entry's own (not a permalink): two items of one agency may share a link
+    // (a live blog), and a reader must not merge them.
     let mut guid = Guid::default();
     guid.set_value(it.guid.clone());
     guid.set_permalink(false);

@@ -96,7 +96,7 @@ pub fn view(
                 description,
                 None,
                 vec![t.name.clone()],
-                100,
+                crate::config::DEFAULT_FEED_LIMIT,
                 Grouping::Story,
             )
         }
@@ -207,7 +207,7 @@ pub fn search_view(
 }
 
 /// The stories a search feed holds, as a configured feed's default.
-pub const SEARCH_FEED_ITEMS: usize = 100;
+pub const SEARCH_FEED_ITEMS: usize = crate::config::DEFAULT_FEED_LIMIT;
 
 fn view_of(
     cfg: &Config,

@@ -88,7 +88,7 @@ fn score(m: &Matcher, items: &[Labelled], show: bool) -> (f64, f64, u32, u32, u3
 fn labelled_set_precision_and_recall() {
     let (topics, items) = read();
     assert!(items.len() >= 150, "only {} items", items.len());
-    // For comparison: the Snowball stems and their guard alone, as svodka matched before.
+    // The baseline: the Snowball stems and their guard alone, without the dictionary.
     let (p, r, ..) = score(&Matcher::snowball_only(&topics), &items, false);
     println!("Snowball and guard alone: precision {p:.3}, recall {r:.3}");
     let (precision, recall, tp, fp, fn_) = score(&Matcher::new(&topics), &items, true);

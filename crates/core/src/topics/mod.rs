@@ -114,8 +114,8 @@ impl Matcher {
         Matcher::with_dictionary(topics, dict)
     }
 
-    /// The matcher without the dictionary: Snowball stems and their guard alone, as svodka
-    /// matched before it had one. For comparison only (the labelled set, the bench).
+    /// The matcher without the dictionary: Snowball stems and their guard alone. The baseline
+    /// the labelled set and the bench compare against.
     pub fn snowball_only(topics: &[Topic]) -> Matcher {
         Matcher::with_dictionary(topics, None)
     }
