@@ -9,7 +9,8 @@
 //! - [`dedup`]: identity keys; [`identity`]: which stored report an incoming one is;
 //!   [`stories`]: the story engine; [`storyline`]: related stories.
 //! - [`topics`]: keyword topics on lemmas; [`trending`]: a period's headline topics.
-//! - [`search`]: index terms, queries, snippets; [`archive`]: what the read side asks a store.
+//! - [`search`]: index terms, queries, snippets; [`archive`]: what the read side asks a store,
+//!   [`writer`]: what the write side asks.
 //! - [`publish`], [`pages`], [`digest`]: feeds, HTML pages and editions rendered from values.
 
 pub mod archive;
@@ -32,3 +33,4 @@ pub mod sync;
 pub mod text;
 pub mod topics;
 pub mod trending;
+pub mod writer;

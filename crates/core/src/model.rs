@@ -298,14 +298,6 @@ pub struct RetagRow {
     pub text: String,
 }
 
-/// A report's topics as a retag matched them, and its names when they are read again too.
-#[derive(Debug, Clone)]
-pub struct Retagged {
-    pub id: i64,
-    pub topics: Vec<String>,
-    pub names: Option<Vec<crate::storyline::Entity>>,
-}
-
 /// An edition waiting to be mailed.
 #[derive(Debug, Clone)]
 pub struct Unsent {

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use svodka_core::archive::StoreError;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// The last report the alerts looked at; the first call starts at the newest stored, so
 /// turning alerts on does not alert the whole archive.

@@ -1,4 +1,4 @@
-//! The SQLite store as the core's [`Archive`] and [`Writer`]: each forwards to its query.
+//! The SQLite store as the core's [`Archive`] and [`Writer`]: each forwards to its function.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -6,12 +6,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use svodka_core::archive::{Archive, Find, Hit, Incoming, Period, Result, StoreError, Writer};
+use svodka_core::archive::{Archive, Find, Hit, Period, Result};
 use svodka_core::config::Source;
 use svodka_core::model::{
-    Counts, EditionRow, Entry, FetchState, Grouping, RelatedStory, RetagRow, Retagged, SourceHealth,
+    Counts, EditionRow, Entry, FetchState, Grouping, RelatedStory, RetagRow, SourceHealth,
 };
 use svodka_core::stories::{Boilerplate, Engine};
+use svodka_core::writer::{Incoming, Retagged, Writer};
+
+use crate::error::sql;
 
 /// A connection to the database: what `open` returns and what `Db` hands its callers. It is a
 /// `rusqlite::Connection` to this crate's queries and an [`Archive`] to everyone else's.
@@ -33,19 +36,6 @@ impl Deref for Sqlite {
 impl DerefMut for Sqlite {
     fn deref_mut(&mut self) -> &mut Connection {
         &mut self.0
-    }
-}
-
-/// SQLite's error as the core's: an interrupted query (the progress handler's time limit) is
-/// [`StoreError::TooSlow`].
-pub fn sql(e: rusqlite::Error) -> StoreError {
-    match &e {
-        rusqlite::Error::SqliteFailure(f, _)
-            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
-        {
-            StoreError::TooSlow
-        }
-        _ => StoreError::backend(e),
     }
 }
 
@@ -182,10 +172,4 @@ impl Writer for Sqlite {
     fn save_retagged(&mut self, page: &[Retagged]) -> Result<()> {
         crate::save_retagged(self, page)
     }
-}
-
-/// Runs a body of SQLite calls and gives its error as the core's (see [`sql`]): what the
-/// store's public functions return.
-pub(crate) fn in_sql<T>(f: impl FnOnce() -> rusqlite::Result<T>) -> Result<T> {
-    f().map_err(sql)
 }

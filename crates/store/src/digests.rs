@@ -5,7 +5,7 @@ use svodka_core::archive::StoreError;
 use svodka_core::model::EditionRow;
 pub use svodka_core::model::Unsent;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// When the daemon first scheduled `digest`; the first call records `now`.
 pub fn watch_since(conn: &Connection, digest: &str, now: i64) -> Result<i64, StoreError> {

@@ -9,7 +9,7 @@ use svodka_core::model::{Entry, OtherReport};
 use super::stories::public_id;
 use svodka_core::model::Grouping;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 const COLUMNS: &str =
     "i.id, coalesce(i.story_id, i.id), i.source, i.key, i.link, i.title, i.summary,

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use svodka_core::archive::StoreError;
-pub use svodka_core::model::{RetagRow, Retagged};
+pub use svodka_core::model::RetagRow;
+pub use svodka_core::writer::Retagged;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// Up to `limit` reports after id `after`, in id order, for `svodka retag` (a page at a time,
 /// so neither memory nor one transaction grows with the store).

@@ -14,6 +14,7 @@ pub mod background;
 mod db;
 mod digests;
 mod entries;
+mod error;
 mod items;
 mod related;
 mod retention;
@@ -26,13 +27,14 @@ mod sources;
 mod stories;
 
 pub use alerts::{alert_cursor, alert_events, claim_alert, set_alert_cursor, stories_after};
-pub use archive::{Sqlite, sql};
+pub use archive::Sqlite;
 pub use db::Db;
 pub use digests::{
     Unsent, edition, edition_at, editions, insert_edition, last_edition, mark_failed, mark_sent,
     unsent, watch_since,
 };
 pub use entries::{biggest_stories, biggest_stories_in, select_items, story, story_entries};
+pub use error::sql;
 pub use items::{
     RetagRow, Retagged, headlines_between, headlines_since, item_count, items_for_retag,
     save_retagged, topic_story_counts, topic_story_counts_between,

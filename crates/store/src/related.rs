@@ -11,7 +11,7 @@ use svodka_core::model::RelatedStory;
 
 use svodka_core::storyline::{Entity, Kind, Shared};
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// How far apart in time two related stories' reports may be.
 pub const RELATED_DAYS: i64 = 30;

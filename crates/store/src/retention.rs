@@ -6,7 +6,7 @@ use svodka_core::archive::StoreError;
 
 use svodka_core::stories::Engine;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// Deletes up to `limit` reports older than `before` (by date and by first seen), in one short
 /// transaction; returns how many. Callers repeat until fewer than `limit` go, so other writers

@@ -10,12 +10,12 @@ use svodka_core::model::Counts;
 
 use super::sources::write_fetch_state;
 use super::stories;
-pub use svodka_core::archive::Incoming;
 use svodka_core::identity::{self, Ask, Asked, Identity, Lookup, Seen, Stored};
 use svodka_core::model::FetchState;
 use svodka_core::stories::{Decision, Engine, Report};
+pub use svodka_core::writer::Incoming;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// Saves one fetch in one transaction: the reports with their topics and stories, the
 /// boilerplate learned, and the source's new fetch state (validators). If anything fails,

@@ -8,7 +8,7 @@ use svodka_core::model::{FetchState, SourceHealth};
 
 use svodka_core::config::Source;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// Makes the table match the config: new sources get a row; a source whose URL changed starts
 /// over (validators, backoff and a 410 belong to the old URL).

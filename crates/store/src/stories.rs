@@ -9,7 +9,7 @@ use svodka_core::archive::StoreError;
 use svodka_core::stories::{Boilerplate, Engine, Kept, Rebuild};
 use svodka_core::text::Stems;
 
-use crate::archive::in_sql;
+use crate::error::in_sql;
 
 /// The public id of a report (and of the story it founded): derived from its agency and that
 /// agency's own key for it, never from a row number, so it survives a rebuilt database.
