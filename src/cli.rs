@@ -481,10 +481,13 @@ pub async fn demo(listen: Option<SocketAddr>) -> Result<()> {
         Some(addr) => tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?,
-        None => match tokio::net::TcpListener::bind("127.0.0.1:8080").await {
+        None => match tokio::net::TcpListener::bind(crate::config::DEFAULT_LISTEN).await {
             Ok(l) => l,
             Err(e) => {
-                tracing::warn!("cannot listen on 127.0.0.1:8080 ({e}); using a free port");
+                tracing::warn!(
+                    "cannot listen on {} ({e}); using a free port",
+                    crate::config::DEFAULT_LISTEN
+                );
                 tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
                     .context("cannot bind")?
