@@ -19,6 +19,7 @@
 //! rebuilds the engine from the window at start.
 
 pub mod boilerplate;
+mod cost;
 mod decide;
 pub mod fingerprint;
 mod held;
@@ -32,9 +33,11 @@ use std::collections::{BTreeSet, HashMap};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 pub use boilerplate::Boilerplate;
+pub use cost::Work;
 pub use fingerprint::{Fingerprint, containment};
 
 use crate::text::Stems;
+use cost::cost;
 use decide::Hit;
 use held::{Held, Index, LIST, Seat, shrink};
 use params::*;
@@ -137,10 +140,10 @@ pub struct Engine {
     /// own source, and the sources of the story it joined (their entries now list it).
     touched: FxHashSet<u32>,
     touched_all: bool,
-    /// The most bytes the reports may hold (by [`cost`]); past it the first seen are forgotten
+    /// The most bytes the reports may hold (by [`cost()`]); past it the first seen are forgotten
     /// before their window ends.
     budget: usize,
-    /// Bytes the reports held cost now, by [`cost`].
+    /// Bytes the reports held cost now, by [`cost()`].
     held: usize,
     /// How long the oldest report forgotten for the budget had been held, since
     /// [`Engine::take_budget_cut`].
@@ -149,41 +152,6 @@ pub struct Engine {
     work: std::cell::Cell<Work>,
     /// The map a decision counts its hits in, kept with its room between decisions.
     hits: std::cell::Cell<FxHashMap<Seat, Hit>>,
-}
-
-/// What the engine's decisions looked at, summed since it was made (and the most any one
-/// decision did): the cost of a report, counted instead of timed, for diagnostics and for the
-/// tests that bound it.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Work {
-    pub decisions: u64,
-    /// Decisions settled by the exact hash of the text, before any similarity.
-    pub exact: u64,
-    /// Index postings walked (samples and story terms).
-    pub postings: u64,
-    /// Held reports looked up as candidates.
-    pub candidates: u64,
-    pub most_candidates: u64,
-    /// Containments of samples computed.
-    pub containments: u64,
-    /// Candidate stories compared member by member, and the members compared.
-    pub stories: u64,
-    pub most_stories: u64,
-    pub members: u64,
-}
-
-impl Work {
-    fn add(&mut self, one: &Work) {
-        self.decisions += one.decisions;
-        self.exact += one.exact;
-        self.postings += one.postings;
-        self.candidates += one.candidates;
-        self.most_candidates = self.most_candidates.max(one.candidates);
-        self.containments += one.containments;
-        self.stories += one.stories;
-        self.most_stories = self.most_stories.max(one.stories);
-        self.members += one.members;
-    }
 }
 
 /// Which sources' feeds a batch of changes touched.
@@ -253,45 +221,6 @@ impl Engine {
             budget_cut: None,
             work: Default::default(),
             hits: Default::default(),
-        }
-    }
-
-    /// What the decisions so far looked at.
-    pub fn work(&self) -> Work {
-        self.work.get()
-    }
-
-    /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
-    /// reports would need more, the first seen are forgotten early. Ten thousand agencies
-    /// carry ~1.5 million reports in 72 hours, ~1.2 GB of indexes; a small machine holds the
-    /// last hours of them instead.
-    pub fn set_budget(&mut self, bytes: usize) {
-        self.budget = bytes;
-        self.keep_to_budget();
-    }
-
-    pub fn budget(&self) -> usize {
-        self.budget
-    }
-
-    /// What the reports held cost by [`cost`]: about the bytes the indexes take.
-    pub fn held_bytes(&self) -> usize {
-        self.held
-    }
-
-    /// When the budget forgot reports since the last call: for how long (seconds since first
-    /// seen) the newest of them had been held, which is how far back the engine now reaches.
-    pub fn take_budget_cut(&mut self) -> Option<i64> {
-        self.budget_cut.take()
-    }
-
-    fn keep_to_budget(&mut self) {
-        while self.held > self.budget && self.entries.len() > 1 {
-            let Some(&(seen, seat)) = self.by_time.first() else {
-                break;
-            };
-            self.remove_seat(seat);
-            self.budget_cut = Some(self.newest.saturating_sub(seen));
         }
     }
 
@@ -629,52 +558,6 @@ impl Engine {
     pub fn terms_counted(&self) -> usize {
         self.df.len()
     }
-
-    /// A rough count of the bytes the indexes hold, for benchmarks and `/metrics`.
-    pub fn memory_estimate(&self) -> usize {
-        fn table<K, V>(m: &FxHashMap<K, V>) -> usize {
-            // A bucket (key, value, control byte) for each seat of the table.
-            m.capacity() * (std::mem::size_of::<(K, V)>() + 1)
-        }
-        let slices: usize = self
-            .entries
-            .values()
-            .map(|e| 3 * 16 + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
-            .sum();
-        self.entries.bytes()
-            + slices
-            + table(&self.seats)
-            + self.by_sample.bytes()
-            + self.by_term.bytes()
-            + self.by_exact.bytes()
-            + table(&self.stories)
-            + self
-                .stories
-                .values()
-                .map(|v| 4 * v.capacity() + 16)
-                .sum::<usize>()
-            + self.by_time.len() * 16 * 3 / 2
-            + table(&self.df)
-    }
-}
-
-/// About the bytes a report takes in the engine: its entry and slices, and its share of the
-/// index maps (seats at the load a hash map keeps, ~1.6× the keys). Kept as a running sum, so
-/// the budget costs nothing to check; `memory_estimate` counts the maps themselves.
-fn cost(e: &Entry) -> usize {
-    /// A map seat at a hash map's usual load: 1.6 × (key, value, control byte).
-    const fn seat(bytes: usize) -> usize {
-        (bytes + 1) * 8 / 5
-    }
-    const FIXED: usize = std::mem::size_of::<Entry>() * 5 / 4 // the entry, and room for holes
-        + seat(std::mem::size_of::<(i64, Seat)>()) // its id
-        + 3 * 16 // the allocations of its three slices
-        + fingerprint::INDEX_SAMPLES * seat(std::mem::size_of::<(u32, u32)>()) // its samples
-        + seat(std::mem::size_of::<(u64, u32)>()) // its exact hash
-        + INDEX_TERMS * 4 // its story terms: seats in lists that other reports share
-        + 24 // its place in the first-seen order
-        + 8; // its place in the story's members
-    FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
 }
 
 #[cfg(test)]
