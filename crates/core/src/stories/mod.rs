@@ -21,6 +21,7 @@
 pub mod boilerplate;
 mod cost;
 mod decide;
+mod evict;
 pub mod fingerprint;
 mod held;
 mod params;
@@ -39,7 +40,7 @@ pub use fingerprint::{Fingerprint, containment};
 use crate::text::Stems;
 use cost::cost;
 use decide::Hit;
-use held::{Held, Index, LIST, Seat, shrink};
+use held::{Held, Index, LIST, Seat};
 use params::*;
 pub use params::{COPY_CONTAINMENT, STORY_SIMILARITY, Tune};
 pub use rebuild::{Kept, Rebuild};
@@ -161,9 +162,6 @@ pub enum Touched {
     All,
     Sources(Vec<String>),
 }
-
-/// Index keys a report adds: its story terms, its samples, its exact hash.
-const KEYS: usize = INDEX_TERMS + fingerprint::INDEX_SAMPLES + 1;
 
 /// Past this many sources touched, or a story this big joined, every feed counts as touched.
 const TOUCHED_MAX: usize = 256;
@@ -394,49 +392,6 @@ impl Engine {
         Touched::Sources(names)
     }
 
-    /// Forgets a report (deleted, or rolled back with its transaction). Index keys pointing to
-    /// it are dropped lazily.
-    pub fn remove(&mut self, id: i64) {
-        if let Some(&seat) = self.seats.get(&id) {
-            self.remove_seat(seat);
-        }
-    }
-
-    fn remove_seat(&mut self, seat: Seat) {
-        let Some(e) = self.entries.remove(&seat) else {
-            return;
-        };
-        self.seats.remove(&e.id);
-        self.held = self.held.saturating_sub(cost(&e));
-        self.by_time.remove(&(e.seen, seat));
-        for (t, _) in e.vector.iter() {
-            if let Some(n) = self.df.get_mut(t) {
-                *n = n.saturating_sub(1);
-                if *n == 0 {
-                    self.df.remove(t);
-                }
-            }
-        }
-        if let Some(members) = self.stories.get_mut(&e.story) {
-            // Reports leave the window oldest first: a story's first member, as a rule.
-            if members.first() == Some(&seat) {
-                members.remove(0);
-            } else {
-                members.retain(|m| *m != seat);
-            }
-            if members.is_empty() {
-                self.stories.remove(&e.story);
-            }
-        }
-        // Once the dead keys are half as many as the window's live ones, one pass drops them
-        // all: amortised, a constant per report, and the index stays within 1.5 times the
-        // window (a budget that forgets as fast as the window learns keeps it there).
-        self.dead_keys += KEYS;
-        if 2 * self.dead_keys > (self.entries.len() + 1) * KEYS {
-            self.compact();
-        }
-    }
-
     /// Moves every report of story `from` into story `to` (an edited report that now joins
     /// another story, or retention handing a story on).
     pub fn merge_story(&mut self, from: i64, to: i64) {
@@ -452,33 +407,6 @@ impl Engine {
             }
         }
         self.stories.entry(to).or_default().extend(members);
-    }
-
-    /// Drops the reports first seen before `before`.
-    pub fn evict_before(&mut self, before: i64) -> usize {
-        let old: Vec<Seat> = self
-            .by_time
-            .iter()
-            .take_while(|(p, _)| *p < before)
-            .map(|(_, seat)| *seat)
-            .collect();
-        for seat in &old {
-            self.remove_seat(*seat);
-        }
-        old.len()
-    }
-
-    /// Drops index keys of reports no longer held.
-    fn compact(&mut self) {
-        let live = &self.entries;
-        let held = |seat: Seat| live.contains_key(&seat).then_some(seat);
-        self.by_sample.retain_map(held);
-        self.by_term.retain_map(held);
-        self.by_exact.retain_map(held);
-        shrink(&mut self.seats);
-        shrink(&mut self.stories);
-        shrink(&mut self.df);
-        self.dead_keys = 0;
     }
 
     /// Panics when an index key leads to a held report that does not have that key, or a held
@@ -517,41 +445,6 @@ impl Engine {
             assert!(self.stories.get(&e.story).is_some_and(|m| m.contains(seat)));
             assert!(self.by_time.contains(&(e.seen, *seat)));
         }
-    }
-
-    /// Numbers the held reports again from 0, first seen first, once the seats ran out (after
-    /// two billion reports: years of a busy daemon), dropping the keys of those not held.
-    fn renumber(&mut self) {
-        let new: FxHashMap<Seat, Seat> = self
-            .by_time
-            .iter()
-            .zip(0..)
-            .map(|(&(_, old), new)| (old, new))
-            .collect();
-        let to = |seat: Seat| new.get(&seat).copied();
-        self.by_sample.retain_map(to);
-        self.by_term.retain_map(to);
-        self.by_exact.retain_map(to);
-        let mut moved: Vec<(Seat, Entry)> = std::mem::take(&mut self.entries)
-            .into_iter()
-            .filter_map(|(seat, e)| Some((to(seat)?, e)))
-            .collect();
-        moved.sort_unstable_by_key(|(seat, _)| *seat);
-        for (seat, e) in moved {
-            self.entries.insert(seat, e);
-        }
-        self.seats = self.entries.iter().map(|(seat, e)| (e.id, seat)).collect();
-        self.held = self.entries.values().map(cost).sum();
-        for members in self.stories.values_mut() {
-            *members = members.iter().filter_map(|&m| to(m)).collect();
-        }
-        self.by_time = self
-            .by_time
-            .iter()
-            .filter_map(|&(seen, seat)| Some((seen, to(seat)?)))
-            .collect();
-        self.next_seat = new.len() as Seat;
-        self.dead_keys = 0;
     }
 
     /// Distinct terms counted for IDF (those of the reports held, and any observed).
