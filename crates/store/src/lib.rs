@@ -118,7 +118,8 @@ pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck>
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     schema::refuse_newer(&conn)
         .with_context(|| format!("cannot read the database {}", path.display()))?;
-    // A watchman interrupts the check once the budget is spent; it is told when it ends first.
+    // A watchdog thread interrupts the check once the budget is spent; it is told when the
+    // check ends first.
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let interrupt = conn.get_interrupt_handle();
     let watchman = std::thread::spawn(move || {
