@@ -4,7 +4,7 @@
 //! indexes can be rebuilt at start without stemming again.
 //!
 //! Shingles are sampled by value (Broder's mod-m sampling: every shingle whose hash is 0 mod
-//! [`SAMPLE_MOD`]), not by rank as MinHash's bottom-k does: the same shingle is sampled in every
+//! `SAMPLE_MOD`), not by rank as MinHash's bottom-k does: the same shingle is sampled in every
 //! text that contains it, so the samples of a lead paragraph are a subset of the samples of its
 //! full text, and containment estimated on samples is containment of the texts.
 
