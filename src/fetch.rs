@@ -46,8 +46,9 @@ pub struct Fetched {
     /// The URL a 301/308 pointed to, when the chain started with one.
     pub permanent_redirect: Option<Url>,
     /// A permit of the `fetch.concurrency` semaphore, held while this body exists: a fetched
-    /// feed keeps it through parsing and storing, so the feeds in memory at once are bounded
-    /// by the concurrency and not by the number of sources. Drop it when the feed is stored.
+    /// feed keeps it through parsing and storing, so a slow writer applies back-pressure to
+    /// fetching and the feeds in memory at once are bounded by the concurrency, not by the
+    /// number of sources. Drop it when the feed is stored.
     pub permit: ConcurrencyPermit,
 }
 

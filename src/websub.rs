@@ -2,8 +2,9 @@
 //! feeds changed (`hub.mode=publish`, `hub.url=FEED`), so subscribers get them at once.
 //!
 //! Pings go through a bounded queue to one background task: ingest only enqueues (never
-//! waits), a hub that is down costs retries in that task and nothing else, and when the queue
-//! is full a ping is dropped with a warning rather than held (the next change pings again).
+//! waits), a hub that is down costs retries in that task and nothing else, and a full queue
+//! sheds the ping with a warning instead of applying back-pressure to ingest (the next change
+//! pings again).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

@@ -3,11 +3,12 @@
 //! signed with HMAC-SHA256 as GitHub signs its own) and/or a Telegram chat.
 //!
 //! `watch` follows the reports as they are stored (a cursor on report ids, kept in the
-//! database) and claims each (alert, story, event) in the database before it queues it, so a
-//! restart never alerts twice. Delivery runs apart: one task per target, each with a bounded
-//! queue, one request at a time, retries with backoff, at most one message a second to a
-//! Telegram chat. A full queue or a target that keeps failing is counted in `/metrics` and
-//! shown on `/sources`; nothing of this ever waits on ingest or serving, or they on it.
+//! database) and claims each (alert, story, event) in the database before it queues it:
+//! delivery is at-most-once, so a restart never alerts twice. Delivery runs apart: one task per
+//! target, each with a bounded queue, one request at a time, retries with backoff, at most one
+//! message a second to a Telegram chat. A full queue or a target that keeps failing is counted
+//! in `/metrics` and shown on `/sources`; nothing of this ever waits on ingest or serving, or
+//! they on it.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -188,7 +188,7 @@ pub async fn run(
     conn::serve(listener, router(state), config, shutdown).await
 }
 
-/// Makes the bulletin once, so that the first reader after a start does not wait for it: it
+/// Warms the bulletin's cache at start, so that the first reader does not wait for a page that
 /// reads a week of headlines.
 pub async fn warm(st: AppState) {
     let made = pages::index(State(st), HeaderMap::new()).await;

@@ -32,8 +32,8 @@ impl Page {
         }
     }
 
-    /// A page compressed on the blocking pool (the bulletin of ten thousand sources is
-    /// megabytes, tens of milliseconds of CPU).
+    /// A page compressed on the blocking pool: the bulletin of ten thousand sources is
+    /// megabytes, too much CPU for a runtime worker.
     pub(crate) async fn made_once(body: String) -> Page {
         match tokio::task::spawn_blocking(move || Page::new(body, true)).await {
             Ok(page) => page,

@@ -1,9 +1,9 @@
 //! Storylines: stories of one affair — an arrest, then the verdict; a match, then the reactions —
 //! linked as related, never merged. Two stories are related when their reports name the same
-//! people, places and organisations, weighed by how rare each name is in the store. Pure: the
-//! store hands in how many reports name each entity.
+//! people, places and organisations, weighted by each name's inverse document frequency in the
+//! store. Pure: the store hands in how many reports name each entity.
 //!
-//! Entities are the names of a report's title and lead ([`crate::trending::name_phrases`]: a
+//! Entities are the names of a report's title and lead (`trending::name_phrases`: a
 //! capitalised word past a sentence's start, an abbreviation), in their dictionary form, of the
 //! kind the dictionary's grammemes say (Surn, Geox, Orgn). First names and patronymics are left
 //! out: «Владимир» tells no affair from another.

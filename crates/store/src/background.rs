@@ -1,15 +1,11 @@
 //! The threads that do the pipeline's heavy work, apart from the runtime that answers readers:
 //! parsing (decoding, repair, parse, boilerplate, fingerprints, topics) on as many threads as
 //! cores, and the single writer (the story engine and SQLite) on one. Both run at a lower
-//! priority than the server (`nice`), the writer above parsing: a cold cycle's CPU then goes to
+//! priority than the server (`nice`), the writer above parsing: under load the CPU goes to
 //! readers first, to the writer (the stage every fetch waits for) second, and to parsing with
-//! what is left. With parsing on the shared blocking pool at the writer's priority, the writer
-//! was off its core a third of the time it held the write lock; with the writer beside the
-//! runtime's workers at the same priority, readers' p99 during a cold cycle was several times
-//! the target. (Nice weights: the server's 1024 against the writer's 423 and parsing's 36;
-//! with nobody reading, the writer and parsing share the CPU as before.) Parsing went from +9 to
-//! +15 once a cold cycle filled both cores: at +9 readers kept 0.49× their idle throughput
-//! during a cold 2,000-feed cycle, at +15 0.57–0.58×, and the cycle was no slower.
+//! what is left. Parsing at the writer's priority would take the writer off its core while it
+//! holds the write lock, and a writer at the server's priority would cost readers their tail
+//! latency. With nobody reading, the writer and parsing share the CPU.
 
 use std::sync::OnceLock;
 
@@ -66,8 +62,8 @@ fn build(name: &'static str, threads: usize, nice: i32) -> Option<Runtime> {
 }
 
 /// Hands the allocator's free pages back to the kernel, at most every few seconds. The story
-/// engine forgets reports as fast as it takes new ones in (a cold cycle of 10,000 feeds
-/// forgets ~440,000), and glibc keeps the pages those leave free inside its heaps, scattered
+/// engine forgets reports as fast as it takes new ones in, and glibc keeps the pages those
+/// leave free inside its heaps, scattered
 /// between live allocations, where they count as the process's memory until something else
 /// reuses them. `malloc_trim` returns every whole free page (`MADV_DONTNEED`), not only the top
 /// of the heap. It locks each heap while it walks it, so it runs rarely, and on a parse thread:

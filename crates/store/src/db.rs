@@ -250,9 +250,8 @@ impl Db {
         self.0.engine.run(&mut conn, f)
     }
 
-    /// Once the WAL passes `CHECKPOINT_BYTES`, copies it into the database on a parse thread.
-    /// With SQLite's checkpoint every thousand pages the writer spent a tenth of its time
-    /// copying pages and syncing the file; beside it, that time is the other core's.
+    /// Once the WAL passes `CHECKPOINT_BYTES`, copies it into the database on a parse thread: a
+    /// checkpoint beside the writer takes its copying and syncing off the writer's core.
     fn checkpoint_soon(&self) {
         if !self.0.checkpointer.due() {
             return;

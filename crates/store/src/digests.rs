@@ -34,7 +34,8 @@ pub fn last_edition(conn: &Connection, digest: &str) -> Result<Option<(i64, i64)
     })
 }
 
-/// Stores an edition unless one of its tick (or key) is stored already; true when stored.
+/// Stores an edition unless one of its tick (or key) is stored already: idempotent, so a
+/// restart or a second process stores each edition once. True when stored.
 pub fn insert_edition(conn: &Connection, e: &EditionRow) -> Result<bool, StoreError> {
     in_sql(|| {
         let n = conn.execute(

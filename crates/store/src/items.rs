@@ -8,8 +8,8 @@ pub use svodka_core::writer::Retagged;
 
 use crate::error::in_sql;
 
-/// Up to `limit` reports after id `after`, in id order, for `svodka retag` (a page at a time,
-/// so neither memory nor one transaction grows with the store).
+/// Up to `limit` reports after id `after`, in id order, for `svodka retag`: keyset pagination,
+/// so neither memory nor one transaction grows with the store.
 pub fn items_for_retag(
     conn: &Connection,
     after: i64,

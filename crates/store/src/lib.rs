@@ -73,14 +73,13 @@ pub fn open(path: &Path) -> Result<Sqlite> {
     schema::refuse_newer(&conn)
         .with_context(|| format!("cannot open the database {}", path.display()))?;
     // WAL lets the server's reader read while a fetch writes; NORMAL is durable across a kill
-    // (only a power loss can drop the last commits) and ~6× cheaper per commit than FULL.
+    // (only a power loss can drop the last commits) and syncs at checkpoints, not per commit.
     conn.pragma_update(None, "journal_mode", "WAL")
         .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
         .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
         // 8 MiB of page cache: the indexes of `items` are written at random keys (source and
         // key, link), and a cache that holds their hot pages saves reads per new report; the
-        // file's other pages come from the OS's page cache, a copy and not a disk read. 16 MiB
-        // made a cold fetch of 10,000 feeds no faster (BENCHMARKS.md).
+        // file's other pages come from the OS's page cache, a copy and not a disk read.
         .and_then(|_| conn.pragma_update(None, "cache_size", -8_192))
         .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
         .with_context(|| format!("cannot set up the database {}", path.display()))?;
@@ -119,7 +118,8 @@ pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck>
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     schema::refuse_newer(&conn)
         .with_context(|| format!("cannot read the database {}", path.display()))?;
-    // A watchman interrupts the check once the budget is spent; it is told when it ends first.
+    // A watchdog thread interrupts the check once the budget is spent; it is told when the
+    // check ends first.
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let interrupt = conn.get_interrupt_handle();
     let watchman = std::thread::spawn(move || {

@@ -179,9 +179,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     // 7: full-text search. One row per report (rowid = its id) holding its lemmas, written
     // with it (`store::search::index`), dropped with it by a trigger. Contentless: the text is
     // in `items`, the index keeps only terms and positions. The terms are folded lemmas joined
-    // by spaces, so the `ascii` tokenizer (bytes past ASCII are letters) only splits them: a
-    // sixth cheaper than `unicode61` folding them again. `search_backfill` is how far the
-    // daemon has indexed the reports stored before this version (`done` up to `upto`).
+    // by spaces, so the `ascii` tokenizer (bytes past ASCII are letters) only splits them,
+    // where `unicode61` would fold them again. `search_backfill` is how far the daemon has
+    // indexed the reports stored before this version (`done` up to `upto`).
     r#"
     CREATE VIRTUAL TABLE search USING fts5(
         title, body, more,

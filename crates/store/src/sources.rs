@@ -127,8 +127,8 @@ pub fn source_health(
             })?
             .collect::<rusqlite::Result<_>>()?;
         // Rows are created in config order (`sync_sources`), so they are matched by walking both
-        // lists; only a source out of step is looked up by name (hashing every name cost a tenth
-        // of the index page at 10,000 sources).
+        // lists; only a source out of step is looked up by name, so the common case hashes
+        // nothing.
         let mut by_name: Option<HashMap<String, usize>> = None;
         let mut next = 0;
         let mut take = |name: &str| -> Option<Row> {

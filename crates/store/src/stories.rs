@@ -143,8 +143,8 @@ pub(crate) fn save_boilerplate(
 }
 
 /// Builds the engine from the reports first seen, edited or dated in the last `window` seconds,
-/// as many of the newest as `budget` bytes hold. A fingerprint made again for a report (see
-/// [`Rebuild::add`]) is kept.
+/// as many of the newest as `budget` bytes hold. A fingerprint recomputed for a report (see
+/// [`Rebuild::add`]) is stored.
 pub fn load_engine(
     conn: &mut Connection,
     window: i64,

@@ -5,7 +5,7 @@
 //! axum's `serve` sets no timeout and no cap, and hyper's own header timeout starts when it
 //! begins to wait for a head, which includes a kept-alive connection's idle wait. So each
 //! connection carries a small record of its phase and since when it is in it: hyper's reads
-//! (through [`Watched`]) and the answers (through [`Guarded`]) move it along, a watchdog in the
+//! (through `Watched`) and the answers (through `Guarded`) move it along, a watchdog in the
 //! connection's task closes it when its phase's time is up, and the accept loop reads the
 //! records to choose which connection to close when the cap is reached.
 

@@ -16,8 +16,8 @@ pub struct Source {
     pub region: Option<String>,
     /// A label `parse::decode::lookup` knows; checked at load time.
     pub encoding: Option<String>,
-    /// Boxed: most sources have none, and a schedule inline would make every source (and every
-    /// copy of its config) 330 bytes bigger.
+    /// Boxed: most sources have none, and a schedule is too large to carry inline in every
+    /// source (and every copy of its config).
     pub cron: Option<Box<Schedule>>,
     pub enabled: bool,
     /// Leads the stories it carries over sources with a lower one (the original agency over

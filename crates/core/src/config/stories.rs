@@ -7,7 +7,7 @@ use super::{ConfigError, Origin};
 
 /// How far apart the reports of one story may be, by default: three days.
 pub const DEFAULT_WINDOW_HOURS: u32 = 72;
-/// What the story engine may hold by default, in MiB (~62,000 reports).
+/// What the story engine may hold by default, in MiB (BENCHMARKS.md gives a report's bytes).
 pub const DEFAULT_MEMORY_MB: u32 = 48;
 
 /// `[stories]`: how far apart the reports of one story may be, and what the engine that groups

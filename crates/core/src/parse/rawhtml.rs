@@ -27,7 +27,7 @@ const CLOSES: [&str; 4] = [
 /// the next one's start; `<item` also stops a channel's description before RSS 1.0's `<items>`).
 const ITEM_BOUNDS: [&str; 4] = ["</item>", "</entry>", "<item", "<entry"];
 
-/// The next place a fixed needle occurs at or after a position, remembered, so that asking again
+/// The next place a fixed needle occurs at or after a position, memoized, so that asking again
 /// from a later position before that place costs nothing. Asked from ever later positions (as
 /// one forward scan does), each needle's searches cover the document once in all: linear.
 struct Next {

@@ -18,9 +18,13 @@ pub fn clean(xml: &str) -> Cow<'_, str> {
     }
 }
 
-/// When a document is cut off mid-item, returns the document truncated after the last complete </item> or </entry> and closed properly (</channel></rss>, </feed>, </rdf:RDF> as the root requires). None when there is no complete item.
+/// When a document is cut off mid-item, returns the document truncated after the last complete
+/// `</item>` or `</entry>` and closed properly (`</channel></rss>`, `</feed>`, `</rdf:RDF>` as the
+/// root requires). None when there is no complete item.
 ///
-/// The elements still open at that point are closed in order, so any root works. Text after the last item (rare trailing channel elements) is dropped even when the document was complete, so call this only after a parse failed. It works on cleaned or raw text.
+/// The elements still open at that point are closed in order, so any root works. Text after the
+/// last item (rare trailing channel elements) is dropped even when the document was complete, so
+/// call this only after a parse failed. It works on cleaned or raw text.
 pub fn close_truncated(xml: &str) -> Option<String> {
     let mut open: Vec<&str> = Vec::new();
     let mut last_item: Option<(usize, Vec<&str>)> = None;

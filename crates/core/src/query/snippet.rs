@@ -105,7 +105,7 @@ fn parts(text: &str, words: &[(usize, usize, bool)], start: usize, end: usize) -
     out
 }
 
-/// A snippet as plain text, the marked words in [brackets] (the command line's form).
+/// A snippet as plain text, the marked words in \[brackets\] (the command line's form).
 pub fn plain(parts: &[Part]) -> String {
     parts
         .iter()

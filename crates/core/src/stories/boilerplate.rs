@@ -4,7 +4,7 @@
 //! compared only with itself.
 //!
 //! The unit is the word 3-shingle (a short sentence of one or two words counts as one unit).
-//! A unit is boilerplate when it occurs in at least [`SHARE`] of the items of one fetch (a feed
+//! A unit is boilerplate when it occurs in at least `SHARE` of the items of one fetch (a feed
 //! lists an agency's recent items, so one fetch is the sample to learn from). A sentence is
 //! removed when most of its units are boilerplate: a real sentence that merely shares a phrase
 //! with the footer («в Липецкой области») keeps its own words and stays.

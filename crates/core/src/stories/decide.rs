@@ -258,8 +258,9 @@ impl Engine {
             let anchored = members.len() <= STORY_ANCHORS
                 || anchors == 0
                 || anchor_sum / anchors as f32 >= ANCHOR_SHARE * need;
-            // Every member compared must resemble the report, not only their average: a
-            // story of an affair's several events holds members the report only half shares.
+            // Every member compared must resemble the report, not only their average (a relaxed
+            // complete linkage): a story of an affair's several events holds members the report
+            // only half shares.
             let agreed = least >= self.tune.member_share * need;
             if anchored && agreed && avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s))
             {

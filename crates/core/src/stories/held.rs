@@ -104,17 +104,17 @@ impl Held {
 }
 
 /// A report's place in the engine: its number in the order of arrival. The indexes hold
-/// seats, not the store's 64-bit ids: a key and its report fit in 8 bytes of a map's bucket
-/// (with the ids, and a list per key, it took 24; the sample index is most of the engine).
+/// seats, not the store's 64-bit ids, so a key and its report fit in 8 bytes of a map's
+/// bucket: the sample index is most of the engine's memory.
 pub(super) type Seat = u32;
 
 /// The mark of a posting that is a list (the rest is its place in [`Index::lists`]); seats
 /// stay below it.
 pub(super) const LIST: u32 = 1 << 31;
 
-/// Index keys and the reports under each, oldest first. Most keys (a shingle sampled from one
-/// text) hold one report: its seat is the map's value. A key that several reports share holds
-/// the mark [`LIST`] and the place of its list in `lists`.
+/// An inverted index: each key's postings (the reports under it), oldest first. Most keys (a
+/// shingle sampled from one text) hold one report: its seat is the map's value. A key that
+/// several reports share holds the mark [`LIST`] and the place of its list in `lists`.
 ///
 /// Hand-written: no crate keeps a small-vector map at 8 bytes a key.
 pub(super) struct Index<K> {

@@ -18,7 +18,7 @@ pub(super) const MAX_NAME_BONUSES: f32 = 3.0;
 /// Without a shared name or number, two reports need this much more similarity.
 pub(super) const NO_NAME_PENALTY: f32 = 0.1;
 /// Average cosine similarity to a story's members above which a report joins the story (this,
-/// [`MEMBER_SHARE`] and [`PER_DAY_PENALTY`] chosen together on real news, `examples/devset.rs`).
+/// `MEMBER_SHARE` and `PER_DAY_PENALTY` chosen together on real news, `examples/devset.rs`).
 pub const STORY_SIMILARITY: f32 = 0.40;
 /// Terms of each report that go into the story index.
 pub(super) const INDEX_TERMS: usize = 8;
@@ -110,7 +110,7 @@ pub(super) const SAME_DAY_SECS: i64 = 6 * 3600;
 pub struct Tune {
     /// The share of the needed similarity every compared member must reach.
     pub member_share: f32,
-    /// See [`PER_DAY_PENALTY`].
+    /// See `PER_DAY_PENALTY`.
     pub per_day: f32,
 }
 

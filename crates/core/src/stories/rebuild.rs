@@ -1,6 +1,6 @@
-//! The engine built again from the reports a store kept of the window (at start, or after a
-//! failed write dropped it): each with its copy group, story and stored fingerprint, or one
-//! made again when it has none this version reads.
+//! The engine rebuilt from the reports a store kept of the window (at start, or after a failed
+//! write dropped it): each with its copy group, story and stored fingerprint, recomputed when
+//! none is stored in this version's form.
 
 use super::Engine;
 use super::fingerprint::{Fingerprint, Terms};

@@ -10,7 +10,7 @@ const MAX_CHARS: usize = 400;
 
 /// The lead of an item: the first paragraph with text of its summary (a feed's description is
 /// most often the lead itself), else of its content, else the first sentences of its plain
-/// text; at most [`MAX_CHARS`], cut at a sentence end. Pass text with the source's boilerplate
+/// text; at most `MAX_CHARS`, cut at a sentence end. Pass text with the source's boilerplate
 /// already removed when there is such text.
 pub fn lead(summary: Option<&str>, content: Option<&str>, text: &str) -> String {
     let para = [summary, content]

@@ -8,7 +8,7 @@
 //! how the word is written: mid-sentence, «королева» is no proper name and «Королева» no
 //! common noun. A place keyword is not found in a person's name: «улица Пушкина» is no
 //! «Пушкино», unless a place word («в», «из», «г.») stands before it. Words the dictionary does
-//! not know (new names) fall back to Snowball stems with a guard ([`guard`]).
+//! not know (new names) fall back to Snowball stems with a guard (`guard`).
 
 mod guard;
 #[cfg(test)]
