@@ -12,7 +12,7 @@ use svodka::config::{Topic, TopicScope};
 use svodka::text::{Stems, words};
 use svodka::topics::Matcher;
 
-const SET: &str = include_str!("../src/topics/labelled.tsv");
+const SET: &str = include_str!("../crates/core/src/topics/labelled.tsv");
 
 fn set() -> (Vec<Topic>, Vec<(String, String)>) {
     let mut topics = Vec::new();

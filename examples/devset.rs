@@ -24,7 +24,7 @@ mod realnews;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use realnews::{Label, Pair, day_of, label, load_labels};
+use realnews::{Article, Label, Pair, day_of, label, load_labels};
 
 use svodka::stories::{Boilerplate, Decision, Engine, Fingerprint, Report, Tune};
 
@@ -43,13 +43,6 @@ fn engine() -> Engine {
         member_share,
         per_day,
     })
-}
-
-struct Article {
-    title: String,
-    text: String,
-    /// The day its address gives, as seconds; None when it gives none.
-    day: Option<i64>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -184,15 +177,8 @@ const AGENCIES: u64 = 20;
 fn article_texts(pairs: &[(Pair, Label)]) -> HashMap<&str, Article> {
     let mut articles: HashMap<&str, Article> = HashMap::new();
     for (p, _) in pairs {
-        for (id, title, text, url) in [
-            (&p.id_1, &p.title_1, &p.text_1, &p.url_1),
-            (&p.id_2, &p.title_2, &p.text_2, &p.url_2),
-        ] {
-            articles.entry(id).or_insert_with(|| Article {
-                title: title.clone(),
-                text: text.clone(),
-                day: day_of(url),
-            });
+        for (id, first) in [(&p.id_1, true), (&p.id_2, false)] {
+            articles.entry(id).or_insert_with(|| Article::of(p, first));
         }
     }
     articles

@@ -24,17 +24,12 @@ mod realnews;
 
 use std::collections::{HashMap, HashSet};
 
-use realnews::{Label, Pair, day_of, load_labels, load_pairs};
+use realnews::{Article, Label, Pair, day_of, load_labels, load_pairs};
 
 use chrono::{DateTime, Utc};
-use svodka::store::{Db, FetchState, Incoming};
+use svodka::model::FetchState;
+use svodka::store::{Db, Incoming};
 use svodka::stories::{Boilerplate, Fingerprint};
-
-struct Article {
-    title: String,
-    text: String,
-    day: Option<i64>,
-}
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -97,16 +92,7 @@ fn articles_of<'a>(pairs: &[&'a Pair]) -> HashMap<&'a str, (Article, u64)> {
     for p in pairs {
         let a = out
             .entry(&p.id_1)
-            .or_insert_with(|| {
-                (
-                    Article {
-                        title: p.title_1.clone(),
-                        text: p.text_1.clone(),
-                        day: day_of(&p.url_1),
-                    },
-                    hash(&p.id_1) % AGENCIES,
-                )
-            })
+            .or_insert_with(|| (Article::of(p, true), hash(&p.id_1) % AGENCIES))
             .1;
         out.entry(&p.id_2).or_insert_with(|| {
             let mut b = hash(&p.id_2) % AGENCIES;
@@ -273,7 +259,7 @@ fn run(
     let mut related: HashMap<i64, Vec<i64>> = HashMap::new();
     let mut titles: HashMap<i64, String> = HashMap::new();
     let mut why: HashMap<(i64, i64), Vec<String>> = HashMap::new();
-    db.with(|c| -> rusqlite::Result<()> {
+    db.with(|c| -> Result<(), svodka::archive::StoreError> {
         for &s in &stories {
             let r = svodka::store::related(c, s)?;
             for x in &r {

@@ -1,20 +1,25 @@
-//! One fetch cycle: for each source, fetch → parse → tag → store, concurrently, each source on
-//! its own so that one slow or broken source never delays or breaks the others.
+//! One source's fetch: fetch → parse → tag → store, its outcome recorded on the source's row.
+//! Each source runs on its own task (`ingest`), so one slow or broken source never delays or
+//! breaks the others.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Source};
-use crate::fetch::{FetchError, FetchOutcome, Fetcher, Validators};
+use crate::fetch::{FetchError, FetchOutcome, Fetched, Fetcher, Validators};
 use crate::metrics::Metrics;
+use crate::model::{Counts, FetchState};
+pub use crate::model::{Outcome, Skips};
+use crate::parse::{ParseError, Parsed};
 use crate::schedule::backoff;
-use crate::store::{self, Counts, Db, FetchState};
+use crate::store::{self, Db};
+use crate::stories::Boilerplate;
 use crate::topics::Matcher;
 
-/// What a cycle needs: the config it runs under and the shared resources.
+/// What a fetch needs: the config it runs under and the shared resources.
 #[derive(Clone)]
 pub struct Ctx {
     pub cfg: Arc<Config>,
@@ -22,7 +27,7 @@ pub struct Ctx {
     pub fetcher: Arc<Fetcher>,
     pub matcher: Arc<Matcher>,
     pub metrics: Arc<Metrics>,
-    /// Source names to their place in `cfg.sources`: the scheduler looks a source up each time
+    /// Source names to their index in `cfg.sources`: the scheduler looks a source up each time
     /// one finishes, and a linear search would cost sources² per cycle.
     by_name: Arc<HashMap<String, usize>>,
 }
@@ -42,9 +47,15 @@ impl Ctx {
 
     /// The configured source of that name.
     pub fn source(&self, name: &str) -> Option<&Source> {
+        self.position(name).map(|i| &self.cfg.sources[i])
+    }
+
+    /// The index in `cfg.sources` of the source of that name.
+    pub fn position(&self, name: &str) -> Option<usize> {
         self.by_name
             .get(name)
-            .and_then(|&i| self.cfg.sources.get(i))
+            .copied()
+            .filter(|&i| i < self.cfg.sources.len())
     }
 
     /// The context for a reloaded config. The HTTP client and its semaphores stay when
@@ -79,32 +90,14 @@ fn index_names(cfg: &Config) -> Arc<HashMap<String, usize>> {
     )
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Fetched and stored; the entries it could not use are reported beside the counts.
-    Saved(Counts, Skips),
-    NotModified,
-    /// Not fetched this time: backing off, gone, or shutting down.
-    Skipped(String),
-    Failed(String),
-}
-
-/// Entries of a stored fetch that could not be used: how many, and the first one's reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Skips {
-    pub count: usize,
-    pub first: Option<String>,
-    /// Items stored with a field cut to its bound (`parse::limits`).
-    pub shortened: usize,
-}
-
+/// One source's fetch as `svodka fetch` prints it and the daemon logs it.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct SourceResult {
     pub source: String,
     pub outcome: Outcome,
 }
 
-impl std::fmt::Display for Report {
+impl std::fmt::Display for SourceResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.outcome {
             Outcome::Saved(c, skips) => {
@@ -131,210 +124,10 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Fetches the sources at these places of `ctx.cfg.sources` now. `force` ignores backoff (a
-/// person asked for this fetch); a source that answered 410 Gone is skipped either way until
-/// its URL changes in the config.
-///
-/// Every source gets its own task, but a fetched feed holds one of `fetch.concurrency` places
-/// until it is stored (`fetch::Slot`): fetching waits for the writer instead of piling bodies
-/// and parsed items up in memory, so memory is bounded by the concurrency, not by the number
-/// of sources. The fetch states are read in one go, not one blocking call per source. A source
-/// waits by its place in the config and is copied when its task starts (a copy of ten thousand
-/// sources waiting cost ~11 MB).
-pub async fn run(
-    ctx: &Ctx,
-    sources: Vec<usize>,
-    force: bool,
-    cancel: &CancellationToken,
-) -> Vec<Report> {
-    let sources: Vec<usize> = sources
-        .into_iter()
-        .filter(|&at| at < ctx.cfg.sources.len())
-        .collect();
-    let names: Vec<String> = sources
-        .iter()
-        .map(|&at| ctx.cfg.sources[at].name.clone())
-        .collect();
-    let states: Vec<Option<FetchState>> = match ctx
-        .db
-        .call(move |c| store::load_fetch_states(c, &names))
-        .await
-    {
-        Ok(Ok(states)) => states.into_iter().map(Some).collect(),
-        // Each task reads its own state then, and reports the error itself.
-        _ => vec![None; sources.len()],
-    };
-    let (window, per_host) = task_window(&ctx.cfg);
-    let mut queue = FetchQueue::new(per_host);
-    for (i, (at, state)) in sources.into_iter().zip(states).enumerate() {
-        queue.push(&ctx.cfg.sources[at].url, (i, at, state));
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut reports = Vec::new();
-    loop {
-        // Tasks start as others end, so a cold cycle of ten thousand sources is never ten
-        // thousand tasks.
-        for (host, (i, at, state)) in queue.take(window.saturating_sub(tasks.len())) {
-            let source = ctx.cfg.sources[at].clone();
-            let ctx = ctx.clone();
-            let cancel = cancel.clone();
-            tasks.spawn(async move {
-                let outcome = fetch_source_with(&ctx, &source, state, force, &cancel).await;
-                (
-                    host,
-                    i,
-                    Report {
-                        source: source.name,
-                        outcome,
-                    },
-                )
-            });
-        }
-        match tasks.join_next().await {
-            Some(Ok((host, i, r))) => {
-                queue.ended(&host);
-                reports.push((i, r));
-            }
-            // A task that panicked cannot say its host: the count stays one too high, which
-            // only slows that host down.
-            Some(Err(e)) => tracing::error!("a fetch task failed: {e}"),
-            None => break,
-        }
-    }
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
-}
-
-/// How many fetch tasks may exist at once, and of one host: enough to keep every slot of
-/// `fetch.concurrency` busy while some wait for their host, few enough that the tasks of ten
-/// thousand sources are not all in memory at once (a waiting task holds its whole future,
-/// ~4 KB).
-pub fn task_window(cfg: &Config) -> (usize, usize) {
-    (
-        cfg.fetch.concurrency.saturating_mul(4).max(64),
-        cfg.fetch.per_host.saturating_mul(2).max(2),
-    )
-}
-
-/// Sources waiting for a fetch task, queued by host in their order: hosts take turns, and none
-/// has more than its share of tasks at once, so a host that hangs holds a few tasks, never the
-/// whole window, while the others go on. Taking and ending cost the hosts passed over, not
-/// the sources waiting (a pass over ten thousand waiting sources per task would cost seconds
-/// of a cycle).
-pub struct FetchQueue<T> {
-    /// Sources waiting, by host.
-    queues: HashMap<String, std::collections::VecDeque<T>>,
-    /// Hosts with sources waiting, in turn order (each once).
-    turns: std::collections::VecDeque<String>,
-    /// Tasks running per host.
-    running: HashMap<String, usize>,
-    per_host: usize,
-    waiting: usize,
-}
-
-impl<T> FetchQueue<T> {
-    pub fn new(per_host: usize) -> FetchQueue<T> {
-        FetchQueue {
-            queues: HashMap::new(),
-            turns: std::collections::VecDeque::new(),
-            running: HashMap::new(),
-            per_host: per_host.max(1),
-            waiting: 0,
-        }
-    }
-
-    /// Queues a source behind the others of its host.
-    pub fn push(&mut self, url: &url::Url, item: T) {
-        let host = crate::fetch::host_key(url);
-        self.waiting += 1;
-        let q = self.queues.entry(host.clone()).or_default();
-        if q.is_empty() {
-            self.turns.push_back(host);
-        }
-        q.push_back(item);
-    }
-
-    /// Up to `room` sources to start now, with their hosts: one per host in turn, skipping the
-    /// hosts at their share.
-    pub fn take(&mut self, room: usize) -> Vec<(String, T)> {
-        let mut out = Vec::new();
-        while out.len() < room {
-            let mut gave = false;
-            for _ in 0..self.turns.len() {
-                if out.len() == room {
-                    break;
-                }
-                let Some(host) = self.turns.pop_front() else {
-                    break;
-                };
-                let n = self.running.get(&host).copied().unwrap_or(0);
-                let q = self.queues.get_mut(&host);
-                let item = if n < self.per_host {
-                    q.and_then(|q| q.pop_front())
-                } else {
-                    None
-                };
-                if let Some(item) = item {
-                    self.running.insert(host.clone(), n + 1);
-                    self.waiting -= 1;
-                    out.push((host.clone(), item));
-                    gave = true;
-                }
-                if self.queues.get(&host).is_some_and(|q| !q.is_empty()) {
-                    self.turns.push_back(host);
-                } else {
-                    self.queues.remove(&host);
-                }
-            }
-            if !gave {
-                break;
-            }
-        }
-        out
-    }
-
-    /// A task of `host` ended: the host may start another.
-    pub fn ended(&mut self, host: &str) {
-        if let Some(n) = self.running.get_mut(host) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.running.remove(host);
-            }
-        }
-    }
-
-    /// A host's share from now on (a reload).
-    pub fn set_per_host(&mut self, per_host: usize) {
-        self.per_host = per_host.max(1);
-    }
-
-    /// Sources waiting (not yet taken).
-    pub fn waiting(&self) -> usize {
-        self.waiting
-    }
-
-    /// Forgets the waiting sources (a reload schedules them again); running tasks still count.
-    pub fn clear(&mut self) {
-        self.queues.clear();
-        self.turns.clear();
-        self.waiting = 0;
-    }
-}
-
-/// Fetches one source now and records the outcome on its row.
+/// Fetches one source now and records the outcome on its row. `state` is its fetch state when
+/// already read (`None`: read it now); it may have been read a while before, since only this
+/// source's own fetch writes it and the write is guarded by the URL it was read for.
 pub async fn fetch_source(
-    ctx: &Ctx,
-    source: &Source,
-    force: bool,
-    cancel: &CancellationToken,
-) -> Outcome {
-    fetch_source_with(ctx, source, None, force, cancel).await
-}
-
-/// `fetch_source` with the source's fetch state already read (`None`: read it now). The state
-/// may have been read a while before: only this source's own fetch writes it, and the write is
-/// guarded by the URL it was read for.
-pub async fn fetch_source_with(
     ctx: &Ctx,
     source: &Source,
     state: Option<FetchState>,
@@ -360,7 +153,7 @@ async fn fetch_source_inner(
     cancel: &CancellationToken,
 ) -> anyhow::Result<Outcome> {
     if cancel.is_cancelled() {
-        return Ok(Outcome::Skipped("shutting down".into()));
+        return Ok(shutting_down());
     }
     let state = match state {
         Some(s) => s,
@@ -372,17 +165,8 @@ async fn fetch_source_inner(
         }
     };
     let now = Utc::now();
-    if state.gone {
-        return Ok(Outcome::Skipped(
-            "the server answered 410 Gone; change its url in the config to poll it again".into(),
-        ));
-    }
-    if !force && let Some(due) = state.next_due.filter(|d| *d > now.timestamp()) {
-        let when = chrono::DateTime::from_timestamp(due, 0).unwrap_or(now);
-        return Ok(Outcome::Skipped(format!(
-            "backing off until {}",
-            when.to_rfc3339()
-        )));
+    if let Some(why) = not_due(&state, force, now) {
+        return Ok(Outcome::Skipped(why));
     }
     let url = state
         .moved_to
@@ -395,133 +179,84 @@ async fn fetch_source_inner(
     };
     let fetched = tokio::select! {
         r = ctx.fetcher.fetch(&url, &validators) => r,
-        () = cancel.cancelled() => return Ok(Outcome::Skipped("shutting down".into())),
+        () = cancel.cancelled() => return Ok(shutting_down()),
     };
-    let mut next = FetchState {
+    let next = FetchState {
         last_fetch: Some(now.timestamp()),
-        ..state.clone()
+        ..state
     };
-    let f = match fetched {
+    match fetched {
         Ok(FetchOutcome::NotModified { permanent_redirect }) => {
-            next.last_status = Some(304);
-            next.last_error = None;
-            next.error_streak = 0;
-            next.next_due = None;
-            if let Some(u) = permanent_redirect {
-                next.moved_to = Some(u.to_string());
-            }
-            save_state(ctx, &source.name, next, true).await?;
-            return Ok(Outcome::NotModified);
+            not_modified(ctx, &source.name, next, permanent_redirect).await
         }
-        Ok(FetchOutcome::Fetched(f)) => *f,
-        Err(e) => return fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
-    };
-    // This feed's place among `fetch.concurrency`, kept until it is stored (or has failed).
-    let _slot = f.slot;
+        Ok(FetchOutcome::Fetched(f)) => ingest_feed(ctx, source, *f, next, now).await,
+        Err(e) => fail(ctx, &source.name, next, e.status(), e.to_string(), Some(&e)).await,
+    }
+}
 
-    let base = f.final_url.clone();
-    let charset = f
-        .content_type
-        .as_deref()
-        .and_then(crate::parse::decode::charset_param)
-        .map(str::to_string);
-    let encoding = source.encoding.clone();
-    let matcher = ctx.matcher.clone();
-    let name = source.name.clone();
-    let index = ctx.cfg.search.index;
-    // Through the read connection: the writer's lock is held by other sources' writes, and
-    // parsing this feed must not wait for them.
-    let learned = ctx
-        .db
-        .read(move |c| store::load_boilerplate(c, &name))
-        .await??;
-    let parsed = crate::background::spawn(crate::background::Pool::Parse, move || {
-        crate::parse::parse_feed(
-            &f.body,
-            charset.as_deref(),
-            encoding.as_deref(),
-            Some(&base),
-            now,
-        )
-        .map(|p| {
-            let shortfall = p.feed.shortfall();
-            // The source's boilerplate is learned from this fetch and removed before the
-            // story engine fingerprints a text and before topics are matched: a footer that
-            // names the region must not tag every item of the agency.
-            let (boilerplate, prepared) = crate::stories::prepare(
-                &learned,
-                p.feed
-                    .items
-                    .iter()
-                    .map(|it| (it.title.as_str(), it.text.as_str())),
-            );
-            let lemmatizer = index.then(crate::search::Lemmatizer::new);
-            let incoming: Vec<store::Incoming> = p
-                .feed
-                .items
-                .into_iter()
-                .zip(prepared)
-                .map(|(item, (body, fp))| {
-                    // The lead is the first paragraph of the agency's own words: a dateline or
-                    // a photo credit that opens every item is boilerplate too.
-                    let first = crate::topics::lead(
-                        item.summary.as_deref(),
-                        item.content.as_deref(),
-                        &body,
-                    );
-                    let mut lead = boilerplate.strip(&first);
-                    if lead.trim().is_empty() {
-                        lead = crate::topics::lead(None, None, &body);
-                    }
-                    let topics = matcher.tag(&item.title, &lead, &body);
-                    let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
-                    let entities = crate::storyline::entities(&item.title, &lead);
-                    let mut incoming = store::Incoming::with_fingerprint(item, topics, fp);
-                    incoming.terms = terms;
-                    incoming.index = index;
-                    incoming.entities = entities;
-                    incoming
-                })
-                .collect();
-            let boilerplate = (boilerplate != learned).then_some(boilerplate);
-            let shortened = p.feed.shortened;
-            (
-                incoming,
-                boilerplate,
-                p.repairs,
-                p.feed.skipped,
-                shortfall,
-                shortened,
-            )
-        })
-    })
-    .await?;
+fn shutting_down() -> Outcome {
+    Outcome::Skipped("shutting down".into())
+}
+
+/// Why a source is not fetched now: the server said it is gone, or it is backing off and
+/// nobody forced the fetch.
+fn not_due(state: &FetchState, force: bool, now: DateTime<Utc>) -> Option<String> {
+    if state.gone {
+        return Some(
+            "the server answered 410 Gone; change its url in the config to poll it again".into(),
+        );
+    }
+    let due = state.next_due.filter(|d| !force && *d > now.timestamp())?;
+    let when = DateTime::from_timestamp(due, 0).unwrap_or(now);
+    Some(format!("backing off until {}", when.to_rfc3339()))
+}
+
+/// A 304: only the source's state changes (a permanent redirect on the way is recorded).
+async fn not_modified(
+    ctx: &Ctx,
+    name: &str,
+    mut next: FetchState,
+    permanent_redirect: Option<url::Url>,
+) -> anyhow::Result<Outcome> {
+    next.last_status = Some(304);
+    next.last_error = None;
+    next.error_streak = 0;
+    next.next_due = None;
+    if let Some(u) = permanent_redirect {
+        next.moved_to = Some(u.to_string());
+    }
+    save_state(ctx, name, next, true).await?;
+    Ok(Outcome::NotModified)
+}
+
+/// A fetched feed parsed, tagged and saved with the source's new state.
+async fn ingest_feed(
+    ctx: &Ctx,
+    source: &Source,
+    f: Fetched,
+    mut next: FetchState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Outcome> {
+    // The feed's concurrency permit, held until it is saved (or has failed).
+    let _permit = f.permit;
     next.last_status = Some(f.status);
     if let Some(u) = &f.permanent_redirect {
         next.moved_to = Some(u.to_string());
     }
-    let (items, boilerplate, repairs, skipped, shortfall, shortened) = match parsed {
+    let prepared = match parse(ctx, source, f.body, f.content_type, f.final_url, now).await? {
         Ok(p) => p,
         Err(e) => {
             // A web page is not a feed svodka failed to parse: say only what it is.
             let msg = match e {
-                crate::parse::ParseError::HtmlPage { .. } => e.to_string(),
+                ParseError::HtmlPage { .. } => e.to_string(),
                 _ => format!("cannot parse the feed: {e}"),
             };
             return fail(ctx, &source.name, next, Some(f.status), msg, None).await;
         }
     };
-    for r in repairs {
-        tracing::warn!(source = %source.name, "{r}");
-    }
-    for s in &skipped {
-        tracing::warn!(source = %source.name, "skipped an entry: {s}");
-    }
-    if shortened > 0 {
-        tracing::warn!(source = %source.name, "{shortened} items had a field cut to its size limit");
-    }
-    if items.is_empty()
-        && let Some(why) = shortfall
+    prepared.log(&source.name);
+    if prepared.items.is_empty()
+        && let Some(why) = prepared.shortfall
     {
         // The document visibly holds items and none could be read: a source that would
         // otherwise vanish without a word is a failing source.
@@ -532,7 +267,146 @@ async fn fetch_source_inner(
     next.last_error = None;
     next.error_streak = 0;
     next.next_due = None;
+    let skips = Skips {
+        count: prepared.skipped.len(),
+        first: prepared.skipped.first().cloned(),
+        shortened: prepared.shortened,
+    };
+    let counts = save(
+        ctx,
+        &source.name,
+        prepared.items,
+        prepared.boilerplate,
+        next,
+        now,
+    )
+    .await?;
+    Ok(Outcome::Saved(counts, skips))
+}
+
+/// A feed's reports ready to save, with what parsing noted on the way.
+struct Prepared {
+    items: Vec<store::Incoming>,
+    /// The source's boilerplate as this fetch learned it, when that changed it.
+    boilerplate: Option<Boilerplate>,
+    repairs: Vec<String>,
+    skipped: Vec<String>,
+    shortfall: Option<String>,
+    shortened: usize,
+}
+
+impl Prepared {
+    fn log(&self, source: &str) {
+        for r in &self.repairs {
+            tracing::warn!(source = %source, "{r}");
+        }
+        for s in &self.skipped {
+            tracing::warn!(source = %source, "skipped an entry: {s}");
+        }
+        if self.shortened > 0 {
+            tracing::warn!(
+                source = %source,
+                "{} items had a field cut to its size limit",
+                self.shortened
+            );
+        }
+    }
+}
+
+/// Parses a fetched body on the parse pool and prepares its reports there.
+async fn parse(
+    ctx: &Ctx,
+    source: &Source,
+    body: Vec<u8>,
+    content_type: Option<String>,
+    base: url::Url,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Result<Prepared, ParseError>> {
+    let charset = content_type
+        .as_deref()
+        .and_then(crate::parse::decode::charset_param)
+        .map(str::to_string);
+    let encoding = source.encoding.clone();
+    let matcher = ctx.matcher.clone();
+    let index = ctx.cfg.search.index;
     let name = source.name.clone();
+    // Through the read connection: the writer's lock is held by other sources' writes, and
+    // parsing this feed must not wait for them.
+    let learned = ctx
+        .db
+        .read(move |c| store::load_boilerplate(c, &name))
+        .await??;
+    let parsed = crate::background::spawn(crate::background::Pool::Parse, move || {
+        crate::parse::parse_feed(
+            &body,
+            charset.as_deref(),
+            encoding.as_deref(),
+            Some(&base),
+            now,
+        )
+        .map(|p| prepare(p, &learned, &matcher, index))
+    })
+    .await?;
+    Ok(parsed)
+}
+
+/// A parsed feed's reports with their fingerprints, topics, names and search terms. The
+/// source's boilerplate is learned from this fetch and removed before the story engine
+/// fingerprints a text and before topics are matched.
+fn prepare(p: Parsed, learned: &Boilerplate, matcher: &Matcher, index: bool) -> Prepared {
+    let shortfall = p.feed.shortfall();
+    let (boilerplate, prepared) = crate::stories::prepare(
+        learned,
+        p.feed
+            .items
+            .iter()
+            .map(|it| (it.title.as_str(), it.text.as_str())),
+    );
+    let lemmatizer = index.then(crate::search::Lemmatizer::new);
+    let items = p
+        .feed
+        .items
+        .into_iter()
+        .zip(prepared)
+        .map(|(item, (body, fp))| {
+            let tagged = tag(
+                matcher,
+                &boilerplate,
+                &item.title,
+                item.summary.as_deref(),
+                item.content.as_deref(),
+                &body,
+            );
+            let terms = lemmatizer.as_ref().map(|l| l.terms(&item.title, &body));
+            let entities = crate::storyline::entities(&item.title, &tagged.lead);
+            let mut incoming = store::Incoming::with_fingerprint(item, tagged.topics, fp);
+            incoming.terms = terms;
+            incoming.index = index;
+            incoming.entities = entities;
+            incoming
+        })
+        .collect();
+    Prepared {
+        items,
+        boilerplate: (boilerplate != *learned).then_some(boilerplate),
+        repairs: p.repairs,
+        skipped: p.feed.skipped,
+        shortfall,
+        shortened: p.feed.shortened,
+    }
+}
+
+/// Saves a fetch's reports and the source's new state in one transaction on the writer, then
+/// invalidates the cached renderings of the feeds it touched.
+async fn save(
+    ctx: &Ctx,
+    name: &str,
+    items: Vec<store::Incoming>,
+    boilerplate: Option<Boilerplate>,
+    next: FetchState,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Counts> {
+    let name = name.to_string();
     // The write runs to its end even if shutdown begins meanwhile: a transaction either
     // commits whole or rolls back whole.
     let (counts, touched, items) = ctx
@@ -543,44 +417,46 @@ async fn fetch_source_inner(
             Ok((counts, engine.take_touched(), items))
         })
         .await??;
-    // Freed here, not on the writer's thread: the reports were allocated on the parse
-    // threads, and freeing them on the writer's made it wait on their allocator's locks (~5%
-    // of a cold cycle's samples, under 1% since). Not on the parse pool either: queued behind
-    // parsing at its lower priority, they were held longer (10 MiB more at 2,000 feeds).
+    // Freed here, not on the writer's thread: the reports were allocated on the parse threads,
+    // and freeing them there makes the writer contend for their allocator's locks. Not on the
+    // parse pool either, where they would wait behind parsing at its lower priority.
     drop(items);
     if counts.new + counts.updated + counts.merged > 0 {
         // Only the feeds of the sources this fetch touched (its own, and those of the stories
-        // its reports joined) are rendered again.
+        // its reports joined) are invalidated.
         ctx.db.bump_touched(&touched);
     }
-    Ok(Outcome::Saved(
-        counts,
-        Skips {
-            count: skipped.len(),
-            first: skipped.into_iter().next(),
-            shortened,
-        },
-    ))
+    Ok(counts)
 }
 
-/// An item's topics, matched on its title and lead (its first paragraph) or, for a topic with
-/// `scope = "text"`, its whole text, with its source's boilerplate removed (`body` already
-/// is): a footer that names the region must not tag every item of the agency, and a dateline
-/// or a photo credit that opens every item is boilerplate too.
+/// What topics and the storyline read of an item, at ingest and in `retag` alike: its lead
+/// (the first paragraph of the agency's own words) and the topics matched on it.
+pub struct Tagged {
+    pub topics: Vec<String>,
+    pub lead: String,
+}
+
+/// An item's topics, matched on its title and lead or, for a topic with `scope = "text"`, its
+/// whole text, with its source's boilerplate removed (`body` already is): a footer that names
+/// the region must not tag every item of the agency, and a dateline or a photo credit that
+/// opens every item is boilerplate too.
 pub fn tag(
-    matcher: &crate::topics::Matcher,
-    boilerplate: &crate::stories::Boilerplate,
+    matcher: &Matcher,
+    boilerplate: &Boilerplate,
     title: &str,
     summary: Option<&str>,
     content: Option<&str>,
     body: &str,
-) -> Vec<String> {
+) -> Tagged {
     let first = crate::topics::lead(summary, content, body);
     let mut lead = boilerplate.strip(&first);
     if lead.trim().is_empty() {
         lead = crate::topics::lead(None, None, body);
     }
-    matcher.tag(title, &lead, body)
+    Tagged {
+        topics: matcher.tag(title, &lead, body),
+        lead,
+    }
 }
 
 async fn save_state(ctx: &Ctx, name: &str, state: FetchState, success: bool) -> anyhow::Result<()> {
@@ -621,7 +497,7 @@ async fn fail(
     Ok(Outcome::Failed(message))
 }
 
-/// The places in `cfg.sources` of the enabled sources, or of the one named; an unknown name is
+/// The indexes in `cfg.sources` of the enabled sources, or of the one named; an unknown name is
 /// an error for the caller to show.
 pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<usize>, String> {
     let at = |keep: &dyn Fn(&Source) -> bool| -> Vec<usize> {
@@ -634,44 +510,5 @@ pub fn pick_sources(cfg: &Config, only: Option<&str>) -> Result<Vec<usize>, Stri
             .filter(|v| !v.is_empty())
             .ok_or_else(|| format!("no source named {n:?} in {}", cfg.file.display())),
         None => Ok(at(&|s| s.enabled)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::FetchQueue;
-
-    fn url(s: &str) -> url::Url {
-        url::Url::parse(s).expect("a test URL")
-    }
-
-    #[test]
-    fn hosts_take_turns_and_none_passes_its_share() {
-        let mut q = FetchQueue::new(2);
-        // Five sources of one agency's host first, then two others.
-        for i in 0..5 {
-            q.push(
-                &url(&format!("https://Lipetsk.example/rss/{i}.xml")),
-                format!("l{i}"),
-            );
-        }
-        q.push(&url("https://elets.example/rss.xml"), "e0".to_string());
-        q.push(&url("https://tambov.example/rss.xml"), "t0".to_string());
-        let taken: Vec<String> = q.take(10).into_iter().map(|(_, s)| s).collect();
-        // In turns, the host's order kept, and two of lipetsk at most (its host name folded).
-        assert_eq!(taken, ["l0", "e0", "t0", "l1"]);
-        assert_eq!(q.waiting(), 3);
-        assert!(q.take(10).is_empty(), "lipetsk is at its share");
-        q.ended("lipetsk.example");
-        let next: Vec<(String, String)> = q.take(10);
-        assert_eq!(next, [("lipetsk.example".to_string(), "l2".to_string())]);
-        // Room counts too.
-        q.ended("lipetsk.example");
-        q.ended("lipetsk.example");
-        assert_eq!(q.take(1).len(), 1);
-        assert_eq!(q.waiting(), 1);
-        q.clear();
-        assert_eq!(q.waiting(), 0);
-        assert!(q.take(10).is_empty());
     }
 }

@@ -14,9 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::archive::Archive;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
@@ -43,7 +43,7 @@ pub struct Written {
 
 /// Every file of the site as it is now. Pages live at `PATH/index.html` so that any static
 /// server answers the same URLs as svodka (`/topics/syria` → `topics/syria/index.html`).
-pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result<Vec<File>> {
+pub fn site_files(cfg: &Config, conn: &dyn Archive, now: DateTime<Utc>) -> Result<Vec<File>> {
     let hub = cfg.server.websub_hub.as_ref().map(|u| u.as_str());
     let mut files = Vec::new();
     let targets = cfg
@@ -106,7 +106,7 @@ pub fn site_files(cfg: &Config, conn: &Connection, now: DateTime<Utc>) -> Result
     let sources = pages::sources(cfg, conn, now.timestamp())?;
     files.push(page("sources/index.html", pages::render_sources(&sources)));
     files.push(page("opml", publish::render_opml(cfg)));
-    files.extend(crate::digest::site_files(cfg, conn)?);
+    files.extend(digest_files(cfg, conn)?);
     Ok(files)
 }
 
@@ -260,6 +260,46 @@ pub async fn follow(
             () = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
+}
+
+/// Every digest's files: its archive page, each edition's page, its feeds.
+pub fn digest_files(
+    cfg: &Config,
+    conn: &dyn svodka_core::archive::Archive,
+) -> svodka_core::archive::Result<Vec<File>> {
+    let mut files = Vec::new();
+    let site = crate::pages::site(cfg);
+    for d in &cfg.delivery.digests {
+        let page = |path: String, html: String| File {
+            path,
+            bytes: html.into_bytes(),
+            feed_url: None,
+        };
+        files.push(page(
+            format!("digests/{}/index.html", d.name),
+            crate::digest::archive_page(cfg, conn, d)?,
+        ));
+        for (_, e) in crate::digest::stored(conn, &d.name, crate::digest::LISTED)? {
+            files.push(page(
+                format!("digests/{}/{}/index.html", d.name, e.key),
+                crate::digest::render::page(&e, &site),
+            ));
+        }
+        for format in [
+            crate::publish::Format::Rss,
+            crate::publish::Format::Atom,
+            crate::publish::Format::Json,
+        ] {
+            let path = format!("digests/{}.{}", d.name, format.ext());
+            let url = format!("{}/{path}", cfg.server.base_url);
+            files.push(File {
+                path,
+                bytes: crate::digest::feed(cfg, conn, d, format)?.0.into_bytes(),
+                feed_url: Some(url),
+            });
+        }
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! checked against where it leads (`redirects`).
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,15 +45,16 @@ pub struct Fetched {
     pub validators: Validators,
     /// The URL a 301/308 pointed to, when the chain started with one.
     pub permanent_redirect: Option<Url>,
-    /// One of `fetch.concurrency` places, held while this body exists: a fetched feed keeps
-    /// its place through parsing and storing, so the feeds in memory at once are bounded by the
-    /// concurrency and not by the number of sources. Drop it when the feed is stored.
-    pub slot: Slot,
+    /// A permit of the `fetch.concurrency` semaphore, held while this body exists: a fetched
+    /// feed keeps it through parsing and storing, so a slow writer applies back-pressure to
+    /// fetching and the feeds in memory at once are bounded by the concurrency, not by the
+    /// number of sources. Drop it when the feed is stored.
+    pub permit: ConcurrencyPermit,
 }
 
-/// A place among the `fetch.concurrency` feeds in flight; freed when dropped.
+/// A permit of the global `fetch.concurrency` semaphore; released when dropped.
 #[derive(Debug)]
-pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct ConcurrencyPermit(#[allow(dead_code)] OwnedSemaphorePermit);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -74,11 +76,24 @@ pub enum FetchError {
     BadRedirect(String),
     #[error("{0}")]
     Refused(#[from] Refused),
-    #[error("{0}")]
-    Network(String),
+    /// A connection, TLS or protocol failure. `message` already names the causes (reqwest's
+    /// own message is generic), so print it with `{}`, not with its chain.
+    #[error("{message}")]
+    Network {
+        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl FetchError {
+    fn network(message: String, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        FetchError::Network {
+            message,
+            source: Box::new(source),
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(*status),
@@ -121,9 +136,7 @@ impl Fetcher {
         };
         Ok(Fetcher {
             client: builder().build()?,
-            public_only: builder()
-                .dns_resolver(Arc::new(redirects::PublicOnly))
-                .build()?,
+            public_only: builder().dns_resolver(Arc::new(PublicOnly)).build()?,
             allow_private_redirects: cfg.allow_private_redirects,
             own: cfg.own.clone(),
             timeout: cfg.timeout,
@@ -134,7 +147,7 @@ impl Fetcher {
         })
     }
 
-    fn host_slot(&self, host: &str) -> Arc<Semaphore> {
+    fn host_semaphore(&self, host: &str) -> Arc<Semaphore> {
         let mut hosts = self.hosts.lock_or_recover();
         hosts
             .entry(host.to_string())
@@ -158,15 +171,16 @@ impl Fetcher {
         self.hosts.lock_or_recover().len()
     }
 
-    /// Fetches `url`, conditionally when `validators` are given. Waiting for a free slot does
-    /// not count against the timeout; everything after it (connect, redirects, body) does.
+    /// Fetches `url`, conditionally when `validators` are given. Waiting for the host's and the
+    /// concurrency permits does not count against the timeout; everything after (connect,
+    /// redirects, body) does.
     pub async fn fetch(
         &self,
         url: &Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
         let host = host_key(url);
-        let sem = self.host_slot(&host);
+        let sem = self.host_semaphore(&host);
         let result = self.fetch_on(&sem, url, validators).await;
         self.release_host(&host, sem);
         result
@@ -181,13 +195,13 @@ impl Fetcher {
         let _host_permit = host
             .acquire()
             .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+            .map_err(|e| FetchError::network(e.to_string(), e))?;
         let permit = self
             .global
             .clone()
             .acquire_owned()
             .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
+            .map_err(|e| FetchError::network(e.to_string(), e))?;
         match tokio::time::timeout(self.timeout, self.fetch_inner(url, validators, permit)).await {
             Ok(r) => r,
             Err(_) => Err(FetchError::Timeout(self.timeout)),
@@ -292,7 +306,7 @@ impl Fetcher {
                     last_modified: header_str(&headers, header::LAST_MODIFIED),
                 },
                 permanent_redirect: permanent,
-                slot: Slot(permit),
+                permit: ConcurrencyPermit(permit),
             })));
         }
         Err(FetchError::TooManyRedirects)
@@ -361,7 +375,7 @@ fn network_error(mut e: reqwest::Error) -> FetchError {
         msg = format!("{msg}: {s}");
         src = s.source();
     }
-    FetchError::Network(msg)
+    FetchError::network(msg, e)
 }
 
 /// svodka's own outbound notifications (WebSub pings): a form POST, no redirects followed,
@@ -407,7 +421,8 @@ impl Poster {
         let resp = match tokio::time::timeout(self.timeout, send).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) if e.is_timeout() => return Err(FetchError::Timeout(self.timeout)),
-            Ok(Err(e)) => return Err(FetchError::Network(e.to_string())),
+            // The kept error goes without its URL, which may carry a token (Telegram's).
+            Ok(Err(e)) => return Err(FetchError::network(e.to_string(), e.without_url())),
             Err(_) => return Err(FetchError::Timeout(self.timeout)),
         };
         let status = resp.status().as_u16();
@@ -440,4 +455,55 @@ impl Poster {
 /// uses the same key): its name in lower case, the port aside.
 pub fn host_key(url: &Url) -> String {
     url.host_str().unwrap_or("").to_ascii_lowercase()
+}
+
+/// The resolver of the client that follows redirects from a public origin: it answers only
+/// with public addresses, so what was checked before a hop is what is connected to.
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(private) = addrs.iter().find(|a| !redirects::is_public(a.ip())) {
+                return Err(format!(
+                    "{host} resolves to a private address ({}); a redirect from a public address may not lead there",
+                    private.ip()
+                )
+                .into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_network_error_keeps_its_cause() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let addr = listener.local_addr().expect("its address");
+        drop(listener);
+        let cfg = crate::config::Config::parse("", std::path::Path::new("(defaults)"))
+            .expect("the defaults");
+        let fetcher = Fetcher::new(&cfg.fetch).expect("a client");
+        let url = Url::parse(&format!("http://{addr}/feed.xml")).expect("a URL");
+        let err = fetcher
+            .fetch(&url, &Validators::default())
+            .await
+            .expect_err("nothing listens there");
+        assert!(matches!(err, FetchError::Network { .. }), "{err:?}");
+        let source = std::error::Error::source(&err).expect("the cause is kept");
+        let reqwest = source.downcast_ref::<reqwest::Error>();
+        assert!(
+            reqwest.is_some_and(reqwest::Error::is_connect),
+            "{source:?}"
+        );
+        // The message people read names the cause itself.
+        assert!(err.to_string().starts_with(&source.to_string()), "{err}");
+    }
 }

@@ -13,7 +13,8 @@
 //!   [`storyline`]: the names of a report, and which stories of one affair are related.
 //! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
 //! - [`store`]: SQLite (the only module that knows SQL).
-//! - [`cycle`]: one fetch cycle over many sources; [`retag`]: topics applied to stored reports.
+//! - [`cycle`]: one source's fetch → parse → tag → store; [`ingest`]: the runner of many at
+//!   once, for `svodka fetch` and the daemon; [`retag`]: topics applied to stored reports.
 //! - [`publish`]: selecting items for a feed and rendering RSS.
 //! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
 //! - [`digest`]: the сводка: scheduled editions of the period's biggest stories, mailed.
@@ -21,32 +22,22 @@
 //! - [`demo`]: the bundled sample agencies.
 //! - [`cli`]: what each command does; `main.rs` only parses arguments.
 
-pub mod background;
 pub mod cli;
-pub mod config;
 pub mod cycle;
 pub mod daemon;
-pub mod dedup;
 pub mod demo;
 pub mod digest;
 pub mod export;
 pub mod fetch;
+pub mod ingest;
 pub mod metrics;
-pub mod model;
-pub mod morph;
-pub mod pages;
-pub mod parse;
-pub mod publish;
-pub mod redirects;
 pub mod retag;
-pub mod schedule;
-pub mod search;
 pub mod server;
-pub mod store;
-pub mod stories;
-pub mod storyline;
-pub mod sync;
-pub mod text;
-pub mod topics;
-pub mod trending;
 pub mod websub;
+
+pub use svodka_core::{
+    archive, config, dedup, model, morph, pages, parse, publish, redirects, schedule, search,
+    stories, storyline, sync, text, topics, trending,
+};
+pub use svodka_store as store;
+pub use svodka_store::background;

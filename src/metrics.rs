@@ -6,7 +6,7 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::cycle::Outcome;
+use crate::model::{Gauges, Outcome};
 use crate::sync::Recover;
 
 #[derive(Default)]
@@ -41,19 +41,6 @@ pub struct Target {
     /// Failed attempts since the last success.
     pub streak: u64,
     pub last_error: Option<String>,
-}
-
-/// What the database says at scrape time.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Gauges {
-    pub sources_ok: u64,
-    pub sources_failing: u64,
-    pub sources_gone: u64,
-    pub sources_never: u64,
-    pub items: u64,
-    pub stories: u64,
-    /// Renderings held in memory (feed × format); bounded by the configured feeds.
-    pub rendered: u64,
 }
 
 fn add(c: &AtomicU64, n: u64) {
@@ -280,7 +267,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Counts;
+    use crate::model::Counts;
 
     #[test]
     fn counters_and_gauges_in_text_format() {

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use rusqlite::Connection;
 
 use crate::store;
 use crate::stories::Boilerplate;
@@ -18,7 +17,8 @@ pub const PAGE: usize = 500;
 /// Where a retag has got to, and what it found.
 pub struct Retagger {
     matcher: Arc<Matcher>,
-    /// Topics are matched as at ingest: on the text without its source's boilerplate.
+    /// Each source's learned boilerplate, read once: topics are matched as at ingest
+    /// (`cycle::tag`), on the text without it.
     learned: HashMap<String, Boilerplate>,
     after: i64,
     /// Also read each report's names for the storyline again (`svodka retag`: a store from
@@ -40,25 +40,24 @@ impl Retagger {
         }
     }
 
-    /// Tags the next page of reports in one transaction; `false` once none are left.
-    pub fn page(&mut self, conn: &mut Connection) -> Result<bool> {
+    /// Tags the next page of reports and saves it in one transaction; `false` once none are
+    /// left. Matching runs before the transaction, so the write lock is held for the writes.
+    pub fn page(&mut self, conn: &mut store::Sqlite) -> Result<bool> {
         let items =
             store::items_for_retag(conn, self.after, PAGE).context("cannot read the items")?;
         let Some(last) = items.last().map(|r| r.id) else {
             return Ok(false);
         };
-        let tx = conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .context("cannot start a transaction")?;
+        let mut page = Vec::with_capacity(items.len());
         for r in &items {
             if !self.learned.contains_key(&r.source) {
-                let b = store::load_boilerplate(&tx, &r.source)
+                let b = store::load_boilerplate(conn, &r.source)
                     .context("cannot read the learned boilerplate")?;
                 self.learned.insert(r.source.clone(), b);
             }
             let boilerplate = &self.learned[&r.source];
             let body = boilerplate.strip(&r.text);
-            let topics = crate::cycle::tag(
+            let tagged = crate::cycle::tag(
                 &self.matcher,
                 boilerplate,
                 &r.title,
@@ -66,19 +65,17 @@ impl Retagger {
                 r.content.as_deref(),
                 &body,
             );
-            self.tagged += usize::from(!topics.is_empty());
-            store::set_topics(&tx, r.id, &topics).context("cannot save topics")?;
-            if self.names {
-                let first = crate::topics::lead(r.summary.as_deref(), r.content.as_deref(), &body);
-                let mut lead = boilerplate.strip(&first);
-                if lead.trim().is_empty() {
-                    lead = crate::topics::lead(None, None, &body);
-                }
-                let names = crate::storyline::entities(&r.title, &lead);
-                store::set_entities(&tx, r.id, &names).context("cannot save names")?;
-            }
+            self.tagged += usize::from(!tagged.topics.is_empty());
+            let names = self
+                .names
+                .then(|| crate::storyline::entities(&r.title, &tagged.lead));
+            page.push(store::Retagged {
+                id: r.id,
+                topics: tagged.topics,
+                names,
+            });
         }
-        tx.commit().context("cannot save topics")?;
+        store::save_retagged(conn, &page).context("cannot save topics")?;
         self.seen += items.len();
         self.after = last;
         Ok(true)

@@ -2,8 +2,9 @@
 //! feeds changed (`hub.mode=publish`, `hub.url=FEED`), so subscribers get them at once.
 //!
 //! Pings go through a bounded queue to one background task: ingest only enqueues (never
-//! waits), a hub that is down costs retries in that task and nothing else, and when the queue
-//! is full a ping is dropped with a warning rather than held (the next change pings again).
+//! waits), a hub that is down costs retries in that task and nothing else, and a full queue
+//! sheds the ping with a warning instead of applying back-pressure to ingest (the next change
+//! pings again).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -66,18 +67,18 @@ async fn work(poster: Poster, mut rx: mpsc::Receiver<Ping>, shutdown: Cancellati
     let poster = std::sync::Arc::new(poster);
     // At most this many pings (and their retries) at once: bounded, and a slow hub does not
     // hold back the pings behind one that waits for its retry.
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(4));
     loop {
         let ping = tokio::select! {
             () = shutdown.cancelled() => return,
             p = rx.recv() => match p { Some(p) => p, None => return },
         };
-        let Ok(slot) = slots.clone().acquire_owned().await else {
+        let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
         let (poster, shutdown) = (poster.clone(), shutdown.clone());
         tokio::spawn(async move {
-            let _slot = slot;
+            let _permit = permit;
             tokio::select! {
                 () = shutdown.cancelled() => {}
                 () = send(&poster, &ping) => {}

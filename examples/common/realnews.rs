@@ -19,6 +19,30 @@ pub struct Pair {
     pub url_2: String,
 }
 
+/// One article of the set, as the examples feed it to the engine.
+pub struct Article {
+    pub title: String,
+    pub text: String,
+    /// The day its address gives, as seconds; None when it gives none.
+    pub day: Option<i64>,
+}
+
+impl Article {
+    /// The pair's first (`first`) or second article.
+    pub fn of(p: &Pair, first: bool) -> Article {
+        let (title, text, url) = if first {
+            (&p.title_1, &p.text_1, &p.url_1)
+        } else {
+            (&p.title_2, &p.text_2, &p.url_2)
+        };
+        Article {
+            title: title.clone(),
+            text: text.clone(),
+            day: day_of(url),
+        }
+    }
+}
+
 /// A pair's label: `same` (one event), `affair` (the same affair, another event), `other`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 pub enum Label {

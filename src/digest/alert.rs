@@ -3,11 +3,12 @@
 //! signed with HMAC-SHA256 as GitHub signs its own) and/or a Telegram chat.
 //!
 //! `watch` follows the reports as they are stored (a cursor on report ids, kept in the
-//! database) and claims each (alert, story, event) in the database before it queues it, so a
-//! restart never alerts twice. Delivery runs apart: one task per target, each with a bounded
-//! queue, one request at a time, retries with backoff, at most one message a second to a
-//! Telegram chat. A full queue or a target that keeps failing is counted in `/metrics` and
-//! shown on `/sources`; nothing of this ever waits on ingest or serving, or they on it.
+//! database) and claims each (alert, story, event) in the database before it queues it:
+//! delivery is at-most-once, so a restart never alerts twice. Delivery runs apart: one task per
+//! target, each with a bounded queue, one request at a time, retries with backoff, at most one
+//! message a second to a Telegram chat. A full queue or a target that keeps failing is counted
+//! in `/metrics` and shown on `/sources`; nothing of this ever waits on ingest or serving, or
+//! they on it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,10 +22,12 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::config::Alert;
+use crate::archive::StoreError;
 use crate::config::Config;
 use crate::fetch::Poster;
 use crate::metrics::Metrics;
-use crate::store::{Db, StoredItem};
+use crate::model::Entry;
+use crate::store::Db;
 
 /// Reports looked at per pass.
 const BATCH: usize = 2_000;
@@ -71,7 +74,7 @@ fn rfc3339(ts: i64) -> String {
 }
 
 /// The distinct sources of a story's reports, the lead's first.
-fn sources_of(s: &StoredItem) -> Vec<&str> {
+fn sources_of(s: &Entry) -> Vec<&str> {
     let mut out = vec![s.source.as_str()];
     for o in &s.others {
         if !out.contains(&o.source.as_str()) {
@@ -82,7 +85,7 @@ fn sources_of(s: &StoredItem) -> Vec<&str> {
 }
 
 /// Whether a story matches an alert's filter.
-pub fn matches(cfg: &Config, a: &Alert, s: &StoredItem) -> bool {
+pub fn matches(cfg: &Config, a: &Alert, s: &Entry) -> bool {
     if let Some(names) = a.filter.source_names(&cfg.sources)
         && !sources_of(s)
             .iter()
@@ -112,7 +115,7 @@ pub fn due_events(a: &Alert, agencies: usize, claimed: &[String]) -> Vec<&'stati
     Vec::new()
 }
 
-pub fn payload(cfg: &Config, alert: &str, event: &'static str, s: &StoredItem) -> Payload {
+pub fn payload(cfg: &Config, alert: &str, event: &'static str, s: &Entry) -> Payload {
     let agency = |n: &str| cfg.source(n).map_or(n, |s| s.title.as_str()).to_string();
     let lead = std::iter::once((&s.source, &s.title, &s.link, s.published));
     let others = s
@@ -397,7 +400,7 @@ async fn pass(
                         stories.push((s, found));
                     }
                 }
-                Ok::<_, rusqlite::Error>((stories, last))
+                Ok::<_, crate::archive::StoreError>((stories, last))
             })
             .await;
         let (stories, last) = match found {
@@ -430,7 +433,7 @@ async fn pass(
                                 got.push(e);
                             }
                         }
-                        Ok::<_, rusqlite::Error>(got)
+                        Ok::<_, StoreError>(got)
                     })
                     .await;
                 let events = match claimed {

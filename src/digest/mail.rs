@@ -1,8 +1,8 @@
 //! Mailing editions through `[smtp]`: multipart (plain text and HTML), a Russian subject
 //! encoded as RFC 2047 asks, a `List-Unsubscribe` header. The daemon's mailer task sends each
 //! stored edition that is to be mailed and was not; a failure is recorded on the edition and
-//! retried with backoff, so an unreachable server delays mail but loses none, and a restart
-//! never mails an edition marked sent.
+//! retried with backoff. Delivery is at-least-once: an unreachable server delays mail but loses
+//! none, and a restart never mails an edition already marked sent.
 
 use std::sync::Arc;
 use std::time::Duration;

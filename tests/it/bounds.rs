@@ -45,7 +45,9 @@ async fn a_source_of_megabyte_titles_leaves_the_pages_and_feeds_small() {
     o.route("/huge.xml", Route::ok(body, "application/rss+xml"));
     let app = App::new(&config(&[("huge", o.url("/huge.xml"))], ""));
     let d = spawn(&["run"], Some(&app)).await;
-    let m = until(&format!("{}/metrics", d.base), |m| {
+    // Nine megabytes through a debug build's parser: a loaded machine needs longer than the
+    // usual deadline.
+    let m = crate::daemon::until_within(&format!("{}/metrics", d.base), 90, |m| {
         m.contains("svodka_items_shortened_total 9")
     })
     .await;
@@ -93,8 +95,8 @@ async fn a_source_of_megabyte_titles_leaves_the_pages_and_feeds_small() {
         .to_string();
     let page = get(&format!("/stories/{story}")).await;
     assert!(page.len() < 50_000, "a story page is {} bytes", page.len());
-    // The whole daemon, having read and stored 9.4 MB of headlines: ~80 MiB at its peak here,
-    // where it was ~140 MiB (and `/` 10 MB) when fields were kept whole.
+    // The whole daemon, having read and stored 9.4 MB of headlines, stays small: fields are
+    // cut to their bounds when parsed, never kept whole.
     let peak = peak_mib(d.pid());
     assert!(peak < 120, "peak memory {peak} MiB");
     d.stop().await;

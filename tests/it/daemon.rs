@@ -491,7 +491,8 @@ async fn systemd_hears_ready_reloading_and_stopping() {
 #[tokio::test]
 async fn readers_asking_together_share_one_rendering() {
     let (_o, _app, mut d, url) = serving("Новость", "").await;
-    // A reload makes every rendered feed stale; twenty readers then arrive at once.
+    // A reload makes every rendered feed stale; twenty readers then arrive at once (a
+    // thundering herd), and the single-flight lock renders the feed once for all of them.
     d.signal("-HUP");
     d.wait_log("reloaded").await;
     let before = renders(&d.base).await;

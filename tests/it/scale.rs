@@ -508,7 +508,7 @@ fn retag_reads_the_store_a_page_at_a_time() {
         "lipetsk",
         &items,
         None,
-        &store::FetchState::default(),
+        &svodka::model::FetchState::default(),
         now,
     )
     .unwrap();

@@ -1,9 +1,10 @@
 //! The store on a real SQLite file: a failed or killed write leaves nothing half-done.
 
 use chrono::Utc;
+use svodka::model::FetchState;
 use svodka::model::Grouping;
 use svodka::model::Item;
-use svodka::store::{self, FetchState, Incoming};
+use svodka::store::{self, Incoming};
 
 use crate::feeds::{item, rss};
 use crate::harness::{App, Origin, Route, config};

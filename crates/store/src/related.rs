@@ -1,0 +1,292 @@
+//! The storyline in SQL: each report's names (`item_entities`, written with the report), how many
+//! reports name each (`entities`, kept by triggers), and the stories related to a story — those
+//! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
+//! [`svodka_core::storyline::related`]).
+
+use std::collections::HashMap;
+use svodka_core::archive::StoreError;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use svodka_core::model::RelatedStory;
+
+use svodka_core::storyline::{Entity, Kind, Shared};
+
+use crate::error::in_sql;
+
+/// How far apart in time two related stories' reports may be.
+pub const RELATED_DAYS: i64 = 30;
+/// Related stories listed per story: the strongest, shown newest first.
+pub const RELATED_LISTED: usize = 10;
+/// A story's names looked for candidates, the rarest first.
+const NAMES_LOOKED_UP: usize = 16;
+/// Reports read per name, the newest first: a specific name is named by few reports, and this
+/// bounds the work for the one that is not.
+const POSTINGS: i64 = 500;
+
+/// Adds a new report's names.
+pub(crate) fn add_entities(
+    conn: &Connection,
+    id: i64,
+    entities: &[Entity],
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR IGNORE INTO item_entities (item_id, entity, kind, title)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for e in entities {
+        insert.execute(params![id, e.name, e.kind.code(), e.title])?;
+    }
+    Ok(())
+}
+
+/// Replaces a report's names (an edit, `svodka retag`).
+pub fn set_entities(conn: &Connection, id: i64, entities: &[Entity]) -> Result<(), StoreError> {
+    in_sql(|| replace_entities(conn, id, entities))
+}
+
+pub(crate) fn replace_entities(
+    conn: &Connection,
+    id: i64,
+    entities: &[Entity],
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM item_entities WHERE item_id = ?1")?
+        .execute([id])?;
+    add_entities(conn, id, entities)
+}
+
+/// How many reports the store holds: the per-source counts the triggers keep, or a count when
+/// the reports' sources have no rows (a database written by tools).
+fn total_reports(conn: &Connection) -> rusqlite::Result<u64> {
+    let kept: i64 = conn
+        .prepare_cached("SELECT coalesce(sum(items), 0) FROM sources")?
+        .query_row([], |r| r.get(0))?;
+    if kept > 0 {
+        return Ok(kept as u64);
+    }
+    let counted: i64 = conn
+        .prepare_cached("SELECT count(*) FROM items")?
+        .query_row([], |r| r.get(0))?;
+    Ok(counted.max(0) as u64)
+}
+
+/// The stories related to `story`, newest first (at most [`RELATED_LISTED`]: the strongest).
+pub fn related(conn: &Connection, story: i64) -> Result<Vec<RelatedStory>, StoreError> {
+    in_sql(|| {
+        let total = total_reports(conn)?;
+        related_with(conn, story, total)
+    })
+}
+
+/// The related stories of each of `stories` (a feed's entries), keyed by story.
+pub fn related_many(
+    conn: &Connection,
+    stories: &[i64],
+) -> Result<HashMap<i64, Vec<RelatedStory>>, StoreError> {
+    in_sql(|| {
+        let total = total_reports(conn)?;
+        let mut out = HashMap::new();
+        for &s in stories {
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry(s) {
+                e.insert(related_with(conn, s, total)?);
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn related_with(conn: &Connection, story: i64, total: u64) -> rusqlite::Result<Vec<RelatedStory>> {
+    let Some(at) = conn
+        .prepare_cached("SELECT published FROM stories WHERE id = ?1")?
+        .query_row([story], |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(Vec::new());
+    };
+    // The story's names over all its reports, with how many reports name each. A name one
+    // report reads as a person and another as a place counts as the person.
+    let mut names: Vec<(String, Shared)> = conn
+        .prepare_cached(
+            "SELECT e.entity, min(e.kind), coalesce(n.reports, 0), max(e.title) FROM items i
+             JOIN item_entities e ON e.item_id = i.id
+             LEFT JOIN entities n ON n.entity = e.entity
+             WHERE i.story_id = ?1 GROUP BY e.entity",
+        )?
+        .query_map([story], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Shared {
+                    kind: Kind::from_code(r.get(1)?),
+                    reports: r.get::<_, i64>(2)?.max(0) as u64,
+                    titles: u8::from(r.get::<_, bool>(3)?),
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    names.retain(|(_, s)| svodka_core::storyline::specific(s.reports, total));
+    // The title words are not looked up: a candidate must share a name first.
+    let (words, mut names): (Vec<_>, Vec<_>) =
+        names.into_iter().partition(|(_, s)| s.kind == Kind::Word);
+    names.sort_by_key(|(_, s)| s.reports);
+    names.truncate(NAMES_LOOKED_UP);
+    let span = RELATED_DAYS * 86_400;
+    // Candidate story → (the story's name, whether the candidate's title has it).
+    let mut shared: HashMap<i64, Vec<(usize, bool)>> = HashMap::new();
+    {
+        let mut postings = conn.prepare_cached(
+            "SELECT i.story_id, e.title FROM item_entities e JOIN items i ON i.id = e.item_id
+             WHERE e.entity = ?1 AND i.published BETWEEN ?2 AND ?3 AND i.story_id <> ?4
+             ORDER BY e.item_id DESC LIMIT ?5",
+        )?;
+        for (n, (name, _)) in names.iter().enumerate() {
+            let rows = postings
+                .query_map(params![name, at - span, at + span, story, POSTINGS], |r| {
+                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, bool>(1)?))
+                })?;
+            for row in rows {
+                let (Some(s), title) = row? else { continue };
+                let found = shared.entry(s).or_default();
+                match found.last_mut() {
+                    Some((m, t)) if *m == n => *t |= title,
+                    _ => found.push((n, title)),
+                }
+            }
+        }
+    }
+    let mut linked: Vec<(i64, f64, Vec<usize>)> = Vec::new();
+    let mut words_of = conn.prepare_cached(
+        "SELECT DISTINCT e.entity FROM items i JOIN item_entities e ON e.item_id = i.id
+         WHERE i.story_id = ?1 AND e.kind = ?2",
+    )?;
+    for (s, found) in shared {
+        let mut of: Vec<Shared> = Vec::new();
+        let mut first_words: Vec<&str> = Vec::new();
+        for &(n, title) in &found {
+            // «мид рф» and «мид россия» are one name told two ways.
+            let first = names[n].0.split(' ').next().unwrap_or_default();
+            if first_words.contains(&first) {
+                continue;
+            }
+            first_words.push(first);
+            of.push(Shared {
+                titles: names[n].1.titles + u8::from(title),
+                ..names[n].1
+            });
+        }
+        if !svodka_core::storyline::names_relate(&of, total)
+            && !svodka_core::storyline::place_anchor(&of, total)
+        {
+            continue;
+        }
+        let theirs: Vec<String> = words_of
+            .query_map(params![s, Kind::Word.code()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        of.extend(
+            words
+                .iter()
+                .filter(|(w, _)| theirs.contains(w))
+                .map(|(_, w)| Shared { titles: 2, ..*w }),
+        );
+        if let Some(strength) = svodka_core::storyline::related(&of, total) {
+            linked.push((s, strength, found.into_iter().map(|(n, _)| n).collect()));
+        }
+    }
+    linked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
+    linked.truncate(RELATED_LISTED);
+    let mut out = Vec::with_capacity(linked.len());
+    for (s, strength, found) in linked {
+        let head = conn
+            .prepare_cached(
+                "SELECT s.guid, i.title, s.published, i.source FROM stories s
+                 JOIN items i ON i.id = s.lead WHERE s.id = ?1",
+            )?
+            .query_row([s], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((guid, title, published, lead)) = head else {
+            continue;
+        };
+        let mut sources = vec![lead];
+        let others = conn
+            .prepare_cached(
+                "SELECT source FROM items WHERE story_id = ?1
+                 GROUP BY source ORDER BY min(published), source",
+            )?
+            .query_map([s], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        for o in others {
+            if !sources.contains(&o) {
+                sources.push(o);
+            }
+        }
+        out.push(RelatedStory {
+            story: s,
+            guid,
+            title,
+            published,
+            sources,
+            strength,
+            names: found.iter().map(|&n| names[n].0.clone()).collect(),
+        });
+    }
+    out.sort_by(|a, b| b.published.cmp(&a.published).then(b.story.cmp(&a.story)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Db, Incoming, prune, save_fetch};
+    use svodka_core::model::FetchState;
+
+    fn count(db: &Db, sql: &str) -> i64 {
+        db.with(|c| c.query_row(sql, [], |r| r.get(0))).unwrap()
+    }
+
+    #[test]
+    fn names_are_counted_with_their_reports_and_go_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.db")).unwrap();
+        let long_ago = chrono::Utc::now() - chrono::Duration::days(200);
+        let item = svodka_core::model::Item {
+            guid: Some("1".into()),
+            link: Some("https://a.test/1".into()),
+            title: "В Липецке задержан директор МУП Шатохин".into(),
+            summary: None,
+            content: None,
+            text: "Директора МУП Олега Шатохина задержали в Липецке.".into(),
+            author: None,
+            image: None,
+            published: long_ago,
+            date_from_first_seen: false,
+            link_shared: false,
+        };
+        let mut incoming = Incoming::new(item.clone(), vec![]);
+        incoming.entities = svodka_core::storyline::entities(&item.title, &item.text);
+        assert!(incoming.entities.iter().any(|e| e.name == "шатохин"));
+        let state = FetchState::default();
+        db.with_engine(|c, e| save_fetch(c, e, "a", &[incoming], None, &state, long_ago))
+            .unwrap();
+        assert_eq!(
+            count(&db, "SELECT reports FROM entities WHERE entity = 'шатохин'"),
+            1
+        );
+        let n = db
+            .with(|c| {
+                prune(
+                    c,
+                    None,
+                    chrono::Utc::now() - chrono::Duration::days(90),
+                    500,
+                )
+            })
+            .unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(count(&db, "SELECT count(*) FROM item_entities"), 0);
+        assert_eq!(count(&db, "SELECT count(*) FROM entities"), 0);
+    }
+}
