@@ -316,7 +316,7 @@ impl Db {
             let mut guard = db.0.searcher.lock_or_recover();
             if guard.is_none() {
                 let c = open_read_only(&db.0.path)
-                    .and_then(|c| crate::search::searching(&c).map(|()| c))
+                    .and_then(|c| crate::search::map_searched(&c).map(|()| c))
                     .with_context(|| {
                         format!("cannot open the database {} to search", db.0.path.display())
                     })?;

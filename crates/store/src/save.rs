@@ -54,7 +54,7 @@ pub fn save_fetch(
         // segment per fetch rather than per report is half of what indexing costs.
         searched.sort_by_key(|(id, _, _)| *id);
         for (id, new, incoming) in searched {
-            super::search::index(&tx, id, &incoming.terms(), new)?;
+            super::search::write_terms(&tx, id, &incoming.terms(), new)?;
         }
         tx.commit()?;
         Ok(counts)

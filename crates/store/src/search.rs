@@ -7,20 +7,36 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use svodka_core::archive::{Find, Hit, StoreError};
+
+use crate::error::sql;
 use svodka_core::search::Terms;
 
 /// Sets up a connection that searches: the index's pages and the reports' dates are read
 /// through a memory map, not copied from the OS's page cache one by one (a broad query reads
 /// tens of thousands of pages).
-pub fn searching(conn: &Connection) -> rusqlite::Result<()> {
+pub fn searching(conn: &Connection) -> Result<(), StoreError> {
+    map_searched(conn).map_err(sql)
+}
+
+pub(crate) fn map_searched(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "mmap_size", 1i64 << 31)
+}
+
+/// [`write_terms`] for callers outside the store (a bench building a database by hand).
+pub fn index(conn: &Connection, id: i64, terms: &Terms, new: bool) -> Result<(), StoreError> {
+    write_terms(conn, id, terms, new).map_err(sql)
 }
 
 /// Indexes a report: a `new` one (never indexed), or one indexed before (edited), whose old
 /// terms go first. Within a transaction, write a batch's rows in rowid order and after its
 /// other statements: FTS5 writes its pending rows out as a segment of their own before any
 /// statement that opens a savepoint, and before a rowid lower than the last it took.
-pub fn index(conn: &Connection, id: i64, terms: &Terms, new: bool) -> rusqlite::Result<()> {
+pub(crate) fn write_terms(
+    conn: &Connection,
+    id: i64,
+    terms: &Terms,
+    new: bool,
+) -> rusqlite::Result<()> {
     if !new {
         conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
             .execute([id])?;
@@ -33,7 +49,7 @@ pub fn index(conn: &Connection, id: i64, terms: &Terms, new: bool) -> rusqlite::
 /// A report stored with the index off (`[search] index = false`): the backfill's range is
 /// widened to reach it, so turning the index on later finds it too. An edited (not `new`)
 /// report's old terms go, as they no longer say what it holds.
-pub fn unindexed_report(conn: &Connection, id: i64, new: bool) -> rusqlite::Result<()> {
+pub(crate) fn unindexed_report(conn: &Connection, id: i64, new: bool) -> rusqlite::Result<()> {
     if !new {
         conn.prepare_cached("DELETE FROM search WHERE rowid = ?1")?
             .execute([id])?;
@@ -48,7 +64,10 @@ pub type Unindexed = (i64, String, String, String, String);
 
 /// The next reports the backfill has not reached, oldest first, and how far it still has to
 /// go (the last id it must reach, the last it reached).
-pub fn unindexed(conn: &Connection, limit: usize) -> rusqlite::Result<(Vec<Unindexed>, i64, i64)> {
+pub(crate) fn unindexed(
+    conn: &Connection,
+    limit: usize,
+) -> rusqlite::Result<(Vec<Unindexed>, i64, i64)> {
     let Some((done, upto)) = backfill_state(conn)? else {
         return Ok((Vec::new(), 0, 0));
     };
@@ -65,7 +84,7 @@ pub fn unindexed(conn: &Connection, limit: usize) -> rusqlite::Result<(Vec<Unind
 }
 
 /// (last id indexed by the backfill, last id it must reach), `None` when it is finished.
-pub fn backfill_state(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
+pub(crate) fn backfill_state(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>> {
     conn.prepare_cached("SELECT done, upto FROM search_backfill WHERE done < upto")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -73,7 +92,7 @@ pub fn backfill_state(conn: &Connection) -> rusqlite::Result<Option<(i64, i64)>>
 
 /// Writes one batch of the backfill in one short transaction: each report that is still as it
 /// was read (an edit in between indexed itself), then how far the backfill got.
-pub fn backfilled(
+pub(crate) fn backfilled(
     conn: &mut Connection,
     batch: &[(i64, String, Terms)],
     reached: i64,
@@ -85,7 +104,7 @@ pub fn backfilled(
             .query_row(params![id, hash], |r| r.get(0))?;
         if same {
             // Not `new`: an edit may have indexed it since the index was turned on again.
-            index(&tx, *id, terms, false)?;
+            write_terms(&tx, *id, terms, false)?;
         }
     }
     tx.execute("UPDATE search_backfill SET done = max(done, ?1)", [reached])?;
@@ -191,7 +210,7 @@ fn push_filters(sql: &mut String, args: &mut Vec<rusqlite::types::Value>, f: &Fi
 /// Whether a report of `story` matches `f` (its expression, sources, topics and dates): an
 /// alert's search, asked of one new story. The index is asked per report (`rowid =`), so a
 /// common word costs no more than a rare one.
-pub fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Result<bool> {
+pub(crate) fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Result<bool> {
     let mut sql = String::from(
         "SELECT count(*) FROM items i WHERE coalesce(i.story_id, i.id) = ?1
            AND EXISTS (SELECT 1 FROM search WHERE search MATCH ?2 AND search.rowid = i.id)",
@@ -205,7 +224,10 @@ pub fn story_matches(conn: &Connection, f: &Find, story: i64) -> rusqlite::Resul
 }
 
 /// A report's title and text (for its snippet).
-pub fn report_text(conn: &Connection, id: i64) -> rusqlite::Result<Option<(String, String)>> {
+pub(crate) fn report_text(
+    conn: &Connection,
+    id: i64,
+) -> rusqlite::Result<Option<(String, String)>> {
     conn.prepare_cached("SELECT title, text FROM items WHERE id = ?1")?
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
@@ -221,7 +243,11 @@ fn marks(start: usize, n: usize) -> String {
 /// Indexes the reports stored before the index existed, `batch` at a time: reads a batch, takes
 /// its terms (its source's boilerplate removed, as for a new report), writes them in one short
 /// transaction. Returns (indexed now, ids left to go).
-pub fn backfill_step(conn: &mut Connection, batch: usize) -> rusqlite::Result<(usize, i64)> {
+pub fn backfill_step(conn: &mut Connection, batch: usize) -> Result<(usize, i64), StoreError> {
+    crate::error::in_sql(|| backfill_batch(conn, batch))
+}
+
+fn backfill_batch(conn: &mut Connection, batch: usize) -> rusqlite::Result<(usize, i64)> {
     let (rows, upto, _) = unindexed(conn, batch)?;
     let Some(last) = rows.last().map(|r| r.0) else {
         // Nothing left below `upto`: the backfill is finished.
