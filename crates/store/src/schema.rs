@@ -209,8 +209,9 @@ pub struct NewerSchema {
 
 /// SQLite's `data_version`: it moves when another connection (another process) commits to the
 /// database, which is how the daemon learns that `svodka fetch` or `svodka retag` wrote.
-pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+pub fn data_version(conn: &Connection) -> svodka_core::archive::Result<i64> {
     conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(crate::error::sql)
 }
 
 /// Refuses a database from a newer svodka; any older (or new, empty) one is ours to migrate.
