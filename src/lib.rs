@@ -1,26 +1,16 @@
-//! svodka: a regional news wire. Crate map, in the order data flows:
+//! svodka: a regional news wire. This crate is the shell: what does I/O and runs over time. The
+//! values and the decisions over them are `svodka-core`'s, SQLite is `svodka-store`'s; both are
+//! re-exported here under their module names (`svodka::config`, `svodka::store`, …).
 //!
-//! - [`config`]: TOML → validated, typed `Config`.
-//! - [`schedule`]: cron schedules (crontab semantics), jitter, backoff.
-//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client);
-//!   [`redirects`]: where a redirect may lead.
-//! - [`parse`]: bytes → UTF-8 → feed-rs → normalized [`model::Item`]s (pure).
-//! - [`text`]: words, folding, stems (shared by dedup, topics, trending); [`morph`]: the
-//!   Russian dictionary (lemmas).
-//! - [`dedup`]: identity keys (source+guid, canonical link, content hash).
-//! - [`stories`]: the story engine: copies and stories, learned boilerplate (pure).
-//! - [`topics`]: keyword matching on lemmas; [`trending`]: headline topics of a period;
-//!   [`storyline`]: the names of a report, and which stories of one affair are related.
-//! - [`search`]: full-text search on lemmas: index terms, queries, snippets.
-//! - [`store`]: SQLite (the only module that knows SQL).
+//! - [`fetch`]: conditional GET within limits (the only module that knows the HTTP client).
 //! - [`cycle`]: one source's fetch → parse → tag → store; [`ingest`]: the runner of many at
 //!   once, for `svodka fetch` and the daemon; [`retag`]: topics applied to stored reports.
-//! - [`publish`]: selecting items for a feed and rendering RSS.
-//! - [`server`]: HTTP routes (the only module that knows HTTP responses); [`metrics`] counters.
-//! - [`digest`]: the сводка: scheduled editions of the period's biggest stories, mailed.
-//! - [`daemon`]: scheduler + server + signals.
-//! - [`demo`]: the bundled sample agencies.
-//! - [`cli`]: what each command does; `main.rs` only parses arguments.
+//! - [`daemon`]: the scheduler, reload, upkeep beside the fetches, signals, systemd.
+//! - [`server`]: HTTP routes and the connections under them (the only module that builds HTTP
+//!   responses); [`metrics`]: counters; [`export`]: the site as files; [`websub`]: pings.
+//! - [`digest`]: editions made on time, mailed, and alerts.
+//! - [`demo`]: the bundled sample agencies; [`cli`]: what each command does (`main.rs` only
+//!   parses arguments).
 
 pub mod cli;
 pub mod cycle;
@@ -36,8 +26,8 @@ pub mod server;
 pub mod websub;
 
 pub use svodka_core::{
-    archive, config, dedup, model, morph, pages, parse, publish, redirects, schedule, search,
-    stories, storyline, sync, text, topics, trending,
+    archive, config, dedup, identity, model, morph, pages, parse, publish, query, redirects,
+    schedule, search, stories, storyline, sync, text, topics, trending, writer,
 };
 pub use svodka_store as store;
 pub use svodka_store::background;

@@ -9,8 +9,9 @@
 //! - [`dedup`]: identity keys; [`identity`]: which stored report an incoming one is;
 //!   [`stories`]: the story engine; [`storyline`]: related stories.
 //! - [`topics`]: keyword topics on lemmas; [`trending`]: a period's headline topics.
-//! - [`search`]: index terms, queries, snippets; [`archive`]: what the read side asks a store,
-//!   [`writer`]: what the write side asks.
+//! - [`query`]: the search language, a report's index terms, snippets; [`search`]: a query run
+//!   over an [`archive`] (what the read side asks of a store); [`writer`]: what the write side
+//!   asks.
 //! - [`publish`], [`pages`], [`digest`]: feeds, HTML pages and editions rendered from values.
 
 pub mod archive;
