@@ -22,7 +22,7 @@ pub(crate) fn map_searched(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "mmap_size", 1i64 << 31)
 }
 
-/// [`write_terms`] for callers outside the store (a bench building a database by hand).
+/// `write_terms` for callers outside the store (a bench building a database by hand).
 pub fn index(conn: &Connection, id: i64, terms: &Terms, new: bool) -> Result<(), StoreError> {
     write_terms(conn, id, terms, new).map_err(sql)
 }

@@ -47,7 +47,7 @@ impl Engine {
         self.work.get()
     }
 
-    /// Caps what the reports may hold at about `bytes` (see [`cost`]): when the window's
+    /// Caps what the reports may hold at about `bytes` (see `cost`): when the window's
     /// reports would need more, the first seen are forgotten early. Ten thousand agencies
     /// carry ~1.5 million reports in 72 hours, ~1.2 GB of indexes; a small machine holds the
     /// last hours of them instead.
@@ -60,7 +60,7 @@ impl Engine {
         self.budget
     }
 
-    /// What the reports held cost by [`cost`]: about the bytes the indexes take.
+    /// What the reports held cost by `cost`: about the bytes the indexes take.
     pub fn held_bytes(&self) -> usize {
         self.held
     }
