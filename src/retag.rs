@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::store;
 use crate::stories::Boilerplate;
 use crate::topics::Matcher;
+use crate::writer::{Retagged, Writer};
 
 /// Reports per transaction: a writer beside it (the daemon's fetches, or the daemon itself)
 /// waits for one page at most, never for the whole store.
@@ -42,16 +42,18 @@ impl Retagger {
 
     /// Tags the next page of reports and saves it in one transaction; `false` once none are
     /// left. Matching runs before the transaction, so the write lock is held for the writes.
-    pub fn page(&mut self, conn: &mut store::Sqlite) -> Result<bool> {
-        let items =
-            store::items_for_retag(conn, self.after, PAGE).context("cannot read the items")?;
+    pub fn page(&mut self, store: &mut dyn Writer) -> Result<bool> {
+        let items = store
+            .items_for_retag(self.after, PAGE)
+            .context("cannot read the items")?;
         let Some(last) = items.last().map(|r| r.id) else {
             return Ok(false);
         };
         let mut page = Vec::with_capacity(items.len());
         for r in &items {
             if !self.learned.contains_key(&r.source) {
-                let b = store::load_boilerplate(conn, &r.source)
+                let b = store
+                    .boilerplate(&r.source)
                     .context("cannot read the learned boilerplate")?;
                 self.learned.insert(r.source.clone(), b);
             }
@@ -69,13 +71,13 @@ impl Retagger {
             let names = self
                 .names
                 .then(|| crate::storyline::entities(&r.title, &tagged.lead));
-            page.push(store::Retagged {
+            page.push(Retagged {
                 id: r.id,
                 topics: tagged.topics,
                 names,
             });
         }
-        store::save_retagged(conn, &page).context("cannot save topics")?;
+        store.save_retagged(&page).context("cannot save topics")?;
         self.seen += items.len();
         self.after = last;
         Ok(true)
