@@ -15,8 +15,9 @@ use crate::text::{Stems, raw_words};
 /// 8,192 words): a year of regional news uses hundreds of thousands of forms, the most frequent
 /// of which are most of any text (Zipf). When the young generation is full it becomes the old
 /// one and the old one goes: a word met in either is kept, so the frequent ones never leave.
-/// ~150 bytes a word: up to ~10 MB a thread.
-const CACHED_WORDS: usize = 32_768;
+/// ~150 bytes a word: up to ~2.5 MB a thread, as every parse thread keeps one and the fetch's
+/// peak memory is bounded by its config, not by the vocabulary.
+const CACHED_WORDS: usize = 8_192;
 
 /// Words the index leaves out, by their likeliest lemma: prepositions, conjunctions, particles,
 /// pronouns and «быть», a third of a Russian text's words, found in nearly every report (a
