@@ -15,10 +15,18 @@ PATH = re.compile(r"\bcrate::(\w+)")
 GROUP = re.compile(r"\bcrate::\{([^}]*)\}")
 
 
+TESTS = re.compile(r"#\[cfg\(test\)\]\s*\n\s*(pub(\(\w+\))? )?mod \w+\s*\{")
+
+
 def without_tests(text):
-    # Tests sit at the end of a file, after `#[cfg(test)]`; they may use anything.
-    i = text.find("#[cfg(test)]")
-    return text if i < 0 else text[:i]
+    # A file's test module sits at its end; tests may use anything.
+    m = TESTS.search(text)
+    return text if m is None else text[: m.start()]
+
+
+def is_test_file(p):
+    # Test modules kept in files of their own: `tests.rs`, or a `tests/` folder.
+    return p.stem == "tests" or "tests" in p.parent.parts[-1:]
 
 
 def modules(src):
@@ -41,6 +49,8 @@ def graph(src):
     edges = {m: set() for m in mods}
     for m, files in mods.items():
         for f in files:
+            if is_test_file(f):
+                continue
             text = without_tests(f.read_text(encoding="utf-8"))
             names = set(PATH.findall(text))
             for g in GROUP.findall(text):
