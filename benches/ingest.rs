@@ -44,6 +44,10 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, Response, StatusCode};
 use chrono::{DateTime, Utc};
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const ITEMS_PER_FEED: usize = 50;
 const CONCURRENCY: usize = 32;
 
@@ -51,27 +55,6 @@ const CONCURRENCY: usize = 32;
 // Generated news. A small deterministic generator: the words come from pools of real-sounding
 // regional news, combined so that two unrelated items share little beyond common words (as real
 // reports do), while a wire text is the same bytes in every feed that carries it.
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const REGIONS: [(&str, &str, &str); 16] = [
     ("lipetsk", "Липецк", "Липецкой области"),

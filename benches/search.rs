@@ -16,23 +16,9 @@ use std::time::{Duration, Instant};
 use rusqlite::params;
 use svodka::search::Lemmatizer;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[self.below(from.len())]
-    }
-}
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// (prepositional «в Липецке», genitive «Липецка», nominative)
 const PLACES: &[(&str, &str, &str)] = &[
@@ -168,7 +154,7 @@ fn capital(s: &str) -> String {
 }
 
 fn report(rng: &mut Rng) -> (String, String) {
-    let (prep, genitive, _) = PLACES[rng.below(PLACES.len())];
+    let (prep, genitive, _) = PLACES[rng.index(PLACES.len())];
     let who = rng.pick(WHO);
     let title = format!(
         "{} {who} {} {}",
@@ -192,7 +178,7 @@ fn report(rng: &mut Rng) -> (String, String) {
         let s = s
             .replace("{n}", &(10 + rng.below(990)).to_string())
             .replace("{surname}", &surname)
-            .replace("{gen}", PLACES[rng.below(PLACES.len())].1)
+            .replace("{gen}", PLACES[rng.index(PLACES.len())].1)
             .replace("{village}", &rare(rng, "ка"));
         text.push_str(&s);
         text.push(' ');
@@ -220,7 +206,7 @@ fn build(path: &std::path::Path, n: usize) {
             // Ninety days, evenly.
             let published = start + id * 90 * 86_400 / n as i64;
             let story = if id > 10 && rng.below(5) == 0 {
-                id - 1 - rng.below(10.min(id as usize - 1)) as i64
+                id - 1 - rng.below(10.min(id as u64 - 1)) as i64
             } else {
                 id
             };
@@ -324,7 +310,7 @@ fn main() {
     let mut rare_ = Vec::new();
     let mut dated = Vec::new();
     for _ in 0..100 {
-        let (_, _, place) = PLACES[rng.below(PLACES.len())];
+        let (_, _, place) = PLACES[rng.index(PLACES.len())];
         let what = rng.pick(WHAT);
         let noun = what.split(' ').next_back().unwrap_or(what);
         two.push(format!("{noun} {place}"));

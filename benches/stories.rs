@@ -18,25 +18,13 @@ use svodka::stories::fingerprint::Terms;
 use svodka::stories::{Decision, Engine, Fingerprint, Report};
 use svodka::text::Stems;
 
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
+
 const WINDOW: i64 = 72 * 3600;
 /// Seconds between two reports: 100k reports per window.
 const STEP_MS: i64 = WINDOW * 1000 / 100_000;
-
-/// A cheap deterministic generator (splitmix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const COMMON: [&str; 16] = [
     "области",

@@ -6,6 +6,7 @@ use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
 
 use super::{Result, load, open_db, when};
+use crate::archive::Archive;
 use crate::publish::{self, Target};
 use crate::store;
 
@@ -175,7 +176,9 @@ pub fn stories(path: &Path, period: &str, limit: usize) -> Result<()> {
         .ok_or_else(|| anyhow!("unknown period {period:?}"))?;
     let conn = open_db(&cfg)?;
     let since = period.since(Utc::now()).timestamp();
-    let stories = store::biggest_stories(&conn, since, limit).context("cannot read the stories")?;
+    let stories = conn
+        .biggest_stories(since, limit)
+        .context("cannot read the stories")?;
     if stories.is_empty() {
         outln!(
             "no story carried by two reports since {}",

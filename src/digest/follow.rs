@@ -111,20 +111,3 @@ pub async fn follow(
         }
     }
 }
-
-/// Makes and stores the edition due at `now`, if any; returns it when one was stored now.
-pub fn make_due(
-    cfg: &Config,
-    conn: &crate::store::Sqlite,
-    d: &super::config::Digest,
-    now: chrono::DateTime<Utc>,
-) -> svodka_core::archive::Result<Option<super::Edition>> {
-    let watched = crate::store::watch_since(conn, &d.name, now.timestamp())?;
-    let last = crate::store::last_edition(conn, &d.name)?;
-    let Some(plan) = super::plan(d, last, watched, now) else {
-        return Ok(None);
-    };
-    let e = super::gather(cfg, conn, d, &plan, now)?;
-    let stored = crate::store::insert_edition(conn, &super::to_row(d, &e, plan.tick.timestamp()))?;
-    Ok(stored.then_some(e))
-}

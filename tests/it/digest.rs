@@ -9,7 +9,7 @@ use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::daemon::{install_crypto, spawn, until};
-use crate::feeds::{item, rss};
+use crate::feeds::{It, item, rss};
 use crate::harness::{App, Origin, Route, config};
 
 const STORY: &str = "Губернатор открыл новый мост через Воронеж";
@@ -35,6 +35,28 @@ fn origin_routes(o: &Origin) {
         .desc(release)]);
     o.route("/a.xml", Route::ok(a, "application/rss+xml"));
     o.route("/b.xml", Route::ok(b, "application/rss+xml"));
+}
+
+/// The bridge story carried by agency `a` alone, another story by `b`: the story an alert
+/// watches reaches its second agency when a test adds it to `b.xml`. Returns the story's item.
+fn one_agency_each(o: &Origin) -> It {
+    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
+    let story = item(STORY)
+        .guid("a1")
+        .link("https://gov.test/news/most")
+        .desc(release);
+    o.route(
+        "/a.xml",
+        Route::ok(rss(std::slice::from_ref(&story)), "application/rss+xml"),
+    );
+    o.route(
+        "/b.xml",
+        Route::ok(
+            rss(&[item(OTHER).guid("b0").link("https://b.test/food")]),
+            "application/rss+xml",
+        ),
+    );
+    story
 }
 
 const TOPICS: &str = "[[topic]]\nname = \"bridge\"\ntitle = \"Мосты\"\nkeywords = [\"мост\"]\n\n[[topic]]\nname = \"fire\"\ntitle = \"Пожары\"\nkeywords = [\"пожар\"]\n\n";
@@ -546,22 +568,7 @@ async fn alerts_reach_a_signed_webhook_after_retries_and_telegram_once_per_story
     use hmac::Mac;
     install_crypto();
     let o = Origin::start().await;
-    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
-    let story = item(STORY)
-        .guid("a1")
-        .link("https://gov.test/news/most")
-        .desc(release);
-    o.route(
-        "/a.xml",
-        Route::ok(rss(std::slice::from_ref(&story)), "application/rss+xml"),
-    );
-    o.route(
-        "/b.xml",
-        Route::ok(
-            rss(&[item(OTHER).guid("b0").link("https://b.test/food")]),
-            "application/rss+xml",
-        ),
-    );
+    let story = one_agency_each(&o);
     let (hooks, got) = receiver(3).await;
     let app_dir = tempfile::tempdir().unwrap();
     std::fs::write(app_dir.path().join("hook.secret"), "s3cret\n").unwrap();
@@ -729,22 +736,7 @@ async fn check_refuses_a_digest_without_filters_and_a_token_in_the_config() {
 async fn a_restart_does_not_alert_a_story_again() {
     install_crypto();
     let o = Origin::start().await;
-    let release = "Мост длиной 400 метров соединил два района города. Движение открыто с утра.";
-    let story = item(STORY)
-        .guid("a1")
-        .link("https://gov.test/news/most")
-        .desc(release);
-    o.route(
-        "/a.xml",
-        Route::ok(rss(std::slice::from_ref(&story)), "application/rss+xml"),
-    );
-    o.route(
-        "/b.xml",
-        Route::ok(
-            rss(&[item(OTHER).guid("b0").link("https://b.test/food")]),
-            "application/rss+xml",
-        ),
-    );
+    let story = one_agency_each(&o);
     let (hooks, got) = receiver(0).await;
     let extra = format!(
         "[schedule]\ncron = \"* * * * * *\"\n\n{TOPICS}[[alert]]\nname = \"bridges\"\ntopics = [\"bridge\"]\nwebhook = \"{hooks}/hook\"\n"
