@@ -39,12 +39,14 @@ pub fn items_for_retag(
 pub fn save_retagged(conn: &mut Connection, page: &[Retagged]) -> Result<(), StoreError> {
     in_sql(|| {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut new_names = crate::related::NewNames::default();
         for r in page {
             crate::save::replace_topics(&tx, r.id, &r.topics)?;
             if let Some(names) = &r.names {
-                crate::related::replace_entities(&tx, r.id, names)?;
+                new_names.replace(&tx, r.id, names)?;
             }
         }
+        new_names.count(&tx)?;
         tx.commit()
     })
 }

@@ -16,6 +16,7 @@ use svodka_core::stories::{Decision, Engine, Report};
 pub use svodka_core::writer::Incoming;
 
 use crate::error::in_sql;
+use crate::related::NewNames;
 
 /// Saves one fetch in one transaction: the reports with their topics and stories, the
 /// boilerplate learned, and the source's new fetch state (validators). If anything fails,
@@ -37,11 +38,18 @@ pub fn save_fetch(
         // committed in between, whatever the busy timeout.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut counts = Counts::default();
+        let mut names = NewNames::default();
         let mut searched = Vec::new();
         for incoming in items {
-            if let Some((id, new)) =
-                save_item(&tx, engine, source, incoming, now.timestamp(), &mut counts)?
-            {
+            if let Some((id, new)) = save_item(
+                &tx,
+                engine,
+                source,
+                incoming,
+                now.timestamp(),
+                &mut counts,
+                &mut names,
+            )? {
                 searched.push((id, new, incoming));
             }
         }
@@ -49,6 +57,7 @@ pub fn save_fetch(
             stories::save_boilerplate(&tx, source, b, now.timestamp())?;
         }
         write_fetch_state(&tx, source, state, true)?;
+        names.count(&tx)?;
         // The index's rows go last, with no other statement after them: a statement that opens
         // a savepoint makes FTS5 write its pending rows out as a segment of their own, and one
         // segment per fetch rather than per report is half of what indexing costs.
@@ -117,6 +126,7 @@ fn save_item(
     incoming: &Incoming,
     now: i64,
     counts: &mut Counts,
+    names: &mut NewNames,
 ) -> rusqlite::Result<Option<(i64, bool)>> {
     let item = &incoming.item;
     let key = item.source_key();
@@ -130,7 +140,7 @@ fn save_item(
             return Ok(None);
         }
         Identity::Edited { id, story } => {
-            update(tx, engine, id, story, source, incoming, hash, now)?;
+            update(tx, engine, id, story, source, incoming, hash, now, names)?;
             counts.updated += 1;
             return Ok(incoming.index.then_some((id, false)));
         }
@@ -172,7 +182,7 @@ fn save_item(
     if !incoming.index {
         super::search::unindexed_report(tx, id, true)?;
     }
-    super::related::add_entities(tx, id, &incoming.entities)?;
+    names.add(tx, id, &incoming.entities)?;
     let (copy, story) = match identity::membership(id, decision) {
         (copy, Some(story)) => (copy, story),
         (copy, None) => (copy, stories::create(tx, id, source, &key, published, now)?),
@@ -223,6 +233,7 @@ fn update(
     incoming: &Incoming,
     hash: &str,
     now: i64,
+    names: &mut NewNames,
 ) -> rusqlite::Result<()> {
     let item = &incoming.item;
     tx.prepare_cached(
@@ -250,7 +261,7 @@ fn update(
     if !incoming.index {
         super::search::unindexed_report(tx, id, false)?;
     }
-    super::related::replace_entities(tx, id, &incoming.entities)?;
+    names.replace(tx, id, &incoming.entities)?;
     let published: i64 = tx.query_row("SELECT published FROM items WHERE id = ?1", [id], |r| {
         r.get(0)
     })?;
