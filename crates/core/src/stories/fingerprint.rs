@@ -87,6 +87,33 @@ fn act_hash(lemma: &str) -> u32 {
     (h.finish() >> 32) as u32
 }
 
+/// Verbs of saying and being: who told the news, not what happened.
+const SAYING: &[&str] = &[
+    "сообщить",
+    "сообщать",
+    "сообщаться",
+    "заявить",
+    "заявлять",
+    "рассказать",
+    "рассказывать",
+    "передать",
+    "передавать",
+    "говориться",
+    "говорить",
+    "сказать",
+    "отметить",
+    "отмечать",
+    "уточнить",
+    "уточнять",
+    "пояснить",
+    "добавить",
+    "подчеркнуть",
+    "быть",
+    "стать",
+    "являться",
+    "мочь",
+];
+
 /// Whether a folded word may be a verb, a short participle or a gerund by its ending (the
 /// dictionary is asked only then: most words of a text are nouns and adjectives).
 fn may_be_predicate(w: &str) -> bool {
@@ -145,7 +172,7 @@ fn acts(title: &str, body: &str) -> Vec<u32> {
                 continue;
             };
             let best = readings.iter().max_by(|a, b| a.prob.total_cmp(&b.prob));
-            if let Some(r) = best.filter(|r| r.predicate) {
+            if let Some(r) = best.filter(|r| r.predicate && !SAYING.contains(&r.lemma.as_str())) {
                 let h = act_hash(&r.lemma);
                 if !out.contains(&h) && out.len() < ACTS {
                     out.push(h);
