@@ -37,10 +37,8 @@ const LEAD_WEIGHT: f32 = 2.0;
 const LEAD_SENTENCES: usize = 3;
 /// Chosen with the two above on real news pairs (tests/data/real/, BENCHMARKS.md).
 const BACKGROUND_WEIGHT: f32 = 0.5;
-/// Sentences of the lead whose predicates say, with the title's, what happened.
-const ACT_SENTENCES: usize = 2;
 /// Predicates kept per report.
-const ACTS: usize = 16;
+const ACTS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
@@ -57,7 +55,7 @@ pub struct Fingerprint {
     /// The terms that are names (capitalised past a sentence's start, abbreviations) or
     /// numbers other than years: two reports of one event share at least one.
     pub names: Vec<u32>,
-    /// What happened, by the title's and the lead's first sentences: the lemmas (hashed) of
+    /// What happened, by the title and the lead: the lemmas (hashed) of
     /// their verbs, short participles and gerunds («задержан», «признался», «потушили»). Two
     /// reports of one affair with the same actors but no predicate in common are most often
     /// two of its stages (the fire and the fire put out).
@@ -127,7 +125,7 @@ fn may_be_predicate(w: &str) -> bool {
         && ENDINGS.iter().any(|e| w.ends_with(e))
 }
 
-/// The predicates of the title and the lead's first sentences (see [`Fingerprint::acts`]): each
+/// The predicates of the title and the lead (see [`Fingerprint::acts`]): each
 /// word's most likely dictionary reading, looked up once per thread. Empty without the
 /// dictionary.
 fn acts(title: &str, body: &str) -> Vec<u32> {
@@ -136,7 +134,7 @@ fn acts(title: &str, body: &str) -> Vec<u32> {
     };
     let lead = super::boilerplate::sentences(body)
         .filter(|s| s.trim().chars().count() > 1)
-        .take(ACT_SENTENCES);
+        .take(LEAD_SENTENCES);
     let mut out = Vec::new();
     let mut w = String::new();
     for text in std::iter::once(title).chain(lead) {

@@ -20,7 +20,7 @@ pub(super) const NO_NAME_PENALTY: f32 = 0.1;
 /// Average cosine similarity to a story's members above which a report joins the story (this,
 /// `MEMBER_SHARE`, `PER_DAY_PENALTY` and `ACT_PENALTY` chosen together on real news,
 /// `examples/devset.rs`, looking at the even pair ids and kept because the odd ones agreed).
-pub const STORY_SIMILARITY: f32 = 0.32;
+pub const STORY_SIMILARITY: f32 = 0.34;
 /// Terms of each report that go into the story index.
 pub(super) const INDEX_TERMS: usize = 8;
 /// The newest entries scanned per index key: a frequent term cannot make a report walk the
