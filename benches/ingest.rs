@@ -28,7 +28,9 @@
 //! `SVODKA_BENCH_MEMORY_MB=32` sets `[stories] memory_mb` (default: the config's default);
 //! `SVODKA_BENCH_WRAP="heaptrack -o /tmp/cold"` runs the cold fetch under a profiler.
 //! `SVODKA_BENCH_INDEX=compare` runs a second cold fetch into a fresh database with the
-//! search index off (`[search] index = false` in its config), after the warm one, and prints both CPUs;
+//! search index off (`[search] index = false` in its config), after the warm one, and prints both CPUs
+//! (`SVODKA_BENCH_INDEX_ROUNDS=5`: four more pairs into fresh databases, in alternating order, and
+//! the median of the five ratios);
 //! `SVODKA_BENCH_INDEX=compare-off-first` the same in the other order (the first cold fetch
 //! without the index, the second with it).
 
@@ -856,6 +858,63 @@ fn config(dir: &Path, origin: &str, n: usize, listen: &str, db: &str, index: boo
     path
 }
 
+/// Cold fetches with the search index and without it, in pairs into fresh databases, the order
+/// alternating from pair to pair, after the first pair (whose ratio is `first`): one pair's
+/// ratio moves by several percent with what else the machine does, their median much less.
+async fn index_rounds(
+    work: &Path,
+    origin: &str,
+    n: usize,
+    listen: &str,
+    rounds: usize,
+    first: f64,
+) {
+    let mut ratios = vec![first];
+    let (mut on_cpu, mut off_cpu) = (Vec::new(), Vec::new());
+    for round in 1..rounds {
+        let mut cpu = [0.0; 2];
+        let order = if round % 2 == 1 {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        for index in order {
+            let db = format!("round{round}-{}.db", if index { "on" } else { "off" });
+            let cfg = config(work, origin, n, listen, &db, index);
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_svodka"));
+            cmd.arg("fetch").arg("--config").arg(&cfg);
+            let run = run_measured(cmd, &work.join(format!("{db}.out"))).await;
+            assert!(run.success, "a cold fetch of round {round} failed");
+            cpu[usize::from(index)] = run.cpu;
+            let _ = std::fs::remove_file(work.join(&db));
+        }
+        let [off, on] = cpu;
+        on_cpu.push(on);
+        off_cpu.push(off);
+        ratios.push(on / off);
+        eprintln!(
+            "search index, round {round} ({}): CPU {on:.1} s with it, {off:.1} s without (+{:.1}%)",
+            if order[0] {
+                "with first"
+            } else {
+                "without first"
+            },
+            (on / off - 1.0) * 100.0
+        );
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    let shown: Vec<String> = ratios
+        .iter()
+        .map(|r| format!("+{:.1}%", (r - 1.0) * 100.0))
+        .collect();
+    eprintln!(
+        "search index over {rounds} pairs: median +{:.1}% of the cold fetch's CPU (each pair: {})",
+        (median - 1.0) * 100.0,
+        shown.join(", ")
+    );
+}
+
 /// Sums `N new, N updated, N unchanged, N merged` over `svodka fetch`'s summary lines.
 fn fetch_summary(out: &str) -> (u64, u64, u64, usize) {
     let (mut new, mut merged, mut not_modified, mut errors) = (0, 0, 0, 0);
@@ -1175,6 +1234,13 @@ async fn bench() {
             off_db / 1048576.0,
             (on_db - off_db) / cold_items.max(1) as f64
         );
+        let rounds: usize = std::env::var("SVODKA_BENCH_INDEX_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1);
+        if rounds > 1 {
+            index_rounds(&work, &origin_url, n, &listen, rounds, on.cpu / off.cpu).await;
+        }
     }
 
     if std::env::var("SVODKA_BENCH_ONLY").as_deref() == Ok("fetch") {

@@ -12,17 +12,40 @@ pub fn fold(word: &str) -> String {
     out
 }
 
-/// [`fold`] appended to `out` (a buffer reused word after word).
+/// [`fold`] appended to `out` (a buffer reused word after word). Most of a word is already
+/// folded (all of it but a capital first letter, as a rule): such runs are copied whole rather
+/// than decoded and pushed a character at a time.
 pub fn fold_into(word: &str, out: &mut String) {
-    for c in word.chars() {
+    let mut rest = word;
+    while !rest.is_empty() {
+        let folded = folded_prefix(rest.as_bytes());
+        out.push_str(&rest[..folded]);
+        rest = &rest[folded..];
+        let mut chars = rest.chars();
+        let Some(c) = chars.next() else { break };
         match c {
             'A'..='Z' => out.push(c.to_ascii_lowercase()),
-            'a'..='z' | '0'..='9' | 'а'..='е' | 'ж'..='я' => out.push(c),
             'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
             'Ё' | 'ё' => out.push('е'),
             _ => out.extend(c.to_lowercase().map(|l| if l == 'ё' { 'е' } else { l })),
         }
+        rest = chars.as_str();
     }
+}
+
+/// How many bytes at the start of `b` are characters [`fold`] keeps as they are: ASCII lowercase
+/// letters and digits, and «а» to «я» (UTF-8 `D0 B0`–`D0 BF`, `D1 80`–`D1 8F`). The count always
+/// ends on a character boundary.
+fn folded_prefix(b: &[u8]) -> usize {
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1)) {
+            (b'a'..=b'z' | b'0'..=b'9', _) => i += 1,
+            (0xD0, Some(0xB0..=0xBF)) | (0xD1, Some(0x80..=0x8F)) => i += 2,
+            _ => break,
+        }
+    }
+    i
 }
 
 /// Whether a character belongs to a word: a letter or a digit. ASCII and the Russian alphabet
@@ -142,8 +165,15 @@ fn push_token<'a>(out: &mut Vec<Token<'a>>, text: &'a str, from: usize, to: usiz
     });
 }
 
+/// Whether a character is a letter, with the Russian alphabet and ASCII ahead of the general
+/// Unicode table, which is slow and runs on every character of every report.
+fn is_letter(c: char) -> bool {
+    matches!(c, 'a'..='z' | 'A'..='Z' | 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё')
+        || (!c.is_ascii() && c.is_alphabetic())
+}
+
 fn case_of(word: &str) -> Case {
-    let mut letters = word.chars().filter(|c| c.is_alphabetic());
+    let mut letters = word.chars().filter(|&c| is_letter(c));
     let Some(first) = letters.next() else {
         return Case::Other;
     };
@@ -252,6 +282,28 @@ mod tests {
         }
         for c in [' ', '\u{a0}', '«', '—', '.', '-'] {
             assert_eq!(is_word_char(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_paths_agree_with_unicode_on_every_cyrillic_and_latin_character() {
+        let chars = ('\u{20}'..='\u{24f}').chain('\u{400}'..='\u{52f}');
+        for c in chars {
+            assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
+            // Alone, and inside runs the fast path copies whole.
+            for w in [
+                c.to_string(),
+                format!("аб{c}вя"),
+                format!("{c}ш1"),
+                format!("юz{c}"),
+            ] {
+                let want: String = w
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .map(|l| if l == 'ё' { 'е' } else { l })
+                    .collect();
+                assert_eq!(fold(&w), want, "{w:?}");
+            }
         }
     }
 

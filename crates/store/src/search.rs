@@ -367,6 +367,45 @@ mod tests {
         assert!(found(&db, "(\"пожар\" AND \"липецк\")").is_empty());
     }
 
+    /// The segments FTS5 holds: its `%_data` rows past the averages and structure records are
+    /// keyed by segment id << 37 (tombstone pages' ids are 65,536 higher).
+    fn segments(db: &store::Db) -> i64 {
+        db.with(|c| {
+            c.query_row(
+                "SELECT count(DISTINCT id >> 37) FROM search_data WHERE (id >> 37) BETWEEN 1 AND 65535",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn fetches_segments_wait_for_sixteen_before_a_merge_rewrites_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = store::Db::open(&dir.path().join("s.db")).unwrap();
+        let state = svodka_core::model::FetchState::default();
+        for n in 0..10 {
+            let incoming: Vec<store::Incoming> = (0..50)
+                .map(|i| {
+                    // A hundred words of its own: each fetch's segment spans several pages,
+                    // and FTS5 merges only once some 64 pages have been written.
+                    let words: Vec<String> =
+                        (0..100).map(|k| format!("склад{n}ч{i}ч{k}")).collect();
+                    let text = format!("Горел склад. {}", words.join(" "));
+                    store::Incoming::new(item(n * 50 + i, &format!("Пожар {n} {i}"), &text), vec![])
+                })
+                .collect();
+            db.with_engine(|c, e| {
+                store::save_fetch(c, e, "a", &incoming, None, &state, chrono::Utc::now())
+            })
+            .unwrap();
+        }
+        // With FTS5's default fan-in of four, these ten would have been merged into two.
+        assert_eq!(segments(&db), 10);
+        assert_eq!(found(&db, "(\"склад\")").len(), 100);
+    }
+
     #[test]
     fn a_search_past_its_time_is_interrupted_and_says_so() {
         let dir = tempfile::tempdir().unwrap();
