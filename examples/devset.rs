@@ -8,6 +8,12 @@
 //!     cargo build --release && cargo run --release --example devset -- binary
 //!                                                      # the stream through `svodka fetch`
 //!     … -- binary-pairs                                # and each pair alone (~10 minutes)
+//!     … -- feats                                       # per pair, JSON: the tagged title and
+//!                                                      # lead, the score (for choosing rules)
+//!     … -- cost                                        # what a fingerprint costs here
+//!
+//! Every figure is printed for the whole and for two halves by pair id: rules are chosen on
+//! the even ids (development) and kept when the odd ids (check) agree.
 //!
 //! - **pairs**: each labelled pair alone in a fresh engine, the second article decided against
 //!   the first, as two agencies' reports in a fresh database.
