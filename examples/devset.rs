@@ -8,6 +8,12 @@
 //!     cargo build --release && cargo run --release --example devset -- binary
 //!                                                      # the stream through `svodka fetch`
 //!     … -- binary-pairs                                # and each pair alone (~10 minutes)
+//!     … -- feats                                       # per pair, JSON: the tagged title and
+//!                                                      # lead, the score (for choosing rules)
+//!     … -- cost                                        # what a fingerprint costs here
+//!
+//! Every figure is printed for the whole and for two halves by pair id: rules are chosen on
+//! the even ids (development) and kept when the odd ids (check) agree.
 //!
 //! - **pairs**: each labelled pair alone in a fresh engine, the second article decided against
 //!   the first, as two agencies' reports in a fresh database.
@@ -36,12 +42,15 @@ fn engine() -> Engine {
         return e;
     };
     let v: Vec<f32> = t.split(',').filter_map(|x| x.parse().ok()).collect();
-    let [sim, member_share, per_day] = v[..] else {
-        panic!("SVODKA_TUNE: three numbers");
+    let (sim, member_share, per_day, act_penalty) = match v[..] {
+        [a, b, c] => (a, b, c, Tune::default().act_penalty),
+        [a, b, c, d] => (a, b, c, d),
+        _ => panic!("SVODKA_TUNE: three or four numbers"),
     };
     e.with_story_similarity(sim).with_tune(Tune {
         member_share,
         per_day,
+        act_penalty,
     })
 }
 
@@ -76,6 +85,12 @@ fn main() -> anyhow::Result<()> {
     if mode == "dump" {
         dump(&pairs);
     }
+    if mode == "cost" {
+        cost(&pairs);
+    }
+    if mode == "feats" {
+        feats(&pairs, &across);
+    }
     if mode == "stream" || mode == "both" {
         stream(&pairs, &across, verbose);
     }
@@ -100,14 +115,40 @@ fn load_across(path: &std::path::Path) -> anyhow::Result<Vec<(String, String, La
     Ok(out)
 }
 
+/// The half an across pair falls in: its first article's id.
+fn across_key(a: &str) -> u64 {
+    a.parse().unwrap_or(0)
+}
+
 fn fingerprint(title: &str, text: &str) -> Fingerprint {
     let (_, mut out) =
         svodka::stories::prepare(&Boilerplate::default(), [(title, text)].into_iter());
     out.remove(0).1
 }
 
+/// The labels split in two by pair id (an across pair by its first article's id): rules are
+/// chosen looking at the even half (development) and kept only if the odd half (check) agrees.
 #[derive(Default, Clone, Copy)]
 struct Score {
+    half: [Counts; 2],
+}
+
+impl Score {
+    fn add(&mut self, key: u64, label: Label, merged: bool) {
+        self.half[(key % 2) as usize].add(label, merged);
+    }
+
+    fn print(&self, what: &str) {
+        let mut whole = self.half[0];
+        whole.merge(&self.half[1]);
+        whole.print(what);
+        self.half[0].print("    development (even ids)");
+        self.half[1].print("    check (odd ids)");
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
     tp: usize,
     fp: usize,
     fn_: usize,
@@ -115,7 +156,15 @@ struct Score {
     merged_other: usize,
 }
 
-impl Score {
+impl Counts {
+    fn merge(&mut self, o: &Counts) {
+        self.tp += o.tp;
+        self.fp += o.fp;
+        self.fn_ += o.fn_;
+        self.merged_affair += o.merged_affair;
+        self.merged_other += o.merged_other;
+    }
+
     fn add(&mut self, label: Label, merged: bool) {
         match (label, merged) {
             (Label::Same, true) => self.tp += 1,
@@ -158,7 +207,7 @@ fn pairs_alone(pairs: &[(Pair, Label)], verbose: bool) {
             fp: &b,
         });
         let merged = decision.story() == Some(1);
-        score.add(*label, merged);
+        score.add(p.id as u64, *label, merged);
         if verbose && (merged != (*label == Label::Same)) {
             println!(
                 "  {} {:?} {decision:?}\n    A {}\n    B {}",
@@ -271,7 +320,7 @@ fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: 
     let mut score = Score::default();
     for (p, label) in pairs {
         let merged = story[p.id_1.as_str()] == story[p.id_2.as_str()];
-        score.add(*label, merged);
+        score.add(p.id as u64, *label, merged);
         if verbose && (merged != (*label == Label::Same)) {
             println!(
                 "  {} {:?} merged {merged}\n    A {}\n    B {}",
@@ -289,8 +338,8 @@ fn stream(pairs: &[(Pair, Label)], across: &[(String, String, Label)], verbose: 
         let (Some(x), Some(y)) = (story.get(a.as_str()), story.get(b.as_str())) else {
             continue;
         };
-        score.add(*label, x == y);
-        all.add(*label, x == y);
+        score.add(across_key(a), *label, x == y);
+        all.add(across_key(a), *label, x == y);
         if verbose && x == y && *label != Label::Same {
             println!(
                 "  across {a} {b} {label:?}\n    {}\n    {}",
@@ -371,6 +420,149 @@ fn dump(pairs: &[(Pair, Label)]) {
             b.names.len(),
             p.title_1,
             p.title_2
+        );
+    }
+}
+
+/// What a fingerprint costs on these articles, and the share of it the predicates' dictionary
+/// lookups take (the same lookups done apart, on a fresh thread's cache).
+fn cost(pairs: &[(Pair, Label)]) {
+    let articles = article_texts(pairs);
+    let texts: Vec<(String, String)> = articles
+        .values()
+        .map(|a| (a.title.clone(), a.text.clone()))
+        .collect();
+    let _ = svodka::morph::dictionary();
+    let n = texts.len() as f64;
+    let (fp, lookups) = std::thread::spawn(move || {
+        let t = std::time::Instant::now();
+        for chunk in texts.chunks(50) {
+            let _ = svodka::stories::prepare(
+                &Boilerplate::default(),
+                chunk.iter().map(|(a, b)| (a.as_str(), b.as_str())),
+            );
+        }
+        let fp = t.elapsed().as_secs_f64();
+        let d = svodka::morph::dictionary().expect("dictionary");
+        let t = std::time::Instant::now();
+        let mut found = 0usize;
+        for (title, text) in &texts {
+            let lead = svodka::stories::boilerplate::sentences(text).take(2);
+            for s in std::iter::once(title.as_str()).chain(lead) {
+                for w in svodka::text::raw_words(s) {
+                    found += svodka::morph::readings_cached(d, w).map_or(0, |r| r.len());
+                }
+            }
+        }
+        std::hint::black_box(found);
+        (fp, t.elapsed().as_secs_f64())
+    })
+    .join()
+    .expect("thread");
+    println!(
+        "{n} articles: fingerprint {:.1} µs each (dictionary lookups of title and lead, warm: {:.1} µs)",
+        fp / n * 1e6,
+        lookups / n * 1e6
+    );
+}
+
+/// The words of a text with their most likely dictionary reading (lemma, tag), one JSON array.
+fn tagged(text: &str) -> serde_json::Value {
+    let d = svodka::morph::dictionary().expect("dictionary");
+    let mut out = Vec::new();
+    for w in svodka::text::raw_words(text) {
+        let mut a = d.analyze(w);
+        a.sort_by(|x, y| y.prob.total_cmp(&x.prob));
+        let (lemma, tag) = a
+            .first()
+            .map(|a| {
+                (
+                    a.lemma.to_lowercase(),
+                    a.tag.and_then(|t| d.tag(t)).unwrap_or("").to_string(),
+                )
+            })
+            .unwrap_or_default();
+        out.push(serde_json::json!([w, lemma, tag]));
+    }
+    serde_json::Value::Array(out)
+}
+
+/// Per labelled pair (and across pair) the decision alone and the tagged title and lead, for
+/// choosing rules by measuring (JSON lines).
+fn feats(pairs: &[(Pair, Label)], across: &[(String, String, Label)]) {
+    let articles = article_texts(pairs);
+    let mut rows: Vec<(String, Label, &str, &str)> = pairs
+        .iter()
+        .map(|(p, l)| (p.id.to_string(), *l, p.id_1.as_str(), p.id_2.as_str()))
+        .collect();
+    for (a, b, l) in across {
+        if articles.contains_key(a.as_str()) && articles.contains_key(b.as_str()) {
+            rows.push((format!("{a}:{b}"), *l, a.as_str(), b.as_str()));
+        }
+    }
+    for (id, label, x, y) in rows {
+        let (ax, ay) = (&articles[x], &articles[y]);
+        let a = fingerprint(&ax.title, &ax.text);
+        let b = fingerprint(&ay.title, &ay.text);
+        let day_a = ax.day.unwrap_or(0);
+        let day_b = ay.day.unwrap_or(day_a);
+        let mut engine = engine();
+        let at_a = day_a + 12 * 3600;
+        engine.insert(1, "a", at_a, at_a, 1, 1, &a);
+        let decision = engine.decide(&Report {
+            source: "b",
+            published: day_b + 13 * 3600,
+            fp: &b,
+        });
+        let score = match decision {
+            Decision::Story { score, .. } => score,
+            Decision::Copy { .. } => 9.0,
+            Decision::New => 0.0,
+        };
+        let lead = |t: &str| {
+            svodka::stories::boilerplate::sentences(t)
+                .filter(|s| s.trim().len() > 1)
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (sim_c, sim) = engine.similarity(&a, &b);
+        // The score with no threshold: what any threshold would be compared with.
+        let mut open = Engine::new(72 * 3600)
+            .with_story_similarity(-10.0)
+            .with_tune(Tune {
+                member_share: 1.0,
+                per_day: 0.0,
+                act_penalty: 0.0,
+            });
+        open.insert(1, "a", at_a, at_a, 1, 1, &a);
+        let avg = match open.decide(&Report {
+            source: "b",
+            published: day_b + 13 * 3600,
+            fp: &b,
+        }) {
+            Decision::Story { score, .. } => Some(score),
+            Decision::Copy { .. } => Some(9.0),
+            Decision::New => None,
+        };
+        let shared = a.names.iter().filter(|n| b.names.contains(n)).count();
+        let (_, tcos) = engine.similarity(&fingerprint(&ax.title, ""), &fingerprint(&ay.title, ""));
+        let (_, lcos) = engine.similarity(
+            &fingerprint(&ax.title, &lead(&ax.text)),
+            &fingerprint(&ay.title, &lead(&ay.text)),
+        );
+        let apart =
+            !a.acts.is_empty() && !b.acts.is_empty() && !a.acts.iter().any(|x| b.acts.contains(x));
+        println!(
+            "{}",
+            serde_json::json!({
+                "id": id, "label": format!("{label:?}"), "merged": decision.story() == Some(1),
+                "score": score, "cos": sim, "avg": avg, "tcos": tcos, "lcos": lcos, "apart": apart, "shared": shared,
+                "names": [a.names.len(), b.names.len()], "secs": (day_b + 13 * 3600) - at_a, "cont": sim_c, "days": (day_a - day_b).abs() / 86400,
+                "t1": tagged(&ax.title), "t2": tagged(&ay.title),
+                "l1": tagged(&lead(&ax.text)), "l2": tagged(&lead(&ay.text)),
+                "title1": ax.title, "title2": ay.title,
+            })
         );
     }
 }
@@ -539,7 +731,7 @@ fn through_binary(pairs: &[(Pair, Label)], across: &[(String, String, Label)], a
             let (Some(x), Some(y)) = (s.get(p.id_1.as_str()), s.get(p.id_2.as_str())) else {
                 continue;
             };
-            score.add(*label, x == y);
+            score.add(p.id as u64, *label, x == y);
         }
         score.print("through the binary, pairs each alone");
     }
@@ -577,7 +769,7 @@ fn through_binary(pairs: &[(Pair, Label)], across: &[(String, String, Label)], a
     let mut score = Score::default();
     for (p, label) in pairs {
         if let (Some(x), Some(y)) = (story.get(p.id_1.as_str()), story.get(p.id_2.as_str())) {
-            score.add(*label, x == y);
+            score.add(p.id as u64, *label, x == y);
         }
     }
     score.print(&format!(
@@ -586,7 +778,7 @@ fn through_binary(pairs: &[(Pair, Label)], across: &[(String, String, Label)], a
     ));
     for (a, b, label) in across {
         if let (Some(x), Some(y)) = (story.get(a.as_str()), story.get(b.as_str())) {
-            score.add(*label, x == y);
+            score.add(across_key(a), *label, x == y);
         }
     }
     score.print("  every labelled pair");

@@ -57,6 +57,9 @@ pub struct Reading {
     pub org: bool,
     /// An adjective (full form): in «Южной Кореи» the name's kind is the noun's.
     pub adjective: bool,
+    /// A form that states what happened: a verb, an infinitive, a short participle or a
+    /// gerund («задержали», «задержан», «задержав»). Its lemma is the verb's infinitive.
+    pub predicate: bool,
 }
 
 /// The dictionary readings of a word as written (its capital letter shifts the estimates toward
@@ -90,6 +93,7 @@ pub fn readings(dict: &Dictionary, word: &str) -> Option<Vec<Reading>> {
                 place: grammemes(&["Geox"]),
                 org: grammemes(&["Orgn"]),
                 adjective: grammemes(&["ADJF"]),
+                predicate: grammemes(&["VERB", "INFN", "PRTS", "GRND"]),
             }
         })
         .collect();
@@ -184,6 +188,18 @@ mod tests {
         assert!(r.iter().any(|r| r.lemma == "иванов" && r.person));
         let q = readings(d, "королева").expect("known");
         assert!(q.iter().any(|r| r.lemma == "королева" && !r.proper));
+    }
+
+    #[test]
+    fn verbs_and_short_participles_are_predicates_of_their_verb() {
+        let d = dictionary().expect("the built-in dictionary loads");
+        for (word, lemma) in [("задержали", "задержать"), ("потушен", "потушить")]
+        {
+            let r = readings(d, word).expect("known");
+            assert!(r.iter().any(|r| r.predicate && r.lemma == lemma), "{word}");
+        }
+        let r = readings(d, "пожар").expect("known");
+        assert!(r.iter().all(|r| !r.predicate));
     }
 
     #[test]

@@ -90,7 +90,9 @@ impl Engine {
         let slices: usize = self
             .entries
             .values()
-            .map(|e| 3 * 16 + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len())
+            .map(|e| {
+                3 * 16 + 4 * (e.samples.len() + e.names.len() + e.acts.len()) + 8 * e.vector.len()
+            })
             .sum();
         self.entries.bytes()
             + slices
@@ -125,5 +127,5 @@ pub(super) fn cost(e: &Entry) -> usize {
         + INDEX_TERMS * 4 // its story terms: seats in lists that other reports share
         + 24 // its place in the first-seen order
         + 8; // its place in the story's members
-    FIXED + 4 * (e.samples.len() + e.names.len()) + 8 * e.vector.len()
+    FIXED + 4 * (e.samples.len() + e.names.len() + e.acts.len()) + 8 * e.vector.len()
 }

@@ -187,6 +187,8 @@ impl Engine {
         stories.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)));
         stories.truncate(STORY_CANDIDATES);
         let mut best: Option<(f32, i64)> = None;
+        let mut acts = r.fp.acts.clone();
+        acts.sort_unstable();
         for (_, story) in stories {
             let Some(members) = self.stories.get(&story) else {
                 continue;
@@ -201,6 +203,7 @@ impl Engine {
             let (mut anchor_sum, mut anchors) = (0.0, 0);
             let mut far = false;
             let mut least = f32::MAX;
+            let mut apart = 0;
             for (k, seat) in compared(members).enumerate() {
                 // A story whose anchors are below the share of the least similarity it could
                 // need is not this report's, whatever its newest members say (the check
@@ -219,7 +222,11 @@ impl Engine {
                     // завтра», «Курс валют»), not one event.
                     rubric |= e.title == r.fp.title && !near(e, RUBRIC_SECS);
                     let c = cosine(&vector, &e.vector);
-                    least = least.min(c);
+                    // Each member is asked for what its own distance in time asks: a story a
+                    // day old is not joined through its newest member alone.
+                    let days = ((e.published - r.published).abs() - SAME_DAY_SECS).max(0) as f32
+                        / 86_400.0;
+                    least = least.min(c - self.tune.member_share * self.tune.per_day * days);
                     sum += c;
                     n += 1;
                     if k < STORY_ANCHORS {
@@ -228,6 +235,7 @@ impl Engine {
                     }
                     let shared = e.names.iter().filter(|x| r.fp.names.contains(x)).count();
                     named |= shared > 0;
+                    apart += usize::from(acts_apart(&e.acts, &acts));
                     shared_names += shared;
                     closest = closest.min((e.published - r.published).abs());
                 }
@@ -240,7 +248,11 @@ impl Engine {
             let avg = sum / n as f32
                 + NAME_BONUS * (shared_names as f32 / n as f32).min(MAX_NAME_BONUSES);
             let days_apart = (closest - SAME_DAY_SECS).max(0) as f32 / 86_400.0;
-            let mut need = self.story_similarity + self.tune.per_day * days_apart;
+            // Members that tell another happening (no predicate in common) ask for more: the
+            // same actors and place under other verbs are most often another stage.
+            let mut need = self.story_similarity
+                + self.tune.per_day * days_apart
+                + self.tune.act_penalty * apart as f32 / n as f32;
             if !named {
                 // Two reports that both name people, places or figures and share none of
                 // them are about different events (the same rubric in two cities).
@@ -261,7 +273,7 @@ impl Engine {
             // Every member compared must resemble the report, not only their average (a relaxed
             // complete linkage): a story of an affair's several events holds members the report
             // only half shares.
-            let agreed = least >= self.tune.member_share * need;
+            let agreed = least >= self.tune.member_share * (need - self.tune.per_day * days_apart);
             if anchored && agreed && avg >= need && best.is_none_or(|(b, s)| (avg, story) > (b, s))
             {
                 best = Some((avg, story));
@@ -289,6 +301,23 @@ impl Engine {
         v.truncate(INDEX_TERMS);
         v
     }
+}
+
+/// Two reports that both say what happened (see `Fingerprint::acts`, here sorted) with no
+/// predicate in common.
+fn acts_apart(a: &[u32], b: &[u32]) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return false,
+        }
+    }
+    true
 }
 
 /// [`containment`] of two sorted sample lists, without building a set: the same value, a

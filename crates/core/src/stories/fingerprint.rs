@@ -15,7 +15,7 @@ use siphasher::sip::SipHasher13;
 use crate::text::{Stems, fold_into, raw_words, words};
 
 /// The stored form's version: a fingerprint of another version is computed again.
-pub const VERSION: u8 = 4;
+pub const VERSION: u8 = 5;
 /// One shingle in this many is sampled.
 const SAMPLE_MOD: u64 = 4;
 /// Samples kept per report, the first in text order (about 190 words): the beginning of a text
@@ -37,6 +37,8 @@ const LEAD_WEIGHT: f32 = 2.0;
 const LEAD_SENTENCES: usize = 3;
 /// Chosen with the two above on real news pairs (tests/data/real/, BENCHMARKS.md).
 const BACKGROUND_WEIGHT: f32 = 0.5;
+/// Predicates kept per report.
+const ACTS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fingerprint {
@@ -53,6 +55,11 @@ pub struct Fingerprint {
     /// The terms that are names (capitalised past a sentence's start, abbreviations) or
     /// numbers other than years: two reports of one event share at least one.
     pub names: Vec<u32>,
+    /// What happened, by the title and the lead: the lemmas (hashed) of
+    /// their verbs, short participles and gerunds («задержан», «признался», «потушили»). Two
+    /// reports of one affair with the same actors but no predicate in common are most often
+    /// two of its stages (the fire and the fire put out).
+    pub acts: Vec<u32>,
 }
 
 fn shingle_hash(ws: &[String]) -> u64 {
@@ -69,6 +76,109 @@ pub fn term_hash(stem: &str) -> u32 {
     let mut h = SipHasher13::new_with_keys(0x7465_726d, 0x7374_656d);
     h.write(stem.as_bytes());
     (h.finish() >> 32) as u32
+}
+
+/// A fixed-key hash of a predicate's lemma, apart from the terms' hashes.
+fn act_hash(lemma: &str) -> u32 {
+    let mut h = SipHasher13::new_with_keys(0x0061_6374, 0x006c_656d_6d61);
+    h.write(lemma.as_bytes());
+    (h.finish() >> 32) as u32
+}
+
+/// Verbs of saying and being: who told the news, not what happened.
+const SAYING: &[&str] = &[
+    "сообщить",
+    "сообщать",
+    "сообщаться",
+    "заявить",
+    "заявлять",
+    "рассказать",
+    "рассказывать",
+    "передать",
+    "передавать",
+    "говориться",
+    "говорить",
+    "сказать",
+    "отметить",
+    "отмечать",
+    "уточнить",
+    "уточнять",
+    "пояснить",
+    "добавить",
+    "подчеркнуть",
+    "быть",
+    "стать",
+    "являться",
+    "мочь",
+];
+
+/// Whether a folded word may be a verb, a short participle or a gerund by its ending (the
+/// dictionary is asked only then: most words of a text are nouns and adjectives).
+fn may_be_predicate(w: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "ть", "ти", "чь", "л", "ла", "ло", "ли", "ся", "сь", "т", "ем", "им", "шь", "те", "н",
+        "на", "но", "ны", "та", "то", "ты", "в", "вши",
+    ];
+    w.chars()
+        .next()
+        .is_some_and(|c| ('а'..='я').contains(&c) || c == 'ё')
+        && ENDINGS.iter().any(|e| w.ends_with(e))
+}
+
+/// The predicates of the title and the lead (see [`Fingerprint::acts`]): each
+/// word's most likely dictionary reading, looked up once per thread. Empty without the
+/// dictionary.
+fn acts(title: &str, body: &str) -> Vec<u32> {
+    let Some(dict) = crate::morph::dictionary() else {
+        return Vec::new();
+    };
+    let lead = super::boilerplate::sentences(body)
+        .filter(|s| s.trim().chars().count() > 1)
+        .take(LEAD_SENTENCES);
+    let mut out = Vec::new();
+    let mut w = String::new();
+    for text in std::iter::once(title).chain(lead) {
+        // An aside in brackets («(организация запрещена в РФ)») is not what happened.
+        let outside = if text.contains('(') {
+            let mut depth = 0usize;
+            let t: String = text
+                .chars()
+                .map(|c| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                    if depth > 0 { ' ' } else { c }
+                })
+                .collect();
+            std::borrow::Cow::Owned(t)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
+        for (n, raw) in raw_words(&outside).enumerate() {
+            // A capital past a sentence's first word is a name's.
+            if n > 0 && raw.chars().next().is_some_and(char::is_uppercase) {
+                continue;
+            }
+            w.clear();
+            fold_into(raw, &mut w);
+            if w.chars().count() < 3 || is_stop(&w) || !may_be_predicate(&w) {
+                continue;
+            }
+            let Some(readings) = crate::morph::readings_cached(dict, raw) else {
+                continue;
+            };
+            let best = readings.iter().max_by(|a, b| a.prob.total_cmp(&b.prob));
+            if let Some(r) = best.filter(|r| r.predicate && !SAYING.contains(&r.lemma.as_str())) {
+                let h = act_hash(&r.lemma);
+                if !out.contains(&h) && out.len() < ACTS {
+                    out.push(h);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Words that tell nothing about which event a report is about: function words and the
@@ -327,13 +437,16 @@ impl Fingerprint {
             words: u32::try_from(body_words.len()).unwrap_or(u32::MAX),
             terms,
             names,
+            acts: acts(title, body),
         }
     }
 
     /// Stored form: a version byte, the counts, then the values, little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(
-            26 + 4 * self.samples.len() + 8 * self.terms.len() + 4 * self.names.len(),
+            28 + 4 * self.samples.len()
+                + 8 * self.terms.len()
+                + 4 * (self.names.len() + self.acts.len()),
         );
         b.push(VERSION);
         b.extend_from_slice(&self.exact.to_le_bytes());
@@ -342,6 +455,7 @@ impl Fingerprint {
         b.extend_from_slice(&(self.samples.len() as u16).to_le_bytes());
         b.extend_from_slice(&(self.terms.len() as u16).to_le_bytes());
         b.extend_from_slice(&(self.names.len() as u16).to_le_bytes());
+        b.extend_from_slice(&(self.acts.len() as u16).to_le_bytes());
         for s in &self.samples {
             b.extend_from_slice(&s.to_le_bytes());
         }
@@ -349,7 +463,7 @@ impl Fingerprint {
             b.extend_from_slice(&t.to_le_bytes());
             b.extend_from_slice(&w.to_le_bytes());
         }
-        for n in &self.names {
+        for n in self.names.iter().chain(&self.acts) {
             b.extend_from_slice(&n.to_le_bytes());
         }
         b
@@ -358,7 +472,7 @@ impl Fingerprint {
     /// `None` for a blob of another version or a damaged one (the report is fingerprinted again).
     pub fn from_bytes(b: &[u8]) -> Option<Fingerprint> {
         let (&version, rest) = b.split_first()?;
-        if version != VERSION || rest.len() < 26 {
+        if version != VERSION || rest.len() < 28 {
             return None;
         }
         let exact = u64::from_le_bytes(rest.get(0..8)?.try_into().ok()?);
@@ -372,11 +486,12 @@ impl Fingerprint {
         let ns = u16::from_le_bytes(rest.get(12..14)?.try_into().ok()?) as usize;
         let nt = u16::from_le_bytes(rest.get(14..16)?.try_into().ok()?) as usize;
         let nn = u16::from_le_bytes(rest.get(16..18)?.try_into().ok()?) as usize;
-        if rest.len() != 18 + 4 * ns + 8 * nt + 4 * nn {
+        let na = u16::from_le_bytes(rest.get(18..20)?.try_into().ok()?) as usize;
+        if rest.len() != 20 + 4 * ns + 8 * nt + 4 * (nn + na) {
             return None;
         }
-        let samples = (0..ns).map(|i| u32_at(18 + 4 * i)).collect::<Option<_>>()?;
-        let base = 18 + 4 * ns;
+        let samples = (0..ns).map(|i| u32_at(20 + 4 * i)).collect::<Option<_>>()?;
+        let base = 20 + 4 * ns;
         let terms = (0..nt)
             .map(|i| {
                 let t = u32_at(base + 8 * i)?;
@@ -388,6 +503,10 @@ impl Fingerprint {
         let names = (0..nn)
             .map(|i| u32_at(base + 4 * i))
             .collect::<Option<_>>()?;
+        let base = base + 4 * nn;
+        let acts = (0..na)
+            .map(|i| u32_at(base + 4 * i))
+            .collect::<Option<_>>()?;
         Some(Fingerprint {
             samples,
             exact,
@@ -395,6 +514,7 @@ impl Fingerprint {
             words,
             terms,
             names,
+            acts,
         })
     }
 }
@@ -450,6 +570,27 @@ mod tests {
         let b = f.to_bytes();
         assert_eq!(Fingerprint::from_bytes(&b[..b.len() - 1]), None);
         assert_eq!(Fingerprint::from_bytes(b"\x01abc"), None);
+    }
+
+    #[test]
+    fn the_predicates_of_title_and_lead_say_what_happened() {
+        let s = Stems::new();
+        let fire = Fingerprint::of(
+            "В Курске горит склад",
+            "Пожар на складе на улице Ленина тушат пять расчётов. Людей эвакуировали.",
+            &s,
+        );
+        let out = Fingerprint::of(
+            "Пожар на складе в Курске потушен",
+            "Пожарные ликвидировали возгорание на складе на улице Ленина.",
+            &s,
+        );
+        let again = Fingerprint::of("Склад горит в Курске", "Пожар тушат пять расчётов.", &s);
+        assert!(!fire.acts.is_empty() && !out.acts.is_empty());
+        assert!(!fire.acts.iter().any(|a| out.acts.contains(a)));
+        assert!(fire.acts.iter().any(|a| again.acts.contains(a)));
+        // «пожар», «склад»: nouns say who and where, not what happened.
+        assert!(Fingerprint::of("Пожар на складе", "", &s).acts.is_empty());
     }
 
     #[test]

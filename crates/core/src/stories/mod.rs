@@ -100,6 +100,8 @@ struct Entry {
     /// IDF-weighted, L2-normalised, sorted by term.
     vector: Box<[(u32, f32)]>,
     names: Box<[u32]>,
+    /// Sorted.
+    acts: Box<[u32]>,
 }
 
 /// The in-memory candidate indexes over the reports of the window.
@@ -370,6 +372,11 @@ impl Engine {
             },
             vector,
             names: fp.names.clone().into_boxed_slice(),
+            acts: {
+                let mut a = fp.acts.clone();
+                a.sort_unstable();
+                a.into_boxed_slice()
+            },
         };
         self.held += cost(&entry);
         self.entries.insert(seat, entry);

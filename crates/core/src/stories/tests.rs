@@ -620,3 +620,35 @@ fn a_stream_of_one_100_word_vocabulary_looks_at_a_bounded_number_of_candidates()
     assert_eq!(e.work().decisions, 1_500);
     assert_eq!(e.work().most_candidates, most.candidates);
 }
+
+#[test]
+fn the_fire_and_the_fire_put_out_are_two_stories_and_the_fire_retold_is_one() {
+    // The same place and the same fire under other predicates: another stage of the affair.
+    let burning = fp(
+        "В Курске горит склад строительных материалов",
+        "Вечером в Курске на улице Литовской загорелся склад строительных материалов. \
+         Огонь охватил кровлю, на месте работают пожарные расчёты.",
+    );
+    let put_out = fp(
+        "Пожар на складе в Курске потушен",
+        "Пожарные ликвидировали возгорание на складе в Курске. Никто не \
+         пострадал, причину пожара выясняют.",
+    );
+    let retold = fp(
+        "Склад строительных материалов горит в Курске",
+        "В Курске на улице Литовской горит склад строительных материалов: огонь охватил \
+         кровлю, на месте работают пожарные расчёты.",
+    );
+    let decide = |other: &Fingerprint| {
+        let mut e = Engine::new(72 * HOUR);
+        e.insert(1, "a", 0, 0, 1, 1, &burning);
+        e.decide(&Report {
+            source: "b",
+            published: 2 * HOUR,
+            fp: other,
+        })
+    };
+    // Alike enough for the threshold alone (the place and the warehouse), not for the stage.
+    assert_eq!(decide(&put_out), Decision::New);
+    assert_eq!(decide(&retold).story(), Some(1));
+}
