@@ -12,7 +12,7 @@ use std::hash::Hasher;
 
 use siphasher::sip::SipHasher13;
 
-use crate::text::{Stems, fold_into, raw_words, words};
+use crate::text::{Stems, fold_into, raw_words};
 
 /// The stored form's version: a fingerprint of another version is computed again.
 pub const VERSION: u8 = 5;
@@ -62,7 +62,7 @@ pub struct Fingerprint {
     pub acts: Vec<u32>,
 }
 
-fn shingle_hash(ws: &[String]) -> u64 {
+fn shingle_hash(ws: &[&str]) -> u64 {
     let mut h = SipHasher13::new_with_keys(0x5348_494e_474c_4532, 0x636f_7069_6573);
     for w in ws {
         h.write(w.as_bytes());
@@ -352,7 +352,16 @@ impl Fingerprint {
 
     /// [`Fingerprint::of`], with the term cache of a fetch.
     pub fn with_terms(title: &str, body: &str, terms_of: &mut Terms) -> Fingerprint {
-        let body_words: Vec<String> = words(body).collect();
+        // The folded body in one buffer and its words as slices of it, not a String a word: a
+        // report has hundreds of words.
+        let mut folded = String::with_capacity(body.len());
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for raw in raw_words(body) {
+            let start = folded.len();
+            fold_into(raw, &mut folded);
+            spans.push((start, folded.len()));
+        }
+        let body_words: Vec<&str> = spans.iter().map(|&(a, b)| &folded[a..b]).collect();
         let mut samples = Vec::new();
         for sh in body_words.windows(3) {
             let h = shingle_hash(sh);
@@ -368,7 +377,10 @@ impl Fingerprint {
         }
         let mut exact = SipHasher13::new_with_keys(0x0065_7861_6374, 0x0073_686f_7274);
         let mut title_hash = SipHasher13::new_with_keys(0x0074_6974_6c65, 0x7275_6272_6963);
-        for w in words(title) {
+        let mut w = String::new();
+        for raw in raw_words(title) {
+            w.clear();
+            fold_into(raw, &mut w);
             exact.write(w.as_bytes());
             exact.write_u8(b' ');
             title_hash.write(w.as_bytes());
@@ -380,7 +392,6 @@ impl Fingerprint {
             exact.write_u8(b' ');
         }
         let mut weights: rustc_hash::FxHashMap<u32, f32> = rustc_hash::FxHashMap::default();
-        let mut w = String::new();
         let mut names: Vec<u32> = Vec::new();
         let mut add = |text: &str, base: f32| {
             let mut sentence_start = true;
