@@ -1,7 +1,7 @@
 //! The storyline in SQL: each report's names (`item_entities`, written with the report), how many
-//! reports name each (`entities`, counted per transaction, uncounted by a trigger), and the stories related to a story — those
-//! whose reports within [`RELATED_DAYS`] share specific names with it (the rule is
-//! [`svodka_core::storyline::related`]).
+//! reports name each (`entities`, counted once a transaction, uncounted by a trigger), and the
+//! stories related to a story — those whose reports within [`RELATED_DAYS`] share specific names
+//! with it (the rule is [`svodka_core::storyline::related`]).
 
 use std::collections::HashMap;
 use svodka_core::archive::StoreError;
@@ -380,7 +380,8 @@ mod tests {
         assert_eq!(counts.updated, 1);
         assert_eq!(reports("шатохин"), 1);
         assert_eq!(reports("=мост"), 1);
-        // Names are read by name through the index; title words never are.
+        // Names are read by name through the index; title words (kind 5) never are.
+        assert_eq!(svodka_core::storyline::Kind::Word.code(), 5);
         let plan: String = db
             .with(|c| {
                 c.query_row(

@@ -203,7 +203,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     "#,
     // 9: a fetch counts its names once each (`related::NewNames`) instead of a trigger firing
     // for every row, and the title words (kind 5: looked up by story, never by name) leave the
-    // index by name, which held seven rows in ten and was a third of writing them.
+    // index by name, of whose rows they were seven in ten.
     r#"
     DROP TRIGGER item_entities_counted;
     DROP INDEX item_entities_entity;
