@@ -97,6 +97,19 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The second article of a pair decided against the first in a fresh engine: two agencies'
+/// reports, the first at noon of its day, the second at one o'clock of its own.
+fn decide_pair(a: &Fingerprint, b: &Fingerprint, day_a: i64, day_b: i64) -> Decision {
+    let mut engine = engine();
+    let at_a = day_a + 12 * 3600;
+    engine.insert(1, "a", at_a, at_a, 1, 1, a);
+    engine.decide(&Report {
+        source: "b",
+        published: day_b + 13 * 3600,
+        fp: b,
+    })
+}
+
 fn count(pairs: &[(Pair, Label)], l: Label) -> usize {
     pairs.iter().filter(|(_, x)| *x == l).count()
 }
@@ -198,14 +211,7 @@ fn pairs_alone(pairs: &[(Pair, Label)], verbose: bool) {
         let b = fingerprint(&p.title_2, &p.text_2);
         let day_a = day_of(&p.url_1).unwrap_or(0);
         let day_b = day_of(&p.url_2).unwrap_or(day_a);
-        let mut engine = engine();
-        let at_a = day_a + 12 * 3600;
-        engine.insert(1, "a", at_a, at_a, 1, 1, &a);
-        let decision = engine.decide(&Report {
-            source: "b",
-            published: day_b + 13 * 3600,
-            fp: &b,
-        });
+        let decision = decide_pair(&a, &b, day_a, day_b);
         let merged = decision.story() == Some(1);
         score.add(p.id as u64, *label, merged);
         if verbose && (merged != (*label == Label::Same)) {

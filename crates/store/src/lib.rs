@@ -151,6 +151,32 @@ pub fn check_file(path: &Path, budget: std::time::Duration) -> Result<FileCheck>
     }
 }
 
+/// What the store's tests build their reports from.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// A report published now, with no summary, content or image.
+    pub(crate) fn item(
+        guid: &str,
+        link: &str,
+        title: &str,
+        text: &str,
+    ) -> svodka_core::model::Item {
+        svodka_core::model::Item {
+            guid: Some(guid.into()),
+            link: Some(link.into()),
+            title: title.into(),
+            summary: None,
+            content: None,
+            text: text.into(),
+            author: None,
+            image: None,
+            published: chrono::Utc::now(),
+            date_from_first_seen: false,
+            link_shared: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,22 +201,7 @@ mod tests {
         assert_eq!(check_file(&path, budget).unwrap(), FileCheck::Ok);
     }
 
-    /// A report published now, with no summary, content or image.
-    fn item(guid: &str, link: &str, title: &str, text: &str) -> svodka_core::model::Item {
-        svodka_core::model::Item {
-            guid: Some(guid.into()),
-            link: Some(link.into()),
-            title: title.into(),
-            summary: None,
-            content: None,
-            text: text.into(),
-            author: None,
-            image: None,
-            published: chrono::Utc::now(),
-            date_from_first_seen: false,
-            link_shared: false,
-        }
-    }
+    use crate::testing::item;
 
     const TEXT: &str = "Отопительный сезон в Воронеже начнётся 5 октября: соответствующее постановление \
         подписал глава города. В первую очередь тепло подадут в детские сады, школы и больницы, затем \

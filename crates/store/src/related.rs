@@ -324,19 +324,8 @@ mod tests {
     }
 
     fn report(n: u32, title: &str, text: &str) -> Incoming {
-        let item = svodka_core::model::Item {
-            guid: Some(n.to_string()),
-            link: Some(format!("https://a.test/{n}")),
-            title: title.into(),
-            summary: None,
-            content: None,
-            text: text.into(),
-            author: None,
-            image: None,
-            published: chrono::Utc::now(),
-            date_from_first_seen: false,
-            link_shared: false,
-        };
+        let item =
+            crate::testing::item(&n.to_string(), &format!("https://a.test/{n}"), title, text);
         let mut incoming = Incoming::new(item.clone(), vec![]);
         incoming.entities = svodka_core::storyline::entities(&item.title, &item.text);
         incoming

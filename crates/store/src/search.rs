@@ -283,19 +283,12 @@ mod tests {
     use svodka_core::search::{Lemmatizer, RESULT_CAP};
 
     fn item(n: usize, title: &str, text: &str) -> svodka_core::model::Item {
-        svodka_core::model::Item {
-            guid: Some(format!("g{n}")),
-            link: Some(format!("https://a.test/{n}")),
-            title: title.into(),
-            summary: None,
-            content: None,
-            text: text.into(),
-            author: None,
-            image: None,
-            published: chrono::Utc::now(),
-            date_from_first_seen: false,
-            link_shared: false,
-        }
+        crate::testing::item(
+            &format!("g{n}"),
+            &format!("https://a.test/{n}"),
+            title,
+            text,
+        )
     }
 
     fn found(db: &store::Db, fts: &str) -> Vec<i64> {
