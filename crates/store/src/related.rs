@@ -382,4 +382,49 @@ mod tests {
             .unwrap();
         assert!(plan.contains("item_entities_entity"), "{plan}");
     }
+
+    #[test]
+    fn a_retag_that_reads_names_again_recounts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("s.db")).unwrap();
+        let state = FetchState::default();
+        let first = report(
+            1,
+            "Мэр Ельца Шатохин открыл школу",
+            "Школу открыли в Ельце.",
+        );
+        let second = report(2, "Глава Ельца Шатохин принял отчёт", "Отчёт принят.");
+        db.with_engine(|c, e| {
+            save_fetch(
+                c,
+                e,
+                "a",
+                &[first, second],
+                None,
+                &state,
+                chrono::Utc::now(),
+            )
+        })
+        .unwrap();
+        let reports = |name: &str| {
+            count(
+                &db,
+                &format!("SELECT coalesce(sum(reports), 0) FROM entities WHERE entity = '{name}'"),
+            )
+        };
+        assert_eq!(reports("шатохин"), 2);
+        assert_eq!(reports("елец"), 1, "the first report's lead");
+        // The first report read again under another rule: the mayor is gone from its names,
+        // a bridge has come, the town stays.
+        let names = svodka_core::storyline::entities("В Ельце открыли мост", "Мост открыли.");
+        let page = [svodka_core::writer::Retagged {
+            id: 1,
+            topics: vec![],
+            names: Some(names),
+        }];
+        db.with(|c| crate::save_retagged(c, &page)).unwrap();
+        assert_eq!(reports("шатохин"), 1);
+        assert_eq!(reports("=мост"), 1);
+        assert_eq!(reports("елец"), 1, "a name kept is not counted twice");
+    }
 }
