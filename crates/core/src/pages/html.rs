@@ -126,21 +126,28 @@ fn tag_list(topics: &[TopicTag]) -> Markup {
     }
 }
 
+/// A story's line under its headline: when, how many agencies and which, its topics.
+fn story_meta(tz: Tz, s: &StoryRow, year: i32) -> Markup {
+    html! {
+        p.meta {
+            time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
+            " · "
+            @if s.agencies.len() > 1 {
+                strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
+            }
+            span.agencies { (s.agencies.join(", ")) }
+            (tag_list(&s.topics))
+        }
+    }
+}
+
 /// The stories, or `empty` when there are none.
 fn story_list(tz: Tz, stories: &[StoryRow], year: i32, empty: Markup) -> Markup {
     html! {
         @for s in stories {
             article.story {
                 h3 { a href={ "/stories/" (s.id) } { (s.title) } }
-                p.meta {
-                    time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
-                    " · "
-                    @if s.agencies.len() > 1 {
-                        strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
-                    }
-                    span.agencies { (s.agencies.join(", ")) }
-                    (tag_list(&s.topics))
-                }
+                (story_meta(tz, s, year))
             }
         }
         @if stories.is_empty() { (empty) }
@@ -332,15 +339,7 @@ fn found_row(tz: Tz, f: &FoundRow, year: i32) -> Markup {
         article.story {
             h3 { a href={ "/stories/" (s.id) } { (marked(&f.title)) } }
             @if !f.snippet.is_empty() { p.snippet { (marked(&f.snippet)) } }
-            p.meta {
-                time datetime=(iso_time(tz, s.published)) { (human_time(tz, s.published, year)) }
-                " · "
-                @if s.agencies.len() > 1 {
-                    strong.count { (s.agencies.len()) " " (agencies_word(s.agencies.len())) ": " }
-                }
-                span.agencies { (s.agencies.join(", ")) }
-                (tag_list(&s.topics))
-            }
+            (story_meta(tz, s, year))
         }
     }
 }
